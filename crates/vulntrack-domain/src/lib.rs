@@ -1,0 +1,18 @@
+//! VulnTrack's pure rules: identifiers, enumerations, validation and policy.
+//!
+//! Nothing in this crate performs I/O, so every rule can be tested in
+//! isolation and reused by the HTTP layer, the CLI and the store alike.
+
+pub mod account;
+pub mod ids;
+pub mod password_policy;
+pub mod role;
+pub mod string_enum;
+pub mod validation;
+pub mod vulnerability;
+
+pub use account::{AccountInput, NewAccount, normalize_email};
+pub use ids::{TeamId, UserId};
+pub use password_policy::{PasswordPolicy, PasswordRule};
+pub use role::{Role, UserStatus};
+pub use validation::{FieldError, ValidationErrors};
