@@ -1,1 +1,19 @@
+//! VulnTrack's storage layer.
+//!
+//! The backend (SQLite or PostgreSQL) is chosen from the database URL at run
+//! time; the same migrations and queries serve both. Tenant data is reached
+//! only through functions that take a [`TeamScope`], which adds the team
+//! filter itself.
 
+mod entity;
+
+pub mod database;
+pub mod error;
+pub mod migration;
+pub mod scope;
+pub mod teams;
+pub mod users;
+
+pub use database::{Backend, Database, DatabaseUrl, PoolSettings};
+pub use error::StoreError;
+pub use scope::TeamScope;

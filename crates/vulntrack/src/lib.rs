@@ -1,1 +1,15 @@
+//! VulnTrack: self-hosted vulnerability management.
+//!
+//! The library holds the whole application so integration tests drive the
+//! real router; `main.rs` only hands over to [`cli::main`].
 
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod telemetry;
+
+pub use app::{AppState, build_router, serve};
+pub use config::Config;

@@ -1,0 +1,234 @@
+//! Connecting to the database chosen by URL, and the pool around it.
+
+use std::{fmt, path::Path, str::FromStr, time::Duration};
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqlxPostgresConnector,
+    SqlxSqliteConnector, TransactionTrait,
+    sqlx::{
+        postgres::{PgConnectOptions, PgPoolOptions},
+        sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    },
+};
+use sea_orm_migration::MigratorTrait;
+
+use crate::migration::Migrator;
+
+/// The two supported database engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
+/// A database URL that has been checked to be usable, so connecting can
+/// never panic on a malformed one (sea-orm's `Database::connect` would).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    backend: Backend,
+    url: String,
+}
+
+/// Why a database URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DatabaseUrlError {
+    #[error("must start with sqlite:, postgres:// or postgresql://")]
+    UnsupportedScheme,
+    #[error("is not a valid {backend} URL: {reason}")]
+    Invalid { backend: Backend, reason: String },
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, DatabaseUrlError> {
+        let raw = raw.trim();
+        let invalid = |backend, reason: String| DatabaseUrlError::Invalid { backend, reason };
+        if raw.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(raw).map_err(|e| invalid(Backend::Sqlite, e.to_string()))?;
+            Ok(Self { backend: Backend::Sqlite, url: raw.to_string() })
+        } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let parsed = url::Url::parse(raw).map_err(|e| invalid(Backend::Postgres, e.to_string()))?;
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err(invalid(Backend::Postgres, "no host".into()));
+            }
+            // sqlx checks the parameters, sslmode included, when it parses.
+            PgConnectOptions::from_str(raw).map_err(|e| invalid(Backend::Postgres, e.to_string()))?;
+            Ok(Self { backend: Backend::Postgres, url: raw.to_string() })
+        } else {
+            Err(DatabaseUrlError::UnsupportedScheme)
+        }
+    }
+
+    /// The URL of a SQLite file, created on first connect.
+    pub fn sqlite_file(path: &Path) -> Self {
+        Self { backend: Backend::Sqlite, url: format!("sqlite://{}", path.display()) }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL with any password replaced, safe to print or log.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.url) {
+            Ok(mut url) if url.password().is_some() => {
+                // Only fails for URLs that cannot have credentials.
+                let _ = url.set_password(Some("REDACTED"));
+                url.to_string()
+            }
+            _ => self.url.clone(),
+        }
+    }
+
+    /// The full URL, password included. Do not log it.
+    pub fn expose(&self) -> &str {
+        &self.url
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Pool bounds. `acquire_timeout` also bounds how long a request waits when
+/// the database is down, so `/readyz` answers promptly.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            sqlite_busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A pooled connection to the configured database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    conn: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Database {
+    /// Opens the pool. SQLite files are created if missing and run in WAL
+    /// mode with foreign keys enforced and a busy timeout; PostgreSQL honours
+    /// every parameter of the URL, `sslmode` included.
+    pub async fn connect(url: &DatabaseUrl, settings: PoolSettings) -> Result<Self, DbErr> {
+        let to_db_err = |e: sea_orm::sqlx::Error| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string()));
+        let conn = match url.backend {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(&url.url)
+                    .map_err(to_db_err)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(settings.sqlite_busy_timeout);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    .connect_with(options)
+                    .await
+                    .map_err(to_db_err)?;
+                SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+            }
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(&url.url)
+                    .map_err(to_db_err)?
+                    .application_name("vulntrack");
+                let pool = PgPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout)
+                    // A connection broken by a database restart is found and
+                    // replaced here rather than failing a request.
+                    .test_before_acquire(true)
+                    .connect_with(options)
+                    .await
+                    .map_err(to_db_err)?;
+                SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+            }
+        };
+        Ok(Self { conn, backend: url.backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The underlying connection, for store functions and tests.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.conn.begin().await
+    }
+
+    /// Applies pending migrations; a no-op when the schema is current.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// Names of migrations not yet applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, DbErr> {
+        Ok(Migrator::get_pending_migrations(&self.conn)
+            .await?
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect())
+    }
+
+    /// A round trip to the database, for readiness checks.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
+    }
+
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.conn.close().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn supported_urls_parse_and_pick_their_backend() {
+        let sqlite = DatabaseUrl::parse("sqlite://data/vulntrack.db").expect("sqlite");
+        assert_eq!(sqlite.backend(), Backend::Sqlite);
+        let pg = DatabaseUrl::parse("postgres://app:pw@db.internal:5432/vt?sslmode=require").expect("pg");
+        assert_eq!(pg.backend(), Backend::Postgres);
+        assert!(DatabaseUrl::parse("postgresql://db/vt").is_ok());
+    }
+
+    #[test]
+    fn malformed_urls_are_refused_not_panicked_on() {
+        for bad in ["nonsense", "", "mysql://db/vt", "postgres://", "postgres://db/vt?sslmode=sometimes"] {
+            assert!(DatabaseUrl::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn passwords_never_appear_in_the_printable_form() {
+        let url = DatabaseUrl::parse("postgres://app:hunter2@db/vt").expect("pg");
+        assert!(!url.redacted().contains("hunter2"));
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,17 @@
+//! Schema migrations. Each one is written once with sea-query's builders and
+//! runs unchanged on SQLite and PostgreSQL; dialect-specific pieces (full-text
+//! search, triggers) branch on the backend inside the migration that needs
+//! them.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_core_schema;
+
+#[derive(Debug)]
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_core_schema::Migration)]
+    }
+}

@@ -1,0 +1,84 @@
+//! Teams, the tenants.
+//!
+//! `create`, `find_by_name` and `find_or_create` are operator paths (first-run
+//! setup, the `admin` CLI): they hand out a [`TeamScope`] for a team nobody
+//! has signed in to, so request handlers must not call them with user input
+//! to reach an existing team.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use vulntrack_domain::TeamId;
+
+use crate::{
+    entity::teams,
+    error::{StoreError, StoreResult},
+    scope::TeamScope,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Team {
+    pub fn scope(&self) -> TeamScope {
+        TeamScope::new(self.id)
+    }
+}
+
+impl From<teams::Model> for Team {
+    fn from(row: teams::Model) -> Self {
+        Self {
+            id: TeamId::from_uuid(row.id),
+            name: row.name,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// Creates a team. Operator path (see the module docs).
+pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> {
+    let now = Utc::now();
+    let row = teams::ActiveModel {
+        id: Set(TeamId::new().as_uuid()),
+        name: Set(name.to_string()),
+        next_vuln_number: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    teams::Entity::insert(row)
+        .exec_with_returning(db)
+        .await
+        .map(Team::from)
+        .map_err(|e| StoreError::conflict_on_unique(e, "team name"))
+}
+
+/// Looks a team up by exact name. Operator path (see the module docs).
+pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> StoreResult<Option<Team>> {
+    Ok(teams::Entity::find()
+        .filter(teams::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .map(Team::from))
+}
+
+/// The named team, created if it does not exist. Operator path.
+pub async fn find_or_create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> {
+    match find_by_name(db, name).await? {
+        Some(team) => Ok(team),
+        None => create(db, name).await,
+    }
+}
+
+/// The scope's own team.
+pub async fn get(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<Team> {
+    teams::Entity::find_by_id(scope.team_id().as_uuid())
+        .one(db)
+        .await?
+        .map(Team::from)
+        .ok_or(StoreError::NotFound)
+}

@@ -1,0 +1,208 @@
+//! The command line: `serve` (the default), `migrate`, `admin create-user`
+//! and `config check`.
+//!
+//! Every failure ends as one line on stderr and a non-zero exit: 2 for bad
+//! configuration or input, 1 when something that should work does not
+//! (the database is unreachable, a migration fails).
+
+use std::{io::Read, process::ExitCode, str::FromStr};
+
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+use vulntrack_domain::{AccountInput, Role};
+use vulntrack_store::{Database, PoolSettings};
+
+use crate::{
+    accounts::{self, AccountError},
+    app::{self, AppState},
+    config::{Config, ConfigError},
+    telemetry,
+};
+
+#[derive(Debug, Parser)]
+#[command(name = "vulntrack", version, about = "Self-hosted vulnerability management")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Operator tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Configuration tasks.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a user, and the team if it does not exist yet.
+    CreateUser {
+        /// The team's name; created if no team has it.
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        email: String,
+        /// The person's display name.
+        #[arg(long)]
+        name: String,
+        /// ADMIN, ANALYST or VIEWER.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read the password from standard input (required: passwords are
+        /// never taken as arguments, which other users can see).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Load and validate the configuration, then print it with secrets redacted.
+    Check,
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::from_str(&value.to_uppercase()).map_err(|e| e.to_string())
+}
+
+/// A failure to report on one line, with the exit status to end with.
+#[derive(Debug)]
+struct Failure {
+    status: u8,
+    message: String,
+}
+
+impl Failure {
+    fn input(message: impl Into<String>) -> Self {
+        Self { status: 2, message: message.into() }
+    }
+
+    fn runtime(message: impl Into<String>) -> Self {
+        Self { status: 1, message: message.into() }
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(error: ConfigError) -> Self {
+        Failure::input(error.to_string())
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return report(&Failure::runtime(format!("cannot start the async runtime: {error}"))),
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => report(&failure),
+    }
+}
+
+fn report(failure: &Failure) -> ExitCode {
+    // One line, whatever the underlying error text held.
+    let line = failure.message.replace(['\n', '\r'], " ");
+    eprintln!("error: {line}");
+    ExitCode::from(failure.status)
+}
+
+async fn run(command: Command) -> Result<(), Failure> {
+    let config = Config::load()?;
+    if let Command::Config(ConfigCommand::Check) = command {
+        print!("{}", config.describe());
+        return Ok(());
+    }
+    telemetry::init(config.log_format);
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let db = connect(&config).await?;
+            migrate(&db).await?;
+            println!("database schema is up to date");
+            Ok(())
+        }
+        Command::Admin(AdminCommand::CreateUser { team, email, name, role, password_stdin: _ }) => {
+            let password = read_password_from_stdin()?;
+            let db = connect(&config).await?;
+            if config.auto_migrate {
+                migrate(&db).await?;
+            }
+            let input = AccountInput { team_name: team, email, name, role, password };
+            let user = accounts::create_user_in_team(&db, &crate::auth::PasswordHasher::default(), input)
+                .await
+                .map_err(|error| match error {
+                    AccountError::Invalid(errors) => Failure::input(format!("cannot create user: {errors}")),
+                    other => Failure::runtime(format!("cannot create user: {other}")),
+                })?;
+            println!("created {} {} ({}) in team {}", user.role, user.email, user.id, user.team_id);
+            Ok(())
+        }
+        Command::Config(_) => Ok(()),
+    }
+}
+
+async fn connect(config: &Config) -> Result<Database, Failure> {
+    if config.database_url.backend() == vulntrack_store::Backend::Sqlite {
+        config.ensure_data_dir()?;
+    }
+    let settings = PoolSettings { max_connections: config.db_max_connections, ..PoolSettings::default() };
+    Database::connect(&config.database_url, settings).await.map_err(|error| {
+        Failure::runtime(format!("cannot connect to the database at {}: {error}", config.database_url.redacted()))
+    })
+}
+
+async fn migrate(db: &Database) -> Result<(), Failure> {
+    let pending = db.pending_migrations().await.map_err(|e| Failure::runtime(format!("cannot read migrations: {e}")))?;
+    if !pending.is_empty() {
+        tracing::info!(migrations = ?pending, "applying database migrations");
+    }
+    db.migrate().await.map_err(|e| Failure::runtime(format!("migration failed: {e}")))
+}
+
+async fn serve(config: Config) -> Result<(), Failure> {
+    let secret = config.resolve_secret()?;
+    let db = connect(&config).await?;
+    if config.auto_migrate {
+        migrate(&db).await?;
+    }
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| Failure::runtime(format!("cannot listen on {} (VULNTRACK_BIND): {e}", config.bind)))?;
+    let address = listener.local_addr().map_err(|e| Failure::runtime(e.to_string()))?;
+    tracing::info!(
+        backend = %db.backend(),
+        environment = ?config.environment,
+        "VulnTrack listening on http://{address}"
+    );
+    let router = app::build_router(AppState::new(db.clone(), config, secret));
+    app::serve(listener, router, app::shutdown_signal())
+        .await
+        .map_err(|e| Failure::runtime(format!("server error: {e}")))?;
+    db.close().await.map_err(|e| Failure::runtime(format!("closing the database: {e}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The whole of standard input, minus one trailing newline (as `echo` or a
+/// here-string adds).
+fn read_password_from_stdin() -> Result<String, Failure> {
+    let mut password = String::new();
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut password)
+        .map_err(|e| Failure::input(format!("cannot read the password from standard input: {e}")))?;
+    let trimmed = password.strip_suffix('\n').unwrap_or(&password);
+    let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
+    if trimmed.is_empty() {
+        return Err(Failure::input("no password on standard input (--password-stdin)"));
+    }
+    Ok(trimmed.to_string())
+}

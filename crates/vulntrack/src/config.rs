@@ -1,0 +1,423 @@
+//! Typed configuration: defaults, then an optional `vulntrack.toml`, then the
+//! environment. Secrets come only from the environment or a `NAME_FILE` file,
+//! never from the config file, and `Debug` never shows them.
+//!
+//! Every malformed value is reported as one error naming the variable, so
+//! `main` can print it on one line and exit with status 2.
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+use vulntrack_store::DatabaseUrl;
+
+/// The shortest secret accepted: 256 bits, the HS256 key size.
+pub const MIN_SECRET_BYTES: usize = 32;
+const SECRET_FILE_NAME: &str = "secret";
+const CONFIG_FILE_VARIABLE: &str = "VULNTRACK_CONFIG";
+const DEFAULT_CONFIG_FILE: &str = "vulntrack.toml";
+
+/// A configuration value that cannot be used, named as the operator set it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { variable: variable.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the signing secret comes from.
+#[derive(Clone)]
+pub enum SecretSource {
+    /// Set by the operator through `VULNTRACK_SECRET` or `VULNTRACK_SECRET_FILE`.
+    Provided(SecretString),
+    /// Development only: read from, or generated into, this file.
+    DataDirFile(PathBuf),
+}
+
+impl fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Provided(_) => f.write_str("[redacted]"),
+            SecretSource::DataDirFile(path) => write!(f, "generated, kept in {}", path.display()),
+        }
+    }
+}
+
+/// The effective, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    pub db_max_connections: u32,
+    pub environment: Environment,
+    pub secret: SecretSource,
+    pub public_url: Url,
+    pub auto_migrate: bool,
+    pub log_format: LogFormat,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+/// The non-secret settings as figment merges them; field names are the
+/// `VULNTRACK_`-less variable names in lower case.
+#[derive(Debug, Serialize, Deserialize)]
+struct Layered {
+    bind: String,
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    db_max_connections: u32,
+    env: Environment,
+    public_url: Option<String>,
+    auto_migrate: bool,
+    log_format: LogFormat,
+}
+
+impl Default for Layered {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:3000".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            db_max_connections: 10,
+            env: Environment::Development,
+            public_url: None,
+            auto_migrate: true,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Keys the environment provider must not pick up: secrets are read by
+/// [`read_secret`] so that `_FILE` works and they never pass through figment.
+const SECRET_KEYS: &[&str] = &["secret", "secret_file", "secret_previous", "secret_previous_file", "config"];
+
+impl Config {
+    /// Loads from the process environment and the optional config file.
+    pub fn load() -> Result<Self, ConfigError> {
+        let var = |name: &str| std::env::var(name).ok();
+        let config_file = match var(CONFIG_FILE_VARIABLE) {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                if !path.is_file() {
+                    return Err(ConfigError::new(CONFIG_FILE_VARIABLE, format!("no such file: {}", path.display())));
+                }
+                Some(path)
+            }
+            None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.is_file()),
+        };
+        let mut figment = Figment::from(Serialized::defaults(Layered::default()));
+        if let Some(path) = &config_file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let figment = figment
+            .merge(Env::prefixed("VULNTRACK_").ignore(SECRET_KEYS))
+            .merge(Env::raw().only(&["DATABASE_URL"]));
+        let layered: Layered = figment.extract().map_err(|e| figment_error(&e, config_file.as_deref()))?;
+
+        let bind: SocketAddr = layered
+            .bind
+            .parse()
+            .map_err(|_| ConfigError::new("VULNTRACK_BIND", format!("not a socket address (host:port): {:?}", layered.bind)))?;
+        if layered.db_max_connections == 0 {
+            return Err(ConfigError::new("VULNTRACK_DB_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        let database_url = match read_secret(&var, "DATABASE_URL")?.or(layered.database_url.map(SecretString::from)) {
+            Some(raw) => DatabaseUrl::parse(raw.expose_secret()).map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?,
+            None => DatabaseUrl::sqlite_file(&layered.data_dir.join("vulntrack.db")),
+        };
+        let production = layered.env == Environment::Production;
+        let secret = match read_secret(&var, "VULNTRACK_SECRET")? {
+            Some(secret) if secret.expose_secret().len() < MIN_SECRET_BYTES => {
+                return Err(ConfigError::new(
+                    "VULNTRACK_SECRET",
+                    format!("must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"),
+                ));
+            }
+            Some(secret) => SecretSource::Provided(secret),
+            None if production => {
+                return Err(ConfigError::new(
+                    "VULNTRACK_SECRET",
+                    "is required in production (at least 32 bytes; set it or VULNTRACK_SECRET_FILE)",
+                ));
+            }
+            None => SecretSource::DataDirFile(layered.data_dir.join(SECRET_FILE_NAME)),
+        };
+        let public_url = match layered.public_url {
+            Some(raw) => parse_public_url(&raw)?,
+            None if production => {
+                return Err(ConfigError::new("VULNTRACK_PUBLIC_URL", "is required in production (e.g. https://vulntrack.example.com)"));
+            }
+            None => Url::parse(&format!("http://{bind}/"))
+                .map_err(|e| ConfigError::new("VULNTRACK_BIND", format!("cannot form a URL: {e}")))?,
+        };
+        Ok(Self {
+            bind,
+            data_dir: layered.data_dir,
+            database_url,
+            db_max_connections: layered.db_max_connections,
+            environment: layered.env,
+            secret,
+            public_url,
+            auto_migrate: layered.auto_migrate,
+            log_format: layered.log_format,
+            config_file,
+        })
+    }
+
+    /// Creates the data directory if it is missing.
+    pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| ConfigError::new("VULNTRACK_DATA_DIR", format!("cannot create {}: {e}", self.data_dir.display())))
+    }
+
+    /// The signing secret. In development without one, a random secret is
+    /// generated once into the data directory (mode 0600) and reused, so
+    /// sessions survive restarts; a warning says so.
+    pub fn resolve_secret(&self) -> Result<SecretString, ConfigError> {
+        let path = match &self.secret {
+            SecretSource::Provided(secret) => return Ok(secret.clone()),
+            SecretSource::DataDirFile(path) => path,
+        };
+        let variable = "VULNTRACK_SECRET";
+        if path.exists() {
+            let secret = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::new(variable, format!("cannot read {}: {e}", path.display())))?;
+            let secret = secret.trim_end().to_string();
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(ConfigError::new(variable, format!("{} holds a secret shorter than {MIN_SECRET_BYTES} bytes", path.display())));
+            }
+            return Ok(SecretString::from(secret));
+        }
+        self.ensure_data_dir()?;
+        let mut bytes = [0u8; 32];
+        rand::fill(&mut bytes);
+        let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        write_private_file(path, &secret)
+            .map_err(|e| ConfigError::new(variable, format!("cannot write {}: {e}", path.display())))?;
+        tracing::warn!(
+            path = %path.display(),
+            "VULNTRACK_SECRET is not set: generated a development secret; set VULNTRACK_SECRET in production"
+        );
+        Ok(SecretString::from(secret))
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    /// The effective configuration, secrets redacted, one `KEY = value` a line.
+    pub fn describe(&self) -> String {
+        let lines = [
+            ("config file", self.config_file.as_ref().map_or("(none)".into(), |p| p.display().to_string())),
+            ("VULNTRACK_ENV", format!("{:?}", self.environment).to_lowercase()),
+            ("VULNTRACK_BIND", self.bind.to_string()),
+            ("VULNTRACK_DATA_DIR", self.data_dir.display().to_string()),
+            ("DATABASE_URL", self.database_url.redacted()),
+            ("VULNTRACK_DB_MAX_CONNECTIONS", self.db_max_connections.to_string()),
+            ("VULNTRACK_SECRET", format!("{:?}", self.secret)),
+            ("VULNTRACK_PUBLIC_URL", self.public_url.to_string()),
+            ("VULNTRACK_AUTO_MIGRATE", self.auto_migrate.to_string()),
+            ("VULNTRACK_LOG_FORMAT", format!("{:?}", self.log_format).to_lowercase()),
+        ];
+        lines.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
+    }
+}
+
+/// Writes a new file readable only by its owner; refuses to overwrite.
+fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(content.as_bytes())?;
+    file.sync_all()
+}
+
+fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw).map_err(|e| ConfigError::new("VULNTRACK_PUBLIC_URL", format!("not a URL ({e}): {raw:?}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::new("VULNTRACK_PUBLIC_URL", "must be an http:// or https:// URL with a host"));
+    }
+    Ok(url)
+}
+
+/// A secret from `NAME`, or from the file named by `NAME_FILE` (trailing
+/// newline removed). Setting both is an error rather than a silent choice.
+fn read_secret(var: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<SecretString>, ConfigError> {
+    let file_var = format!("{name}_FILE");
+    match (var(name), var(&file_var)) {
+        (Some(_), Some(_)) => Err(ConfigError::new(name, format!("set either {name} or {file_var}, not both"))),
+        (Some(value), None) => Ok(Some(SecretString::from(value))),
+        (None, Some(path)) => {
+            let content = std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError::new(&file_var, format!("cannot read {path}: {e}")))?;
+            Ok(Some(SecretString::from(content.trim_end_matches(['\r', '\n']).to_string())))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// Names the variable (or config file key) behind a figment error.
+fn figment_error(error: &figment::Error, config_file: Option<&Path>) -> ConfigError {
+    let key = error.path.join(".");
+    let from_file = error.metadata.as_ref().is_some_and(|m| m.name.contains("TOML"));
+    let variable = match (from_file, config_file) {
+        (true, Some(file)) if key.is_empty() => file.display().to_string(),
+        (true, Some(file)) => format!("{} key `{key}`", file.display()),
+        _ if key == "database_url" => "DATABASE_URL".to_string(),
+        _ if key.is_empty() => "configuration".to_string(),
+        _ => format!("VULNTRACK_{}", key.to_uppercase()),
+    };
+    ConfigError::new(variable, error.kind.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use figment::Jail;
+
+    use super::*;
+
+    /// Loads with exactly these variables set, in figment's serialised jail
+    /// (a scratch directory and a restored environment).
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut result = None;
+        Jail::expect_with(|jail| {
+            for (name, value) in vars {
+                jail.set_env(name, value);
+            }
+            result = Some(Config::load());
+            Ok(())
+        });
+        result.expect("jail ran")
+    }
+
+    #[test]
+    fn development_defaults_need_no_setup() {
+        let config = load(&[]).expect("defaults are valid");
+        assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.database_url.backend(), vulntrack_store::Backend::Sqlite);
+        assert!(matches!(config.secret, SecretSource::DataDirFile(_)));
+        assert!(config.auto_migrate);
+    }
+
+    #[test]
+    fn production_requires_a_long_secret_and_public_url() {
+        let err = load(&[("VULNTRACK_ENV", "production")]).unwrap_err();
+        assert_eq!(err.variable, "VULNTRACK_SECRET");
+        let short = "x".repeat(MIN_SECRET_BYTES - 1);
+        let err = load(&[("VULNTRACK_SECRET", &short)]).unwrap_err();
+        assert_eq!(err.variable, "VULNTRACK_SECRET");
+        let secret = "s".repeat(MIN_SECRET_BYTES);
+        let err = load(&[("VULNTRACK_ENV", "production"), ("VULNTRACK_SECRET", &secret)]).unwrap_err();
+        assert_eq!(err.variable, "VULNTRACK_PUBLIC_URL");
+    }
+
+    #[test]
+    fn secret_never_appears_in_debug_or_describe() {
+        let secret = "super-secret-value-that-is-long-enough!";
+        let config = load(&[("VULNTRACK_SECRET", secret)]).expect("valid");
+        assert!(!format!("{config:?}").contains(secret));
+        assert!(!config.describe().contains(secret));
+    }
+
+    #[test]
+    fn secret_and_secret_file_together_are_refused() {
+        let err = load(&[("VULNTRACK_SECRET", "a"), ("VULNTRACK_SECRET_FILE", "/x")]).unwrap_err();
+        assert!(err.message.contains("not both"));
+    }
+
+    #[test]
+    fn malformed_values_name_their_variable() {
+        for (name, value) in [
+            ("VULNTRACK_BIND", "localhost"),
+            ("VULNTRACK_ENV", "staging"),
+            ("VULNTRACK_DB_MAX_CONNECTIONS", "many"),
+            ("VULNTRACK_AUTO_MIGRATE", "perhaps"),
+            ("VULNTRACK_LOG_FORMAT", "xml"),
+            ("DATABASE_URL", "nonsense"),
+        ] {
+            let err = load(&[(name, value)]).unwrap_err();
+            assert_eq!(err.variable, name, "{err}");
+        }
+    }
+
+    #[test]
+    fn config_file_is_read_and_the_environment_overrides_it() {
+        let mut result = None;
+        Jail::expect_with(|jail| {
+            jail.create_file("vulntrack.toml", "bind = \"127.0.0.1:4000\"\ndb_max_connections = 3\n")?;
+            jail.set_env("VULNTRACK_DB_MAX_CONNECTIONS", "7");
+            result = Some(Config::load());
+            Ok(())
+        });
+        let config = result.expect("jail ran").expect("valid");
+        assert_eq!(config.bind.port(), 4000);
+        assert_eq!(config.db_max_connections, 7);
+    }
+
+    #[test]
+    fn secrets_are_read_from_files() {
+        let mut result = None;
+        Jail::expect_with(|jail| {
+            jail.create_file("secret.txt", &format!("{}\n", "f".repeat(40)))?;
+            jail.set_env("VULNTRACK_SECRET_FILE", "secret.txt");
+            result = Some(Config::load());
+            Ok(())
+        });
+        match result.expect("jail ran").expect("valid").secret {
+            SecretSource::Provided(secret) => assert_eq!(secret.expose_secret(), "f".repeat(40)),
+            other => panic!("expected a provided secret, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn development_secret_is_generated_private_and_reused() {
+        use std::os::unix::fs::PermissionsExt;
+        Jail::expect_with(|jail| {
+            jail.set_env("VULNTRACK_DATA_DIR", "state");
+            let config = Config::load().expect("valid");
+            let first = config.resolve_secret().expect("generated");
+            let path = jail.directory().join("state/secret");
+            let mode = std::fs::metadata(&path).expect("secret file").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            let second = config.resolve_secret().expect("reused");
+            assert_eq!(first.expose_secret(), second.expose_secret());
+            assert!(first.expose_secret().len() >= MIN_SECRET_BYTES);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_public_url_schemes_are_refused() {
+        let err = load(&[("VULNTRACK_PUBLIC_URL", "javascript:alert(1)")]).unwrap_err();
+        assert_eq!(err.variable, "VULNTRACK_PUBLIC_URL");
+    }
+}

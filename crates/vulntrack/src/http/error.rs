@@ -1,0 +1,83 @@
+//! The one error type of the HTTP layer, rendered as RFC 9457 problem
+//! details (`application/problem+json`). Internal causes are logged with the
+//! request id and never sent to the client.
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use vulntrack_domain::{FieldError, ValidationErrors};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed")]
+    Validation(ValidationErrors),
+    #[error("not found")]
+    NotFound,
+    #[error("service unavailable: {0}")]
+    Unavailable(&'static str),
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The problem details body.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: Option<String>) -> Self {
+        Self {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail,
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, Json(self)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Validation(errors) => Problem {
+                errors: errors.0,
+                ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, Some("The request has invalid fields.".into()))
+            }
+            .into_response(),
+            ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, None).into_response(),
+            ApiError::Unavailable(detail) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, Some(detail.into())).into_response()
+            }
+            ApiError::Internal(cause) => {
+                // The request id is on the current span (see middleware), so
+                // this log line and the client's report can be matched up.
+                tracing::error!(error = ?cause, "request failed");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, None).into_response()
+            }
+        }
+    }
+}
