@@ -52,16 +52,25 @@ impl DatabaseUrl {
         let raw = raw.trim();
         let invalid = |backend, reason: String| DatabaseUrlError::Invalid { backend, reason };
         if raw.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(raw).map_err(|e| invalid(Backend::Sqlite, e.to_string()))?;
-            Ok(Self { backend: Backend::Sqlite, url: raw.to_string() })
+            SqliteConnectOptions::from_str(raw)
+                .map_err(|e| invalid(Backend::Sqlite, e.to_string()))?;
+            Ok(Self {
+                backend: Backend::Sqlite,
+                url: raw.to_string(),
+            })
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            let parsed = url::Url::parse(raw).map_err(|e| invalid(Backend::Postgres, e.to_string()))?;
+            let parsed =
+                url::Url::parse(raw).map_err(|e| invalid(Backend::Postgres, e.to_string()))?;
             if parsed.host_str().is_none_or(str::is_empty) {
                 return Err(invalid(Backend::Postgres, "no host".into()));
             }
             // sqlx checks the parameters, sslmode included, when it parses.
-            PgConnectOptions::from_str(raw).map_err(|e| invalid(Backend::Postgres, e.to_string()))?;
-            Ok(Self { backend: Backend::Postgres, url: raw.to_string() })
+            PgConnectOptions::from_str(raw)
+                .map_err(|e| invalid(Backend::Postgres, e.to_string()))?;
+            Ok(Self {
+                backend: Backend::Postgres,
+                url: raw.to_string(),
+            })
         } else {
             Err(DatabaseUrlError::UnsupportedScheme)
         }
@@ -69,7 +78,10 @@ impl DatabaseUrl {
 
     /// The URL of a SQLite file, created on first connect.
     pub fn sqlite_file(path: &Path) -> Self {
-        Self { backend: Backend::Sqlite, url: format!("sqlite://{}", path.display()) }
+        Self {
+            backend: Backend::Sqlite,
+            url: format!("sqlite://{}", path.display()),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -131,7 +143,8 @@ impl Database {
     /// mode with foreign keys enforced and a busy timeout; PostgreSQL honours
     /// every parameter of the URL, `sslmode` included.
     pub async fn connect(url: &DatabaseUrl, settings: PoolSettings) -> Result<Self, DbErr> {
-        let to_db_err = |e: sea_orm::sqlx::Error| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string()));
+        let to_db_err =
+            |e: sea_orm::sqlx::Error| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string()));
         let conn = match url.backend {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(&url.url)
@@ -165,7 +178,10 @@ impl Database {
                 SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
             }
         };
-        Ok(Self { conn, backend: url.backend })
+        Ok(Self {
+            conn,
+            backend: url.backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -213,14 +229,21 @@ mod tests {
     fn supported_urls_parse_and_pick_their_backend() {
         let sqlite = DatabaseUrl::parse("sqlite://data/vulntrack.db").expect("sqlite");
         assert_eq!(sqlite.backend(), Backend::Sqlite);
-        let pg = DatabaseUrl::parse("postgres://app:pw@db.internal:5432/vt?sslmode=require").expect("pg");
+        let pg = DatabaseUrl::parse("postgres://app:pw@db.internal:5432/vt?sslmode=require")
+            .expect("pg");
         assert_eq!(pg.backend(), Backend::Postgres);
         assert!(DatabaseUrl::parse("postgresql://db/vt").is_ok());
     }
 
     #[test]
     fn malformed_urls_are_refused_not_panicked_on() {
-        for bad in ["nonsense", "", "mysql://db/vt", "postgres://", "postgres://db/vt?sslmode=sometimes"] {
+        for bad in [
+            "nonsense",
+            "",
+            "mysql://db/vt",
+            "postgres://",
+            "postgres://db/vt?sslmode=sometimes",
+        ] {
             assert!(DatabaseUrl::parse(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -44,12 +44,17 @@ impl TryFrom<users::Model> for User {
     type Error = StoreError;
 
     fn try_from(row: users::Model) -> Result<Self, Self::Error> {
-        let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("user {} has {what} {value:?}", row.id));
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Corrupt(format!("user {} has {what} {value:?}", row.id))
+        };
         Ok(Self {
             id: UserId::from_uuid(row.id),
             team_id: TeamId::from_uuid(row.team_id),
             role: row.role.parse().map_err(|_| corrupt("role", &row.role))?,
-            status: row.status.parse().map_err(|_| corrupt("status", &row.status))?,
+            status: row
+                .status
+                .parse()
+                .map_err(|_| corrupt("status", &row.status))?,
             email: row.email,
             name: row.name,
             phone: row.phone,
@@ -85,7 +90,11 @@ impl std::fmt::Debug for NewUser<'_> {
 
 /// Creates a user in the scope's team. An email already used anywhere on
 /// the instance (in any letter case) is a `Conflict`.
-pub async fn create(db: &impl ConnectionTrait, scope: TeamScope, new: NewUser<'_>) -> StoreResult<User> {
+pub async fn create(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    new: NewUser<'_>,
+) -> StoreResult<User> {
     let now = Utc::now();
     let row = users::ActiveModel {
         id: Set(UserId::new().as_uuid()),
@@ -131,7 +140,10 @@ pub async fn get(db: &impl ConnectionTrait, scope: TeamScope, id: UserId) -> Sto
 /// The user with this email in any letter case, with their password hash.
 /// This is the sign-in look-up: it is unscoped because it is what finds the
 /// team in the first place.
-pub async fn find_for_sign_in(db: &impl ConnectionTrait, email: &str) -> StoreResult<Option<(User, String)>> {
+pub async fn find_for_sign_in(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> StoreResult<Option<(User, String)>> {
     let row = users::Entity::find()
         .filter(users::Column::EmailNormalized.eq(normalize_email(email)))
         .filter(users::Column::DeletedAt.is_null())

@@ -2,7 +2,7 @@
 //! first-run setup and registration, so the rules cannot drift apart.
 
 use secrecy::SecretString;
-use vulntrack_domain::{AccountInput, ValidationErrors, validation::FieldError};
+use vulntrack_domain::{NewAccount, ValidationErrors, validation::FieldError};
 use vulntrack_store::{Database, StoreError, teams, users};
 
 use crate::auth::{PasswordHasher, password::HashError};
@@ -18,15 +18,17 @@ pub enum AccountError {
 }
 
 /// Creates a user in the named team, creating the team if it does not
-/// exist. Validates every field first (all errors at once), hashes the
-/// password with argon2id, and writes team and user in one transaction.
+/// exist. The account was validated (`AccountInput::validate_all`) before
+/// any I/O; here the password is hashed with argon2id and team and user are
+/// written in one transaction.
 pub async fn create_user_in_team(
     db: &Database,
     hasher: &PasswordHasher,
-    input: AccountInput,
-) -> Result<users::User, AccountError> {
-    let account = input.validate_all().map_err(AccountError::Invalid)?;
-    let password_hash = hasher.hash(SecretString::from(account.password.clone())).await?;
+    account: NewAccount,
+) -> Result<(teams::Team, users::User), AccountError> {
+    let password_hash = hasher
+        .hash(SecretString::from(account.password.clone()))
+        .await?;
     let txn = db.begin().await.map_err(StoreError::from)?;
     let team = teams::find_or_create(&txn, &account.team_name).await?;
     let new_user = users::NewUser {
@@ -44,5 +46,5 @@ pub async fn create_user_in_team(
         other => other?,
     };
     txn.commit().await.map_err(StoreError::from)?;
-    Ok(user)
+    Ok((team, user))
 }

@@ -33,7 +33,12 @@ struct Inner {
 impl AppState {
     pub fn new(db: Database, config: Config, secret: SecretString) -> Self {
         Self {
-            inner: Arc::new(Inner { db, config, hasher: PasswordHasher::default(), secret }),
+            inner: Arc::new(Inner {
+                db,
+                config,
+                hasher: PasswordHasher::default(),
+                secret,
+            }),
         }
     }
 
@@ -70,9 +75,12 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -210,7 +210,11 @@ fn same_team_fk(
         .to_owned()
 }
 
-fn team_fk(name: &str, from: impl IntoIden + Copy + 'static, col: impl IntoIden + 'static) -> ForeignKeyCreateStatement {
+fn team_fk(
+    name: &str,
+    from: impl IntoIden + Copy + 'static,
+    col: impl IntoIden + 'static,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(name)
         .from(from, col)
@@ -240,7 +244,12 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("ux_teams_name", Teams::Table).col(Teams::Name).unique().to_owned())
+            .create_index(
+                index("ux_teams_name", Teams::Table)
+                    .col(Teams::Name)
+                    .unique()
+                    .to_owned(),
+            )
             .await?;
 
         manager
@@ -322,7 +331,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("ix_sessions_user", Sessions::Table).col(Sessions::UserId).to_owned())
+            .create_index(
+                index("ix_sessions_user", Sessions::Table)
+                    .col(Sessions::UserId)
+                    .to_owned(),
+            )
             .await?;
 
         manager
@@ -338,7 +351,10 @@ impl MigrationTrait for Migration {
                         string_len(Vulnerabilities::Severity, 16)
                             .check(one_of(Vulnerabilities::Severity, &Severity::names())),
                     )
-                    .col(small_integer(Vulnerabilities::SeverityRank).check(Expr::col(Vulnerabilities::SeverityRank).between(1, 5)))
+                    .col(
+                        small_integer(Vulnerabilities::SeverityRank)
+                            .check(Expr::col(Vulnerabilities::SeverityRank).between(1, 5)),
+                    )
                     .col(
                         string_len(Vulnerabilities::Status, 16)
                             .default(VulnStatus::Open.as_str())
@@ -376,7 +392,11 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(Vulnerabilities::ResolvedAt))
                     .col(timestamp_with_time_zone(Vulnerabilities::CreatedAt))
                     .col(timestamp_with_time_zone(Vulnerabilities::UpdatedAt))
-                    .foreign_key(&mut team_fk("fk_vulnerabilities_team", Vulnerabilities::Table, Vulnerabilities::TeamId))
+                    .foreign_key(&mut team_fk(
+                        "fk_vulnerabilities_team",
+                        Vulnerabilities::Table,
+                        Vulnerabilities::TeamId,
+                    ))
                     .foreign_key(&mut same_team_fk(
                         "fk_vulnerabilities_assignee",
                         Vulnerabilities::Table,
@@ -400,8 +420,14 @@ impl MigrationTrait for Migration {
         // order gets an index led by team_id and ending in the id tie-breaker,
         // so a page costs the same whatever other teams hold.
         for (name, cols) in [
-            ("ux_vulnerabilities_team_id_id", vec![Vulnerabilities::TeamId, Vulnerabilities::Id]),
-            ("ux_vulnerabilities_team_number", vec![Vulnerabilities::TeamId, Vulnerabilities::Number]),
+            (
+                "ux_vulnerabilities_team_id_id",
+                vec![Vulnerabilities::TeamId, Vulnerabilities::Id],
+            ),
+            (
+                "ux_vulnerabilities_team_number",
+                vec![Vulnerabilities::TeamId, Vulnerabilities::Number],
+            ),
         ] {
             let mut stmt = index(name, Vulnerabilities::Table);
             for col in cols {
@@ -410,22 +436,61 @@ impl MigrationTrait for Migration {
             manager.create_index(stmt.unique().to_owned()).await?;
         }
         for (name, cols) in [
-            ("ix_vulnerabilities_team_created", vec![Vulnerabilities::TeamId, Vulnerabilities::CreatedAt, Vulnerabilities::Id]),
-            ("ix_vulnerabilities_team_updated", vec![Vulnerabilities::TeamId, Vulnerabilities::UpdatedAt, Vulnerabilities::Id]),
+            (
+                "ix_vulnerabilities_team_created",
+                vec![
+                    Vulnerabilities::TeamId,
+                    Vulnerabilities::CreatedAt,
+                    Vulnerabilities::Id,
+                ],
+            ),
+            (
+                "ix_vulnerabilities_team_updated",
+                vec![
+                    Vulnerabilities::TeamId,
+                    Vulnerabilities::UpdatedAt,
+                    Vulnerabilities::Id,
+                ],
+            ),
             (
                 "ix_vulnerabilities_team_severity",
-                vec![Vulnerabilities::TeamId, Vulnerabilities::SeverityRank, Vulnerabilities::CreatedAt, Vulnerabilities::Id],
+                vec![
+                    Vulnerabilities::TeamId,
+                    Vulnerabilities::SeverityRank,
+                    Vulnerabilities::CreatedAt,
+                    Vulnerabilities::Id,
+                ],
             ),
-            ("ix_vulnerabilities_team_cvss", vec![Vulnerabilities::TeamId, Vulnerabilities::CvssScore, Vulnerabilities::Id]),
+            (
+                "ix_vulnerabilities_team_cvss",
+                vec![
+                    Vulnerabilities::TeamId,
+                    Vulnerabilities::CvssScore,
+                    Vulnerabilities::Id,
+                ],
+            ),
             (
                 "ix_vulnerabilities_team_status",
-                vec![Vulnerabilities::TeamId, Vulnerabilities::Status, Vulnerabilities::CreatedAt, Vulnerabilities::Id],
+                vec![
+                    Vulnerabilities::TeamId,
+                    Vulnerabilities::Status,
+                    Vulnerabilities::CreatedAt,
+                    Vulnerabilities::Id,
+                ],
             ),
             (
                 "ix_vulnerabilities_team_assignee",
-                vec![Vulnerabilities::TeamId, Vulnerabilities::AssigneeId, Vulnerabilities::CreatedAt, Vulnerabilities::Id],
+                vec![
+                    Vulnerabilities::TeamId,
+                    Vulnerabilities::AssigneeId,
+                    Vulnerabilities::CreatedAt,
+                    Vulnerabilities::Id,
+                ],
             ),
-            ("ix_vulnerabilities_team_cve", vec![Vulnerabilities::TeamId, Vulnerabilities::CveId]),
+            (
+                "ix_vulnerabilities_team_cve",
+                vec![Vulnerabilities::TeamId, Vulnerabilities::CveId],
+            ),
         ] {
             let mut stmt = index(name, Vulnerabilities::Table);
             for col in cols {
@@ -482,7 +547,10 @@ impl MigrationTrait for Migration {
                     .col(uuid(Invitations::TeamId))
                     .col(string_len(Invitations::Email, 254))
                     .col(string_len(Invitations::EmailNormalized, 254))
-                    .col(string_len(Invitations::Role, 16).check(one_of(Invitations::Role, &Role::names())))
+                    .col(
+                        string_len(Invitations::Role, 16)
+                            .check(one_of(Invitations::Role, &Role::names())),
+                    )
                     .col(string_len(Invitations::TokenHash, 64))
                     .col(uuid(Invitations::InvitedBy))
                     .col(timestamp_with_time_zone(Invitations::ExpiresAt))
@@ -609,7 +677,10 @@ impl MigrationTrait for Migration {
                     .col(pk_uuid(AuditLog::Id))
                     .col(uuid_null(AuditLog::TeamId))
                     .col(big_integer(AuditLog::Seq))
-                    .col(string_len(AuditLog::ActorKind, 16).check(one_of(AuditLog::ActorKind, &["USER", "TOKEN", "SYSTEM", "ANONYMOUS"])))
+                    .col(string_len(AuditLog::ActorKind, 16).check(one_of(
+                        AuditLog::ActorKind,
+                        &["USER", "TOKEN", "SYSTEM", "ANONYMOUS"],
+                    )))
                     .col(uuid_null(AuditLog::ActorId))
                     .col(string_len_null(AuditLog::ActorEmail, 254))
                     .col(uuid_null(AuditLog::ActorTokenId))
@@ -623,7 +694,11 @@ impl MigrationTrait for Migration {
                     .col(string_len(AuditLog::PrevHash, 64))
                     .col(string_len(AuditLog::Hash, 64))
                     .col(timestamp_with_time_zone(AuditLog::CreatedAt))
-                    .foreign_key(&mut team_fk("fk_audit_log_team", AuditLog::Table, AuditLog::TeamId))
+                    .foreign_key(&mut team_fk(
+                        "fk_audit_log_team",
+                        AuditLog::Table,
+                        AuditLog::TeamId,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -670,7 +745,9 @@ impl MigrationTrait for Migration {
             Users::Table.into_iden(),
             Teams::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

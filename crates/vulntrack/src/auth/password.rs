@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _, password_hash::phc::PasswordHash};
+use argon2::{
+    Argon2, PasswordHasher as _, PasswordVerifier as _, password_hash::phc::PasswordHash,
+};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
@@ -36,13 +38,19 @@ impl Default for PasswordHasher {
 
 impl PasswordHasher {
     pub fn with_concurrency(max_parallel: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(max_parallel.max(1))) }
+        Self {
+            permits: Arc::new(Semaphore::new(max_parallel.max(1))),
+        }
     }
 
     /// An argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), with the
     /// OWASP-recommended default parameters and a random salt.
     pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::Closed)?;
         tokio::task::spawn_blocking(move || {
             Argon2::default()
                 .hash_password(password.expose_secret().as_bytes())
@@ -55,7 +63,11 @@ impl PasswordHasher {
     /// Whether `password` matches an argon2 PHC string. A malformed stored
     /// hash never matches.
     pub async fn verify(&self, password: SecretString, stored: String) -> Result<bool, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::Closed)?;
         tokio::task::spawn_blocking(move || {
             PasswordHash::new(&stored).is_ok_and(|parsed| {
                 Argon2::default()
@@ -80,8 +92,23 @@ mod tests {
         let second = hasher.hash(password()).await.expect("hash");
         assert!(first.starts_with("$argon2id$v=19$"), "{first}");
         assert_ne!(first, second, "each hash has its own salt");
-        assert!(hasher.verify(password(), first.clone()).await.expect("verify"));
-        assert!(!hasher.verify(SecretString::from("wrong"), first).await.expect("verify"));
-        assert!(!hasher.verify(password(), "not a hash".into()).await.expect("verify"));
+        assert!(
+            hasher
+                .verify(password(), first.clone())
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !hasher
+                .verify(SecretString::from("wrong"), first)
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !hasher
+                .verify(password(), "not a hash".into())
+                .await
+                .expect("verify")
+        );
     }
 }

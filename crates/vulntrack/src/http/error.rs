@@ -65,7 +65,10 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::Validation(errors) => Problem {
                 errors: errors.0,
-                ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, Some("The request has invalid fields.".into()))
+                ..Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some("The request has invalid fields.".into()),
+                )
             }
             .into_response(),
             ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, None).into_response(),

@@ -1,0 +1,10 @@
+//! The integration suite: one binary, run unchanged on SQLite (default) and
+//! on PostgreSQL (when `VULNTRACK_TEST_DATABASE_URL` names a server whose
+//! user may create databases; each test gets a fresh database).
+
+mod support;
+
+mod cli;
+mod conformance;
+mod health;
+mod readiness;

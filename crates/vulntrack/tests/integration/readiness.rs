@@ -1,0 +1,77 @@
+//! `/readyz` follows the database through an outage without a restart.
+//!
+//! The outage is a forwarding proxy between VulnTrack and the real server,
+//! switched off and on, so the shared PostgreSQL keeps serving other tests.
+
+use std::{net::SocketAddr, time::Duration};
+
+use axum::http::StatusCode;
+use vulntrack_store::{Database, DatabaseUrl, PoolSettings};
+
+use crate::support::{TestApp, TestDb, eventually, proxy::ToggleProxy};
+
+#[tokio::test]
+async fn readyz_reports_a_database_outage_and_recovers() {
+    let test_db = TestDb::fresh().await;
+    let Some(target) = postgres_address(&test_db.url) else {
+        // An embedded SQLite file cannot become unreachable; this behaviour
+        // is proven by the PostgreSQL run of the suite (see .ci/run).
+        eprintln!("readyz outage test needs PostgreSQL: it runs in the PostgreSQL pass");
+        return;
+    };
+    test_db.migrated().await.close().await.expect("close");
+
+    let proxy = ToggleProxy::start(target).await;
+    let mut through_proxy = url::Url::parse(test_db.url.expose()).expect("url");
+    through_proxy
+        .set_port(Some(proxy.addr.port()))
+        .expect("port");
+    through_proxy.set_host(Some("127.0.0.1")).expect("host");
+    let url = DatabaseUrl::parse(through_proxy.as_str()).expect("proxied url");
+    let settings = PoolSettings {
+        acquire_timeout: Duration::from_secs(1),
+        ..PoolSettings::default()
+    };
+    let db = Database::connect(&url, settings)
+        .await
+        .expect("connect through proxy");
+    let app = TestApp::over(test_db, db);
+
+    assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+
+    proxy.down();
+    let outage = app.get("/readyz").await;
+    assert_eq!(outage.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(outage.content_type, "application/problem+json");
+    assert_eq!(outage.body["detail"], "database unreachable");
+    assert_eq!(
+        app.get("/healthz").await.status,
+        StatusCode::OK,
+        "liveness never depends on the database"
+    );
+
+    proxy.up();
+    let recovered = eventually(Duration::from_secs(15), async || {
+        app.get("/readyz").await.status == StatusCode::OK
+    })
+    .await;
+    assert!(
+        recovered,
+        "/readyz should answer 200 again once the database is back"
+    );
+}
+
+fn postgres_address(url: &DatabaseUrl) -> Option<SocketAddr> {
+    if url.backend() != vulntrack_store::Backend::Postgres {
+        return None;
+    }
+    let parsed = url::Url::parse(url.expose()).ok()?;
+    let host = parsed.host_str()?;
+    let port = parsed.port().unwrap_or(5432);
+    let host = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
+    format!("{host}:{port}").parse().ok()
+}
