@@ -3,8 +3,8 @@
 use std::{fmt, path::Path, str::FromStr, time::Duration};
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqlxPostgresConnector,
-    SqlxSqliteConnector, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
     sqlx::{
         postgres::{PgConnectOptions, PgPoolOptions},
         sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -193,8 +193,17 @@ impl Database {
         &self.conn
     }
 
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: taking
+    /// the write lock up front means a transaction that reads and then
+    /// writes waits its turn (busy timeout) instead of failing with
+    /// SQLITE_BUSY when another writer committed in between.
     pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.conn.begin().await
+        self.conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
     }
 
     /// Applies pending migrations; a no-op when the schema is current.
