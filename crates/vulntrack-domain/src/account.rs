@@ -6,7 +6,7 @@ use garde::Validate;
 use crate::{
     password_policy::PasswordPolicy,
     role::Role,
-    validation::{FieldError, ValidationErrors},
+    validation::{FieldError, ValidationErrors, not_blank},
 };
 
 /// Unvalidated details of a new account, as typed by a person.
@@ -22,14 +22,6 @@ pub struct AccountInput {
     pub role: Role,
     #[garde(skip)]
     pub password: String,
-}
-
-fn not_blank(value: &str, _: &()) -> garde::Result {
-    if value.trim().is_empty() {
-        Err(garde::Error::new("must not be blank"))
-    } else {
-        Ok(())
-    }
 }
 
 /// Account details that passed every rule. The password is still plain

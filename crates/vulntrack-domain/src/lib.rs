@@ -4,8 +4,11 @@
 //! isolation and reused by the HTTP layer, the CLI and the store alike.
 
 pub mod account;
+pub mod duration;
 pub mod ids;
+pub mod lockout;
 pub mod password_policy;
+pub mod policy;
 pub mod role;
 pub mod string_enum;
 pub mod validation;
@@ -14,5 +17,6 @@ pub mod vulnerability;
 pub use account::{AccountInput, NewAccount, normalize_email};
 pub use ids::{TeamId, UserId};
 pub use password_policy::{PasswordPolicy, PasswordRule};
+pub use policy::Action;
 pub use role::{Role, UserStatus};
 pub use validation::{FieldError, ValidationErrors};

@@ -5,6 +5,15 @@ use std::fmt;
 
 use serde::Serialize;
 
+/// A garde rule: the value holds more than whitespace.
+pub fn not_blank(value: &str, _: &()) -> garde::Result {
+    if value.trim().is_empty() {
+        Err(garde::Error::new("must not be blank"))
+    } else {
+        Ok(())
+    }
+}
+
 /// One broken rule on one input field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {

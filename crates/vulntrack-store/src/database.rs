@@ -90,14 +90,7 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced, safe to print or log.
     pub fn redacted(&self) -> String {
-        match url::Url::parse(&self.url) {
-            Ok(mut url) if url.password().is_some() => {
-                // Only fails for URLs that cannot have credentials.
-                let _ = url.set_password(Some("REDACTED"));
-                url.to_string()
-            }
-            _ => self.url.clone(),
-        }
+        redact_password(&self.url)
     }
 
     /// The full URL, password included. Do not log it.
@@ -109,6 +102,19 @@ impl DatabaseUrl {
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
+    }
+}
+
+/// `raw` with the password of its userinfo, if any, replaced by
+/// `REDACTED`; anything that is not a URL comes back unchanged.
+pub fn redact_password(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            // Only fails for URLs that cannot have credentials.
+            let _ = url.set_password(Some("REDACTED"));
+            url.to_string()
+        }
+        _ => raw.to_string(),
     }
 }
 

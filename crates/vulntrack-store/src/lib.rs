@@ -7,10 +7,16 @@
 
 mod entity;
 
+pub mod api_tokens;
+pub mod audit;
 pub mod database;
 pub mod error;
+pub mod instance;
+pub mod invitations;
 pub mod migration;
+pub mod password_resets;
 pub mod scope;
+pub mod sessions;
 pub mod teams;
 pub mod users;
 

@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, sea_query::Expr,
 };
-use vulntrack_domain::{Role, TeamId, UserId, UserStatus, normalize_email};
+use vulntrack_domain::{Role, TeamId, UserId, UserStatus, lockout::LoginFailures, normalize_email};
 
 use crate::{
     entity::users,
@@ -137,23 +138,260 @@ pub async fn get(db: &impl ConnectionTrait, scope: TeamScope, id: UserId) -> Sto
         .and_then(User::try_from)
 }
 
-/// The user with this email in any letter case, with their password hash.
-/// This is the sign-in look-up: it is unscoped because it is what finds the
-/// team in the first place.
+/// What sign-in needs to know about an account.
+#[derive(Clone)]
+pub struct SignInRecord {
+    pub user: User,
+    pub password_hash: String,
+    pub failures: LoginFailures,
+}
+
+impl std::fmt::Debug for SignInRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInRecord")
+            .field("user", &self.user)
+            .field("failures", &self.failures)
+            .finish_non_exhaustive()
+    }
+}
+
+fn sign_in_record(row: users::Model) -> StoreResult<SignInRecord> {
+    let password_hash = row.password_hash.clone();
+    let failures = LoginFailures {
+        count: row.failed_login_count,
+        window_start: row.failed_login_window_start,
+        locked_until: row.locked_until,
+    };
+    Ok(SignInRecord {
+        user: User::try_from(row)?,
+        password_hash,
+        failures,
+    })
+}
+
+/// The account with this email in any letter case. This is the sign-in
+/// look-up: it is unscoped because it is what finds the team in the first
+/// place.
 pub async fn find_for_sign_in(
     db: &impl ConnectionTrait,
     email: &str,
-) -> StoreResult<Option<(User, String)>> {
-    let row = users::Entity::find()
+) -> StoreResult<Option<SignInRecord>> {
+    users::Entity::find()
         .filter(users::Column::EmailNormalized.eq(normalize_email(email)))
         .filter(users::Column::DeletedAt.is_null())
         .one(db)
+        .await?
+        .map(sign_in_record)
+        .transpose()
+}
+
+/// The same record for a known user of the scope (password change).
+pub async fn sign_in_record_of(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    id: UserId,
+) -> StoreResult<SignInRecord> {
+    users::Entity::find_by_id(id.as_uuid())
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)
+        .and_then(sign_in_record)
+}
+
+/// Stores the failed sign-in bookkeeping.
+pub async fn record_login_failures(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    id: UserId,
+    failures: LoginFailures,
+) -> StoreResult<()> {
+    users::Entity::update_many()
+        .col_expr(users::Column::FailedLoginCount, Expr::value(failures.count))
+        .col_expr(
+            users::Column::FailedLoginWindowStart,
+            Expr::value(failures.window_start),
+        )
+        .col_expr(
+            users::Column::LockedUntil,
+            Expr::value(failures.locked_until),
+        )
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .exec(db)
         .await?;
-    row.map(|row| {
-        let hash = row.password_hash.clone();
-        User::try_from(row).map(|user| (user, hash))
-    })
-    .transpose()
+    Ok(())
+}
+
+/// A successful sign-in: failures cleared, time recorded, and the password
+/// hash replaced when it was upgraded (legacy bcrypt to argon2id).
+pub async fn record_login_success(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    id: UserId,
+    now: DateTime<Utc>,
+    upgraded_hash: Option<&str>,
+) -> StoreResult<()> {
+    let mut update = users::Entity::update_many()
+        .col_expr(users::Column::FailedLoginCount, Expr::value(0))
+        .col_expr(
+            users::Column::FailedLoginWindowStart,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            users::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(users::Column::LastLoginAt, Expr::value(now));
+    if let Some(hash) = upgraded_hash {
+        update = update.col_expr(users::Column::PasswordHash, Expr::value(hash));
+    }
+    update
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Lifts a lock and clears the failure count; false if no such user.
+pub async fn unlock(db: &impl ConnectionTrait, scope: TeamScope, id: UserId) -> StoreResult<bool> {
+    let result = users::Entity::update_many()
+        .col_expr(users::Column::FailedLoginCount, Expr::value(0))
+        .col_expr(
+            users::Column::FailedLoginWindowStart,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            users::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::DeletedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Replaces the password hash (and clears any lock).
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    id: UserId,
+    hash: &str,
+) -> StoreResult<()> {
+    let now = Utc::now();
+    users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(hash))
+        .col_expr(users::Column::PasswordChangedAt, Expr::value(now))
+        .col_expr(users::Column::FailedLoginCount, Expr::value(0))
+        .col_expr(
+            users::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Profile fields a user may edit; `None` leaves a field as it is, and
+/// `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    pub name: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub job_title: Option<Option<String>>,
+    pub department: Option<Option<String>>,
+    pub bio: Option<Option<String>>,
+    pub is_onboarded: Option<bool>,
+}
+
+pub async fn update_profile(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    id: UserId,
+    update: ProfileUpdate,
+) -> StoreResult<User> {
+    let mut query =
+        users::Entity::update_many().col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()));
+    if let Some(name) = update.name {
+        query = query.col_expr(users::Column::Name, Expr::value(name));
+    }
+    for (column, value) in [
+        (users::Column::Phone, update.phone),
+        (users::Column::JobTitle, update.job_title),
+        (users::Column::Department, update.department),
+        (users::Column::Bio, update.bio),
+    ] {
+        if let Some(value) = value {
+            query = query.col_expr(column, Expr::value(value));
+        }
+    }
+    if let Some(onboarded) = update.is_onboarded {
+        query = query.col_expr(users::Column::IsOnboarded, Expr::value(onboarded));
+    }
+    query
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .exec(db)
+        .await?;
+    get(db, scope, id).await
+}
+
+/// Changes role and/or status of a user of the scope's team.
+pub async fn set_role_and_status(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    id: UserId,
+    role: Option<Role>,
+    status: Option<UserStatus>,
+) -> StoreResult<User> {
+    let mut query =
+        users::Entity::update_many().col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()));
+    if let Some(role) = role {
+        query = query.col_expr(users::Column::Role, Expr::value(role.as_str()));
+    }
+    if let Some(status) = status {
+        query = query.col_expr(users::Column::Status, Expr::value(status.as_str()));
+    }
+    query
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::DeletedAt.is_null())
+        .exec(db)
+        .await?;
+    get(db, scope, id).await
+}
+
+/// The team's users (not deleted), in name order.
+pub async fn list(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<Vec<User>> {
+    users::Entity::find()
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::DeletedAt.is_null())
+        .order_by_asc(users::Column::Name)
+        .order_by_asc(users::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(User::try_from)
+        .collect()
+}
+
+/// How many active administrators the team has (the last one cannot be
+/// demoted, deactivated or deleted).
+pub async fn count_active_admins(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<u64> {
+    Ok(users::Entity::find()
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::DeletedAt.is_null())
+        .filter(users::Column::Role.eq(Role::Admin.as_str()))
+        .filter(users::Column::Status.eq(UserStatus::Active.as_str()))
+        .count(db)
+        .await?)
 }
 
 /// How many accounts exist on the instance (first-run setup is open only

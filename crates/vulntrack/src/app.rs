@@ -8,9 +8,11 @@ use tokio::net::TcpListener;
 use vulntrack_store::Database;
 
 use crate::{
-    auth::PasswordHasher,
+    api,
+    auth::{PasswordHasher, csrf, session_token::SessionKeys},
     config::Config,
     http::{error::Problem, health, middleware},
+    mail::Mailer,
 };
 
 /// What every handler can reach. Cheap to clone.
@@ -24,22 +26,46 @@ struct Inner {
     db: Database,
     config: Config,
     hasher: PasswordHasher,
-    // Signs session tokens (authentication issue); held here so it is
-    // resolved once at start-up and never re-read from disk per request.
-    #[allow(dead_code)]
-    secret: SecretString,
+    session_keys: SessionKeys,
+    mailer: Mailer,
+    /// `scheme://host[:port]` of the public URL, compared with `Origin`.
+    own_origin: String,
 }
 
 impl AppState {
-    pub fn new(db: Database, config: Config, secret: SecretString) -> Self {
-        Self {
+    /// `secret` is the resolved signing secret (see `Config::resolve_secret`).
+    pub fn new(db: Database, config: Config, secret: SecretString) -> anyhow::Result<Self> {
+        let session_keys = SessionKeys::new(&secret, config.secret_previous.as_ref())?;
+        let mailer = Mailer::from_config(&config)?;
+        let own_origin = config.public_url.origin().ascii_serialization();
+        Ok(Self {
             inner: Arc::new(Inner {
                 db,
                 config,
                 hasher: PasswordHasher::default(),
-                secret,
+                session_keys,
+                mailer,
+                own_origin,
             }),
-        }
+        })
+    }
+
+    pub fn session_keys(&self) -> &SessionKeys {
+        &self.inner.session_keys
+    }
+
+    pub fn mailer(&self) -> &Mailer {
+        &self.inner.mailer
+    }
+
+    pub fn own_origin(&self) -> &str {
+        &self.inner.own_origin
+    }
+
+    /// An absolute link to `path_and_query` under the public URL.
+    pub fn link(&self, path_and_query: &str) -> String {
+        let base = self.inner.config.public_url.as_str().trim_end_matches('/');
+        format!("{base}/{}", path_and_query.trim_start_matches('/'))
     }
 
     pub fn db(&self) -> &Database {
@@ -60,7 +86,12 @@ pub fn build_router(state: AppState) -> Router {
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .nest("/api/v1", api::v1::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::guard,
+        ))
         .with_state(state);
     middleware::apply(router)
 }

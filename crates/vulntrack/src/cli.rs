@@ -240,7 +240,9 @@ async fn serve(config: Config) -> Result<(), Failure> {
         environment = ?config.environment,
         "VulnTrack listening on http://{address}"
     );
-    let router = app::build_router(AppState::new(db.clone(), config, secret));
+    let state = AppState::new(db.clone(), config, secret)
+        .map_err(|e| Failure::runtime(format!("cannot start: {e}")))?;
+    let router = app::build_router(state);
     app::serve(listener, router, app::shutdown_signal())
         .await
         .map_err(|e| Failure::runtime(format!("server error: {e}")))?;

@@ -9,6 +9,7 @@ use std::{
     fmt,
     net::SocketAddr,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use figment::{
@@ -18,7 +19,8 @@ use figment::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
-use vulntrack_store::DatabaseUrl;
+use vulntrack_domain::duration::parse_duration;
+use vulntrack_store::{DatabaseUrl, database::redact_password};
 
 /// The shortest secret accepted: 256 bits, the HS256 key size.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -48,6 +50,16 @@ impl ConfigError {
 pub enum Environment {
     Development,
     Production,
+}
+
+/// Who may create an account without being invited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Registration {
+    /// Only people holding an invitation (the default).
+    InviteOnly,
+    /// Anyone; each self-registered person gets a new team and is its ADMIN.
+    Open,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +99,18 @@ pub struct Config {
     pub public_url: Url,
     pub auto_migrate: bool,
     pub log_format: LogFormat,
+    /// How long a sign-in lasts.
+    pub session_ttl: Duration,
+    /// The secret in force before a rotation: still verifies old sessions.
+    pub secret_previous: Option<SecretString>,
+    pub registration: Registration,
+    /// How long an invitation link stays valid.
+    pub invite_ttl: Duration,
+    /// `smtp://` or `smtps://` URL for sending mail; without it, reset links
+    /// are written to the server log.
+    pub smtp_url: Option<SecretString>,
+    /// The From address of mail.
+    pub smtp_from: String,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -103,6 +127,10 @@ struct Layered {
     public_url: Option<String>,
     auto_migrate: bool,
     log_format: LogFormat,
+    session_ttl: String,
+    registration: Registration,
+    invite_ttl: String,
+    smtp_from: String,
 }
 
 impl Default for Layered {
@@ -116,6 +144,10 @@ impl Default for Layered {
             public_url: None,
             auto_migrate: true,
             log_format: LogFormat::Text,
+            session_ttl: "24h".into(),
+            registration: Registration::InviteOnly,
+            invite_ttl: "72h".into(),
+            smtp_from: "VulnTrack <vulntrack@localhost>".into(),
         }
     }
 }
@@ -208,6 +240,45 @@ impl Config {
                 ConfigError::new("VULNTRACK_BIND", format!("cannot form a URL: {e}"))
             })?,
         };
+        let duration = |variable: &str, raw: &str| {
+            parse_duration(raw).map_err(|e| ConfigError::new(variable, format!("{e}, got {raw:?}")))
+        };
+        let session_ttl = duration("VULNTRACK_SESSION_TTL", &layered.session_ttl)?;
+        let invite_ttl = duration("VULNTRACK_INVITE_TTL", &layered.invite_ttl)?;
+        let secret_previous = read_secret(&var, "VULNTRACK_SECRET_PREVIOUS")?;
+        if secret_previous
+            .as_ref()
+            .is_some_and(|s| s.expose_secret().len() < MIN_SECRET_BYTES)
+        {
+            return Err(ConfigError::new(
+                "VULNTRACK_SECRET_PREVIOUS",
+                format!("must be at least {MIN_SECRET_BYTES} bytes"),
+            ));
+        }
+        let smtp_url = read_secret(&var, "VULNTRACK_SMTP_URL")?;
+        if let Some(smtp) = &smtp_url {
+            let parsed = Url::parse(smtp.expose_secret())
+                .map_err(|_| ConfigError::new("VULNTRACK_SMTP_URL", "is not a URL"))?;
+            if !matches!(parsed.scheme(), "smtp" | "smtps") {
+                return Err(ConfigError::new(
+                    "VULNTRACK_SMTP_URL",
+                    "must start with smtp:// or smtps://",
+                ));
+            }
+        }
+        if layered
+            .smtp_from
+            .parse::<lettre::message::Mailbox>()
+            .is_err()
+        {
+            return Err(ConfigError::new(
+                "VULNTRACK_SMTP_FROM",
+                format!(
+                    "is not a mailbox such as \"VulnTrack <vt@example.com>\": {:?}",
+                    layered.smtp_from
+                ),
+            ));
+        }
         Ok(Self {
             bind,
             data_dir: layered.data_dir,
@@ -218,6 +289,12 @@ impl Config {
             public_url,
             auto_migrate: layered.auto_migrate,
             log_format: layered.log_format,
+            session_ttl,
+            secret_previous,
+            registration: layered.registration,
+            invite_ttl,
+            smtp_url,
+            smtp_from: layered.smtp_from,
             config_file,
         })
     }
@@ -308,6 +385,39 @@ impl Config {
                 "VULNTRACK_LOG_FORMAT",
                 format!("{:?}", self.log_format).to_lowercase(),
             ),
+            (
+                "VULNTRACK_SESSION_TTL",
+                format!("{}s", self.session_ttl.as_secs()),
+            ),
+            (
+                "VULNTRACK_SECRET_PREVIOUS",
+                if self.secret_previous.is_some() {
+                    "[redacted]"
+                } else {
+                    "(none)"
+                }
+                .into(),
+            ),
+            (
+                "VULNTRACK_REGISTRATION",
+                match self.registration {
+                    Registration::InviteOnly => "invite-only",
+                    Registration::Open => "open",
+                }
+                .into(),
+            ),
+            (
+                "VULNTRACK_INVITE_TTL",
+                format!("{}s", self.invite_ttl.as_secs()),
+            ),
+            (
+                "VULNTRACK_SMTP_URL",
+                match &self.smtp_url {
+                    Some(url) => redact_password(url.expose_secret()),
+                    None => "(none: reset links go to the server log)".into(),
+                },
+            ),
+            ("VULNTRACK_SMTP_FROM", self.smtp_from.clone()),
         ];
         lines.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
     }
@@ -451,6 +561,11 @@ mod tests {
             ("VULNTRACK_DB_MAX_CONNECTIONS", "many"),
             ("VULNTRACK_AUTO_MIGRATE", "perhaps"),
             ("VULNTRACK_LOG_FORMAT", "xml"),
+            ("VULNTRACK_SESSION_TTL", "forever"),
+            ("VULNTRACK_INVITE_TTL", "0h"),
+            ("VULNTRACK_REGISTRATION", "anyone"),
+            ("VULNTRACK_SMTP_URL", "http://mail"),
+            ("VULNTRACK_SMTP_FROM", "not a mailbox"),
             ("DATABASE_URL", "nonsense"),
         ] {
             let err = load(&[(name, value)]).unwrap_err();

@@ -4,11 +4,13 @@
 //! real router; `main.rs` only hands over to [`cli::main`].
 
 pub mod accounts;
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod mail;
 pub mod telemetry;
 
 pub use app::{AppState, build_router, serve};

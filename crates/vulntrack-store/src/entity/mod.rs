@@ -1,5 +1,11 @@
 //! sea-orm entities. Private to the crate: callers see the typed records of
 //! the query modules, never raw rows.
 
+pub(crate) mod api_tokens;
+pub(crate) mod audit_log;
+pub(crate) mod instance;
+pub(crate) mod invitations;
+pub(crate) mod password_resets;
+pub(crate) mod sessions;
 pub(crate) mod teams;
 pub(crate) mod users;

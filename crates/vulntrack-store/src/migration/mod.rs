@@ -6,12 +6,16 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_core_schema;
+mod m20261129_000002_auth;
 
 #[derive(Debug)]
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_core_schema::Migration)]
+        vec![
+            Box::new(m20261128_000001_core_schema::Migration),
+            Box::new(m20261129_000002_auth::Migration),
+        ]
     }
 }

@@ -1,4 +1,6 @@
-//! Password hashing with argon2id, off the async runtime.
+//! Password hashing with argon2id, off the async runtime. Legacy bcrypt
+//! hashes (`$2a$`, `$2b$`, `$2y$`, as bcryptjs made them) still verify, and
+//! the caller replaces them with argon2id on the next successful sign-in.
 //!
 //! Hashing is deliberately expensive; done on the runtime's worker threads a
 //! burst of logins would stall every other request. Each hash runs on a
@@ -11,7 +13,7 @@ use argon2::{
     Argon2, PasswordHasher as _, PasswordVerifier as _, password_hash::phc::PasswordHash,
 };
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -27,6 +29,31 @@ pub enum HashError {
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    /// A real argon2id hash of nothing anyone knows, verified against when
+    /// the account does not exist, so a missing account costs the same
+    /// time as a wrong password and emails cannot be probed by timing.
+    decoy: Arc<OnceCell<String>>,
+}
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    Mismatch,
+    Match,
+    /// Matched a legacy (bcrypt) hash: store a fresh argon2id hash.
+    MatchNeedsUpgrade,
+}
+
+impl Verification {
+    pub fn matched(self) -> bool {
+        self != Verification::Mismatch
+    }
+}
+
+fn is_bcrypt(hash: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|prefix| hash.starts_with(prefix))
 }
 
 impl Default for PasswordHasher {
@@ -40,6 +67,7 @@ impl PasswordHasher {
     pub fn with_concurrency(max_parallel: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(max_parallel.max(1))),
+            decoy: Arc::new(OnceCell::new()),
         }
     }
 
@@ -60,23 +88,53 @@ impl PasswordHasher {
         .await?
     }
 
-    /// Whether `password` matches an argon2 PHC string. A malformed stored
-    /// hash never matches.
-    pub async fn verify(&self, password: SecretString, stored: String) -> Result<bool, HashError> {
+    /// Checks `password` against an argon2 PHC string or a legacy bcrypt
+    /// hash. A malformed stored hash never matches.
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored: String,
+    ) -> Result<Verification, HashError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| HashError::Closed)?;
         tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&stored).is_ok_and(|parsed| {
+            let candidate = password.expose_secret().as_bytes();
+            if is_bcrypt(&stored) {
+                return match bcrypt::verify(candidate, &stored) {
+                    Ok(true) => Verification::MatchNeedsUpgrade,
+                    _ => Verification::Mismatch,
+                };
+            }
+            let matched = PasswordHash::new(&stored).is_ok_and(|parsed| {
                 Argon2::default()
-                    .verify_password(password.expose_secret().as_bytes(), &parsed)
+                    .verify_password(candidate, &parsed)
                     .is_ok()
-            })
+            });
+            if matched {
+                Verification::Match
+            } else {
+                Verification::Mismatch
+            }
         })
         .await
         .map_err(HashError::from)
+    }
+
+    /// Spends the time of one verification without an account to check.
+    pub async fn verify_decoy(&self, password: SecretString) -> Result<(), HashError> {
+        let decoy = self
+            .decoy
+            .get_or_try_init(|| async {
+                let mut random = [0u8; 32];
+                rand::fill(&mut random);
+                self.hash(SecretString::from(hex::encode(random))).await
+            })
+            .await?
+            .clone();
+        self.verify(password, decoy).await.map(|_| ())
     }
 }
 
@@ -92,23 +150,52 @@ mod tests {
         let second = hasher.hash(password()).await.expect("hash");
         assert!(first.starts_with("$argon2id$v=19$"), "{first}");
         assert_ne!(first, second, "each hash has its own salt");
-        assert!(
-            hasher
-                .verify(password(), first.clone())
-                .await
-                .expect("verify")
+        let check = |password: SecretString, stored: String| hasher.verify(password, stored);
+        assert_eq!(
+            check(password(), first.clone()).await.expect("verify"),
+            Verification::Match
         );
-        assert!(
-            !hasher
-                .verify(SecretString::from("wrong"), first)
+        assert_eq!(
+            check(SecretString::from("wrong"), first)
                 .await
-                .expect("verify")
+                .expect("verify"),
+            Verification::Mismatch
         );
-        assert!(
-            !hasher
-                .verify(password(), "not a hash".into())
+        assert_eq!(
+            check(password(), "not a hash".into())
                 .await
-                .expect("verify")
+                .expect("verify"),
+            Verification::Mismatch
         );
+    }
+
+    #[tokio::test]
+    async fn legacy_bcrypt_hashes_verify_and_ask_for_an_upgrade() {
+        // The same hash under each prefix bcrypt implementations write; the
+        // integration suite checks a real bcryptjs cost-12 hash end to end.
+        let hasher = PasswordHasher::default();
+        let hash = bcrypt::hash("k3#Vq9!zLw2@Tr", 4).expect("bcrypt");
+        for variant in ["$2a$", "$2b$", "$2y$"] {
+            let stored = format!("{variant}{}", &hash[4..]);
+            let outcome = hasher
+                .verify(SecretString::from("k3#Vq9!zLw2@Tr"), stored.clone())
+                .await
+                .expect("verify");
+            assert_eq!(outcome, Verification::MatchNeedsUpgrade, "{variant}");
+            let wrong = hasher
+                .verify(SecretString::from("nope"), stored)
+                .await
+                .expect("verify");
+            assert_eq!(wrong, Verification::Mismatch);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_decoy_check_runs_without_an_account() {
+        let hasher = PasswordHasher::default();
+        hasher
+            .verify_decoy(SecretString::from("anything"))
+            .await
+            .expect("decoy");
     }
 }

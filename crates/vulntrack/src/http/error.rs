@@ -16,8 +16,18 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub enum ApiError {
     #[error("validation failed")]
     Validation(ValidationErrors),
+    /// The body could not be read as the expected JSON.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// No valid credentials. The message is the same whatever the reason.
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     #[error("service unavailable: {0}")]
     Unavailable(&'static str),
     #[error("internal error: {0}")]
@@ -60,6 +70,34 @@ impl IntoResponse for Problem {
     }
 }
 
+impl ApiError {
+    /// One field error as a 422.
+    pub fn field(field: &str, code: &str, message: &str) -> Self {
+        ApiError::Validation(FieldError::new(field, code, message).into())
+    }
+}
+
+impl From<vulntrack_store::StoreError> for ApiError {
+    fn from(error: vulntrack_store::StoreError) -> Self {
+        match error {
+            vulntrack_store::StoreError::NotFound => ApiError::NotFound,
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+impl From<crate::auth::password::HashError> for ApiError {
+    fn from(error: crate::auth::password::HashError) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
@@ -71,7 +109,21 @@ impl IntoResponse for ApiError {
                 )
             }
             .into_response(),
+            ApiError::BadRequest(detail) => {
+                Problem::new(StatusCode::BAD_REQUEST, Some(detail)).into_response()
+            }
+            ApiError::Unauthorized => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                Some("Invalid credentials or session.".into()),
+            )
+            .into_response(),
+            ApiError::Forbidden(detail) => {
+                Problem::new(StatusCode::FORBIDDEN, Some(detail.into())).into_response()
+            }
             ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, None).into_response(),
+            ApiError::Conflict(detail) => {
+                Problem::new(StatusCode::CONFLICT, Some(detail.into())).into_response()
+            }
             ApiError::Unavailable(detail) => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, Some(detail.into())).into_response()
             }

@@ -277,20 +277,22 @@ async fn admin_create_user_hashes_with_argon2id_and_creates_the_team_once() {
     assert!(second.status.success(), "{}", stderr(&second));
 
     let db = test_db.connect().await;
-    let (grace, hash) = users::find_for_sign_in(db.conn(), "GRACE@example.com")
+    let grace = users::find_for_sign_in(db.conn(), "GRACE@example.com")
         .await
         .expect("query")
         .expect("grace exists");
+    let (grace, hash) = (grace.user, grace.password_hash);
     assert_eq!(grace.role, Role::Admin);
     assert!(
         hash.starts_with("$argon2id$"),
         "stored hash is argon2id: {hash}"
     );
     assert!(!hash.contains(STRONG_PASSWORD));
-    let (ada, _) = users::find_for_sign_in(db.conn(), "ada@example.com")
+    let ada = users::find_for_sign_in(db.conn(), "ada@example.com")
         .await
         .expect("query")
-        .expect("ada exists");
+        .expect("ada exists")
+        .user;
     assert_eq!(ada.role, Role::Analyst);
     assert_eq!(ada.team_id, grace.team_id, "the existing team is reused");
 

@@ -95,10 +95,11 @@ async fn teams_and_users_story() {
     );
 
     // Sign-in finds the user whatever the case, with the hash.
-    let (found, hash) = users::find_for_sign_in(conn, "  alice@EXAMPLE.com ")
+    let found = users::find_for_sign_in(conn, "  alice@EXAMPLE.com ")
         .await
         .expect("query")
         .expect("found");
+    let (found, hash) = (found.user, found.password_hash);
     assert_eq!(found.id, alice.id);
     assert_eq!(hash, HASH);
     assert!(

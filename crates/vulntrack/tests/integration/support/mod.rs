@@ -10,7 +10,7 @@ use std::{path::PathBuf, time::Duration};
 use axum::{
     Router,
     body::Body,
-    http::{Request, StatusCode, header},
+    http::{Method, Request, StatusCode, header},
 };
 use http_body_util::BodyExt;
 use sea_orm::ConnectionTrait;
@@ -140,10 +140,16 @@ pub fn test_config(database_url: DatabaseUrl, data_dir: PathBuf) -> Config {
         database_url,
         db_max_connections: 5,
         environment: Environment::Development,
-        secret: SecretSource::Provided(SecretString::from("test-secret-test-secret-test-secret!")),
+        secret: SecretSource::Provided(SecretString::from(TEST_SECRET)),
         public_url: url::Url::parse("http://127.0.0.1:3000/").expect("url"),
         auto_migrate: true,
         log_format: LogFormat::Text,
+        session_ttl: std::time::Duration::from_secs(24 * 3600),
+        secret_previous: None,
+        registration: vulntrack::config::Registration::InviteOnly,
+        invite_ttl: std::time::Duration::from_secs(72 * 3600),
+        smtp_url: None,
+        smtp_from: "VulnTrack <vulntrack@localhost>".into(),
         config_file: None,
     }
 }
@@ -153,37 +159,112 @@ pub struct TestApp {
     pub router: Router,
     pub db: Database,
     pub test_db: TestDb,
+    pub config: Config,
 }
 
+#[derive(Debug)]
 pub struct TestResponse {
     pub status: StatusCode,
     pub content_type: String,
+    pub headers: axum::http::HeaderMap,
     pub body: serde_json::Value,
 }
 
+impl TestResponse {
+    /// The `Set-Cookie` header values.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect()
+    }
+
+    /// `name=value` of the first cookie set, ready for a `Cookie` header.
+    pub fn cookie(&self) -> String {
+        let set = self.set_cookies();
+        let first = set
+            .first()
+            .unwrap_or_else(|| panic!("no Set-Cookie in {self:?}"));
+        first.split(';').next().expect("cookie pair").to_string()
+    }
+}
+
+/// How a test request authenticates.
+#[derive(Debug, Clone, Copy)]
+pub enum As<'a> {
+    Anonymous,
+    /// `Cookie: name=value`, sent the way a same-origin browser page would.
+    Cookie(&'a str),
+    Bearer(&'a str),
+}
+
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret!";
+
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A TestApp whose configuration `adjust` may change first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let test_db = TestDb::fresh().await;
         let db = test_db.migrated().await;
-        Self::over(test_db, db)
+        Self::over_with(test_db, db, adjust)
     }
 
     pub fn over(test_db: TestDb, db: Database) -> Self {
-        let config = test_config(test_db.url.clone(), test_db.dir.path().to_path_buf());
-        let state = AppState::new(
-            db.clone(),
-            config,
-            SecretString::from("test-secret-test-secret-test-secret!"),
-        );
+        Self::over_with(test_db, db, |_| {})
+    }
+
+    fn over_with(test_db: TestDb, db: Database, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config(test_db.url.clone(), test_db.dir.path().to_path_buf());
+        adjust(&mut config);
+        let state = AppState::new(db.clone(), config.clone(), SecretString::from(TEST_SECRET))
+            .expect("app state");
         Self {
             router: vulntrack::build_router(state),
             db,
             test_db,
+            config,
         }
     }
 
-    pub async fn get(&self, path: &str) -> TestResponse {
-        let request = Request::get(path).body(Body::empty()).expect("request");
+    /// The origin pages of this app are served from.
+    pub fn origin(&self) -> String {
+        self.config.public_url.origin().ascii_serialization()
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        auth: As<'_>,
+        body: Option<serde_json::Value>,
+        extra_headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        match auth {
+            As::Anonymous => {}
+            As::Cookie(cookie) => {
+                request = request
+                    .header(header::COOKIE, cookie)
+                    .header("sec-fetch-site", "same-origin");
+            }
+            As::Bearer(token) => {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"))
+            }
+        }
+        for (name, value) in extra_headers {
+            request = request.header(*name, *value);
+        }
+        let request = match body {
+            Some(json) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .expect("request");
         let response = self
             .router
             .clone()
@@ -191,8 +272,8 @@ impl TestApp {
             .await
             .expect("router answers");
         let status = response.status();
-        let content_type = response
-            .headers()
+        let headers = response.headers().clone();
+        let content_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
@@ -213,9 +294,95 @@ impl TestApp {
         TestResponse {
             status,
             content_type,
+            headers,
             body,
         }
     }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(Method::GET, path, As::Anonymous, None, &[]).await
+    }
+
+    pub async fn get_as(&self, path: &str, auth: As<'_>) -> TestResponse {
+        self.send(Method::GET, path, auth, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, auth: As<'_>, body: serde_json::Value) -> TestResponse {
+        self.send(Method::POST, path, auth, Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, auth: As<'_>, body: serde_json::Value) -> TestResponse {
+        self.send(Method::PATCH, path, auth, Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str, auth: As<'_>) -> TestResponse {
+        self.send(Method::DELETE, path, auth, None, &[]).await
+    }
+
+    /// Runs first-run setup with an ADMIN `email` and [`PASSWORD`].
+    pub async fn setup_admin(&self, team: &str, email: &str) -> serde_json::Value {
+        let response = self
+            .post(
+                "/api/v1/setup",
+                As::Anonymous,
+                serde_json::json!({ "team_name": team, "name": "Ada Admin", "email": email, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{response:?}");
+        response.body
+    }
+
+    /// Signs in and returns the `Cookie` header value.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .post(
+                "/api/v1/auth/login",
+                As::Anonymous,
+                serde_json::json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "login of {email}: {response:?}"
+        );
+        response.cookie()
+    }
+
+    /// Invites `email` as `role` (as the admin behind `admin_cookie`), has
+    /// them accept, and returns their `Cookie` header value.
+    pub async fn add_member(&self, admin_cookie: &str, email: &str, role: &str) -> String {
+        let invite = self
+            .post(
+                "/api/v1/invitations",
+                As::Cookie(admin_cookie),
+                serde_json::json!({ "email": email, "role": role }),
+            )
+            .await;
+        assert_eq!(invite.status, StatusCode::CREATED, "{invite:?}");
+        let token = token_of(invite.body["invite_url"].as_str().expect("invite_url"));
+        let accepted = self
+            .post(
+                "/api/v1/auth/register",
+                As::Anonymous,
+                serde_json::json!({ "token": token, "name": "Member Person", "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(accepted.status, StatusCode::CREATED, "{accepted:?}");
+        self.login(email, PASSWORD).await
+    }
+}
+
+/// A password every policy rule accepts.
+pub const PASSWORD: &str = "k3#Vq9!zLw2@Tr";
+
+/// The `token` query parameter of an invitation or reset link.
+pub fn token_of(link: &str) -> String {
+    let url = url::Url::parse(link).expect("link is a URL");
+    url.query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .expect("token parameter")
 }
 
 /// Polls `check` until it returns true or `limit` passes; for waiting on

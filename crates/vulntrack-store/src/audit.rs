@@ -1,0 +1,316 @@
+//! The append-only audit log. Rows are written through [`append`] inside
+//! the caller's transaction, so a change and its record commit together or
+//! not at all. Each team's rows form a hash chain: `hash` is SHA-256 over the
+//! row's canonical form and the previous row's hash.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use vulntrack_domain::{TeamId, UserId};
+
+use crate::{entity::audit_log, error::StoreResult, scope::TeamScope};
+
+/// The hash a chain starts from.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    User {
+        id: UserId,
+        email: String,
+    },
+    /// A user acting through an API token.
+    Token {
+        id: Uuid,
+        user_id: UserId,
+        email: String,
+    },
+    System,
+    /// Nobody signed in (a failed login, a reset request).
+    Anonymous,
+}
+
+impl Actor {
+    fn kind(&self) -> &'static str {
+        match self {
+            Actor::User { .. } => "USER",
+            Actor::Token { .. } => "TOKEN",
+            Actor::System => "SYSTEM",
+            Actor::Anonymous => "ANONYMOUS",
+        }
+    }
+
+    fn user_id(&self) -> Option<Uuid> {
+        match self {
+            Actor::User { id, .. } | Actor::Token { user_id: id, .. } => Some(id.as_uuid()),
+            _ => None,
+        }
+    }
+
+    fn email(&self) -> Option<String> {
+        match self {
+            Actor::User { email, .. } | Actor::Token { email, .. } => Some(email.clone()),
+            _ => None,
+        }
+    }
+
+    fn token_id(&self) -> Option<Uuid> {
+        match self {
+            Actor::Token { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// Where a request came from, recorded with each event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestContext {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// One event to record. `details` must never hold passwords, hashes,
+/// tokens or secrets.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    /// The team the event belongs to; `None` for instance-wide events.
+    pub team: Option<TeamId>,
+    pub actor: Actor,
+    pub action: &'static str,
+    pub entity_type: Option<&'static str>,
+    pub entity_id: Option<String>,
+    pub details: Value,
+    pub context: RequestContext,
+}
+
+impl AuditEvent {
+    pub fn new(
+        team: Option<TeamId>,
+        actor: Actor,
+        action: &'static str,
+        context: &RequestContext,
+    ) -> Self {
+        Self {
+            team,
+            actor,
+            action,
+            entity_type: None,
+            entity_id: None,
+            details: json!({}),
+            context: context.clone(),
+        }
+    }
+
+    pub fn entity(mut self, entity_type: &'static str, id: impl ToString) -> Self {
+        self.entity_type = Some(entity_type);
+        self.entity_id = Some(id.to_string());
+        self
+    }
+
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+/// A stored audit row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub id: Uuid,
+    pub team_id: Option<TeamId>,
+    pub seq: i64,
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_email: Option<String>,
+    pub actor_token_id: Option<Uuid>,
+    pub action: String,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub details: Value,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<audit_log::Model> for AuditRecord {
+    fn from(row: audit_log::Model) -> Self {
+        Self {
+            id: row.id,
+            team_id: row.team_id.map(TeamId::from_uuid),
+            seq: row.seq,
+            actor_kind: row.actor_kind,
+            actor_id: row.actor_id,
+            actor_email: row.actor_email,
+            actor_token_id: row.actor_token_id,
+            action: row.action,
+            entity_type: row.entity_type,
+            entity_id: row.entity_id,
+            details: row.details,
+            ip: row.ip,
+            user_agent: row.user_agent,
+            request_id: row.request_id,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+            created_at: row.created_at,
+        }
+    }
+}
+
+impl AuditRecord {
+    /// SHA-256 (hex) over the canonical form of every recorded field and
+    /// the previous hash. serde_json sorts object keys, so equal details
+    /// always serialise the same way.
+    pub fn compute_hash(&self) -> String {
+        let canonical = json!([
+            self.team_id.map(|t| t.to_string()),
+            self.seq,
+            self.actor_kind,
+            self.actor_id,
+            self.actor_email,
+            self.actor_token_id,
+            self.action,
+            self.entity_type,
+            self.entity_id,
+            self.details,
+            self.ip,
+            self.user_agent,
+            self.request_id,
+            self.created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            self.prev_hash,
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+/// Serialises appends to one chain. PostgreSQL takes a transaction-scoped
+/// advisory lock keyed by the team; SQLite write transactions already hold
+/// the database's write lock (`BEGIN IMMEDIATE`).
+async fn lock_chain(db: &impl ConnectionTrait, team: Option<TeamId>) -> StoreResult<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let key = team.map_or(0, |t| {
+            let bytes = t.as_uuid().into_bytes();
+            i64::from_be_bytes([
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14],
+                bytes[15],
+            ])
+        });
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [key.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+fn chain_filter(team: Option<TeamId>) -> sea_orm::Condition {
+    match team {
+        Some(team) => sea_orm::Condition::all().add(audit_log::Column::TeamId.eq(team.as_uuid())),
+        None => sea_orm::Condition::all().add(audit_log::Column::TeamId.is_null()),
+    }
+}
+
+/// Appends one event to its team's chain. Call it inside the transaction
+/// that makes the change it records.
+pub async fn append(db: &impl ConnectionTrait, event: AuditEvent) -> StoreResult<AuditRecord> {
+    lock_chain(db, event.team).await?;
+    let last = audit_log::Entity::find()
+        .filter(chain_filter(event.team))
+        .order_by_desc(audit_log::Column::Seq)
+        .limit(1)
+        .one(db)
+        .await?;
+    let (seq, prev_hash) =
+        last.map_or((1, GENESIS_HASH.to_string()), |row| (row.seq + 1, row.hash));
+    let mut record = AuditRecord {
+        id: Uuid::now_v7(),
+        team_id: event.team,
+        seq,
+        actor_kind: event.actor.kind().to_string(),
+        actor_id: event.actor.user_id(),
+        actor_email: event.actor.email(),
+        actor_token_id: event.actor.token_id(),
+        action: event.action.to_string(),
+        entity_type: event.entity_type.map(str::to_string),
+        entity_id: event.entity_id,
+        details: event.details,
+        ip: event.context.ip,
+        user_agent: event.context.user_agent,
+        request_id: event.context.request_id,
+        prev_hash,
+        hash: String::new(),
+        // PostgreSQL keeps microseconds; hashing what is stored keeps the
+        // chain verifiable on both backends.
+        created_at: Utc::now().trunc_subsecs(6),
+    };
+    record.hash = record.compute_hash();
+    let row = audit_log::ActiveModel {
+        id: Set(record.id),
+        team_id: Set(record.team_id.map(|t| t.as_uuid())),
+        seq: Set(record.seq),
+        actor_kind: Set(record.actor_kind.clone()),
+        actor_id: Set(record.actor_id),
+        actor_email: Set(record.actor_email.clone()),
+        actor_token_id: Set(record.actor_token_id),
+        action: Set(record.action.clone()),
+        entity_type: Set(record.entity_type.clone()),
+        entity_id: Set(record.entity_id.clone()),
+        details: Set(record.details.clone()),
+        ip: Set(record.ip.clone()),
+        user_agent: Set(record.user_agent.clone()),
+        request_id: Set(record.request_id.clone()),
+        prev_hash: Set(record.prev_hash.clone()),
+        hash: Set(record.hash.clone()),
+        created_at: Set(record.created_at),
+    };
+    audit_log::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(record)
+}
+
+/// The team's most recent rows, newest first (the viewer API with filters
+/// and paging comes with the audit issue).
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    limit: u64,
+) -> StoreResult<Vec<AuditRecord>> {
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .order_by_desc(audit_log::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(AuditRecord::from)
+        .collect())
+}
+
+/// Instance-wide rows (no team), newest first.
+pub async fn recent_instance_wide(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> StoreResult<Vec<AuditRecord>> {
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::TeamId.is_null())
+        .order_by_desc(audit_log::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(AuditRecord::from)
+        .collect())
+}

@@ -1,0 +1,3 @@
+//! The JSON API, versioned by path.
+
+pub mod v1;

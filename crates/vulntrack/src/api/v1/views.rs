@@ -1,0 +1,75 @@
+//! JSON views of stored records.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+use uuid::Uuid;
+use vulntrack_domain::{Role, TeamId, UserId, UserStatus};
+use vulntrack_store::{teams, users::User};
+
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub status: UserStatus,
+    pub team_id: TeamId,
+    pub team_name: String,
+    pub is_onboarded: bool,
+    pub phone: Option<String>,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub bio: Option<String>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserView {
+    pub fn new(user: User, team_name: String) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            role: user.role,
+            status: user.status,
+            team_id: user.team_id,
+            team_name,
+            is_onboarded: user.is_onboarded,
+            phone: user.phone,
+            job_title: user.job_title,
+            department: user.department,
+            bio: user.bio,
+            last_login_at: user.last_login_at,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+
+    /// The view with the team's name looked up.
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        user: User,
+    ) -> Result<Self, vulntrack_store::StoreError> {
+        let team = teams::get(db, user.scope()).await?;
+        Ok(Self::new(user, team.name))
+    }
+}
+
+/// `{ "user": … }`, as login and registration answer.
+#[derive(Debug, Serialize)]
+pub struct UserEnvelope {
+    pub user: UserView,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+}
+
+/// A path id; anything that is not a UUID cannot name a record, so it is
+/// answered like a missing one.
+pub fn path_id(text: &str) -> Result<Uuid, crate::http::ApiError> {
+    Uuid::parse_str(text).map_err(|_| crate::http::ApiError::NotFound)
+}
