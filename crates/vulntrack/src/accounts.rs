@@ -3,8 +3,13 @@
 
 use sea_orm::ConnectionTrait;
 use secrecy::SecretString;
+use serde_json::json;
 use vulntrack_domain::{NewAccount, ValidationErrors, validation::FieldError};
-use vulntrack_store::{Database, StoreError, TeamScope, teams, users};
+use vulntrack_store::{
+    Database, StoreError, TeamScope,
+    audit::{self, Actor, AuditEvent, RequestContext},
+    teams, users,
+};
 
 use crate::auth::{PasswordHasher, password::HashError};
 
@@ -59,8 +64,8 @@ pub async fn insert_user(
 }
 
 /// Creates a user in the named team, creating the team if it does not
-/// exist (operator path). The account was validated before any I/O; team
-/// and user are written in one transaction.
+/// exist (operator path). The account was validated before any I/O; team,
+/// user and the audit row are written in one transaction.
 pub async fn create_user_in_team(
     db: &Database,
     hasher: &PasswordHasher,
@@ -70,6 +75,15 @@ pub async fn create_user_in_team(
     let txn = db.begin().await?;
     let team = teams::find_or_create(&txn, &account.team_name).await?;
     let user = insert_user(&txn, team.scope(), &account, &password_hash).await?;
+    let event = AuditEvent::new(
+        Some(team.id),
+        Actor::System,
+        "USER_CREATED",
+        &RequestContext::default(),
+    )
+    .entity("user", user.id)
+    .details(json!({ "email": user.email, "role": user.role, "via": "cli" }));
+    audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok((team, user))
 }

@@ -1109,3 +1109,103 @@ async fn malformed_bodies_get_problem_json() {
     assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
     assert_eq!(not_json.content_type, "application/problem+json");
 }
+
+/// A minimal SMTP server that accepts one message and hands it over.
+async fn smtp_sink() -> (std::net::SocketAddr, tokio::sync::oneshot::Receiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 sink ESMTP\r\n").await.expect("greet");
+        let mut message = String::new();
+        let mut in_data = false;
+        while let Ok(Some(line)) = lines.next_line().await {
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    write.write_all(b"250 queued\r\n").await.expect("write");
+                } else {
+                    message.push_str(&line);
+                    message.push('\n');
+                }
+                continue;
+            }
+            let verb = line
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" | "HELO" => b"250 sink\r\n",
+                "DATA" => {
+                    in_data = true;
+                    b"354 go ahead\r\n"
+                }
+                "QUIT" => {
+                    write.write_all(b"221 bye\r\n").await.expect("write");
+                    break;
+                }
+                _ => b"250 ok\r\n",
+            };
+            write.write_all(reply).await.expect("write");
+        }
+        let _ = sender.send(message);
+    });
+    (addr, receiver)
+}
+
+#[tokio::test]
+async fn password_reset_links_are_mailed_when_smtp_is_configured() {
+    let (addr, received) = smtp_sink().await;
+    let app = TestApp::spawn_with(|config| {
+        config.smtp_url = Some(secrecy::SecretString::from(format!("smtp://{addr}")));
+        config.smtp_from = "VulnTrack <vt@example.com>".into();
+    })
+    .await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let requested = app
+        .post(
+            "/api/v1/auth/password-reset",
+            As::Anonymous,
+            json!({ "email": ADMIN }),
+        )
+        .await;
+    assert_eq!(requested.status, StatusCode::ACCEPTED);
+    let message = tokio::time::timeout(std::time::Duration::from_secs(10), received)
+        .await
+        .expect("mail arrives")
+        .expect("message");
+    assert!(message.contains("To: admin@example.com"), "{message}");
+    assert!(
+        message.contains("Subject: Reset your VulnTrack password"),
+        "{message}"
+    );
+    // The body travels quoted-printable: undo soft line breaks and `=3D`,
+    // as a mail client would.
+    let message = message.replace("=\n", "").replace("=3D", "=");
+    let start = message
+        .find("http://127.0.0.1:3000/reset-password?token=")
+        .expect("link in mail");
+    let link: String = message[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let confirm = app
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            As::Anonymous,
+            json!({ "token": token_of(&link), "new_password": "N3w&Better#Pass77" }),
+        )
+        .await;
+    assert_eq!(
+        confirm.status,
+        StatusCode::NO_CONTENT,
+        "the mailed link works: {confirm:?}"
+    );
+}

@@ -295,6 +295,17 @@ async fn admin_create_user_hashes_with_argon2id_and_creates_the_team_once() {
         .user;
     assert_eq!(ada.role, Role::Analyst);
     assert_eq!(ada.team_id, grace.team_id, "the existing team is reused");
+    let audited = vulntrack_store::audit::recent(db.conn(), grace.scope(), 10)
+        .await
+        .expect("audit");
+    assert_eq!(
+        audited
+            .iter()
+            .filter(|r| r.action == "USER_CREATED" && r.actor_kind == "SYSTEM")
+            .count(),
+        2,
+        "each CLI-created user is audited"
+    );
 
     let duplicate = create("Grace@Example.com", "VIEWER").await;
     assert_one_line_error(&duplicate, 2, "email: is already used");
