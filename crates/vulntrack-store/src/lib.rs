@@ -9,16 +9,19 @@ mod entity;
 
 pub mod api_tokens;
 pub mod audit;
+pub mod comments;
 pub mod database;
 pub mod error;
 pub mod instance;
 pub mod invitations;
 pub mod migration;
+pub mod notifications;
 pub mod password_resets;
 pub mod scope;
 pub mod sessions;
 pub mod teams;
 pub mod users;
+pub mod vulnerabilities;
 
 pub use database::{Backend, Database, DatabaseUrl, PoolSettings};
 pub use error::StoreError;

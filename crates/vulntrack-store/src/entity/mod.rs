@@ -3,9 +3,13 @@
 
 pub(crate) mod api_tokens;
 pub(crate) mod audit_log;
+pub(crate) mod comments;
 pub(crate) mod instance;
 pub(crate) mod invitations;
+pub(crate) mod notifications;
 pub(crate) mod password_resets;
 pub(crate) mod sessions;
 pub(crate) mod teams;
 pub(crate) mod users;
+pub(crate) mod vulnerabilities;
+pub(crate) mod vulnerability_tags;

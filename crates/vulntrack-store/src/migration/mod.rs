@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_core_schema;
 mod m20261129_000002_auth;
+mod m20261129_000003_vulnerability_search;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_core_schema::Migration),
             Box::new(m20261129_000002_auth::Migration),
+            Box::new(m20261129_000003_vulnerability_search::Migration),
         ]
     }
 }

@@ -1,0 +1,43 @@
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "vulnerabilities")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub team_id: Uuid,
+    pub number: i64,
+    pub title: String,
+    pub description: String,
+    pub severity: String,
+    pub severity_rank: i16,
+    pub status: String,
+    pub kind: String,
+    pub cve_id: Option<String>,
+    pub cvss_vector: Option<String>,
+    pub cvss_version: Option<String>,
+    pub cvss_score: Option<f64>,
+    pub dread_damage: Option<i16>,
+    pub dread_reproducibility: Option<i16>,
+    pub dread_exploitability: Option<i16>,
+    pub dread_affected_users: Option<i16>,
+    pub dread_discoverability: Option<i16>,
+    pub dread_score: Option<f64>,
+    pub stride_spoofing: bool,
+    pub stride_tampering: bool,
+    pub stride_repudiation: bool,
+    pub stride_information_disclosure: bool,
+    pub stride_denial_of_service: bool,
+    pub stride_elevation_of_privilege: bool,
+    pub assets: Json,
+    pub reference_links: Json,
+    pub remediation: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub reporter_id: Option<Uuid>,
+    pub resolved_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,224 @@
+//! Listing with filters and keyset paging. Pages continue from the sort
+//! key of the last row seen (never `OFFSET`), with the id as tie-breaker,
+//! so paging stays fast deep into a large register and shows every record
+//! exactly once even while records are added.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, SimpleExpr},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use vulntrack_domain::{
+    UserId,
+    vulnerability::{Severity, VulnKind, VulnStatus},
+};
+
+use super::{Vulnerability, hydrate, search};
+use crate::{entity::vulnerabilities as vulns, error::StoreResult, scope::TeamScope};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+/// The orders a list can come in. Secondary keys follow the primary
+/// key's direction, which lets one row-value comparison continue a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sort {
+    Created(Direction),
+    Updated(Direction),
+    /// By severity rank, then creation time.
+    Severity(Direction),
+    /// By CVSS score; unscored records count as -1 (last when descending).
+    Cvss(Direction),
+}
+
+impl Sort {
+    /// `created`, `-created`, `severity`, `-cvss`, …: a leading `-` means
+    /// descending.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (direction, name) = match text.strip_prefix('-') {
+            Some(name) => (Direction::Desc, name),
+            None => (Direction::Asc, text),
+        };
+        Some(match name {
+            "created" => Sort::Created(direction),
+            "updated" => Sort::Updated(direction),
+            "severity" => Sort::Severity(direction),
+            "cvss" => Sort::Cvss(direction),
+            _ => return None,
+        })
+    }
+
+    pub fn direction(self) -> Direction {
+        match self {
+            Sort::Created(d) | Sort::Updated(d) | Sort::Severity(d) | Sort::Cvss(d) => d,
+        }
+    }
+}
+
+/// The sort key of the last row of a page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Position {
+    Time { at: DateTime<Utc>, id: Uuid },
+    Severity { rank: i16, created_at: DateTime<Utc>, id: Uuid },
+    Cvss { score: f64, id: Uuid },
+}
+
+/// What to list. Empty filters match everything.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub severities: Vec<Severity>,
+    pub statuses: Vec<VulnStatus>,
+    pub kind: Option<VulnKind>,
+    pub assignee: Option<UserId>,
+    pub cve_id: Option<String>,
+    pub tag: Option<String>,
+    pub text: Option<String>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub sort: Sort,
+    pub limit: u64,
+    pub after: Option<Position>,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self {
+            severities: Vec::new(),
+            statuses: Vec::new(),
+            kind: None,
+            assignee: None,
+            cve_id: None,
+            tag: None,
+            text: None,
+            created_after: None,
+            created_before: None,
+            sort: Sort::Created(Direction::Desc),
+            limit: 50,
+            after: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Vulnerability>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<Position>,
+}
+
+/// The exact expression the CVSS index is built on (see migration 3).
+const CVSS_SORT_KEY: &str = "COALESCE(cvss_score, -1.0)";
+
+fn sort_keys(sort: Sort) -> Vec<SimpleExpr> {
+    let col = |c: vulns::Column| Expr::col(c);
+    match sort {
+        Sort::Created(_) => vec![col(vulns::Column::CreatedAt), col(vulns::Column::Id)],
+        Sort::Updated(_) => vec![col(vulns::Column::UpdatedAt), col(vulns::Column::Id)],
+        Sort::Severity(_) => vec![col(vulns::Column::SeverityRank), col(vulns::Column::CreatedAt), col(vulns::Column::Id)],
+        Sort::Cvss(_) => vec![Expr::cust(CVSS_SORT_KEY), col(vulns::Column::Id)],
+    }
+}
+
+fn position_values(position: &Position) -> Vec<SimpleExpr> {
+    match position {
+        Position::Time { at, id } => vec![Expr::val(*at), Expr::val(*id)],
+        Position::Severity { rank, created_at, id } => vec![Expr::val(*rank), Expr::val(*created_at), Expr::val(*id)],
+        Position::Cvss { score, id } => vec![Expr::val(*score), Expr::val(*id)],
+    }
+}
+
+fn position_of(sort: Sort, row: &vulns::Model) -> Position {
+    match sort {
+        Sort::Created(_) => Position::Time { at: row.created_at, id: row.id },
+        Sort::Updated(_) => Position::Time { at: row.updated_at, id: row.id },
+        Sort::Severity(_) => Position::Severity { rank: row.severity_rank, created_at: row.created_at, id: row.id },
+        Sort::Cvss(_) => Position::Cvss { score: row.cvss_score.unwrap_or(-1.0), id: row.id },
+    }
+}
+
+fn matches_sort(sort: Sort, position: &Position) -> bool {
+    matches!(
+        (sort, position),
+        (Sort::Created(_) | Sort::Updated(_), Position::Time { .. })
+            | (Sort::Severity(_), Position::Severity { .. })
+            | (Sort::Cvss(_), Position::Cvss { .. })
+    )
+}
+
+/// One page of the team's vulnerabilities.
+pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, query: &ListQuery) -> StoreResult<Page> {
+    let mut select = vulns::Entity::find().filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()));
+    if !query.severities.is_empty() {
+        select = select.filter(vulns::Column::Severity.is_in(query.severities.iter().map(|s| s.as_str())));
+    }
+    if !query.statuses.is_empty() {
+        select = select.filter(vulns::Column::Status.is_in(query.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(kind) = query.kind {
+        select = select.filter(vulns::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(assignee) = query.assignee {
+        select = select.filter(vulns::Column::AssigneeId.eq(assignee.as_uuid()));
+    }
+    if let Some(cve_id) = &query.cve_id {
+        select = select.filter(vulns::Column::CveId.eq(cve_id.to_uppercase()));
+    }
+    if let Some(tag) = &query.tag {
+        select = select.filter(Expr::cust_with_values(
+            "id IN (SELECT vulnerability_id FROM vulnerability_tags WHERE team_id = ? AND tag = ?)",
+            [sea_orm::Value::from(scope.team_id().as_uuid()), sea_orm::Value::from(tag.to_lowercase())],
+        ));
+    }
+    if let Some(after) = query.created_after {
+        select = select.filter(vulns::Column::CreatedAt.gte(after));
+    }
+    if let Some(before) = query.created_before {
+        select = select.filter(vulns::Column::CreatedAt.lt(before));
+    }
+    if let Some(text) = &query.text
+        && let Some(condition) = search::condition(db.get_database_backend(), scope, text)
+    {
+        select = select.filter(condition);
+    }
+    let direction = query.sort.direction();
+    if let Some(position) = query.after.as_ref().filter(|p| matches_sort(query.sort, p)) {
+        let keys = Expr::tuple(sort_keys(query.sort));
+        let values = Expr::tuple(position_values(position));
+        select = select.filter(match direction {
+            Direction::Asc => keys.gt(values),
+            Direction::Desc => keys.lt(values),
+        });
+    }
+    let order = match direction {
+        Direction::Asc => Order::Asc,
+        Direction::Desc => Order::Desc,
+    };
+    for key in sort_keys(query.sort) {
+        select = select.order_by(key, order.clone());
+    }
+    let limit = Ord::max(query.limit, 1);
+    let mut rows = select.limit(limit + 1).all(db).await?;
+    let has_more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next = has_more.then(|| rows.last().map(|row| position_of(query.sort, row))).flatten();
+    Ok(Page { items: hydrate(db, scope, rows).await?, next })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_names() {
+        assert_eq!(Sort::parse("created"), Some(Sort::Created(Direction::Asc)));
+        assert_eq!(Sort::parse("-severity"), Some(Sort::Severity(Direction::Desc)));
+        assert_eq!(Sort::parse("-cvss"), Some(Sort::Cvss(Direction::Desc)));
+        assert_eq!(Sort::parse("title"), None);
+        assert_eq!(Sort::parse("--created"), None);
+    }
+}

@@ -1,0 +1,315 @@
+//! The team's vulnerability register. Every function takes the team's
+//! [`TeamScope`] and filters by it; another team's record is `NotFound`.
+
+mod list;
+mod search;
+mod stats;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
+};
+use serde_json::json;
+use uuid::Uuid;
+use vulntrack_domain::{
+    TeamId, UserId,
+    vulnerability::{
+        record::VulnerabilityRecord,
+        risk::{Dread, Stride},
+    },
+};
+
+pub use list::{Direction, ListQuery, Page, Position, Sort};
+pub use stats::{SeverityStatusCount, Stats};
+
+use crate::{
+    entity::{teams, vulnerabilities as vulns, vulnerability_tags as tags},
+    error::{StoreError, StoreResult},
+    scope::TeamScope,
+};
+
+/// The prefix of the short per-team keys (`VT-42`).
+pub const KEY_PREFIX: &str = "VT-";
+
+/// A stored vulnerability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vulnerability {
+    pub id: Uuid,
+    pub team_id: TeamId,
+    pub number: i64,
+    pub record: VulnerabilityRecord,
+    pub reporter_id: Option<UserId>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Vulnerability {
+    /// The short key people use: `VT-42`.
+    pub fn key(&self) -> String {
+        format!("{KEY_PREFIX}{}", self.number)
+    }
+}
+
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vulnerability> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("vulnerability {} has a bad {what}", row.id));
+    let factor = |v: Option<i16>| v.and_then(|n| u8::try_from(n).ok());
+    let dread = match (
+        factor(row.dread_damage),
+        factor(row.dread_reproducibility),
+        factor(row.dread_exploitability),
+        factor(row.dread_affected_users),
+        factor(row.dread_discoverability),
+    ) {
+        (Some(damage), Some(reproducibility), Some(exploitability), Some(affected_users), Some(discoverability)) => {
+            Some(Dread { damage, reproducibility, exploitability, affected_users, discoverability })
+        }
+        _ => None,
+    };
+    let record = VulnerabilityRecord {
+        severity: row.severity.parse().map_err(|_| corrupt("severity"))?,
+        status: row.status.parse().map_err(|_| corrupt("status"))?,
+        kind: row.kind.parse().map_err(|_| corrupt("kind"))?,
+        title: row.title,
+        description: row.description,
+        cve_id: row.cve_id,
+        cvss_vector: row.cvss_vector,
+        cvss_version: row.cvss_version,
+        cvss_score: row.cvss_score,
+        dread,
+        stride: Stride {
+            spoofing: row.stride_spoofing,
+            tampering: row.stride_tampering,
+            repudiation: row.stride_repudiation,
+            information_disclosure: row.stride_information_disclosure,
+            denial_of_service: row.stride_denial_of_service,
+            elevation_of_privilege: row.stride_elevation_of_privilege,
+        },
+        assets: strings(&row.assets),
+        references: strings(&row.reference_links),
+        remediation: row.remediation,
+        assignee_id: row.assignee_id.map(UserId::from_uuid),
+        tags,
+    };
+    Ok(Vulnerability {
+        id: row.id,
+        team_id: TeamId::from_uuid(row.team_id),
+        number: row.number,
+        record,
+        reporter_id: row.reporter_id.map(UserId::from_uuid),
+        resolved_at: row.resolved_at,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// Writes the record's fields into an active model.
+fn fill(model: &mut vulns::ActiveModel, record: &VulnerabilityRecord) {
+    let factor = |pick: fn(&Dread) -> u8| record.dread.as_ref().map(|d| i16::from(pick(d)));
+    model.title = Set(record.title.clone());
+    model.description = Set(record.description.clone());
+    model.severity = Set(record.severity.as_str().to_string());
+    model.severity_rank = Set(record.severity.rank());
+    model.status = Set(record.status.as_str().to_string());
+    model.kind = Set(record.kind.as_str().to_string());
+    model.cve_id = Set(record.cve_id.clone());
+    model.cvss_vector = Set(record.cvss_vector.clone());
+    model.cvss_version = Set(record.cvss_version.clone());
+    model.cvss_score = Set(record.cvss_score);
+    model.dread_damage = Set(factor(|d| d.damage));
+    model.dread_reproducibility = Set(factor(|d| d.reproducibility));
+    model.dread_exploitability = Set(factor(|d| d.exploitability));
+    model.dread_affected_users = Set(factor(|d| d.affected_users));
+    model.dread_discoverability = Set(factor(|d| d.discoverability));
+    model.dread_score = Set(record.dread_score());
+    model.stride_spoofing = Set(record.stride.spoofing);
+    model.stride_tampering = Set(record.stride.tampering);
+    model.stride_repudiation = Set(record.stride.repudiation);
+    model.stride_information_disclosure = Set(record.stride.information_disclosure);
+    model.stride_denial_of_service = Set(record.stride.denial_of_service);
+    model.stride_elevation_of_privilege = Set(record.stride.elevation_of_privilege);
+    model.assets = Set(json!(record.assets));
+    model.reference_links = Set(json!(record.references));
+    model.remediation = Set(record.remediation.clone());
+    model.assignee_id = Set(record.assignee_id.map(|id| id.as_uuid()));
+}
+
+/// Takes the team's next key number (inside the caller's transaction).
+async fn next_number(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<i64> {
+    let update = Query::update()
+        .table(teams::Entity)
+        .value(teams::Column::NextVulnNumber, Expr::col(teams::Column::NextVulnNumber).add(1))
+        .and_where(Expr::col(teams::Column::Id).eq(scope.team_id().as_uuid()))
+        .returning_col(teams::Column::NextVulnNumber)
+        .to_owned();
+    let row = db.query_one(&update).await?.ok_or(StoreError::NotFound)?;
+    let next: i64 = row.try_get_by_index(0)?;
+    Ok(next - 1)
+}
+
+async fn replace_tags(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid, new_tags: &[String]) -> StoreResult<()> {
+    tags::Entity::delete_many().filter(tags::Column::VulnerabilityId.eq(id)).exec(db).await?;
+    let rows = new_tags.iter().map(|tag| tags::ActiveModel {
+        team_id: Set(scope.team_id().as_uuid()),
+        vulnerability_id: Set(id),
+        tag: Set(tag.clone()),
+    });
+    tags::Entity::insert_many(rows).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// The tags of each of `ids`, in one query.
+pub(crate) async fn tags_of(db: &impl ConnectionTrait, scope: TeamScope, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, Vec<String>>> {
+    let mut by_id: HashMap<Uuid, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_id);
+    }
+    let rows = tags::Entity::find()
+        .filter(tags::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(tags::Column::VulnerabilityId.is_in(ids.iter().copied()))
+        .order_by_asc(tags::Column::Tag)
+        .all(db)
+        .await?;
+    for row in rows {
+        by_id.entry(row.vulnerability_id).or_default().push(row.tag);
+    }
+    Ok(by_id)
+}
+
+pub(crate) async fn hydrate(db: &impl ConnectionTrait, scope: TeamScope, rows: Vec<vulns::Model>) -> StoreResult<Vec<Vulnerability>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut tags = tags_of(db, scope, &ids).await?;
+    rows.into_iter().map(|row| {
+        let row_tags = tags.remove(&row.id).unwrap_or_default();
+        from_row(row, row_tags)
+    })
+    .collect()
+}
+
+/// Records a new vulnerability with the team's next key.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    record: &VulnerabilityRecord,
+    reporter: Option<UserId>,
+) -> StoreResult<Vulnerability> {
+    let number = next_number(db, scope).await?;
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let mut model = vulns::ActiveModel {
+        id: Set(id),
+        team_id: Set(scope.team_id().as_uuid()),
+        number: Set(number),
+        reporter_id: Set(reporter.map(|r| r.as_uuid())),
+        resolved_at: Set(record.is_resolved().then_some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    fill(&mut model, record);
+    vulns::Entity::insert(model).exec_without_returning(db).await?;
+    replace_tags(db, scope, id, &record.tags).await?;
+    get(db, scope, id).await
+}
+
+/// A vulnerability of the team by id.
+pub async fn get(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid) -> StoreResult<Vulnerability> {
+    let row = vulns::Entity::find_by_id(id)
+        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(hydrate(db, scope, vec![row]).await?.remove(0))
+}
+
+/// A vulnerability of the team by its `VT-n` number.
+pub async fn get_by_number(db: &impl ConnectionTrait, scope: TeamScope, number: i64) -> StoreResult<Vulnerability> {
+    let row = vulns::Entity::find()
+        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(vulns::Column::Number.eq(number))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(hydrate(db, scope, vec![row]).await?.remove(0))
+}
+
+/// Finds a vulnerability by UUID or by key (`VT-42`, any letter case).
+pub async fn find(db: &impl ConnectionTrait, scope: TeamScope, id_or_key: &str) -> StoreResult<Vulnerability> {
+    if let Ok(id) = Uuid::parse_str(id_or_key) {
+        return get(db, scope, id).await;
+    }
+    let number = id_or_key
+        .get(..KEY_PREFIX.len())
+        .filter(|prefix| prefix.eq_ignore_ascii_case(KEY_PREFIX))
+        .and_then(|_| id_or_key[KEY_PREFIX.len()..].parse::<i64>().ok())
+        .ok_or(StoreError::NotFound)?;
+    get_by_number(db, scope, number).await
+}
+
+/// Replaces the editable fields with `record`. `resolved_at` is set when the
+/// record becomes resolved and cleared when it is reopened.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    current: &Vulnerability,
+    record: &VulnerabilityRecord,
+) -> StoreResult<Vulnerability> {
+    let now = Utc::now();
+    let resolved_at = match (current.record.is_resolved(), record.is_resolved()) {
+        (false, true) => Some(now),
+        (true, true) => current.resolved_at,
+        _ => None,
+    };
+    let mut model = vulns::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(current.id),
+        resolved_at: Set(resolved_at),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    fill(&mut model, record);
+    vulns::Entity::update_many()
+        .set(model)
+        .filter(vulns::Column::Id.eq(current.id))
+        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .exec(db)
+        .await?;
+    if record.tags != current.record.tags {
+        replace_tags(db, scope, current.id, &record.tags).await?;
+    }
+    get(db, scope, current.id).await
+}
+
+/// Deletes a vulnerability (its comments, tags and notifications go with
+/// it); false when the team has no such record.
+pub async fn delete(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid) -> StoreResult<bool> {
+    let result = vulns::Entity::delete_many()
+        .filter(vulns::Column::Id.eq(id))
+        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// How many vulnerabilities the team has (for seeding and tests).
+pub async fn count(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(vulns::Entity::find()
+        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .select_only()
+        .column(vulns::Column::Id)
+        .count(db)
+        .await?)
+}
+
+pub use list::list;
+pub use stats::stats;

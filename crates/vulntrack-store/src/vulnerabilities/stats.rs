@@ -1,0 +1,89 @@
+//! Figures for the dashboard. Mean time to resolve needs date arithmetic,
+//! which each backend spells differently.
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+use serde::Serialize;
+use vulntrack_domain::vulnerability::{Severity, VulnStatus};
+
+use crate::{
+    entity::vulnerabilities as vulns,
+    error::{StoreError, StoreResult},
+    scope::TeamScope,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeverityStatusCount {
+    pub severity: Severity,
+    pub status: VulnStatus,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub total: u64,
+    /// OPEN or IN_PROGRESS.
+    pub open: u64,
+    pub by_severity_and_status: Vec<SeverityStatusCount>,
+    /// Mean seconds from creation to resolution of resolved or closed
+    /// records, per severity; `None` where nothing has been resolved.
+    pub mean_time_to_resolve_seconds: Vec<(Severity, Option<f64>)>,
+}
+
+fn seconds_to_resolve(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "AVG(EXTRACT(EPOCH FROM (resolved_at - created_at)))::float8",
+        _ => "AVG((julianday(resolved_at) - julianday(created_at)) * 86400.0)",
+    }
+}
+
+pub async fn stats(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<Stats> {
+    let team = scope.team_id().as_uuid();
+    let counts: Vec<(String, String, i64)> = vulns::Entity::find()
+        .select_only()
+        .column(vulns::Column::Severity)
+        .column(vulns::Column::Status)
+        .column_as(Expr::col(vulns::Column::Id).count(), "count")
+        .filter(vulns::Column::TeamId.eq(team))
+        .group_by(vulns::Column::Severity)
+        .group_by(vulns::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_severity_and_status = Vec::with_capacity(counts.len());
+    for (severity, status, count) in counts {
+        by_severity_and_status.push(SeverityStatusCount {
+            severity: severity.parse().map_err(|_| StoreError::Corrupt(format!("severity {severity:?}")))?,
+            status: status.parse().map_err(|_| StoreError::Corrupt(format!("status {status:?}")))?,
+            count: u64::try_from(count).unwrap_or(0),
+        });
+    }
+    by_severity_and_status.sort_by_key(|c| (std::cmp::Reverse(c.severity.rank()), c.status.as_str()));
+    let total = by_severity_and_status.iter().map(|c| c.count).sum();
+    let open = by_severity_and_status
+        .iter()
+        .filter(|c| matches!(c.status, VulnStatus::Open | VulnStatus::InProgress))
+        .map(|c| c.count)
+        .sum();
+
+    let means: Vec<(String, Option<f64>)> = vulns::Entity::find()
+        .select_only()
+        .column(vulns::Column::Severity)
+        .column_as(Expr::cust(seconds_to_resolve(db.get_database_backend())), "mean")
+        .filter(vulns::Column::TeamId.eq(team))
+        .filter(vulns::Column::ResolvedAt.is_not_null())
+        .group_by(vulns::Column::Severity)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mean_time_to_resolve_seconds = Severity::ALL
+        .iter()
+        .map(|severity| {
+            let mean = means.iter().find(|(s, _)| s == severity.as_str()).and_then(|(_, m)| *m);
+            (*severity, mean.map(|m| m.round()))
+        })
+        .collect();
+    Ok(Stats { total, open, by_severity_and_status, mean_time_to_resolve_seconds })
+}
