@@ -67,10 +67,7 @@ impl AccountInput {
             Ok(()) => ValidationErrors::default(),
             Err(report) => ValidationErrors::from_garde(&report),
         };
-        let policy = PasswordPolicy {
-            email: &input.email,
-            name: &input.name,
-        };
+        let policy = PasswordPolicy { email: &input.email, name: &input.name };
         for error in policy.field_errors("password", &input.password) {
             errors.push(error);
         }

@@ -9,9 +9,7 @@ pub struct DurationError;
 /// Parses `<positive integer><unit>` with unit s, m, h or d.
 pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or(DurationError)?;
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or(DurationError)?;
     let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().map_err(|_| DurationError)?;
     let seconds_per_unit = match unit {
@@ -41,17 +39,7 @@ mod tests {
 
     #[test]
     fn refusals() {
-        for bad in [
-            "",
-            "h",
-            "4",
-            "4 h",
-            "-4h",
-            "4w",
-            "0h",
-            "4.5h",
-            "99999999999999999999d",
-        ] {
+        for bad in ["", "h", "4", "4 h", "-4h", "4w", "0h", "4.5h", "99999999999999999999d"] {
             assert_eq!(parse_duration(bad), Err(DurationError), "{bad:?}");
         }
     }

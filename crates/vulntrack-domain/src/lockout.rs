@@ -23,24 +23,10 @@ impl LoginFailures {
     /// The bookkeeping after one more failure at `now`. A failure outside
     /// the window starts a new window; reaching the limit sets the lock.
     pub fn after_failure(self, now: DateTime<Utc>) -> Self {
-        let in_window = self
-            .window_start
-            .is_some_and(|start| now - start < FAILURE_WINDOW);
-        let (count, window_start) = if in_window {
-            (self.count + 1, self.window_start)
-        } else {
-            (1, Some(now))
-        };
-        let locked_until = if count >= MAX_FAILURES {
-            Some(now + LOCK_DURATION)
-        } else {
-            self.locked_until
-        };
-        Self {
-            count,
-            window_start,
-            locked_until,
-        }
+        let in_window = self.window_start.is_some_and(|start| now - start < FAILURE_WINDOW);
+        let (count, window_start) = if in_window { (self.count + 1, self.window_start) } else { (1, Some(now)) };
+        let locked_until = if count >= MAX_FAILURES { Some(now + LOCK_DURATION) } else { self.locked_until };
+        Self { count, window_start, locked_until }
     }
 
     /// Whether this failure is the one that locked the account.

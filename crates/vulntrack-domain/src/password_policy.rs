@@ -42,9 +42,7 @@ impl PasswordRule {
             PasswordRule::NoDigit => "must contain a digit".into(),
             PasswordRule::NoSymbol => "must contain a symbol".into(),
             PasswordRule::Common => "is too common or easy to guess".into(),
-            PasswordRule::ContainsPersonalInfo => {
-                "must not contain your email address or name".into()
-            }
+            PasswordRule::ContainsPersonalInfo => "must not contain your email address or name".into(),
         }
     }
 
@@ -86,18 +84,12 @@ impl PasswordPolicy<'_> {
         if !password.chars().any(|c| c.is_ascii_digit()) {
             broken.push(PasswordRule::NoDigit);
         }
-        if !password
-            .chars()
-            .any(|c| !c.is_alphanumeric() && !c.is_whitespace())
-        {
+        if !password.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
             broken.push(PasswordRule::NoSymbol);
         }
         let personal = self.personal_fragments();
         let lowered = password.to_lowercase();
-        if personal
-            .iter()
-            .any(|fragment| lowered.contains(fragment.as_str()))
-        {
+        if personal.iter().any(|fragment| lowered.contains(fragment.as_str())) {
             broken.push(PasswordRule::ContainsPersonalInfo);
         }
         if !password.is_empty() {
@@ -128,10 +120,7 @@ impl PasswordPolicy<'_> {
 
     /// The broken rules as field errors on `field`.
     pub fn field_errors(&self, field: &str, password: &str) -> Vec<FieldError> {
-        self.check(password)
-            .into_iter()
-            .map(|rule| rule.field_error(field))
-            .collect()
+        self.check(password).into_iter().map(|rule| rule.field_error(field)).collect()
     }
 }
 
@@ -141,11 +130,7 @@ mod tests {
     use PasswordRule::*;
 
     fn check(password: &str) -> Vec<PasswordRule> {
-        PasswordPolicy {
-            email: "ada.lovelace@example.com",
-            name: "Ada Lovelace",
-        }
-        .check(password)
+        PasswordPolicy { email: "ada.lovelace@example.com", name: "Ada Lovelace" }.check(password)
     }
 
     #[test]
@@ -161,37 +146,21 @@ mod tests {
         assert!(check("k3xVq9yzLw2aTr").contains(&NoSymbol));
         let short = check("aB3$");
         assert!(short.contains(&TooShort));
-        assert!(
-            !short
-                .iter()
-                .any(|r| matches!(r, NoUppercase | NoLowercase | NoDigit | NoSymbol))
-        );
+        assert!(!short.iter().any(|r| matches!(r, NoUppercase | NoLowercase | NoDigit | NoSymbol)));
     }
 
     #[test]
     fn length_bounds_are_inclusive() {
         let at_max: String = "k3#Vq9!zLw2@Tr".chars().cycle().take(MAX_LENGTH).collect();
         assert!(!check(&at_max).contains(&TooLong));
-        let over: String = "k3#Vq9!zLw2@Tr"
-            .chars()
-            .cycle()
-            .take(MAX_LENGTH + 1)
-            .collect();
+        let over: String = "k3#Vq9!zLw2@Tr".chars().cycle().take(MAX_LENGTH + 1).collect();
         assert_eq!(check(&over), vec![TooLong]);
     }
 
     #[test]
     fn common_passwords_are_refused_even_with_every_class() {
-        for common in [
-            "Password123!",
-            "Qwerty123456!",
-            "P@ssw0rd1234",
-            "Iloveyou1234!",
-        ] {
-            assert!(
-                check(common).contains(&Common),
-                "{common} should be refused as common"
-            );
+        for common in ["Password123!", "Qwerty123456!", "P@ssw0rd1234", "Iloveyou1234!"] {
+            assert!(check(common).contains(&Common), "{common} should be refused as common");
         }
     }
 

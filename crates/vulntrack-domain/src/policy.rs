@@ -10,8 +10,10 @@ pub enum Action {
     ReadVulnerabilities,
     /// Create, edit, delete, assign vulnerabilities and change their status.
     WriteVulnerabilities,
-    /// Comment on vulnerabilities.
+    /// Comment on vulnerabilities (and edit or delete one's own comments).
     Comment,
+    /// Delete other people's comments.
+    ModerateComments,
     /// Invite users, change roles, deactivate, unlock, reset passwords.
     ManageUsers,
     /// Rename the team and change its settings.
@@ -27,6 +29,7 @@ impl Action {
             Action::ReadVulnerabilities => "read_vulnerabilities",
             Action::WriteVulnerabilities => "write_vulnerabilities",
             Action::Comment => "comment",
+            Action::ModerateComments => "moderate_comments",
             Action::ManageUsers => "manage_users",
             Action::ManageTeam => "manage_team",
             Action::ViewAudit => "view_audit",
@@ -53,28 +56,17 @@ mod tests {
 
     #[test]
     fn the_role_table() {
-        let all = [
-            ReadVulnerabilities,
-            WriteVulnerabilities,
-            Comment,
-            ManageUsers,
-            ManageTeam,
-            ViewAudit,
-        ];
+        let all = [ReadVulnerabilities, WriteVulnerabilities, Comment, ManageUsers, ManageTeam, ViewAudit];
         for action in all {
             assert!(Role::Admin.allows(action), "admin may {action:?}");
         }
         assert!(Role::Analyst.allows(WriteVulnerabilities));
         assert!(Role::Analyst.allows(Comment));
-        for action in [ManageUsers, ManageTeam, ViewAudit] {
+        for action in [ModerateComments, ManageUsers, ManageTeam, ViewAudit] {
             assert!(!Role::Analyst.allows(action), "analyst may not {action:?}");
         }
         for action in all {
-            assert_eq!(
-                Role::Viewer.allows(action),
-                action == ReadVulnerabilities,
-                "viewer and {action:?}"
-            );
+            assert_eq!(Role::Viewer.allows(action), action == ReadVulnerabilities, "viewer and {action:?}");
         }
     }
 }

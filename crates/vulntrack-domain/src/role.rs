@@ -39,9 +39,6 @@ mod tests {
 
     #[test]
     fn roles_serialise_upper_case() {
-        assert_eq!(
-            serde_json::to_string(&Role::Analyst).ok().as_deref(),
-            Some("\"ANALYST\"")
-        );
+        assert_eq!(serde_json::to_string(&Role::Analyst).ok().as_deref(), Some("\"ANALYST\""));
     }
 }

@@ -7,11 +7,7 @@ use serde::Serialize;
 
 /// A garde rule: the value holds more than whitespace.
 pub fn not_blank(value: &str, _: &()) -> garde::Result {
-    if value.trim().is_empty() {
-        Err(garde::Error::new("must not be blank"))
-    } else {
-        Ok(())
-    }
+    if value.trim().is_empty() { Err(garde::Error::new("must not be blank")) } else { Ok(()) }
 }
 
 /// One broken rule on one input field.
@@ -26,16 +22,8 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), code: code.into(), message: message.into() }
     }
 }
 
@@ -59,32 +47,19 @@ impl ValidationErrors {
 
     /// `Ok(value)` when nothing was recorded, else the collected errors.
     pub fn into_result<T>(self, value: T) -> Result<T, Self> {
-        if self.is_empty() {
-            Ok(value)
-        } else {
-            Err(self)
-        }
+        if self.is_empty() { Ok(value) } else { Err(self) }
     }
 
     /// Translates garde's report: each path becomes a field name, each
     /// message a field error with the `invalid` code.
     pub fn from_garde(report: &garde::Report) -> Self {
-        Self(
-            report
-                .iter()
-                .map(|(path, error)| FieldError::new(path.to_string(), "invalid", error.message()))
-                .collect(),
-        )
+        Self(report.iter().map(|(path, error)| FieldError::new(path.to_string(), "invalid", error.message())).collect())
     }
 }
 
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
         f.write_str(&parts.join("; "))
     }
 }

@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
 use uuid::Uuid;
 use vulntrack_domain::{TeamId, UserId};
@@ -55,11 +54,7 @@ pub struct NewApiToken<'a> {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-pub async fn create(
-    db: &impl ConnectionTrait,
-    scope: TeamScope,
-    new: NewApiToken<'_>,
-) -> StoreResult<ApiToken> {
+pub async fn create(db: &impl ConnectionTrait, scope: TeamScope, new: NewApiToken<'_>) -> StoreResult<ApiToken> {
     let row = api_tokens::ActiveModel {
         id: Set(Uuid::now_v7()),
         team_id: Set(scope.team_id().as_uuid()),
@@ -72,20 +67,13 @@ pub async fn create(
         revoked_at: Set(None),
         created_at: Set(Utc::now()),
     };
-    Ok(api_tokens::Entity::insert(row)
-        .exec_with_returning(db)
-        .await?
-        .into())
+    Ok(api_tokens::Entity::insert(row).exec_with_returning(db).await?.into())
 }
 
 fn live(now: DateTime<Utc>) -> Condition {
     Condition::all()
         .add(api_tokens::Column::RevokedAt.is_null())
-        .add(
-            Condition::any()
-                .add(api_tokens::Column::ExpiresAt.is_null())
-                .add(api_tokens::Column::ExpiresAt.gt(now)),
-        )
+        .add(Condition::any().add(api_tokens::Column::ExpiresAt.is_null()).add(api_tokens::Column::ExpiresAt.gt(now)))
 }
 
 /// The live token with this hash. Unscoped: the token is the credential
@@ -148,4 +136,21 @@ pub async fn revoke(
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)
+}
+
+/// Revokes every live token of the user.
+pub async fn revoke_all(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    user_id: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    Ok(api_tokens::Entity::update_many()
+        .col_expr(api_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(api_tokens::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(api_tokens::Column::UserId.eq(user_id.as_uuid()))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -91,21 +91,8 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    pub fn new(
-        team: Option<TeamId>,
-        actor: Actor,
-        action: &'static str,
-        context: &RequestContext,
-    ) -> Self {
-        Self {
-            team,
-            actor,
-            action,
-            entity_type: None,
-            entity_id: None,
-            details: json!({}),
-            context: context.clone(),
-        }
+    pub fn new(team: Option<TeamId>, actor: Actor, action: &'static str, context: &RequestContext) -> Self {
+        Self { team, actor, action, entity_type: None, entity_id: None, details: json!({}), context: context.clone() }
     }
 
     pub fn entity(mut self, entity_type: &'static str, id: impl ToString) -> Self {
@@ -185,8 +172,7 @@ impl AuditRecord {
             self.ip,
             self.user_agent,
             self.request_id,
-            self.created_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            self.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             self.prev_hash,
         ]);
         hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
@@ -200,10 +186,7 @@ async fn lock_chain(db: &impl ConnectionTrait, team: Option<TeamId>) -> StoreRes
     if db.get_database_backend() == DbBackend::Postgres {
         let key = team.map_or(0, |t| {
             let bytes = t.as_uuid().into_bytes();
-            i64::from_be_bytes([
-                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14],
-                bytes[15],
-            ])
+            i64::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]])
         });
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -232,8 +215,7 @@ pub async fn append(db: &impl ConnectionTrait, event: AuditEvent) -> StoreResult
         .limit(1)
         .one(db)
         .await?;
-    let (seq, prev_hash) =
-        last.map_or((1, GENESIS_HASH.to_string()), |row| (row.seq + 1, row.hash));
+    let (seq, prev_hash) = last.map_or((1, GENESIS_HASH.to_string()), |row| (row.seq + 1, row.hash));
     let mut record = AuditRecord {
         id: Uuid::now_v7(),
         team_id: event.team,
@@ -275,19 +257,13 @@ pub async fn append(db: &impl ConnectionTrait, event: AuditEvent) -> StoreResult
         hash: Set(record.hash.clone()),
         created_at: Set(record.created_at),
     };
-    audit_log::Entity::insert(row)
-        .exec_without_returning(db)
-        .await?;
+    audit_log::Entity::insert(row).exec_without_returning(db).await?;
     Ok(record)
 }
 
 /// The team's most recent rows, newest first (the viewer API with filters
 /// and paging comes with the audit issue).
-pub async fn recent(
-    db: &impl ConnectionTrait,
-    scope: TeamScope,
-    limit: u64,
-) -> StoreResult<Vec<AuditRecord>> {
+pub async fn recent(db: &impl ConnectionTrait, scope: TeamScope, limit: u64) -> StoreResult<Vec<AuditRecord>> {
     Ok(audit_log::Entity::find()
         .filter(audit_log::Column::TeamId.eq(scope.team_id().as_uuid()))
         .order_by_desc(audit_log::Column::Seq)
@@ -300,10 +276,7 @@ pub async fn recent(
 }
 
 /// Instance-wide rows (no team), newest first.
-pub async fn recent_instance_wide(
-    db: &impl ConnectionTrait,
-    limit: u64,
-) -> StoreResult<Vec<AuditRecord>> {
+pub async fn recent_instance_wide(db: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<AuditRecord>> {
     Ok(audit_log::Entity::find()
         .filter(audit_log::Column::TeamId.is_null())
         .order_by_desc(audit_log::Column::Seq)

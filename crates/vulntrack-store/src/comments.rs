@@ -57,7 +57,11 @@ pub async fn create(
 }
 
 /// The comments on one of the team's vulnerabilities, oldest first.
-pub async fn list_for(db: &impl ConnectionTrait, scope: TeamScope, vulnerability_id: Uuid) -> StoreResult<Vec<Comment>> {
+pub async fn list_for(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    vulnerability_id: Uuid,
+) -> StoreResult<Vec<Comment>> {
     Ok(comments::Entity::find()
         .filter(comments::Column::TeamId.eq(scope.team_id().as_uuid()))
         .filter(comments::Column::VulnerabilityId.eq(vulnerability_id))

@@ -3,8 +3,8 @@
 use std::{fmt, path::Path, str::FromStr, time::Duration};
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, SqlxPostgresConnector,
+    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
     sqlx::{
         postgres::{PgConnectOptions, PgPoolOptions},
         sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -52,25 +52,16 @@ impl DatabaseUrl {
         let raw = raw.trim();
         let invalid = |backend, reason: String| DatabaseUrlError::Invalid { backend, reason };
         if raw.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(raw)
-                .map_err(|e| invalid(Backend::Sqlite, e.to_string()))?;
-            Ok(Self {
-                backend: Backend::Sqlite,
-                url: raw.to_string(),
-            })
+            SqliteConnectOptions::from_str(raw).map_err(|e| invalid(Backend::Sqlite, e.to_string()))?;
+            Ok(Self { backend: Backend::Sqlite, url: raw.to_string() })
         } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            let parsed =
-                url::Url::parse(raw).map_err(|e| invalid(Backend::Postgres, e.to_string()))?;
+            let parsed = url::Url::parse(raw).map_err(|e| invalid(Backend::Postgres, e.to_string()))?;
             if parsed.host_str().is_none_or(str::is_empty) {
                 return Err(invalid(Backend::Postgres, "no host".into()));
             }
             // sqlx checks the parameters, sslmode included, when it parses.
-            PgConnectOptions::from_str(raw)
-                .map_err(|e| invalid(Backend::Postgres, e.to_string()))?;
-            Ok(Self {
-                backend: Backend::Postgres,
-                url: raw.to_string(),
-            })
+            PgConnectOptions::from_str(raw).map_err(|e| invalid(Backend::Postgres, e.to_string()))?;
+            Ok(Self { backend: Backend::Postgres, url: raw.to_string() })
         } else {
             Err(DatabaseUrlError::UnsupportedScheme)
         }
@@ -78,10 +69,7 @@ impl DatabaseUrl {
 
     /// The URL of a SQLite file, created on first connect.
     pub fn sqlite_file(path: &Path) -> Self {
-        Self {
-            backend: Backend::Sqlite,
-            url: format!("sqlite://{}", path.display()),
-        }
+        Self { backend: Backend::Sqlite, url: format!("sqlite://{}", path.display()) }
     }
 
     pub fn backend(&self) -> Backend {
@@ -149,8 +137,7 @@ impl Database {
     /// mode with foreign keys enforced and a busy timeout; PostgreSQL honours
     /// every parameter of the URL, `sslmode` included.
     pub async fn connect(url: &DatabaseUrl, settings: PoolSettings) -> Result<Self, DbErr> {
-        let to_db_err =
-            |e: sea_orm::sqlx::Error| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string()));
+        let to_db_err = |e: sea_orm::sqlx::Error| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string()));
         let conn = match url.backend {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(&url.url)
@@ -169,9 +156,7 @@ impl Database {
                 SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
             }
             Backend::Postgres => {
-                let options = PgConnectOptions::from_str(&url.url)
-                    .map_err(to_db_err)?
-                    .application_name("vulntrack");
+                let options = PgConnectOptions::from_str(&url.url).map_err(to_db_err)?.application_name("vulntrack");
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
@@ -184,10 +169,7 @@ impl Database {
                 SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
             }
         };
-        Ok(Self {
-            conn,
-            backend: url.backend,
-        })
+        Ok(Self { conn, backend: url.backend })
     }
 
     pub fn backend(&self) -> Backend {
@@ -219,11 +201,7 @@ impl Database {
 
     /// Names of migrations not yet applied.
     pub async fn pending_migrations(&self) -> Result<Vec<String>, DbErr> {
-        Ok(Migrator::get_pending_migrations(&self.conn)
-            .await?
-            .iter()
-            .map(|m| m.name().to_string())
-            .collect())
+        Ok(Migrator::get_pending_migrations(&self.conn).await?.iter().map(|m| m.name().to_string()).collect())
     }
 
     /// A round trip to the database, for readiness checks.
@@ -244,21 +222,14 @@ mod tests {
     fn supported_urls_parse_and_pick_their_backend() {
         let sqlite = DatabaseUrl::parse("sqlite://data/vulntrack.db").expect("sqlite");
         assert_eq!(sqlite.backend(), Backend::Sqlite);
-        let pg = DatabaseUrl::parse("postgres://app:pw@db.internal:5432/vt?sslmode=require")
-            .expect("pg");
+        let pg = DatabaseUrl::parse("postgres://app:pw@db.internal:5432/vt?sslmode=require").expect("pg");
         assert_eq!(pg.backend(), Backend::Postgres);
         assert!(DatabaseUrl::parse("postgresql://db/vt").is_ok());
     }
 
     #[test]
     fn malformed_urls_are_refused_not_panicked_on() {
-        for bad in [
-            "nonsense",
-            "",
-            "mysql://db/vt",
-            "postgres://",
-            "postgres://db/vt?sslmode=sometimes",
-        ] {
+        for bad in ["nonsense", "", "mysql://db/vt", "postgres://", "postgres://db/vt?sslmode=sometimes"] {
             assert!(DatabaseUrl::parse(bad).is_err(), "{bad} should be refused");
         }
     }

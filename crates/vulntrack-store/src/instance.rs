@@ -11,10 +11,7 @@ use crate::{
 /// Marks first-run setup done. A second call — even a concurrent one in
 /// another transaction — is a `Conflict`.
 pub async fn mark_setup_done(db: &impl ConnectionTrait) -> StoreResult<()> {
-    let row = instance::ActiveModel {
-        id: Set(1),
-        setup_at: Set(Utc::now()),
-    };
+    let row = instance::ActiveModel { id: Set(1), setup_at: Set(Utc::now()) };
     instance::Entity::insert(row)
         .exec_without_returning(db)
         .await

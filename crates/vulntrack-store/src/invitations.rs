@@ -1,10 +1,7 @@
 //! Invitations to join a team. The token is stored hashed and works once.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::Expr,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
 use uuid::Uuid;
 use vulntrack_domain::{Role, TeamId, UserId, normalize_email};
 
@@ -40,9 +37,10 @@ impl TryFrom<invitations::Model> for Invitation {
         Ok(Self {
             id: row.id,
             team_id: TeamId::from_uuid(row.team_id),
-            role: row.role.parse().map_err(|_| {
-                StoreError::Corrupt(format!("invitation {} has role {:?}", row.id, row.role))
-            })?,
+            role: row
+                .role
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("invitation {} has role {:?}", row.id, row.role)))?,
             email: row.email,
             invited_by: UserId::from_uuid(row.invited_by),
             expires_at: row.expires_at,
@@ -61,11 +59,7 @@ pub struct NewInvitation<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-pub async fn create(
-    db: &impl ConnectionTrait,
-    scope: TeamScope,
-    new: NewInvitation<'_>,
-) -> StoreResult<Invitation> {
+pub async fn create(db: &impl ConnectionTrait, scope: TeamScope, new: NewInvitation<'_>) -> StoreResult<Invitation> {
     let row = invitations::ActiveModel {
         id: Set(Uuid::now_v7()),
         team_id: Set(scope.team_id().as_uuid()),
@@ -78,17 +72,11 @@ pub async fn create(
         accepted_at: Set(None),
         created_at: Set(Utc::now()),
     };
-    invitations::Entity::insert(row)
-        .exec_with_returning(db)
-        .await?
-        .try_into()
+    invitations::Entity::insert(row).exec_with_returning(db).await?.try_into()
 }
 
 /// The team's invitations not yet accepted, newest first.
-pub async fn list_pending(
-    db: &impl ConnectionTrait,
-    scope: TeamScope,
-) -> StoreResult<Vec<Invitation>> {
+pub async fn list_pending(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<Vec<Invitation>> {
     invitations::Entity::find()
         .filter(invitations::Column::TeamId.eq(scope.team_id().as_uuid()))
         .filter(invitations::Column::AcceptedAt.is_null())
@@ -101,11 +89,7 @@ pub async fn list_pending(
 }
 
 /// Deletes a pending invitation of the team; false if there is none.
-pub async fn delete_pending(
-    db: &impl ConnectionTrait,
-    scope: TeamScope,
-    id: Uuid,
-) -> StoreResult<Option<Invitation>> {
+pub async fn delete_pending(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid) -> StoreResult<Option<Invitation>> {
     let Some(row) = invitations::Entity::find_by_id(id)
         .filter(invitations::Column::TeamId.eq(scope.team_id().as_uuid()))
         .filter(invitations::Column::AcceptedAt.is_null())
@@ -138,11 +122,7 @@ pub async fn find_valid(
 /// Claims the unexpired, unaccepted invitation with this token hash, marking
 /// it accepted. The conditional update makes the claim single-use even
 /// under concurrent attempts. Unscoped: the token establishes the team.
-pub async fn claim(
-    db: &impl ConnectionTrait,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<Option<Invitation>> {
+pub async fn claim(db: &impl ConnectionTrait, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<Invitation>> {
     let Some(row) = invitations::Entity::find()
         .filter(invitations::Column::TokenHash.eq(token_hash))
         .filter(invitations::Column::AcceptedAt.is_null())

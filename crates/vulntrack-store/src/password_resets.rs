@@ -1,9 +1,7 @@
 //! Single-use password reset tokens, stored hashed.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 use vulntrack_domain::{TeamId, UserId};
 
@@ -50,10 +48,7 @@ pub async fn create(
         used_at: Set(None),
         created_at: Set(Utc::now()),
     };
-    Ok(password_resets::Entity::insert(row)
-        .exec_with_returning(db)
-        .await?
-        .into())
+    Ok(password_resets::Entity::insert(row).exec_with_returning(db).await?.into())
 }
 
 /// The unexpired, unused reset with this token hash, without claiming it.

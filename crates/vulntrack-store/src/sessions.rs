@@ -3,10 +3,7 @@
 //! everywhere", deactivation and password changes take effect at once.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    sea_query::Expr,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr};
 use uuid::Uuid;
 use vulntrack_domain::{TeamId, UserId};
 
@@ -74,20 +71,13 @@ pub async fn create(
         ip: Set(truncate(ip, 45)),
         user_agent: Set(truncate(user_agent, 512)),
     };
-    Ok(sessions::Entity::insert(row)
-        .exec_with_returning(db)
-        .await?
-        .into())
+    Ok(sessions::Entity::insert(row).exec_with_returning(db).await?.into())
 }
 
 /// A session that is neither revoked nor expired. Unscoped: the id comes
 /// from a cookie whose signature was verified, and the session is what
 /// establishes the team.
-pub async fn find_live(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> StoreResult<Option<Session>> {
+pub async fn find_live(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> StoreResult<Option<Session>> {
     Ok(sessions::Entity::find_by_id(id)
         .filter(sessions::Column::RevokedAt.is_null())
         .filter(sessions::Column::ExpiresAt.gt(now))
@@ -97,11 +87,7 @@ pub async fn find_live(
 }
 
 /// Records activity if the last record is older than [`TOUCH_INTERVAL`].
-pub async fn touch(
-    db: &impl ConnectionTrait,
-    session: &Session,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
+pub async fn touch(db: &impl ConnectionTrait, session: &Session, now: DateTime<Utc>) -> StoreResult<()> {
     if now - session.last_seen_at < TOUCH_INTERVAL {
         return Ok(());
     }

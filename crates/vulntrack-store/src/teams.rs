@@ -31,12 +31,7 @@ impl Team {
 
 impl From<teams::Model> for Team {
     fn from(row: teams::Model) -> Self {
-        Self {
-            id: TeamId::from_uuid(row.id),
-            name: row.name,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
+        Self { id: TeamId::from_uuid(row.id), name: row.name, created_at: row.created_at, updated_at: row.updated_at }
     }
 }
 
@@ -59,11 +54,7 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> 
 
 /// Looks a team up by exact name. Operator path (see the module docs).
 pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> StoreResult<Option<Team>> {
-    Ok(teams::Entity::find()
-        .filter(teams::Column::Name.eq(name))
-        .one(db)
-        .await?
-        .map(Team::from))
+    Ok(teams::Entity::find().filter(teams::Column::Name.eq(name)).one(db).await?.map(Team::from))
 }
 
 /// The named team, created if it does not exist. Operator path.
@@ -74,11 +65,19 @@ pub async fn find_or_create(db: &impl ConnectionTrait, name: &str) -> StoreResul
     }
 }
 
+/// Renames the scope's team; a name another team has is a `Conflict`.
+pub async fn rename(db: &impl ConnectionTrait, scope: TeamScope, name: &str) -> StoreResult<Team> {
+    teams::Entity::update_many()
+        .col_expr(teams::Column::Name, sea_orm::sea_query::Expr::value(name))
+        .col_expr(teams::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(teams::Column::Id.eq(scope.team_id().as_uuid()))
+        .exec(db)
+        .await
+        .map_err(|e| StoreError::conflict_on_unique(e, "team name"))?;
+    get(db, scope).await
+}
+
 /// The scope's own team.
 pub async fn get(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<Team> {
-    teams::Entity::find_by_id(scope.team_id().as_uuid())
-        .one(db)
-        .await?
-        .map(Team::from)
-        .ok_or(StoreError::NotFound)
+    teams::Entity::find_by_id(scope.team_id().as_uuid()).one(db).await?.map(Team::from).ok_or(StoreError::NotFound)
 }

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    sea_query::Expr,
 };
 use vulntrack_domain::{Role, TeamId, UserId, UserStatus, lockout::LoginFailures, normalize_email};
 
@@ -45,17 +45,12 @@ impl TryFrom<users::Model> for User {
     type Error = StoreError;
 
     fn try_from(row: users::Model) -> Result<Self, Self::Error> {
-        let corrupt = |what: &str, value: &str| {
-            StoreError::Corrupt(format!("user {} has {what} {value:?}", row.id))
-        };
+        let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("user {} has {what} {value:?}", row.id));
         Ok(Self {
             id: UserId::from_uuid(row.id),
             team_id: TeamId::from_uuid(row.team_id),
             role: row.role.parse().map_err(|_| corrupt("role", &row.role))?,
-            status: row
-                .status
-                .parse()
-                .map_err(|_| corrupt("status", &row.status))?,
+            status: row.status.parse().map_err(|_| corrupt("status", &row.status))?,
             email: row.email,
             name: row.name,
             phone: row.phone,
@@ -91,11 +86,7 @@ impl std::fmt::Debug for NewUser<'_> {
 
 /// Creates a user in the scope's team. An email already used anywhere on
 /// the instance (in any letter case) is a `Conflict`.
-pub async fn create(
-    db: &impl ConnectionTrait,
-    scope: TeamScope,
-    new: NewUser<'_>,
-) -> StoreResult<User> {
+pub async fn create(db: &impl ConnectionTrait, scope: TeamScope, new: NewUser<'_>) -> StoreResult<User> {
     let now = Utc::now();
     let row = users::ActiveModel {
         id: Set(UserId::new().as_uuid()),
@@ -162,20 +153,13 @@ fn sign_in_record(row: users::Model) -> StoreResult<SignInRecord> {
         window_start: row.failed_login_window_start,
         locked_until: row.locked_until,
     };
-    Ok(SignInRecord {
-        user: User::try_from(row)?,
-        password_hash,
-        failures,
-    })
+    Ok(SignInRecord { user: User::try_from(row)?, password_hash, failures })
 }
 
 /// The account with this email in any letter case. This is the sign-in
 /// look-up: it is unscoped because it is what finds the team in the first
 /// place.
-pub async fn find_for_sign_in(
-    db: &impl ConnectionTrait,
-    email: &str,
-) -> StoreResult<Option<SignInRecord>> {
+pub async fn find_for_sign_in(db: &impl ConnectionTrait, email: &str) -> StoreResult<Option<SignInRecord>> {
     users::Entity::find()
         .filter(users::Column::EmailNormalized.eq(normalize_email(email)))
         .filter(users::Column::DeletedAt.is_null())
@@ -186,11 +170,7 @@ pub async fn find_for_sign_in(
 }
 
 /// The same record for a known user of the scope (password change).
-pub async fn sign_in_record_of(
-    db: &impl ConnectionTrait,
-    scope: TeamScope,
-    id: UserId,
-) -> StoreResult<SignInRecord> {
+pub async fn sign_in_record_of(db: &impl ConnectionTrait, scope: TeamScope, id: UserId) -> StoreResult<SignInRecord> {
     users::Entity::find_by_id(id.as_uuid())
         .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
         .filter(users::Column::DeletedAt.is_null())
@@ -209,14 +189,8 @@ pub async fn record_login_failures(
 ) -> StoreResult<()> {
     users::Entity::update_many()
         .col_expr(users::Column::FailedLoginCount, Expr::value(failures.count))
-        .col_expr(
-            users::Column::FailedLoginWindowStart,
-            Expr::value(failures.window_start),
-        )
-        .col_expr(
-            users::Column::LockedUntil,
-            Expr::value(failures.locked_until),
-        )
+        .col_expr(users::Column::FailedLoginWindowStart, Expr::value(failures.window_start))
+        .col_expr(users::Column::LockedUntil, Expr::value(failures.locked_until))
         .filter(users::Column::Id.eq(id.as_uuid()))
         .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
         .exec(db)
@@ -235,14 +209,8 @@ pub async fn record_login_success(
 ) -> StoreResult<()> {
     let mut update = users::Entity::update_many()
         .col_expr(users::Column::FailedLoginCount, Expr::value(0))
-        .col_expr(
-            users::Column::FailedLoginWindowStart,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            users::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .col_expr(users::Column::FailedLoginWindowStart, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(users::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(users::Column::LastLoginAt, Expr::value(now));
     if let Some(hash) = upgraded_hash {
         update = update.col_expr(users::Column::PasswordHash, Expr::value(hash));
@@ -259,14 +227,8 @@ pub async fn record_login_success(
 pub async fn unlock(db: &impl ConnectionTrait, scope: TeamScope, id: UserId) -> StoreResult<bool> {
     let result = users::Entity::update_many()
         .col_expr(users::Column::FailedLoginCount, Expr::value(0))
-        .col_expr(
-            users::Column::FailedLoginWindowStart,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            users::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .col_expr(users::Column::FailedLoginWindowStart, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(users::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(users::Column::Id.eq(id.as_uuid()))
         .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
         .filter(users::Column::DeletedAt.is_null())
@@ -276,21 +238,13 @@ pub async fn unlock(db: &impl ConnectionTrait, scope: TeamScope, id: UserId) -> 
 }
 
 /// Replaces the password hash (and clears any lock).
-pub async fn set_password_hash(
-    db: &impl ConnectionTrait,
-    scope: TeamScope,
-    id: UserId,
-    hash: &str,
-) -> StoreResult<()> {
+pub async fn set_password_hash(db: &impl ConnectionTrait, scope: TeamScope, id: UserId, hash: &str) -> StoreResult<()> {
     let now = Utc::now();
     users::Entity::update_many()
         .col_expr(users::Column::PasswordHash, Expr::value(hash))
         .col_expr(users::Column::PasswordChangedAt, Expr::value(now))
         .col_expr(users::Column::FailedLoginCount, Expr::value(0))
-        .col_expr(
-            users::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .col_expr(users::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(users::Column::UpdatedAt, Expr::value(now))
         .filter(users::Column::Id.eq(id.as_uuid()))
         .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
@@ -317,8 +271,7 @@ pub async fn update_profile(
     id: UserId,
     update: ProfileUpdate,
 ) -> StoreResult<User> {
-    let mut query =
-        users::Entity::update_many().col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()));
+    let mut query = users::Entity::update_many().col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()));
     if let Some(name) = update.name {
         query = query.col_expr(users::Column::Name, Expr::value(name));
     }
@@ -351,8 +304,7 @@ pub async fn set_role_and_status(
     role: Option<Role>,
     status: Option<UserStatus>,
 ) -> StoreResult<User> {
-    let mut query =
-        users::Entity::update_many().col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()));
+    let mut query = users::Entity::update_many().col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()));
     if let Some(role) = role {
         query = query.col_expr(users::Column::Role, Expr::value(role.as_str()));
     }
@@ -366,6 +318,29 @@ pub async fn set_role_and_status(
         .exec(db)
         .await?;
     get(db, scope, id).await
+}
+
+/// Deletes a user of the team. The row stays — with its email freed and a
+/// deletion time — so the records they touched keep a valid reference and
+/// show as a deleted user. Their sessions and tokens end.
+pub async fn soft_delete(db: &impl ConnectionTrait, scope: TeamScope, id: UserId) -> StoreResult<bool> {
+    let now = Utc::now();
+    let result = users::Entity::update_many()
+        .col_expr(users::Column::DeletedAt, Expr::value(now))
+        .col_expr(users::Column::Status, Expr::value(UserStatus::Inactive.as_str()))
+        .col_expr(users::Column::EmailNormalized, Expr::value(format!("deleted:{id}")))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::DeletedAt.is_null())
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(false);
+    }
+    crate::sessions::revoke_all(db, scope, id, None, now).await?;
+    crate::api_tokens::revoke_all(db, scope, id, now).await?;
+    Ok(true)
 }
 
 /// The team's users (not deleted), in name order.

@@ -11,7 +11,7 @@ use crate::{
     api,
     auth::{PasswordHasher, csrf, session_token::SessionKeys},
     config::Config,
-    http::{error::Problem, health, middleware},
+    http::{cursor::CursorCodec, error::Problem, health, middleware},
     mail::Mailer,
 };
 
@@ -28,6 +28,7 @@ struct Inner {
     hasher: PasswordHasher,
     session_keys: SessionKeys,
     mailer: Mailer,
+    cursors: CursorCodec,
     /// `scheme://host[:port]` of the public URL, compared with `Origin`.
     own_origin: String,
 }
@@ -38,6 +39,7 @@ impl AppState {
         let session_keys = SessionKeys::new(&secret, config.secret_previous.as_ref())?;
         let mailer = Mailer::from_config(&config)?;
         let own_origin = config.public_url.origin().ascii_serialization();
+        let cursors = CursorCodec::new(&secret);
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
@@ -45,6 +47,7 @@ impl AppState {
                 hasher: PasswordHasher::default(),
                 session_keys,
                 mailer,
+                cursors,
                 own_origin,
             }),
         })
@@ -56,6 +59,10 @@ impl AppState {
 
     pub fn mailer(&self) -> &Mailer {
         &self.inner.mailer
+    }
+
+    pub fn cursors(&self) -> &CursorCodec {
+        &self.inner.cursors
     }
 
     pub fn own_origin(&self) -> &str {
@@ -88,10 +95,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", api::v1::router())
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            csrf::guard,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .with_state(state);
     middleware::apply(router)
 }
@@ -106,12 +110,9 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

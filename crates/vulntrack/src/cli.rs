@@ -13,18 +13,14 @@ use vulntrack_domain::{AccountInput, Role};
 use vulntrack_store::{Database, PoolSettings};
 
 use crate::{
-    accounts::{self, AccountError},
     app::{self, AppState},
     config::{Config, ConfigError},
+    services::accounts::{self, AccountError},
     telemetry,
 };
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "vulntrack",
-    version,
-    about = "Self-hosted vulnerability management"
-)]
+#[command(name = "vulntrack", version, about = "Self-hosted vulnerability management")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -85,17 +81,11 @@ struct Failure {
 
 impl Failure {
     fn input(message: impl Into<String>) -> Self {
-        Self {
-            status: 2,
-            message: message.into(),
-        }
+        Self { status: 2, message: message.into() }
     }
 
     fn runtime(message: impl Into<String>) -> Self {
-        Self {
-            status: 1,
-            message: message.into(),
-        }
+        Self { status: 1, message: message.into() }
     }
 }
 
@@ -107,15 +97,10 @@ impl From<ConfigError> for Failure {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
-            return report(&Failure::runtime(format!(
-                "cannot start the async runtime: {error}"
-            )));
+            return report(&Failure::runtime(format!("cannot start the async runtime: {error}")));
         }
     };
     match runtime.block_on(run(cli.command.unwrap_or(Command::Serve))) {
@@ -146,43 +131,22 @@ async fn run(command: Command) -> Result<(), Failure> {
             println!("database schema is up to date");
             Ok(())
         }
-        Command::Admin(AdminCommand::CreateUser {
-            team,
-            email,
-            name,
-            role,
-            password_stdin: _,
-        }) => {
+        Command::Admin(AdminCommand::CreateUser { team, email, name, role, password_stdin: _ }) => {
             let password = read_password_from_stdin()?;
-            let account = AccountInput {
-                team_name: team,
-                email,
-                name,
-                role,
-                password,
-            }
-            .validate_all()
-            .map_err(|errors| Failure::input(format!("cannot create user: {errors}")))?;
+            let account = AccountInput { team_name: team, email, name, role, password }
+                .validate_all()
+                .map_err(|errors| Failure::input(format!("cannot create user: {errors}")))?;
             let db = connect(&config).await?;
             if config.auto_migrate {
                 migrate(&db).await?;
             }
-            let (team, user) = accounts::create_user_in_team(
-                &db,
-                &crate::auth::PasswordHasher::default(),
-                account,
-            )
-            .await
-            .map_err(|error| match error {
-                AccountError::Invalid(errors) => {
-                    Failure::input(format!("cannot create user: {errors}"))
-                }
-                other => Failure::runtime(format!("cannot create user: {other}")),
-            })?;
-            println!(
-                "created {} {} ({}) in team {:?}",
-                user.role, user.email, user.id, team.name
-            );
+            let (team, user) = accounts::create_user_in_team(&db, &crate::auth::PasswordHasher::default(), account)
+                .await
+                .map_err(|error| match error {
+                    AccountError::Invalid(errors) => Failure::input(format!("cannot create user: {errors}")),
+                    other => Failure::runtime(format!("cannot create user: {other}")),
+                })?;
+            println!("created {} {} ({}) in team {:?}", user.role, user.email, user.id, team.name);
             Ok(())
         }
         Command::Config(_) => Ok(()),
@@ -193,31 +157,19 @@ async fn connect(config: &Config) -> Result<Database, Failure> {
     if config.database_url.backend() == vulntrack_store::Backend::Sqlite {
         config.ensure_data_dir()?;
     }
-    let settings = PoolSettings {
-        max_connections: config.db_max_connections,
-        ..PoolSettings::default()
-    };
-    Database::connect(&config.database_url, settings)
-        .await
-        .map_err(|error| {
-            Failure::runtime(format!(
-                "cannot connect to the database at {}: {error}",
-                config.database_url.redacted()
-            ))
-        })
+    let settings = PoolSettings { max_connections: config.db_max_connections, ..PoolSettings::default() };
+    Database::connect(&config.database_url, settings).await.map_err(|error| {
+        Failure::runtime(format!("cannot connect to the database at {}: {error}", config.database_url.redacted()))
+    })
 }
 
 async fn migrate(db: &Database) -> Result<(), Failure> {
-    let pending = db
-        .pending_migrations()
-        .await
-        .map_err(|e| Failure::runtime(format!("cannot read migrations: {e}")))?;
+    let pending =
+        db.pending_migrations().await.map_err(|e| Failure::runtime(format!("cannot read migrations: {e}")))?;
     if !pending.is_empty() {
         tracing::info!(migrations = ?pending, "applying database migrations");
     }
-    db.migrate()
-        .await
-        .map_err(|e| Failure::runtime(format!("migration failed: {e}")))
+    db.migrate().await.map_err(|e| Failure::runtime(format!("migration failed: {e}")))
 }
 
 async fn serve(config: Config) -> Result<(), Failure> {
@@ -226,29 +178,22 @@ async fn serve(config: Config) -> Result<(), Failure> {
     if config.auto_migrate {
         migrate(&db).await?;
     }
-    let listener = TcpListener::bind(config.bind).await.map_err(|e| {
-        Failure::runtime(format!(
-            "cannot listen on {} (VULNTRACK_BIND): {e}",
-            config.bind
-        ))
-    })?;
-    let address = listener
-        .local_addr()
-        .map_err(|e| Failure::runtime(e.to_string()))?;
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| Failure::runtime(format!("cannot listen on {} (VULNTRACK_BIND): {e}", config.bind)))?;
+    let address = listener.local_addr().map_err(|e| Failure::runtime(e.to_string()))?;
     tracing::info!(
         backend = %db.backend(),
         environment = ?config.environment,
         "VulnTrack listening on http://{address}"
     );
-    let state = AppState::new(db.clone(), config, secret)
-        .map_err(|e| Failure::runtime(format!("cannot start: {e}")))?;
+    let state =
+        AppState::new(db.clone(), config, secret).map_err(|e| Failure::runtime(format!("cannot start: {e}")))?;
     let router = app::build_router(state);
     app::serve(listener, router, app::shutdown_signal())
         .await
         .map_err(|e| Failure::runtime(format!("server error: {e}")))?;
-    db.close()
-        .await
-        .map_err(|e| Failure::runtime(format!("closing the database: {e}")))?;
+    db.close().await.map_err(|e| Failure::runtime(format!("closing the database: {e}")))?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -260,15 +205,11 @@ fn read_password_from_stdin() -> Result<String, Failure> {
     std::io::stdin()
         .take(4096)
         .read_to_string(&mut password)
-        .map_err(|e| {
-            Failure::input(format!("cannot read the password from standard input: {e}"))
-        })?;
+        .map_err(|e| Failure::input(format!("cannot read the password from standard input: {e}")))?;
     let trimmed = password.strip_suffix('\n').unwrap_or(&password);
     let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
     if trimmed.is_empty() {
-        return Err(Failure::input(
-            "no password on standard input (--password-stdin)",
-        ));
+        return Err(Failure::input("no password on standard input (--password-stdin)"));
     }
     Ok(trimmed.to_string())
 }

@@ -38,10 +38,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(variable: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            variable: variable.into(),
-            message: message.into(),
-        }
+        Self { variable: variable.into(), message: message.into() }
     }
 }
 
@@ -154,13 +151,7 @@ impl Default for Layered {
 
 /// Keys the environment provider must not pick up: secrets are read by
 /// [`read_secret`] so that `_FILE` works and they never pass through figment.
-const SECRET_KEYS: &[&str] = &[
-    "secret",
-    "secret_file",
-    "secret_previous",
-    "secret_previous_file",
-    "config",
-];
+const SECRET_KEYS: &[&str] = &["secret", "secret_file", "secret_previous", "secret_previous_file", "config"];
 
 impl Config {
     /// Loads from the process environment and the optional config file.
@@ -170,10 +161,7 @@ impl Config {
             Some(path) => {
                 let path = PathBuf::from(path);
                 if !path.is_file() {
-                    return Err(ConfigError::new(
-                        CONFIG_FILE_VARIABLE,
-                        format!("no such file: {}", path.display()),
-                    ));
+                    return Err(ConfigError::new(CONFIG_FILE_VARIABLE, format!("no such file: {}", path.display())));
                 }
                 Some(path)
             }
@@ -183,30 +171,20 @@ impl Config {
         if let Some(path) = &config_file {
             figment = figment.merge(Toml::file_exact(path));
         }
-        let figment = figment
-            .merge(Env::prefixed("VULNTRACK_").ignore(SECRET_KEYS))
-            .merge(Env::raw().only(&["DATABASE_URL"]));
-        let layered: Layered = figment
-            .extract()
-            .map_err(|e| figment_error(&e, config_file.as_deref()))?;
+        let figment =
+            figment.merge(Env::prefixed("VULNTRACK_").ignore(SECRET_KEYS)).merge(Env::raw().only(&["DATABASE_URL"]));
+        let layered: Layered = figment.extract().map_err(|e| figment_error(&e, config_file.as_deref()))?;
 
         let bind: SocketAddr = layered.bind.parse().map_err(|_| {
-            ConfigError::new(
-                "VULNTRACK_BIND",
-                format!("not a socket address (host:port): {:?}", layered.bind),
-            )
+            ConfigError::new("VULNTRACK_BIND", format!("not a socket address (host:port): {:?}", layered.bind))
         })?;
         if layered.db_max_connections == 0 {
-            return Err(ConfigError::new(
-                "VULNTRACK_DB_MAX_CONNECTIONS",
-                "must be at least 1",
-            ));
+            return Err(ConfigError::new("VULNTRACK_DB_MAX_CONNECTIONS", "must be at least 1"));
         }
-        let database_url = match read_secret(&var, "DATABASE_URL")?
-            .or(layered.database_url.map(SecretString::from))
-        {
-            Some(raw) => DatabaseUrl::parse(raw.expose_secret())
-                .map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?,
+        let database_url = match read_secret(&var, "DATABASE_URL")?.or(layered.database_url.map(SecretString::from)) {
+            Some(raw) => {
+                DatabaseUrl::parse(raw.expose_secret()).map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?
+            }
             None => DatabaseUrl::sqlite_file(&layered.data_dir.join("vulntrack.db")),
         };
         let production = layered.env == Environment::Production;
@@ -214,9 +192,7 @@ impl Config {
             Some(secret) if secret.expose_secret().len() < MIN_SECRET_BYTES => {
                 return Err(ConfigError::new(
                     "VULNTRACK_SECRET",
-                    format!(
-                        "must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"
-                    ),
+                    format!("must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"),
                 ));
             }
             Some(secret) => SecretSource::Provided(secret),
@@ -236,9 +212,8 @@ impl Config {
                     "is required in production (e.g. https://vulntrack.example.com)",
                 ));
             }
-            None => Url::parse(&format!("http://{bind}/")).map_err(|e| {
-                ConfigError::new("VULNTRACK_BIND", format!("cannot form a URL: {e}"))
-            })?,
+            None => Url::parse(&format!("http://{bind}/"))
+                .map_err(|e| ConfigError::new("VULNTRACK_BIND", format!("cannot form a URL: {e}")))?,
         };
         let duration = |variable: &str, raw: &str| {
             parse_duration(raw).map_err(|e| ConfigError::new(variable, format!("{e}, got {raw:?}")))
@@ -246,10 +221,7 @@ impl Config {
         let session_ttl = duration("VULNTRACK_SESSION_TTL", &layered.session_ttl)?;
         let invite_ttl = duration("VULNTRACK_INVITE_TTL", &layered.invite_ttl)?;
         let secret_previous = read_secret(&var, "VULNTRACK_SECRET_PREVIOUS")?;
-        if secret_previous
-            .as_ref()
-            .is_some_and(|s| s.expose_secret().len() < MIN_SECRET_BYTES)
-        {
+        if secret_previous.as_ref().is_some_and(|s| s.expose_secret().len() < MIN_SECRET_BYTES) {
             return Err(ConfigError::new(
                 "VULNTRACK_SECRET_PREVIOUS",
                 format!("must be at least {MIN_SECRET_BYTES} bytes"),
@@ -257,26 +229,16 @@ impl Config {
         }
         let smtp_url = read_secret(&var, "VULNTRACK_SMTP_URL")?;
         if let Some(smtp) = &smtp_url {
-            let parsed = Url::parse(smtp.expose_secret())
-                .map_err(|_| ConfigError::new("VULNTRACK_SMTP_URL", "is not a URL"))?;
+            let parsed =
+                Url::parse(smtp.expose_secret()).map_err(|_| ConfigError::new("VULNTRACK_SMTP_URL", "is not a URL"))?;
             if !matches!(parsed.scheme(), "smtp" | "smtps") {
-                return Err(ConfigError::new(
-                    "VULNTRACK_SMTP_URL",
-                    "must start with smtp:// or smtps://",
-                ));
+                return Err(ConfigError::new("VULNTRACK_SMTP_URL", "must start with smtp:// or smtps://"));
             }
         }
-        if layered
-            .smtp_from
-            .parse::<lettre::message::Mailbox>()
-            .is_err()
-        {
+        if layered.smtp_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::new(
                 "VULNTRACK_SMTP_FROM",
-                format!(
-                    "is not a mailbox such as \"VulnTrack <vt@example.com>\": {:?}",
-                    layered.smtp_from
-                ),
+                format!("is not a mailbox such as \"VulnTrack <vt@example.com>\": {:?}", layered.smtp_from),
             ));
         }
         Ok(Self {
@@ -303,16 +265,9 @@ impl Config {
     /// owner: it holds the database file and the development secret.
     pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
         use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.data_dir)
-            .map_err(|e| {
-                ConfigError::new(
-                    "VULNTRACK_DATA_DIR",
-                    format!("cannot create {}: {e}", self.data_dir.display()),
-                )
-            })
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.data_dir).map_err(|e| {
+            ConfigError::new("VULNTRACK_DATA_DIR", format!("cannot create {}: {e}", self.data_dir.display()))
+        })
     }
 
     /// The signing secret. In development without one, a random secret is
@@ -325,17 +280,13 @@ impl Config {
         };
         let variable = "VULNTRACK_SECRET";
         if path.exists() {
-            let secret = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError::new(variable, format!("cannot read {}: {e}", path.display()))
-            })?;
+            let secret = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::new(variable, format!("cannot read {}: {e}", path.display())))?;
             let secret = secret.trim_end().to_string();
             if secret.len() < MIN_SECRET_BYTES {
                 return Err(ConfigError::new(
                     variable,
-                    format!(
-                        "{} holds a secret shorter than {MIN_SECRET_BYTES} bytes",
-                        path.display()
-                    ),
+                    format!("{} holds a secret shorter than {MIN_SECRET_BYTES} bytes", path.display()),
                 ));
             }
             return Ok(SecretString::from(secret));
@@ -344,9 +295,8 @@ impl Config {
         let mut bytes = [0u8; 32];
         rand::fill(&mut bytes);
         let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        write_private_file(path, &secret).map_err(|e| {
-            ConfigError::new(variable, format!("cannot write {}: {e}", path.display()))
-        })?;
+        write_private_file(path, &secret)
+            .map_err(|e| ConfigError::new(variable, format!("cannot write {}: {e}", path.display())))?;
         tracing::warn!(
             path = %path.display(),
             "VULNTRACK_SECRET is not set: generated a development secret; set VULNTRACK_SECRET in production"
@@ -361,43 +311,18 @@ impl Config {
     /// The effective configuration, secrets redacted, one `KEY = value` a line.
     pub fn describe(&self) -> String {
         let lines = [
-            (
-                "config file",
-                self.config_file
-                    .as_ref()
-                    .map_or("(none)".into(), |p| p.display().to_string()),
-            ),
-            (
-                "VULNTRACK_ENV",
-                format!("{:?}", self.environment).to_lowercase(),
-            ),
+            ("config file", self.config_file.as_ref().map_or("(none)".into(), |p| p.display().to_string())),
+            ("VULNTRACK_ENV", format!("{:?}", self.environment).to_lowercase()),
             ("VULNTRACK_BIND", self.bind.to_string()),
             ("VULNTRACK_DATA_DIR", self.data_dir.display().to_string()),
             ("DATABASE_URL", self.database_url.redacted()),
-            (
-                "VULNTRACK_DB_MAX_CONNECTIONS",
-                self.db_max_connections.to_string(),
-            ),
+            ("VULNTRACK_DB_MAX_CONNECTIONS", self.db_max_connections.to_string()),
             ("VULNTRACK_SECRET", format!("{:?}", self.secret)),
             ("VULNTRACK_PUBLIC_URL", self.public_url.to_string()),
             ("VULNTRACK_AUTO_MIGRATE", self.auto_migrate.to_string()),
-            (
-                "VULNTRACK_LOG_FORMAT",
-                format!("{:?}", self.log_format).to_lowercase(),
-            ),
-            (
-                "VULNTRACK_SESSION_TTL",
-                format!("{}s", self.session_ttl.as_secs()),
-            ),
-            (
-                "VULNTRACK_SECRET_PREVIOUS",
-                if self.secret_previous.is_some() {
-                    "[redacted]"
-                } else {
-                    "(none)"
-                }
-                .into(),
-            ),
+            ("VULNTRACK_LOG_FORMAT", format!("{:?}", self.log_format).to_lowercase()),
+            ("VULNTRACK_SESSION_TTL", format!("{}s", self.session_ttl.as_secs())),
+            ("VULNTRACK_SECRET_PREVIOUS", if self.secret_previous.is_some() { "[redacted]" } else { "(none)" }.into()),
             (
                 "VULNTRACK_REGISTRATION",
                 match self.registration {
@@ -406,10 +331,7 @@ impl Config {
                 }
                 .into(),
             ),
-            (
-                "VULNTRACK_INVITE_TTL",
-                format!("{}s", self.invite_ttl.as_secs()),
-            ),
+            ("VULNTRACK_INVITE_TTL", format!("{}s", self.invite_ttl.as_secs())),
             (
                 "VULNTRACK_SMTP_URL",
                 match &self.smtp_url {
@@ -426,47 +348,31 @@ impl Config {
 /// Writes a new file readable only by its owner; refuses to overwrite.
 fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
     use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     file.write_all(content.as_bytes())?;
     file.sync_all()
 }
 
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(raw).map_err(|e| {
-        ConfigError::new("VULNTRACK_PUBLIC_URL", format!("not a URL ({e}): {raw:?}"))
-    })?;
+    let url =
+        Url::parse(raw).map_err(|e| ConfigError::new("VULNTRACK_PUBLIC_URL", format!("not a URL ({e}): {raw:?}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(ConfigError::new(
-            "VULNTRACK_PUBLIC_URL",
-            "must be an http:// or https:// URL with a host",
-        ));
+        return Err(ConfigError::new("VULNTRACK_PUBLIC_URL", "must be an http:// or https:// URL with a host"));
     }
     Ok(url)
 }
 
 /// A secret from `NAME`, or from the file named by `NAME_FILE` (trailing
 /// newline removed). Setting both is an error rather than a silent choice.
-fn read_secret(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &str,
-) -> Result<Option<SecretString>, ConfigError> {
+fn read_secret(var: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<SecretString>, ConfigError> {
     let file_var = format!("{name}_FILE");
     match (var(name), var(&file_var)) {
-        (Some(_), Some(_)) => Err(ConfigError::new(
-            name,
-            format!("set either {name} or {file_var}, not both"),
-        )),
+        (Some(_), Some(_)) => Err(ConfigError::new(name, format!("set either {name} or {file_var}, not both"))),
         (Some(value), None) => Ok(Some(SecretString::from(value))),
         (None, Some(path)) => {
             let content = std::fs::read_to_string(&path)
                 .map_err(|e| ConfigError::new(&file_var, format!("cannot read {path}: {e}")))?;
-            Ok(Some(SecretString::from(
-                content.trim_end_matches(['\r', '\n']).to_string(),
-            )))
+            Ok(Some(SecretString::from(content.trim_end_matches(['\r', '\n']).to_string())))
         }
         (None, None) => Ok(None),
     }
@@ -475,10 +381,7 @@ fn read_secret(
 /// Names the variable (or config file key) behind a figment error.
 fn figment_error(error: &figment::Error, config_file: Option<&Path>) -> ConfigError {
     let key = error.path.join(".");
-    let from_file = error
-        .metadata
-        .as_ref()
-        .is_some_and(|m| m.name.contains("TOML"));
+    let from_file = error.metadata.as_ref().is_some_and(|m| m.name.contains("TOML"));
     let variable = match (from_file, config_file) {
         (true, Some(file)) if key.is_empty() => file.display().to_string(),
         (true, Some(file)) => format!("{} key `{key}`", file.display()),
@@ -515,10 +418,7 @@ mod tests {
     fn development_defaults_need_no_setup() {
         let config = load(&[]).expect("defaults are valid");
         assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
-        assert_eq!(
-            config.database_url.backend(),
-            vulntrack_store::Backend::Sqlite
-        );
+        assert_eq!(config.database_url.backend(), vulntrack_store::Backend::Sqlite);
         assert!(matches!(config.secret, SecretSource::DataDirFile(_)));
         assert!(config.auto_migrate);
     }
@@ -531,11 +431,7 @@ mod tests {
         let err = load(&[("VULNTRACK_SECRET", &short)]).unwrap_err();
         assert_eq!(err.variable, "VULNTRACK_SECRET");
         let secret = "s".repeat(MIN_SECRET_BYTES);
-        let err = load(&[
-            ("VULNTRACK_ENV", "production"),
-            ("VULNTRACK_SECRET", &secret),
-        ])
-        .unwrap_err();
+        let err = load(&[("VULNTRACK_ENV", "production"), ("VULNTRACK_SECRET", &secret)]).unwrap_err();
         assert_eq!(err.variable, "VULNTRACK_PUBLIC_URL");
     }
 
@@ -577,10 +473,7 @@ mod tests {
     fn config_file_is_read_and_the_environment_overrides_it() {
         let mut result = None;
         Jail::expect_with(|jail| {
-            jail.create_file(
-                "vulntrack.toml",
-                "bind = \"127.0.0.1:4000\"\ndb_max_connections = 3\n",
-            )?;
+            jail.create_file("vulntrack.toml", "bind = \"127.0.0.1:4000\"\ndb_max_connections = 3\n")?;
             jail.set_env("VULNTRACK_DB_MAX_CONNECTIONS", "7");
             result = Some(Config::load());
             Ok(())
@@ -613,10 +506,7 @@ mod tests {
             let config = Config::load().expect("valid");
             let first = config.resolve_secret().expect("generated");
             let path = jail.directory().join("state/secret");
-            let mode = std::fs::metadata(&path)
-                .expect("secret file")
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(&path).expect("secret file").permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
             let second = config.resolve_secret().expect("reused");
             assert_eq!(first.expose_secret(), second.expose_secret());

@@ -3,7 +3,6 @@
 //! The library holds the whole application so integration tests drive the
 //! real router; `main.rs` only hands over to [`cli::main`].
 
-pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -11,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod mail;
+pub mod services;
 pub mod telemetry;
 
 pub use app::{AppState, build_router, serve};

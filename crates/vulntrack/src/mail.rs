@@ -19,9 +19,7 @@ pub struct SmtpMailer {
 impl std::fmt::Debug for SmtpMailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The transport holds the SMTP credentials.
-        f.debug_struct("SmtpMailer")
-            .field("from", &self.from)
-            .finish_non_exhaustive()
+        f.debug_struct("SmtpMailer").field("from", &self.from).finish_non_exhaustive()
     }
 }
 
@@ -55,12 +53,8 @@ impl Mailer {
         let Some(url) = &config.smtp_url else {
             return Ok(Mailer::Log);
         };
-        let transport =
-            AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())?.build();
-        Ok(Mailer::Smtp(Box::new(SmtpMailer {
-            transport,
-            from: config.smtp_from.parse()?,
-        })))
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())?.build();
+        Ok(Mailer::Smtp(Box::new(SmtpMailer { transport, from: config.smtp_from.parse()? })))
     }
 
     /// Sends in the background: the request that asked for the mail neither

@@ -243,14 +243,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                index("ux_teams_name", Teams::Table)
-                    .col(Teams::Name)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_index(index("ux_teams_name", Teams::Table).col(Teams::Name).unique().to_owned()).await?;
 
         manager
             .create_table(
@@ -289,20 +282,13 @@ impl MigrationTrait for Migration {
         // and compared in Unicode lower case, which the code stores here.
         manager
             .create_index(
-                index("ux_users_email_normalized", Users::Table)
-                    .col(Users::EmailNormalized)
-                    .unique()
-                    .to_owned(),
+                index("ux_users_email_normalized", Users::Table).col(Users::EmailNormalized).unique().to_owned(),
             )
             .await?;
         // The target of every same-team foreign key to a user.
         manager
             .create_index(
-                index("ux_users_team_id_id", Users::Table)
-                    .col(Users::TeamId)
-                    .col(Users::Id)
-                    .unique()
-                    .to_owned(),
+                index("ux_users_team_id_id", Users::Table).col(Users::TeamId).col(Users::Id).unique().to_owned(),
             )
             .await?;
 
@@ -330,13 +316,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                index("ix_sessions_user", Sessions::Table)
-                    .col(Sessions::UserId)
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_index(index("ix_sessions_user", Sessions::Table).col(Sessions::UserId).to_owned()).await?;
 
         manager
             .create_table(
@@ -420,14 +400,8 @@ impl MigrationTrait for Migration {
         // order gets an index led by team_id and ending in the id tie-breaker,
         // so a page costs the same whatever other teams hold.
         for (name, cols) in [
-            (
-                "ux_vulnerabilities_team_id_id",
-                vec![Vulnerabilities::TeamId, Vulnerabilities::Id],
-            ),
-            (
-                "ux_vulnerabilities_team_number",
-                vec![Vulnerabilities::TeamId, Vulnerabilities::Number],
-            ),
+            ("ux_vulnerabilities_team_id_id", vec![Vulnerabilities::TeamId, Vulnerabilities::Id]),
+            ("ux_vulnerabilities_team_number", vec![Vulnerabilities::TeamId, Vulnerabilities::Number]),
         ] {
             let mut stmt = index(name, Vulnerabilities::Table);
             for col in cols {
@@ -438,19 +412,11 @@ impl MigrationTrait for Migration {
         for (name, cols) in [
             (
                 "ix_vulnerabilities_team_created",
-                vec![
-                    Vulnerabilities::TeamId,
-                    Vulnerabilities::CreatedAt,
-                    Vulnerabilities::Id,
-                ],
+                vec![Vulnerabilities::TeamId, Vulnerabilities::CreatedAt, Vulnerabilities::Id],
             ),
             (
                 "ix_vulnerabilities_team_updated",
-                vec![
-                    Vulnerabilities::TeamId,
-                    Vulnerabilities::UpdatedAt,
-                    Vulnerabilities::Id,
-                ],
+                vec![Vulnerabilities::TeamId, Vulnerabilities::UpdatedAt, Vulnerabilities::Id],
             ),
             (
                 "ix_vulnerabilities_team_severity",
@@ -463,20 +429,11 @@ impl MigrationTrait for Migration {
             ),
             (
                 "ix_vulnerabilities_team_cvss",
-                vec![
-                    Vulnerabilities::TeamId,
-                    Vulnerabilities::CvssScore,
-                    Vulnerabilities::Id,
-                ],
+                vec![Vulnerabilities::TeamId, Vulnerabilities::CvssScore, Vulnerabilities::Id],
             ),
             (
                 "ix_vulnerabilities_team_status",
-                vec![
-                    Vulnerabilities::TeamId,
-                    Vulnerabilities::Status,
-                    Vulnerabilities::CreatedAt,
-                    Vulnerabilities::Id,
-                ],
+                vec![Vulnerabilities::TeamId, Vulnerabilities::Status, Vulnerabilities::CreatedAt, Vulnerabilities::Id],
             ),
             (
                 "ix_vulnerabilities_team_assignee",
@@ -487,10 +444,7 @@ impl MigrationTrait for Migration {
                     Vulnerabilities::Id,
                 ],
             ),
-            (
-                "ix_vulnerabilities_team_cve",
-                vec![Vulnerabilities::TeamId, Vulnerabilities::CveId],
-            ),
+            ("ix_vulnerabilities_team_cve", vec![Vulnerabilities::TeamId, Vulnerabilities::CveId]),
         ] {
             let mut stmt = index(name, Vulnerabilities::Table);
             for col in cols {
@@ -547,10 +501,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(Invitations::TeamId))
                     .col(string_len(Invitations::Email, 254))
                     .col(string_len(Invitations::EmailNormalized, 254))
-                    .col(
-                        string_len(Invitations::Role, 16)
-                            .check(one_of(Invitations::Role, &Role::names())),
-                    )
+                    .col(string_len(Invitations::Role, 16).check(one_of(Invitations::Role, &Role::names())))
                     .col(string_len(Invitations::TokenHash, 64))
                     .col(uuid(Invitations::InvitedBy))
                     .col(timestamp_with_time_zone(Invitations::ExpiresAt))
@@ -569,10 +520,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                index("ux_invitations_token_hash", Invitations::Table)
-                    .col(Invitations::TokenHash)
-                    .unique()
-                    .to_owned(),
+                index("ux_invitations_token_hash", Invitations::Table).col(Invitations::TokenHash).unique().to_owned(),
             )
             .await?;
         manager
@@ -611,10 +559,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                index("ux_api_tokens_token_hash", ApiTokens::Table)
-                    .col(ApiTokens::TokenHash)
-                    .unique()
-                    .to_owned(),
+                index("ux_api_tokens_token_hash", ApiTokens::Table).col(ApiTokens::TokenHash).unique().to_owned(),
             )
             .await?;
         manager
@@ -677,10 +622,10 @@ impl MigrationTrait for Migration {
                     .col(pk_uuid(AuditLog::Id))
                     .col(uuid_null(AuditLog::TeamId))
                     .col(big_integer(AuditLog::Seq))
-                    .col(string_len(AuditLog::ActorKind, 16).check(one_of(
-                        AuditLog::ActorKind,
-                        &["USER", "TOKEN", "SYSTEM", "ANONYMOUS"],
-                    )))
+                    .col(
+                        string_len(AuditLog::ActorKind, 16)
+                            .check(one_of(AuditLog::ActorKind, &["USER", "TOKEN", "SYSTEM", "ANONYMOUS"])),
+                    )
                     .col(uuid_null(AuditLog::ActorId))
                     .col(string_len_null(AuditLog::ActorEmail, 254))
                     .col(uuid_null(AuditLog::ActorTokenId))
@@ -694,11 +639,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(AuditLog::PrevHash, 64))
                     .col(string_len(AuditLog::Hash, 64))
                     .col(timestamp_with_time_zone(AuditLog::CreatedAt))
-                    .foreign_key(&mut team_fk(
-                        "fk_audit_log_team",
-                        AuditLog::Table,
-                        AuditLog::TeamId,
-                    ))
+                    .foreign_key(&mut team_fk("fk_audit_log_team", AuditLog::Table, AuditLog::TeamId))
                     .to_owned(),
             )
             .await?;
@@ -745,9 +686,7 @@ impl MigrationTrait for Migration {
             Users::Table.into_iden(),
             Teams::Table.into_iden(),
         ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
     }

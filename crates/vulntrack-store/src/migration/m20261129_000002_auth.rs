@@ -41,11 +41,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Instance::Table)
-                    .col(
-                        small_integer(Instance::Id)
-                            .primary_key()
-                            .check(Expr::col(Instance::Id).eq(1)),
-                    )
+                    .col(small_integer(Instance::Id).primary_key().check(Expr::col(Instance::Id).eq(1)))
                     .col(timestamp_with_time_zone(Instance::SetupAt))
                     .to_owned(),
             )
@@ -64,10 +60,7 @@ impl MigrationTrait for Migration {
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_password_resets_user")
-                            .from(
-                                PasswordResets::Table,
-                                (PasswordResets::TeamId, PasswordResets::UserId),
-                            )
+                            .from(PasswordResets::Table, (PasswordResets::TeamId, PasswordResets::UserId))
                             .to(Users::Table, (Users::TeamId, Users::Id))
                             .on_delete(ForeignKeyAction::Cascade)
                             .on_update(ForeignKeyAction::Restrict),
@@ -97,11 +90,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(PasswordResets::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Instance::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(PasswordResets::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Instance::Table).to_owned()).await
     }
 }

@@ -119,7 +119,9 @@ fn sort_keys(sort: Sort) -> Vec<SimpleExpr> {
     match sort {
         Sort::Created(_) => vec![col(vulns::Column::CreatedAt), col(vulns::Column::Id)],
         Sort::Updated(_) => vec![col(vulns::Column::UpdatedAt), col(vulns::Column::Id)],
-        Sort::Severity(_) => vec![col(vulns::Column::SeverityRank), col(vulns::Column::CreatedAt), col(vulns::Column::Id)],
+        Sort::Severity(_) => {
+            vec![col(vulns::Column::SeverityRank), col(vulns::Column::CreatedAt), col(vulns::Column::Id)]
+        }
         Sort::Cvss(_) => vec![Expr::cust(CVSS_SORT_KEY), col(vulns::Column::Id)],
     }
 }

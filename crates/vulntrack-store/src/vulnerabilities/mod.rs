@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Query},
 };
 use serde_json::json;
@@ -169,7 +170,11 @@ async fn replace_tags(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid, new
 }
 
 /// The tags of each of `ids`, in one query.
-pub(crate) async fn tags_of(db: &impl ConnectionTrait, scope: TeamScope, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, Vec<String>>> {
+pub(crate) async fn tags_of(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    ids: &[Uuid],
+) -> StoreResult<HashMap<Uuid, Vec<String>>> {
     let mut by_id: HashMap<Uuid, Vec<String>> = HashMap::new();
     if ids.is_empty() {
         return Ok(by_id);
@@ -186,14 +191,19 @@ pub(crate) async fn tags_of(db: &impl ConnectionTrait, scope: TeamScope, ids: &[
     Ok(by_id)
 }
 
-pub(crate) async fn hydrate(db: &impl ConnectionTrait, scope: TeamScope, rows: Vec<vulns::Model>) -> StoreResult<Vec<Vulnerability>> {
+pub(crate) async fn hydrate(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    rows: Vec<vulns::Model>,
+) -> StoreResult<Vec<Vulnerability>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut tags = tags_of(db, scope, &ids).await?;
-    rows.into_iter().map(|row| {
-        let row_tags = tags.remove(&row.id).unwrap_or_default();
-        from_row(row, row_tags)
-    })
-    .collect()
+    rows.into_iter()
+        .map(|row| {
+            let row_tags = tags.remove(&row.id).unwrap_or_default();
+            from_row(row, row_tags)
+        })
+        .collect()
 }
 
 /// Records a new vulnerability with the team's next key.

@@ -37,10 +37,8 @@ pub(super) fn condition(backend: DbBackend, scope: TeamScope, text: &str) -> Opt
     let team = team_token(scope);
     Some(match backend {
         DbBackend::Postgres => {
-            let query = std::iter::once(team)
-                .chain(words.iter().map(|w| format!("{w}:*")))
-                .collect::<Vec<_>>()
-                .join(" & ");
+            let query =
+                std::iter::once(team).chain(words.iter().map(|w| format!("{w}:*"))).collect::<Vec<_>>().join(" & ");
             Expr::cust_with_values("search_vector @@ to_tsquery('simple', ?)", [query])
         }
         _ => {

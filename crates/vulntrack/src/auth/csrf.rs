@@ -14,10 +14,7 @@ use axum::{
 use crate::{app::AppState, http::ApiError};
 
 fn is_safe(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    )
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
 
 /// Whether the browser says this request crossed sites.
@@ -37,8 +34,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
-    if !is_safe(request.method()) && !bearer && crosses_sites(request.headers(), state.own_origin())
-    {
+    if !is_safe(request.method()) && !bearer && crosses_sites(request.headers(), state.own_origin()) {
         tracing::warn!(method = %request.method(), path = %request.uri().path(), "cross-site request refused");
         return ApiError::Forbidden("Cross-site requests are not allowed.").into_response();
     }
@@ -64,31 +60,16 @@ mod tests {
     #[test]
     fn same_origin_and_header_less_clients_pass() {
         assert!(!crosses_sites(&headers(&[]), OWN));
-        assert!(!crosses_sites(
-            &headers(&[("sec-fetch-site", "same-origin"), ("origin", OWN)]),
-            OWN
-        ));
+        assert!(!crosses_sites(&headers(&[("sec-fetch-site", "same-origin"), ("origin", OWN)]), OWN));
         assert!(!crosses_sites(&headers(&[("sec-fetch-site", "none")]), OWN));
     }
 
     #[test]
     fn other_sites_are_caught_by_either_header() {
-        assert!(crosses_sites(
-            &headers(&[("sec-fetch-site", "cross-site")]),
-            OWN
-        ));
-        assert!(crosses_sites(
-            &headers(&[("sec-fetch-site", "same-site")]),
-            OWN
-        ));
-        assert!(crosses_sites(
-            &headers(&[("origin", "https://evil.example")]),
-            OWN
-        ));
+        assert!(crosses_sites(&headers(&[("sec-fetch-site", "cross-site")]), OWN));
+        assert!(crosses_sites(&headers(&[("sec-fetch-site", "same-site")]), OWN));
+        assert!(crosses_sites(&headers(&[("origin", "https://evil.example")]), OWN));
         assert!(crosses_sites(&headers(&[("origin", "null")]), OWN));
-        assert!(
-            crosses_sites(&headers(&[("origin", "http://vt.example.com")]), OWN),
-            "scheme counts"
-        );
+        assert!(crosses_sites(&headers(&[("origin", "http://vt.example.com")]), OWN), "scheme counts");
     }
 }

@@ -9,9 +9,7 @@
 
 use std::sync::Arc;
 
-use argon2::{
-    Argon2, PasswordHasher as _, PasswordVerifier as _, password_hash::phc::PasswordHash,
-};
+use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _, password_hash::phc::PasswordHash};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -51,9 +49,7 @@ impl Verification {
 }
 
 fn is_bcrypt(hash: &str) -> bool {
-    ["$2a$", "$2b$", "$2y$"]
-        .iter()
-        .any(|prefix| hash.starts_with(prefix))
+    ["$2a$", "$2b$", "$2y$"].iter().any(|prefix| hash.starts_with(prefix))
 }
 
 impl Default for PasswordHasher {
@@ -65,20 +61,13 @@ impl Default for PasswordHasher {
 
 impl PasswordHasher {
     pub fn with_concurrency(max_parallel: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(max_parallel.max(1))),
-            decoy: Arc::new(OnceCell::new()),
-        }
+        Self { permits: Arc::new(Semaphore::new(max_parallel.max(1))), decoy: Arc::new(OnceCell::new()) }
     }
 
     /// An argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), with the
     /// OWASP-recommended default parameters and a random salt.
     pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| HashError::Closed)?;
+        let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
         tokio::task::spawn_blocking(move || {
             Argon2::default()
                 .hash_password(password.expose_secret().as_bytes())
@@ -90,16 +79,8 @@ impl PasswordHasher {
 
     /// Checks `password` against an argon2 PHC string or a legacy bcrypt
     /// hash. A malformed stored hash never matches.
-    pub async fn verify(
-        &self,
-        password: SecretString,
-        stored: String,
-    ) -> Result<Verification, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| HashError::Closed)?;
+    pub async fn verify(&self, password: SecretString, stored: String) -> Result<Verification, HashError> {
+        let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
         tokio::task::spawn_blocking(move || {
             let candidate = password.expose_secret().as_bytes();
             if is_bcrypt(&stored) {
@@ -108,16 +89,9 @@ impl PasswordHasher {
                     _ => Verification::Mismatch,
                 };
             }
-            let matched = PasswordHash::new(&stored).is_ok_and(|parsed| {
-                Argon2::default()
-                    .verify_password(candidate, &parsed)
-                    .is_ok()
-            });
-            if matched {
-                Verification::Match
-            } else {
-                Verification::Mismatch
-            }
+            let matched = PasswordHash::new(&stored)
+                .is_ok_and(|parsed| Argon2::default().verify_password(candidate, &parsed).is_ok());
+            if matched { Verification::Match } else { Verification::Mismatch }
         })
         .await
         .map_err(HashError::from)
@@ -151,22 +125,9 @@ mod tests {
         assert!(first.starts_with("$argon2id$v=19$"), "{first}");
         assert_ne!(first, second, "each hash has its own salt");
         let check = |password: SecretString, stored: String| hasher.verify(password, stored);
-        assert_eq!(
-            check(password(), first.clone()).await.expect("verify"),
-            Verification::Match
-        );
-        assert_eq!(
-            check(SecretString::from("wrong"), first)
-                .await
-                .expect("verify"),
-            Verification::Mismatch
-        );
-        assert_eq!(
-            check(password(), "not a hash".into())
-                .await
-                .expect("verify"),
-            Verification::Mismatch
-        );
+        assert_eq!(check(password(), first.clone()).await.expect("verify"), Verification::Match);
+        assert_eq!(check(SecretString::from("wrong"), first).await.expect("verify"), Verification::Mismatch);
+        assert_eq!(check(password(), "not a hash".into()).await.expect("verify"), Verification::Mismatch);
     }
 
     #[tokio::test]
@@ -177,15 +138,9 @@ mod tests {
         let hash = bcrypt::hash("k3#Vq9!zLw2@Tr", 4).expect("bcrypt");
         for variant in ["$2a$", "$2b$", "$2y$"] {
             let stored = format!("{variant}{}", &hash[4..]);
-            let outcome = hasher
-                .verify(SecretString::from("k3#Vq9!zLw2@Tr"), stored.clone())
-                .await
-                .expect("verify");
+            let outcome = hasher.verify(SecretString::from("k3#Vq9!zLw2@Tr"), stored.clone()).await.expect("verify");
             assert_eq!(outcome, Verification::MatchNeedsUpgrade, "{variant}");
-            let wrong = hasher
-                .verify(SecretString::from("nope"), stored)
-                .await
-                .expect("verify");
+            let wrong = hasher.verify(SecretString::from("nope"), stored).await.expect("verify");
             assert_eq!(wrong, Verification::Mismatch);
         }
     }
@@ -193,9 +148,6 @@ mod tests {
     #[tokio::test]
     async fn the_decoy_check_runs_without_an_account() {
         let hasher = PasswordHasher::default();
-        hasher
-            .verify_decoy(SecretString::from("anything"))
-            .await
-            .expect("decoy");
+        hasher.verify_decoy(SecretString::from("anything")).await.expect("decoy");
     }
 }

@@ -46,15 +46,8 @@ impl Principal {
     /// The audit log's view of this principal.
     pub fn actor(&self) -> Actor {
         match self.credential {
-            Credential::Session(_) => Actor::User {
-                id: self.user.id,
-                email: self.user.email.clone(),
-            },
-            Credential::ApiToken(id) => Actor::Token {
-                id,
-                user_id: self.user.id,
-                email: self.user.email.clone(),
-            },
+            Credential::Session(_) => Actor::User { id: self.user.id, email: self.user.email.clone() },
+            Credential::ApiToken(id) => Actor::Token { id, user_id: self.user.id, email: self.user.email.clone() },
         }
     }
 
@@ -67,22 +60,12 @@ impl Principal {
 
     /// `Ok` when the principal's role allows `action`; otherwise the denial
     /// is written to the audit log and the request answers 403.
-    pub async fn require(
-        &self,
-        state: &AppState,
-        context: &RequestContext,
-        action: Action,
-    ) -> Result<(), ApiError> {
+    pub async fn require(&self, state: &AppState, context: &RequestContext, action: Action) -> Result<(), ApiError> {
         if self.user.role.allows(action) {
             return Ok(());
         }
-        let event = AuditEvent::new(
-            Some(self.user.team_id),
-            self.actor(),
-            "PERMISSION_DENIED",
-            context,
-        )
-        .details(json!({ "action": action.name(), "role": self.user.role }));
+        let event = AuditEvent::new(Some(self.user.team_id), self.actor(), "PERMISSION_DENIED", context)
+            .details(json!({ "action": action.name(), "role": self.user.role }));
         let txn = state.db().begin().await?;
         audit::append(&txn, event).await?;
         txn.commit().await?;
@@ -100,50 +83,31 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(principal) = parts.extensions.get::<Principal>() {
             return Ok(principal.clone());
         }
         let now = Utc::now();
         let db = state.db().conn();
         let (user_id, scope, credential) = if parts.headers.contains_key(header::AUTHORIZATION) {
-            let token = bearer_token(parts)
-                .filter(|t| t.starts_with("vt_"))
-                .ok_or(ApiError::Unauthorized)?;
+            let token = bearer_token(parts).filter(|t| t.starts_with("vt_")).ok_or(ApiError::Unauthorized)?;
             let found = api_tokens::find_live_by_hash(db, &secret_token::hash(token), now)
                 .await?
                 .ok_or(ApiError::Unauthorized)?;
-            if found
-                .last_used_at
-                .is_none_or(|at| now - at >= sessions::TOUCH_INTERVAL)
-            {
+            if found.last_used_at.is_none_or(|at| now - at >= sessions::TOUCH_INTERVAL) {
                 api_tokens::touch(db, found.id, now).await?;
             }
             (found.user_id, found.scope(), Credential::ApiToken(found.id))
         } else {
             let jar = CookieJar::from_headers(&parts.headers);
-            let cookie = jar
-                .get(cookie::name(state.config().is_production()))
-                .ok_or(ApiError::Unauthorized)?;
-            let claims = state
-                .session_keys()
-                .verify(cookie.value())
-                .ok_or(ApiError::Unauthorized)?;
-            let session = sessions::find_live(db, claims.sid, now)
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
+            let cookie = jar.get(cookie::name(state.config().is_production())).ok_or(ApiError::Unauthorized)?;
+            let claims = state.session_keys().verify(cookie.value()).ok_or(ApiError::Unauthorized)?;
+            let session = sessions::find_live(db, claims.sid, now).await?.ok_or(ApiError::Unauthorized)?;
             if session.user_id.as_uuid() != claims.sub {
                 return Err(ApiError::Unauthorized);
             }
             sessions::touch(db, &session, now).await?;
-            (
-                session.user_id,
-                session.scope(),
-                Credential::Session(session.id),
-            )
+            (session.user_id, session.scope(), Credential::Session(session.id))
         };
         let user = match users::get(db, scope, user_id).await {
             Ok(user) => user,

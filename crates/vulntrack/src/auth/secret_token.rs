@@ -15,9 +15,7 @@ pub struct IssuedSecret {
 
 impl std::fmt::Debug for IssuedSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedSecret")
-            .field("hash", &self.hash)
-            .finish_non_exhaustive()
+        f.debug_struct("IssuedSecret").field("hash", &self.hash).finish_non_exhaustive()
     }
 }
 

@@ -5,9 +5,7 @@
 //! with the old secret still verify while new ones use the new secret.
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{
-    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
-};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -59,27 +57,14 @@ impl std::fmt::Debug for SessionKeys {
 }
 
 impl SessionKeys {
-    pub fn new(
-        current: &SecretString,
-        previous: Option<&SecretString>,
-    ) -> Result<Self, jsonwebtoken::errors::Error> {
-        Ok(Self {
-            current: Key::new(current)?,
-            previous: previous.map(Key::new).transpose()?,
-        })
+    pub fn new(current: &SecretString, previous: Option<&SecretString>) -> Result<Self, jsonwebtoken::errors::Error> {
+        Ok(Self { current: Key::new(current)?, previous: previous.map(Key::new).transpose()? })
     }
 
     pub fn sign(&self, session_id: Uuid, user_id: Uuid, expires_at: DateTime<Utc>) -> String {
-        let claims = SessionClaims {
-            sid: session_id,
-            sub: user_id,
-            iat: Utc::now().timestamp(),
-            exp: expires_at.timestamp(),
-        };
-        let header = Header {
-            kid: Some(self.current.kid.clone()),
-            ..Header::new(Algorithm::HS256)
-        };
+        let claims =
+            SessionClaims { sid: session_id, sub: user_id, iat: Utc::now().timestamp(), exp: expires_at.timestamp() };
+        let header = Header { kid: Some(self.current.kid.clone()), ..Header::new(Algorithm::HS256) };
         // Encoding HS256 claims of plain integers and UUIDs cannot fail.
         encode(&header, &claims, &self.current.encoding).unwrap_or_default()
     }
@@ -92,16 +77,11 @@ impl SessionKeys {
             return None;
         }
         let kid = header.kid?;
-        let key = [Some(&self.current), self.previous.as_ref()]
-            .into_iter()
-            .flatten()
-            .find(|k| k.kid == kid)?;
+        let key = [Some(&self.current), self.previous.as_ref()].into_iter().flatten().find(|k| k.kid == kid)?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp"]);
-        decode::<SessionClaims>(token, &key.decoding, &validation)
-            .ok()
-            .map(|data| data.claims)
+        decode::<SessionClaims>(token, &key.decoding, &validation).ok().map(|data| data.claims)
     }
 }
 
@@ -127,55 +107,30 @@ mod tests {
     #[test]
     fn expired_tampered_and_foreign_tokens_are_refused() {
         let keys = SessionKeys::new(&secret("a"), None).expect("keys");
-        let expired = keys.sign(
-            Uuid::now_v7(),
-            Uuid::now_v7(),
-            Utc::now() - Duration::seconds(1),
-        );
+        let expired = keys.sign(Uuid::now_v7(), Uuid::now_v7(), Utc::now() - Duration::seconds(1));
         assert!(keys.verify(&expired).is_none());
 
-        let token = keys.sign(
-            Uuid::now_v7(),
-            Uuid::now_v7(),
-            Utc::now() + Duration::hours(1),
-        );
+        let token = keys.sign(Uuid::now_v7(), Uuid::now_v7(), Utc::now() + Duration::hours(1));
         let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
         parts[1] = base64::Engine::encode(
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
             br#"{"sid":"00000000-0000-0000-0000-000000000000","sub":"00000000-0000-0000-0000-000000000000","iat":0,"exp":9999999999}"#,
         );
-        assert!(
-            keys.verify(&parts.join(".")).is_none(),
-            "a changed payload fails the signature"
-        );
+        assert!(keys.verify(&parts.join(".")).is_none(), "a changed payload fails the signature");
 
         let other = SessionKeys::new(&secret("b"), None).expect("keys");
-        assert!(
-            other.verify(&token).is_none(),
-            "another secret's token is refused"
-        );
+        assert!(other.verify(&token).is_none(), "another secret's token is refused");
         assert!(keys.verify("not.a.jwt").is_none());
     }
 
     #[test]
     fn the_previous_secret_still_verifies_after_rotation() {
         let old = SessionKeys::new(&secret("old"), None).expect("keys");
-        let token = old.sign(
-            Uuid::now_v7(),
-            Uuid::now_v7(),
-            Utc::now() + Duration::hours(1),
-        );
+        let token = old.sign(Uuid::now_v7(), Uuid::now_v7(), Utc::now() + Duration::hours(1));
         let rotated = SessionKeys::new(&secret("new"), Some(&secret("old"))).expect("keys");
         assert!(rotated.verify(&token).is_some());
-        let fresh = rotated.sign(
-            Uuid::now_v7(),
-            Uuid::now_v7(),
-            Utc::now() + Duration::hours(1),
-        );
-        assert!(
-            old.verify(&fresh).is_none(),
-            "new tokens use the new secret"
-        );
+        let fresh = rotated.sign(Uuid::now_v7(), Uuid::now_v7(), Utc::now() + Duration::hours(1));
+        assert!(old.verify(&fresh).is_none(), "new tokens use the new secret");
         let after_retirement = SessionKeys::new(&secret("new"), None).expect("keys");
         assert!(after_retirement.verify(&token).is_none());
     }

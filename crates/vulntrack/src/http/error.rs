@@ -63,9 +63,7 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(self)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         response
     }
 }
@@ -103,27 +101,16 @@ impl IntoResponse for ApiError {
         match self {
             ApiError::Validation(errors) => Problem {
                 errors: errors.0,
-                ..Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some("The request has invalid fields.".into()),
-                )
+                ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, Some("The request has invalid fields.".into()))
             }
             .into_response(),
-            ApiError::BadRequest(detail) => {
-                Problem::new(StatusCode::BAD_REQUEST, Some(detail)).into_response()
+            ApiError::BadRequest(detail) => Problem::new(StatusCode::BAD_REQUEST, Some(detail)).into_response(),
+            ApiError::Unauthorized => {
+                Problem::new(StatusCode::UNAUTHORIZED, Some("Invalid credentials or session.".into())).into_response()
             }
-            ApiError::Unauthorized => Problem::new(
-                StatusCode::UNAUTHORIZED,
-                Some("Invalid credentials or session.".into()),
-            )
-            .into_response(),
-            ApiError::Forbidden(detail) => {
-                Problem::new(StatusCode::FORBIDDEN, Some(detail.into())).into_response()
-            }
+            ApiError::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, Some(detail.into())).into_response(),
             ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, None).into_response(),
-            ApiError::Conflict(detail) => {
-                Problem::new(StatusCode::CONFLICT, Some(detail.into())).into_response()
-            }
+            ApiError::Conflict(detail) => Problem::new(StatusCode::CONFLICT, Some(detail.into())).into_response(),
             ApiError::Unavailable(detail) => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, Some(detail.into())).into_response()
             }

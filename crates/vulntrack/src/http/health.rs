@@ -20,9 +20,7 @@ pub async fn healthz() -> impl IntoResponse {
 
 pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     match tokio::time::timeout(READINESS_DEADLINE, state.db().ping()).await {
-        Ok(Ok(())) => Ok(Json(
-            json!({ "status": "ready", "checks": { "database": "ok" } }),
-        )),
+        Ok(Ok(())) => Ok(Json(json!({ "status": "ready", "checks": { "database": "ok" } }))),
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness check: database unreachable");
             Err(ApiError::Unavailable("database unreachable"))

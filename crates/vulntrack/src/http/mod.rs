@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: the error type and the middleware.
 
 pub mod context;
+pub mod cursor;
 pub mod error;
 pub mod health;
 pub mod json;

@@ -35,10 +35,7 @@ fn vulntrack(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
 }
 
 async fn run(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
-    vulntrack(dir, args, vars)
-        .output()
-        .await
-        .expect("binary runs")
+    vulntrack(dir, args, vars).output().await.expect("binary runs")
 }
 
 async fn run_with_stdin(dir: &Path, args: &[&str], vars: &[(&str, &str)], stdin: &str) -> Output {
@@ -49,10 +46,7 @@ async fn run_with_stdin(dir: &Path, args: &[&str], vars: &[(&str, &str)], stdin:
         .spawn()
         .expect("spawn");
     let mut input = child.stdin.take().expect("stdin");
-    input
-        .write_all(stdin.as_bytes())
-        .await
-        .expect("write stdin");
+    input.write_all(stdin.as_bytes()).await.expect("write stdin");
     drop(input);
     child.wait_with_output().await.expect("binary runs")
 }
@@ -70,10 +64,7 @@ fn assert_one_line_error(output: &Output, status: i32, needle: &str) {
     assert_eq!(lines.len(), 1, "expected one line, got: {text}");
     assert!(lines[0].starts_with("error: "), "{text}");
     assert!(lines[0].contains(needle), "expected {needle:?} in: {text}");
-    assert!(
-        !text.contains("panicked") && !text.contains("backtrace"),
-        "{text}"
-    );
+    assert!(!text.contains("panicked") && !text.contains("backtrace"), "{text}");
 }
 
 /// A running `serve`, its address read from its log.
@@ -86,11 +77,8 @@ impl Server {
     async fn start(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Self {
         let mut vars = vars.to_vec();
         vars.push(("VULNTRACK_BIND", "127.0.0.1:0"));
-        let mut child = vulntrack(dir, args, &vars)
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn");
+        let mut child =
+            vulntrack(dir, args, &vars).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().expect("spawn");
         let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
         let addr = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.expect("read log") {
@@ -109,19 +97,13 @@ impl Server {
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {
-        reqwest::get(format!("http://{}{path}", self.addr))
-            .await
-            .expect("request")
+        reqwest::get(format!("http://{}{path}", self.addr)).await.expect("request")
     }
 
     /// SIGTERM, then the exit status of a graceful shutdown.
     async fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().expect("pid").to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .await
-            .expect("kill");
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill");
         assert!(sent.success());
         tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
@@ -137,24 +119,14 @@ async fn running_with_no_command_serves_on_an_embedded_sqlite_file() {
 
     let health = server.get("/healthz").await;
     assert_eq!(health.status(), 200);
-    assert_eq!(
-        health.json::<serde_json::Value>().await.expect("json")["status"],
-        "ok"
-    );
+    assert_eq!(health.json::<serde_json::Value>().await.expect("json")["status"], "ok");
     assert_eq!(server.get("/readyz").await.status(), 200);
 
     let data = dir.path().join("data");
-    assert!(
-        data.join("vulntrack.db").is_file(),
-        "the SQLite file appears in ./data"
-    );
+    assert!(data.join("vulntrack.db").is_file(), "the SQLite file appears in ./data");
     let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700, "the data directory is private");
-    assert_eq!(
-        mode(&data.join("secret")),
-        0o600,
-        "the generated secret is private"
-    );
+    assert_eq!(mode(&data.join("secret")), 0o600, "the generated secret is private");
 
     let status = server.terminate().await;
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
@@ -164,17 +136,10 @@ async fn running_with_no_command_serves_on_an_embedded_sqlite_file() {
 async fn migrate_twice_then_serve_on_the_test_database() {
     let test_db = TestDb::fresh().await;
     let url = test_db.url.expose().to_string();
-    let vars = [
-        ("DATABASE_URL", url.as_str()),
-        ("VULNTRACK_AUTO_MIGRATE", "false"),
-    ];
+    let vars = [("DATABASE_URL", url.as_str()), ("VULNTRACK_AUTO_MIGRATE", "false")];
     for attempt in 1..=2 {
         let output = run(test_db.dir.path(), &["migrate"], &vars).await;
-        assert!(
-            output.status.success(),
-            "migrate run {attempt}: {}",
-            stderr(&output)
-        );
+        assert!(output.status.success(), "migrate run {attempt}: {}", stderr(&output));
     }
     let server = Server::start(test_db.dir.path(), &["serve"], &vars).await;
     assert_eq!(server.get("/readyz").await.status(), 200);
@@ -186,34 +151,19 @@ async fn malformed_configuration_is_one_line_and_exit_status_2() {
     let dir = tempfile::tempdir().expect("dir");
     let cases: &[(&[(&str, &str)], &str)] = &[
         (&[("DATABASE_URL", "nonsense")], "DATABASE_URL"),
-        (
-            &[("DATABASE_URL", "postgres://db/vt?sslmode=sometimes")],
-            "DATABASE_URL",
-        ),
+        (&[("DATABASE_URL", "postgres://db/vt?sslmode=sometimes")], "DATABASE_URL"),
         (&[("VULNTRACK_ENV", "production")], "VULNTRACK_SECRET"),
-        (
-            &[
-                ("VULNTRACK_ENV", "production"),
-                ("VULNTRACK_SECRET", "too-short"),
-            ],
-            "VULNTRACK_SECRET",
-        ),
+        (&[("VULNTRACK_ENV", "production"), ("VULNTRACK_SECRET", "too-short")], "VULNTRACK_SECRET"),
         (&[("VULNTRACK_ENV", "staging")], "VULNTRACK_ENV"),
         (&[("VULNTRACK_BIND", "localhost")], "VULNTRACK_BIND"),
-        (
-            &[("VULNTRACK_DB_MAX_CONNECTIONS", "0")],
-            "VULNTRACK_DB_MAX_CONNECTIONS",
-        ),
+        (&[("VULNTRACK_DB_MAX_CONNECTIONS", "0")], "VULNTRACK_DB_MAX_CONNECTIONS"),
         (&[("VULNTRACK_LOG_FORMAT", "xml")], "VULNTRACK_LOG_FORMAT"),
     ];
     for (vars, variable) in cases {
         let output = run(dir.path(), &["serve"], vars).await;
         assert_one_line_error(&output, 2, variable);
     }
-    assert!(
-        !dir.path().join("data").exists(),
-        "a refused configuration creates nothing"
-    );
+    assert!(!dir.path().join("data").exists(), "a refused configuration creates nothing");
 }
 
 #[tokio::test]
@@ -224,27 +174,16 @@ async fn config_check_prints_the_effective_configuration_with_secrets_redacted()
         ("VULNTRACK_ENV", "production"),
         ("VULNTRACK_SECRET", secret),
         ("VULNTRACK_PUBLIC_URL", "https://vulntrack.example.com"),
-        (
-            "DATABASE_URL",
-            "postgres://app:db-password-123@db.internal:5432/vt?sslmode=require",
-        ),
+        ("DATABASE_URL", "postgres://app:db-password-123@db.internal:5432/vt?sslmode=require"),
     ];
     let output = run(dir.path(), &["config", "check"], &vars).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout.contains("VULNTRACK_ENV = production"), "{stdout}");
     assert!(stdout.contains("sslmode=require"), "{stdout}");
-    assert!(
-        !stdout.contains(secret) && !stdout.contains("db-password-123"),
-        "secrets leaked: {stdout}"
-    );
+    assert!(!stdout.contains(secret) && !stdout.contains("db-password-123"), "secrets leaked: {stdout}");
 
-    let bad = run(
-        dir.path(),
-        &["config", "check"],
-        &[("VULNTRACK_PUBLIC_URL", "ftp://x")],
-    )
-    .await;
+    let bad = run(dir.path(), &["config", "check"], &[("VULNTRACK_PUBLIC_URL", "ftp://x")]).await;
     assert_one_line_error(&bad, 2, "VULNTRACK_PUBLIC_URL");
 }
 
@@ -277,32 +216,17 @@ async fn admin_create_user_hashes_with_argon2id_and_creates_the_team_once() {
     assert!(second.status.success(), "{}", stderr(&second));
 
     let db = test_db.connect().await;
-    let grace = users::find_for_sign_in(db.conn(), "GRACE@example.com")
-        .await
-        .expect("query")
-        .expect("grace exists");
+    let grace = users::find_for_sign_in(db.conn(), "GRACE@example.com").await.expect("query").expect("grace exists");
     let (grace, hash) = (grace.user, grace.password_hash);
     assert_eq!(grace.role, Role::Admin);
-    assert!(
-        hash.starts_with("$argon2id$"),
-        "stored hash is argon2id: {hash}"
-    );
+    assert!(hash.starts_with("$argon2id$"), "stored hash is argon2id: {hash}");
     assert!(!hash.contains(STRONG_PASSWORD));
-    let ada = users::find_for_sign_in(db.conn(), "ada@example.com")
-        .await
-        .expect("query")
-        .expect("ada exists")
-        .user;
+    let ada = users::find_for_sign_in(db.conn(), "ada@example.com").await.expect("query").expect("ada exists").user;
     assert_eq!(ada.role, Role::Analyst);
     assert_eq!(ada.team_id, grace.team_id, "the existing team is reused");
-    let audited = vulntrack_store::audit::recent(db.conn(), grace.scope(), 10)
-        .await
-        .expect("audit");
+    let audited = vulntrack_store::audit::recent(db.conn(), grace.scope(), 10).await.expect("audit");
     assert_eq!(
-        audited
-            .iter()
-            .filter(|r| r.action == "USER_CREATED" && r.actor_kind == "SYSTEM")
-            .count(),
+        audited.iter().filter(|r| r.action == "USER_CREATED" && r.actor_kind == "SYSTEM").count(),
         2,
         "each CLI-created user is audited"
     );
@@ -365,18 +289,10 @@ async fn admin_create_user_refuses_passwords_that_break_the_policy() {
     )
     .await;
     assert_one_line_error(&invalid, 2, "email");
-    assert!(
-        stderr(&invalid).contains("team_name"),
-        "{}",
-        stderr(&invalid)
-    );
+    assert!(stderr(&invalid).contains("team_name"), "{}", stderr(&invalid));
 
     let db = test_db.migrated().await;
-    assert_eq!(
-        users::count_all(db.conn()).await.expect("count"),
-        0,
-        "nothing was written"
-    );
+    assert_eq!(users::count_all(db.conn()).await.expect("count"), 0, "nothing was written");
 }
 
 #[tokio::test]
@@ -391,31 +307,13 @@ async fn every_command_has_help() {
     ] {
         let output = run(dir.path(), &args, &[]).await;
         assert!(output.status.success(), "{args:?}: {}", stderr(&output));
-        assert!(
-            String::from_utf8_lossy(&output.stdout).contains("Usage:"),
-            "{args:?}"
-        );
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage:"), "{args:?}");
     }
     let missing_flag = run(
         dir.path(),
-        &[
-            "admin",
-            "create-user",
-            "--team",
-            "T",
-            "--email",
-            "e@x.io",
-            "--name",
-            "N",
-            "--role",
-            "ADMIN",
-        ],
+        &["admin", "create-user", "--team", "T", "--email", "e@x.io", "--name", "N", "--role", "ADMIN"],
         &[],
     )
     .await;
-    assert_eq!(
-        missing_flag.status.code(),
-        Some(2),
-        "the password must come from stdin"
-    );
+    assert_eq!(missing_flag.status.code(), Some(2), "the password must come from stdin");
 }

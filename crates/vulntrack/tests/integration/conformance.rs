@@ -10,16 +10,10 @@ use vulntrack_store::{Backend, StoreError, teams, users};
 
 use crate::support::TestDb;
 
-const HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA";
+const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA";
 
 fn new_user(email: &str, role: Role) -> users::NewUser<'_> {
-    users::NewUser {
-        email,
-        name: "Test Person",
-        role,
-        password_hash: HASH,
-    }
+    users::NewUser { email, name: "Test Person", role, password_hash: HASH }
 }
 
 #[tokio::test]
@@ -39,33 +33,12 @@ async fn teams_and_users_story() {
     assert_eq!(users::count_all(conn).await.expect("count"), 0);
 
     let red = teams::create(conn, "Red Team").await.expect("create team");
-    let blue = teams::find_or_create(conn, "Blue Team")
-        .await
-        .expect("create team");
-    assert_eq!(
-        teams::find_or_create(conn, "Red Team")
-            .await
-            .expect("find")
-            .id,
-        red.id,
-        "existing team reused"
-    );
-    assert!(matches!(
-        teams::create(conn, "Red Team").await,
-        Err(StoreError::Conflict { .. })
-    ));
-    assert_eq!(
-        teams::get(conn, blue.scope()).await.expect("own team").name,
-        "Blue Team"
-    );
+    let blue = teams::find_or_create(conn, "Blue Team").await.expect("create team");
+    assert_eq!(teams::find_or_create(conn, "Red Team").await.expect("find").id, red.id, "existing team reused");
+    assert!(matches!(teams::create(conn, "Red Team").await, Err(StoreError::Conflict { .. })));
+    assert_eq!(teams::get(conn, blue.scope()).await.expect("own team").name, "Blue Team");
 
-    let alice = users::create(
-        conn,
-        red.scope(),
-        new_user("Alice@Example.com", Role::Admin),
-    )
-    .await
-    .expect("alice");
+    let alice = users::create(conn, red.scope(), new_user("Alice@Example.com", Role::Admin)).await.expect("alice");
     assert_eq!(alice.team_id, red.id);
     assert_eq!(alice.role, Role::Admin);
     assert_eq!(alice.status, UserStatus::Active);
@@ -73,62 +46,25 @@ async fn teams_and_users_story() {
     assert!(!alice.is_onboarded);
     assert_eq!(alice.scope(), red.scope());
 
-    let bob = users::create(
-        conn,
-        blue.scope(),
-        new_user("bob@example.com", Role::Viewer),
-    )
-    .await
-    .expect("bob");
+    let bob = users::create(conn, blue.scope(), new_user("bob@example.com", Role::Viewer)).await.expect("bob");
     assert_eq!(users::count_all(conn).await.expect("count"), 2);
 
     // Emails are unique across the instance in any letter case.
-    let clash = users::create(
-        conn,
-        blue.scope(),
-        new_user("ALICE@example.COM", Role::Analyst),
-    )
-    .await;
-    assert!(
-        matches!(clash, Err(StoreError::Conflict { what: "email" })),
-        "{clash:?}"
-    );
+    let clash = users::create(conn, blue.scope(), new_user("ALICE@example.COM", Role::Analyst)).await;
+    assert!(matches!(clash, Err(StoreError::Conflict { what: "email" })), "{clash:?}");
 
     // Sign-in finds the user whatever the case, with the hash.
-    let found = users::find_for_sign_in(conn, "  alice@EXAMPLE.com ")
-        .await
-        .expect("query")
-        .expect("found");
+    let found = users::find_for_sign_in(conn, "  alice@EXAMPLE.com ").await.expect("query").expect("found");
     let (found, hash) = (found.user, found.password_hash);
     assert_eq!(found.id, alice.id);
     assert_eq!(hash, HASH);
-    assert!(
-        users::find_for_sign_in(conn, "nobody@example.com")
-            .await
-            .expect("query")
-            .is_none()
-    );
+    assert!(users::find_for_sign_in(conn, "nobody@example.com").await.expect("query").is_none());
 
     // Scoped reads see their own team only: another team's user is not found.
-    assert_eq!(
-        users::get(conn, red.scope(), alice.id)
-            .await
-            .expect("own user")
-            .id,
-        alice.id
-    );
-    assert!(matches!(
-        users::get(conn, blue.scope(), alice.id).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        users::get(conn, red.scope(), bob.id).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        users::get(conn, red.scope(), UserId::new()).await,
-        Err(StoreError::NotFound)
-    ));
+    assert_eq!(users::get(conn, red.scope(), alice.id).await.expect("own user").id, alice.id);
+    assert!(matches!(users::get(conn, blue.scope(), alice.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(users::get(conn, red.scope(), bob.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(users::get(conn, red.scope(), UserId::new()).await, Err(StoreError::NotFound)));
 }
 
 #[tokio::test]
@@ -138,26 +74,13 @@ async fn references_between_tenant_rows_cannot_cross_teams() {
     let conn = db.conn();
     let red = teams::create(conn, "Red").await.expect("team");
     let blue = teams::create(conn, "Blue").await.expect("team");
-    let alice = users::create(
-        conn,
-        red.scope(),
-        new_user("alice@example.com", Role::Admin),
-    )
-    .await
-    .expect("user");
+    let alice = users::create(conn, red.scope(), new_user("alice@example.com", Role::Admin)).await.expect("user");
 
     let session = |team: uuid::Uuid| {
         let now = chrono::Utc::now();
         Query::insert()
             .into_table("sessions")
-            .columns([
-                "id",
-                "team_id",
-                "user_id",
-                "created_at",
-                "last_seen_at",
-                "expires_at",
-            ])
+            .columns(["id", "team_id", "user_id", "created_at", "last_seen_at", "expires_at"])
             .values_panic([
                 uuid::Uuid::now_v7().into(),
                 team.into(),
@@ -168,14 +91,9 @@ async fn references_between_tenant_rows_cannot_cross_teams() {
             ])
             .to_owned()
     };
-    conn.execute(&session(red.id.as_uuid()))
-        .await
-        .expect("a session in the user's own team is accepted");
+    conn.execute(&session(red.id.as_uuid())).await.expect("a session in the user's own team is accepted");
     let cross = conn.execute(&session(blue.id.as_uuid())).await;
-    assert!(
-        cross.is_err(),
-        "a row of team Blue pointing at a user of team Red must be refused"
-    );
+    assert!(cross.is_err(), "a row of team Blue pointing at a user of team Red must be refused");
 }
 
 #[tokio::test]
@@ -184,28 +102,13 @@ async fn check_constraints_refuse_values_outside_the_closed_sets() {
     let db = db.migrated().await;
     let conn = db.conn();
     let red = teams::create(conn, "Red").await.expect("team");
-    let alice = users::create(
-        conn,
-        red.scope(),
-        new_user("alice@example.com", Role::Admin),
-    )
-    .await
-    .expect("user");
+    let alice = users::create(conn, red.scope(), new_user("alice@example.com", Role::Admin)).await.expect("user");
 
     let demote_to = |role: &str| {
-        Query::update()
-            .table("users")
-            .value("role", role)
-            .and_where(Expr::col("id").eq(alice.id.as_uuid()))
-            .to_owned()
+        Query::update().table("users").value("role", role).and_where(Expr::col("id").eq(alice.id.as_uuid())).to_owned()
     };
-    conn.execute(&demote_to("VIEWER"))
-        .await
-        .expect("a known role is accepted");
-    assert!(
-        conn.execute(&demote_to("ROOT")).await.is_err(),
-        "an unknown role must be refused"
-    );
+    conn.execute(&demote_to("VIEWER")).await.expect("a known role is accepted");
+    assert!(conn.execute(&demote_to("ROOT")).await.is_err(), "an unknown role must be refused");
 }
 
 #[tokio::test]
@@ -215,10 +118,7 @@ async fn backend_connection_settings_are_applied() {
     let conn = db.conn();
     let text = async |sql: &str| -> String {
         let row = conn
-            .query_one_raw(sea_orm::Statement::from_string(
-                conn.get_database_backend(),
-                sql,
-            ))
+            .query_one_raw(sea_orm::Statement::from_string(conn.get_database_backend(), sql))
             .await
             .expect("query")
             .expect("row");
@@ -230,19 +130,10 @@ async fn backend_connection_settings_are_applied() {
         Backend::Sqlite => {
             assert_eq!(text("PRAGMA journal_mode").await, "wal");
             assert_eq!(text("PRAGMA foreign_keys").await, "1");
-            assert!(
-                text("PRAGMA busy_timeout")
-                    .await
-                    .parse::<i64>()
-                    .expect("number")
-                    >= 1000
-            );
+            assert!(text("PRAGMA busy_timeout").await.parse::<i64>().expect("number") >= 1000);
         }
         Backend::Postgres => {
-            assert_eq!(
-                text("SELECT current_setting('application_name')").await,
-                "vulntrack"
-            );
+            assert_eq!(text("SELECT current_setting('application_name')").await, "vulntrack");
         }
     }
 }

@@ -23,18 +23,11 @@ async fn readyz_reports_a_database_outage_and_recovers() {
 
     let proxy = ToggleProxy::start(target).await;
     let mut through_proxy = url::Url::parse(test_db.url.expose()).expect("url");
-    through_proxy
-        .set_port(Some(proxy.addr.port()))
-        .expect("port");
+    through_proxy.set_port(Some(proxy.addr.port())).expect("port");
     through_proxy.set_host(Some("127.0.0.1")).expect("host");
     let url = DatabaseUrl::parse(through_proxy.as_str()).expect("proxied url");
-    let settings = PoolSettings {
-        acquire_timeout: Duration::from_secs(1),
-        ..PoolSettings::default()
-    };
-    let db = Database::connect(&url, settings)
-        .await
-        .expect("connect through proxy");
+    let settings = PoolSettings { acquire_timeout: Duration::from_secs(1), ..PoolSettings::default() };
+    let db = Database::connect(&url, settings).await.expect("connect through proxy");
     let app = TestApp::over(test_db, db);
 
     assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
@@ -44,21 +37,12 @@ async fn readyz_reports_a_database_outage_and_recovers() {
     assert_eq!(outage.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(outage.content_type, "application/problem+json");
     assert_eq!(outage.body["detail"], "database unreachable");
-    assert_eq!(
-        app.get("/healthz").await.status,
-        StatusCode::OK,
-        "liveness never depends on the database"
-    );
+    assert_eq!(app.get("/healthz").await.status, StatusCode::OK, "liveness never depends on the database");
 
     proxy.up();
-    let recovered = eventually(Duration::from_secs(15), async || {
-        app.get("/readyz").await.status == StatusCode::OK
-    })
-    .await;
-    assert!(
-        recovered,
-        "/readyz should answer 200 again once the database is back"
-    );
+    let recovered =
+        eventually(Duration::from_secs(15), async || app.get("/readyz").await.status == StatusCode::OK).await;
+    assert!(recovered, "/readyz should answer 200 again once the database is back");
 }
 
 fn postgres_address(url: &DatabaseUrl) -> Option<SocketAddr> {
@@ -68,10 +52,6 @@ fn postgres_address(url: &DatabaseUrl) -> Option<SocketAddr> {
     let parsed = url::Url::parse(url.expose()).ok()?;
     let host = parsed.host_str()?;
     let port = parsed.port().unwrap_or(5432);
-    let host = if host == "localhost" {
-        "127.0.0.1"
-    } else {
-        host
-    };
+    let host = if host == "localhost" { "127.0.0.1" } else { host };
     format!("{host}:{port}").parse().ok()
 }

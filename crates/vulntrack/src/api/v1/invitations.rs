@@ -66,17 +66,10 @@ pub async fn create(
     principal: Principal,
     ApiJson(mut request): ApiJson<InvitationRequest>,
 ) -> Result<(StatusCode, Json<InvitationView>), ApiError> {
-    principal
-        .require(&state, &context, Action::ManageUsers)
-        .await?;
+    principal.require(&state, &context, Action::ManageUsers).await?;
     request.email = request.email.trim().to_string();
-    request
-        .validate()
-        .map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
-    if users::find_for_sign_in(state.db().conn(), &request.email)
-        .await?
-        .is_some()
-    {
+    request.validate().map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
+    if users::find_for_sign_in(state.db().conn(), &request.email).await?.is_some() {
         return Err(ApiError::field("email", "taken", "already has an account"));
     }
     let secret = secret_token::issue("");
@@ -100,10 +93,7 @@ pub async fn create(
     audit::append(&txn, event).await?;
     txn.commit().await?;
     let invite_url = state.link(&format!("/invite?token={}", secret.plain));
-    Ok((
-        StatusCode::CREATED,
-        Json(InvitationView::new(invitation, Some(invite_url))),
-    ))
+    Ok((StatusCode::CREATED, Json(InvitationView::new(invitation, Some(invite_url)))))
 }
 
 pub async fn list(
@@ -111,16 +101,9 @@ pub async fn list(
     ClientContext(context): ClientContext,
     principal: Principal,
 ) -> Result<Json<Listing<InvitationView>>, ApiError> {
-    principal
-        .require(&state, &context, Action::ManageUsers)
-        .await?;
+    principal.require(&state, &context, Action::ManageUsers).await?;
     let pending = invitations::list_pending(state.db().conn(), principal.scope()).await?;
-    Ok(Json(Listing {
-        items: pending
-            .into_iter()
-            .map(|i| InvitationView::new(i, None))
-            .collect(),
-    }))
+    Ok(Json(Listing { items: pending.into_iter().map(|i| InvitationView::new(i, None)).collect() }))
 }
 
 pub async fn delete(
@@ -129,22 +112,13 @@ pub async fn delete(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal
-        .require(&state, &context, Action::ManageUsers)
-        .await?;
+    principal.require(&state, &context, Action::ManageUsers).await?;
     let id = path_id(&id)?;
     let txn = state.db().begin().await?;
-    let removed = invitations::delete_pending(&txn, principal.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let event = AuditEvent::new(
-        Some(principal.user.team_id),
-        principal.actor(),
-        "INVITATION_REVOKED",
-        &context,
-    )
-    .entity("invitation", id)
-    .details(json!({ "email": removed.email, "role": removed.role }));
+    let removed = invitations::delete_pending(&txn, principal.scope(), id).await?.ok_or(ApiError::NotFound)?;
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "INVITATION_REVOKED", &context)
+        .entity("invitation", id)
+        .details(json!({ "email": removed.email, "role": removed.role }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)

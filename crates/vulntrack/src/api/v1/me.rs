@@ -11,9 +11,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
-use vulntrack_domain::{
-    PasswordPolicy, ValidationErrors, validation::FieldError, validation::not_blank,
-};
+use vulntrack_domain::{PasswordPolicy, ValidationErrors, validation::FieldError, validation::not_blank};
 use vulntrack_store::{
     audit::{self, AuditEvent},
     sessions,
@@ -27,13 +25,8 @@ use crate::{
     http::{ApiError, ApiJson, ClientContext},
 };
 
-pub async fn show(
-    State(state): State<AppState>,
-    principal: Principal,
-) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(
-        UserView::load(state.db().conn(), principal.user).await?,
-    ))
+pub async fn show(State(state): State<AppState>, principal: Principal) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(UserView::load(state.db().conn(), principal.user).await?))
 }
 
 fn optional_not_blank(value: &Option<String>, context: &()) -> garde::Result {
@@ -42,15 +35,10 @@ fn optional_not_blank(value: &Option<String>, context: &()) -> garde::Result {
 
 fn phone_characters(value: &Option<String>, _: &()) -> garde::Result {
     let Some(value) = value else { return Ok(()) };
-    if value
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-    {
+    if value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
         Ok(())
     } else {
-        Err(garde::Error::new(
-            "may contain only digits, spaces and + - ( ) .",
-        ))
+        Err(garde::Error::new("may contain only digits, spaces and + - ( ) ."))
     }
 }
 
@@ -83,9 +71,7 @@ pub async fn update(
     principal: Principal,
     ApiJson(request): ApiJson<ProfileRequest>,
 ) -> Result<Json<UserView>, ApiError> {
-    request
-        .validate()
-        .map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
+    request.validate().map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
     let before = principal.user.clone();
     let update = ProfileUpdate {
         name: request.name.map(|n| n.trim().to_string()),
@@ -102,17 +88,9 @@ pub async fn update(
         ("name", json!(before.name), json!(after.name)),
         ("phone", json!(before.phone), json!(after.phone)),
         ("job_title", json!(before.job_title), json!(after.job_title)),
-        (
-            "department",
-            json!(before.department),
-            json!(after.department),
-        ),
+        ("department", json!(before.department), json!(after.department)),
         ("bio", json!(before.bio), json!(after.bio)),
-        (
-            "is_onboarded",
-            json!(before.is_onboarded),
-            json!(after.is_onboarded),
-        ),
+        ("is_onboarded", json!(before.is_onboarded), json!(after.is_onboarded)),
     ];
     for (field, old, new) in pairs {
         if old != new {
@@ -120,14 +98,9 @@ pub async fn update(
         }
     }
     if !changes.is_empty() {
-        let event = AuditEvent::new(
-            Some(after.team_id),
-            principal.actor(),
-            "PROFILE_UPDATED",
-            &context,
-        )
-        .entity("user", after.id)
-        .details(Value::Object(changes));
+        let event = AuditEvent::new(Some(after.team_id), principal.actor(), "PROFILE_UPDATED", &context)
+            .entity("user", after.id)
+            .details(Value::Object(changes));
         audit::append(&txn, event).await?;
     }
     txn.commit().await?;
@@ -150,55 +123,26 @@ pub async fn change_password(
     let user = &principal.user;
     let record = users::sign_in_record_of(db.conn(), principal.scope(), user.id).await?;
     let current_ok = request.current_password.len() <= 1024
-        && state
-            .hasher()
-            .verify(
-                SecretString::from(request.current_password),
-                record.password_hash,
-            )
-            .await?
-            .matched();
+        && state.hasher().verify(SecretString::from(request.current_password), record.password_hash).await?.matched();
     let mut errors = ValidationErrors::default();
     if !current_ok {
-        errors.push(FieldError::new(
-            "current_password",
-            "incorrect",
-            "is not your current password",
-        ));
+        errors.push(FieldError::new("current_password", "incorrect", "is not your current password"));
     }
-    let policy = PasswordPolicy {
-        email: &user.email,
-        name: &user.name,
-    };
+    let policy = PasswordPolicy { email: &user.email, name: &user.name };
     for error in policy.field_errors("new_password", &request.new_password) {
         errors.push(error);
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let hash = state
-        .hasher()
-        .hash(SecretString::from(request.new_password))
-        .await?;
+    let hash = state.hasher().hash(SecretString::from(request.new_password)).await?;
     let txn = db.begin().await?;
     users::set_password_hash(&txn, principal.scope(), user.id, &hash).await?;
     // Every other session ends; the one that changed the password stays.
-    let revoked = sessions::revoke_all(
-        &txn,
-        principal.scope(),
-        user.id,
-        principal.session_id(),
-        Utc::now(),
-    )
-    .await?;
-    let event = AuditEvent::new(
-        Some(user.team_id),
-        principal.actor(),
-        "PASSWORD_CHANGED",
-        &context,
-    )
-    .entity("user", user.id)
-    .details(json!({ "sessions_revoked": revoked }));
+    let revoked = sessions::revoke_all(&txn, principal.scope(), user.id, principal.session_id(), Utc::now()).await?;
+    let event = AuditEvent::new(Some(user.team_id), principal.actor(), "PASSWORD_CHANGED", &context)
+        .entity("user", user.id)
+        .details(json!({ "sessions_revoked": revoked }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -219,13 +163,7 @@ pub async fn sessions(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<Json<Listing<SessionView>>, ApiError> {
-    let live = sessions::list_live(
-        state.db().conn(),
-        principal.scope(),
-        principal.user.id,
-        Utc::now(),
-    )
-    .await?;
+    let live = sessions::list_live(state.db().conn(), principal.scope(), principal.user.id, Utc::now()).await?;
     let current = principal.session_id();
     let items = live
         .into_iter()
@@ -253,13 +191,8 @@ pub async fn revoke_session(
     if !sessions::revoke(&txn, principal.scope(), principal.user.id, id, Utc::now()).await? {
         return Err(ApiError::NotFound);
     }
-    let event = AuditEvent::new(
-        Some(principal.user.team_id),
-        principal.actor(),
-        "SESSION_REVOKED",
-        &context,
-    )
-    .entity("session", id);
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "SESSION_REVOKED", &context)
+        .entity("session", id);
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)

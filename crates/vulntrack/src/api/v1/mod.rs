@@ -1,21 +1,25 @@
 //! `/api/v1`: the routes and the JSON shapes they speak.
 
+mod comments;
 mod invitations;
 mod me;
+mod notifications;
 mod password_reset;
 mod registration;
 mod session_auth;
 mod setup;
+mod team;
 mod tokens;
 mod users;
 mod views;
+mod vulnerabilities;
 
 use axum::{
     Router,
     routing::{delete, get, patch, post},
 };
 
-use crate::{accounts::AccountError, app::AppState, http::ApiError};
+use crate::{app::AppState, http::ApiError, services::accounts::AccountError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,28 +29,31 @@ pub fn router() -> Router<AppState> {
         .route("/auth/logout-all", post(session_auth::logout_all))
         .route("/auth/register", post(registration::register))
         .route("/auth/password-reset", post(password_reset::request))
-        .route(
-            "/auth/password-reset/confirm",
-            post(password_reset::confirm),
-        )
+        .route("/auth/password-reset/confirm", post(password_reset::confirm))
         .route("/me", get(me::show).patch(me::update))
         .route("/me/password", post(me::change_password))
         .route("/me/sessions", get(me::sessions))
         .route("/me/sessions/{id}", delete(me::revoke_session))
-        .route(
-            "/invitations",
-            post(invitations::create).get(invitations::list),
-        )
+        .route("/invitations", post(invitations::create).get(invitations::list))
         .route("/invitations/{id}", delete(invitations::delete))
         .route("/tokens", post(tokens::create).get(tokens::list))
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/users", get(users::list))
-        .route("/users/{id}", patch(users::update))
+        .route("/users/{id}", patch(users::update).delete(users::delete))
         .route("/users/{id}/unlock", post(users::unlock))
+        .route("/users/{id}/password-reset", post(password_reset::admin_link))
+        .route("/team", get(team::show).patch(team::update))
+        .route("/vulnerabilities", get(vulnerabilities::list).post(vulnerabilities::create))
+        .route("/vulnerabilities/stats", get(vulnerabilities::stats))
         .route(
-            "/users/{id}/password-reset",
-            post(password_reset::admin_link),
+            "/vulnerabilities/{id}",
+            get(vulnerabilities::show).patch(vulnerabilities::update).delete(vulnerabilities::delete),
         )
+        .route("/vulnerabilities/{id}/comments", get(comments::list).post(comments::create))
+        .route("/comments/{id}", patch(comments::update).delete(comments::delete))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read-all", post(notifications::mark_all_read))
+        .route("/notifications/{id}/read", post(notifications::mark_read))
 }
 
 impl From<AccountError> for ApiError {

@@ -55,20 +55,12 @@ async fn issue_reset(
     let expires_at = Utc::now() + RESET_LIFETIME;
     let txn = state.db().begin().await?;
     let reset = password_resets::create(&txn, scope, user_id, &secret.hash, expires_at).await?;
-    let event = AuditEvent::new(
-        Some(scope.team_id()),
-        actor,
-        "PASSWORD_RESET_REQUESTED",
-        context,
-    )
-    .entity("user", user_id)
-    .details(json!({ "reset_id": reset.id, "expires_at": expires_at }));
+    let event = AuditEvent::new(Some(scope.team_id()), actor, "PASSWORD_RESET_REQUESTED", context)
+        .entity("user", user_id)
+        .details(json!({ "reset_id": reset.id, "expires_at": expires_at }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
-    Ok(ResetLink {
-        reset_url: state.link(&format!("/reset-password?token={}", secret.plain)),
-        expires_at,
-    })
+    Ok(ResetLink { reset_url: state.link(&format!("/reset-password?token={}", secret.plain)), expires_at })
 }
 
 /// Always 202, whether or not the email belongs to anyone, so the answer
@@ -79,13 +71,9 @@ pub async fn request(
     ApiJson(request): ApiJson<ResetRequest>,
 ) -> Result<StatusCode, ApiError> {
     let found = users::find_for_sign_in(state.db().conn(), &request.email).await?;
-    match found
-        .map(|record| record.user)
-        .filter(|user| user.status == UserStatus::Active)
-    {
+    match found.map(|record| record.user).filter(|user| user.status == UserStatus::Active) {
         Some(user) => {
-            let link =
-                issue_reset(&state, user.scope(), user.id, Actor::Anonymous, &context).await?;
+            let link = issue_reset(&state, user.scope(), user.id, Actor::Anonymous, &context).await?;
             state.mailer().send_in_background(Mail {
                 to: user.email.clone(),
                 subject: "Reset your VulnTrack password".into(),
@@ -99,8 +87,9 @@ pub async fn request(
         }
         None => {
             let txn = state.db().begin().await?;
-            let event = AuditEvent::new(None, Actor::Anonymous, "PASSWORD_RESET_REQUESTED", &context)
-                .details(json!({ "email": request.email.trim().chars().take(254).collect::<String>(), "account": "none" }));
+            let event = AuditEvent::new(None, Actor::Anonymous, "PASSWORD_RESET_REQUESTED", &context).details(
+                json!({ "email": request.email.trim().chars().take(254).collect::<String>(), "account": "none" }),
+            );
             audit::append(&txn, event).await?;
             txn.commit().await?;
         }
@@ -115,23 +104,9 @@ pub async fn admin_link(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<ResetLink>), ApiError> {
-    principal
-        .require(&state, &context, Action::ManageUsers)
-        .await?;
-    let user = users::get(
-        state.db().conn(),
-        principal.scope(),
-        UserId::from_uuid(path_id(&id)?),
-    )
-    .await?;
-    let link = issue_reset(
-        &state,
-        principal.scope(),
-        user.id,
-        principal.actor(),
-        &context,
-    )
-    .await?;
+    principal.require(&state, &context, Action::ManageUsers).await?;
+    let user = users::get(state.db().conn(), principal.scope(), UserId::from_uuid(path_id(&id)?)).await?;
+    let link = issue_reset(&state, principal.scope(), user.id, principal.actor(), &context).await?;
     Ok((StatusCode::CREATED, Json(link)))
 }
 
@@ -146,37 +121,22 @@ pub async fn confirm(
 ) -> Result<StatusCode, ApiError> {
     let db = state.db();
     let token_hash = secret_token::hash(request.token.trim());
-    let reset = password_resets::find_valid(db.conn(), &token_hash, Utc::now())
-        .await?
-        .ok_or_else(invalid_token)?;
-    let user = users::get(db.conn(), reset.scope(), reset.user_id)
-        .await
-        .map_err(|_| invalid_token())?;
-    let policy = PasswordPolicy {
-        email: &user.email,
-        name: &user.name,
-    };
+    let reset = password_resets::find_valid(db.conn(), &token_hash, Utc::now()).await?.ok_or_else(invalid_token)?;
+    let user = users::get(db.conn(), reset.scope(), reset.user_id).await.map_err(|_| invalid_token())?;
+    let policy = PasswordPolicy { email: &user.email, name: &user.name };
     let errors = ValidationErrors(policy.field_errors("new_password", &request.new_password));
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let hash = state
-        .hasher()
-        .hash(SecretString::from(request.new_password))
-        .await?;
+    let hash = state.hasher().hash(SecretString::from(request.new_password)).await?;
     let now = Utc::now();
     let txn = db.begin().await?;
-    password_resets::claim(&txn, &token_hash, now)
-        .await?
-        .ok_or_else(invalid_token)?;
+    password_resets::claim(&txn, &token_hash, now).await?.ok_or_else(invalid_token)?;
     users::set_password_hash(&txn, reset.scope(), user.id, &hash).await?;
     let revoked = sessions::revoke_all(&txn, reset.scope(), user.id, None, now).await?;
     let event = AuditEvent::new(
         Some(user.team_id),
-        Actor::User {
-            id: user.id,
-            email: user.email.clone(),
-        },
+        Actor::User { id: user.id, email: user.email.clone() },
         "PASSWORD_RESET",
         &context,
     )

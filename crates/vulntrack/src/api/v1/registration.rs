@@ -14,11 +14,11 @@ use vulntrack_store::{
 
 use super::views::{UserEnvelope, UserView};
 use crate::{
-    accounts,
     app::AppState,
     auth::secret_token,
     config::Registration,
     http::{ApiError, ApiJson, ClientContext},
+    services::accounts,
 };
 
 #[derive(Deserialize)]
@@ -43,20 +43,12 @@ pub async fn register(
 ) -> Result<(StatusCode, Json<UserEnvelope>), ApiError> {
     let db = state.db();
     let Some(token) = request.token.filter(|t| !t.trim().is_empty()) else {
-        return register_open(
-            state.clone(),
-            context,
-            request.name,
-            request.password,
-            request.email,
-            request.team_name,
-        )
-        .await;
+        return register_open(state.clone(), context, request.name, request.password, request.email, request.team_name)
+            .await;
     };
     let token_hash = secret_token::hash(token.trim());
-    let invitation = invitations::find_valid(db.conn(), &token_hash, Utc::now())
-        .await?
-        .ok_or_else(invalid_invitation)?;
+    let invitation =
+        invitations::find_valid(db.conn(), &token_hash, Utc::now()).await?.ok_or_else(invalid_invitation)?;
     let team = teams::get(db.conn(), invitation.scope()).await?;
     let account = AccountInput {
         team_name: team.name.clone(),
@@ -72,31 +64,19 @@ pub async fn register(
     let txn = db.begin().await?;
     // Claiming inside the transaction makes the link single-use even when
     // two people race with it.
-    let claimed = invitations::claim(&txn, &token_hash, Utc::now())
-        .await?
-        .ok_or_else(invalid_invitation)?;
+    let claimed = invitations::claim(&txn, &token_hash, Utc::now()).await?.ok_or_else(invalid_invitation)?;
     let user = accounts::insert_user(&txn, claimed.scope(), &account, &password_hash).await?;
     let event = AuditEvent::new(
         Some(team.id),
-        Actor::User {
-            id: user.id,
-            email: user.email.clone(),
-        },
+        Actor::User { id: user.id, email: user.email.clone() },
         "INVITATION_ACCEPTED",
         &context,
     )
     .entity("user", user.id)
-    .details(
-        json!({ "invitation_id": claimed.id, "role": user.role, "invited_by": claimed.invited_by }),
-    );
+    .details(json!({ "invitation_id": claimed.id, "role": user.role, "invited_by": claimed.invited_by }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(UserEnvelope {
-            user: UserView::new(user, team.name),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(UserEnvelope { user: UserView::new(user, team.name) })))
 }
 
 async fn register_open(
@@ -108,9 +88,7 @@ async fn register_open(
     team_name: Option<String>,
 ) -> Result<(StatusCode, Json<UserEnvelope>), ApiError> {
     if state.config().registration != Registration::Open {
-        return Err(ApiError::Forbidden(
-            "Registration is by invitation only; ask an administrator for an invite.",
-        ));
+        return Err(ApiError::Forbidden("Registration is by invitation only; ask an administrator for an invite."));
     }
     let account = AccountInput {
         team_name: team_name.unwrap_or_default(),
@@ -125,21 +103,14 @@ async fn register_open(
     let txn = state.db().begin().await?;
     let team = match teams::create(&txn, &account.team_name).await {
         Err(StoreError::Conflict { .. }) => {
-            return Err(ApiError::field(
-                "team_name",
-                "taken",
-                "is already used by another team",
-            ));
+            return Err(ApiError::field("team_name", "taken", "is already used by another team"));
         }
         other => other?,
     };
     let user = accounts::insert_user(&txn, team.scope(), &account, &password_hash).await?;
     let event = AuditEvent::new(
         Some(team.id),
-        Actor::User {
-            id: user.id,
-            email: user.email.clone(),
-        },
+        Actor::User { id: user.id, email: user.email.clone() },
         "USER_REGISTERED",
         &context,
     )
@@ -147,10 +118,5 @@ async fn register_open(
     .details(json!({ "team_name": team.name, "role": user.role }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(UserEnvelope {
-            user: UserView::new(user, team.name),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(UserEnvelope { user: UserView::new(user, team.name) })))
 }

@@ -75,11 +75,7 @@ pub async fn login(
             state.hasher().verify_decoy(password).await?;
         }
         let txn = db.begin().await?;
-        audit::append(
-            &txn,
-            login_failed(None, &request.email, FailureReason::UnknownEmail, &context),
-        )
-        .await?;
+        audit::append(&txn, login_failed(None, &request.email, FailureReason::UnknownEmail, &context)).await?;
         txn.commit().await?;
         return Err(ApiError::Unauthorized);
     };
@@ -87,10 +83,7 @@ pub async fn login(
     let verification = if too_long {
         Verification::Mismatch
     } else {
-        state
-            .hasher()
-            .verify(password.clone(), record.password_hash.clone())
-            .await?
+        state.hasher().verify(password.clone(), record.password_hash.clone()).await?
     };
     let now = Utc::now();
     let user = &record.user;
@@ -107,12 +100,8 @@ pub async fn login(
 
     if let Some(reason) = refusal {
         let txn = db.begin().await?;
-        audit::append(
-            &txn,
-            login_failed(Some(user.team_id), &request.email, reason, &context)
-                .entity("user", user.id),
-        )
-        .await?;
+        audit::append(&txn, login_failed(Some(user.team_id), &request.email, reason, &context).entity("user", user.id))
+            .await?;
         if let FailureReason::BadPassword = reason {
             let failures = record.failures.after_failure(now);
             users::record_login_failures(&txn, scope, user.id, failures).await?;
@@ -135,40 +124,20 @@ pub async fn login(
     let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(24));
     let txn = db.begin().await?;
     users::record_login_success(&txn, scope, user.id, now, upgraded_hash.as_deref()).await?;
-    let session = sessions::create(
-        &txn,
-        scope,
-        user.id,
-        expires_at,
-        context.ip.as_deref(),
-        context.user_agent.as_deref(),
-    )
-    .await?;
-    let event = AuditEvent::new(
-        Some(user.team_id),
-        Actor::User {
-            id: user.id,
-            email: user.email.clone(),
-        },
-        "LOGIN",
-        &context,
-    )
-    .entity("session", session.id)
-    .details(json!({ "password_hash_upgraded": upgraded_hash.is_some() }));
+    let session =
+        sessions::create(&txn, scope, user.id, expires_at, context.ip.as_deref(), context.user_agent.as_deref())
+            .await?;
+    let event =
+        AuditEvent::new(Some(user.team_id), Actor::User { id: user.id, email: user.email.clone() }, "LOGIN", &context)
+            .entity("session", session.id)
+            .details(json!({ "password_hash_upgraded": upgraded_hash.is_some() }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
 
-    let token = state
-        .session_keys()
-        .sign(session.id, user.id.as_uuid(), expires_at);
+    let token = state.session_keys().sign(session.id, user.id.as_uuid(), expires_at);
     let jar = jar.add(cookie::issue(token, state.config().is_production(), ttl));
     let user = users::get(db.conn(), scope, user.id).await?;
-    Ok((
-        jar,
-        Json(UserEnvelope {
-            user: UserView::load(db.conn(), user).await?,
-        }),
-    ))
+    Ok((jar, Json(UserEnvelope { user: UserView::load(db.conn(), user).await? })))
 }
 
 pub async fn logout(
@@ -179,35 +148,19 @@ pub async fn logout(
 ) -> Result<(StatusCode, CookieJar), ApiError> {
     let Some(session_id) = principal.session_id() else {
         return Err(ApiError::BadRequest(
-            "Logout ends a browser session; revoke an API token with DELETE /api/v1/tokens/{id}."
-                .into(),
+            "Logout ends a browser session; revoke an API token with DELETE /api/v1/tokens/{id}.".into(),
         ));
     };
     let txn = state.db().begin().await?;
-    sessions::revoke(
-        &txn,
-        principal.scope(),
-        principal.user.id,
-        session_id,
-        Utc::now(),
-    )
-    .await?;
+    sessions::revoke(&txn, principal.scope(), principal.user.id, session_id, Utc::now()).await?;
     audit::append(
         &txn,
-        AuditEvent::new(
-            Some(principal.user.team_id),
-            principal.actor(),
-            "LOGOUT",
-            &context,
-        )
-        .entity("session", session_id),
+        AuditEvent::new(Some(principal.user.team_id), principal.actor(), "LOGOUT", &context)
+            .entity("session", session_id),
     )
     .await?;
     txn.commit().await?;
-    Ok((
-        StatusCode::NO_CONTENT,
-        jar.add(cookie::clear(state.config().is_production())),
-    ))
+    Ok((StatusCode::NO_CONTENT, jar.add(cookie::clear(state.config().is_production()))))
 }
 
 pub async fn logout_all(
@@ -217,23 +170,14 @@ pub async fn logout_all(
     jar: CookieJar,
 ) -> Result<(StatusCode, CookieJar), ApiError> {
     let txn = state.db().begin().await?;
-    let revoked =
-        sessions::revoke_all(&txn, principal.scope(), principal.user.id, None, Utc::now()).await?;
+    let revoked = sessions::revoke_all(&txn, principal.scope(), principal.user.id, None, Utc::now()).await?;
     audit::append(
         &txn,
-        AuditEvent::new(
-            Some(principal.user.team_id),
-            principal.actor(),
-            "LOGOUT_ALL",
-            &context,
-        )
-        .entity("user", principal.user.id)
-        .details(json!({ "sessions_revoked": revoked })),
+        AuditEvent::new(Some(principal.user.team_id), principal.actor(), "LOGOUT_ALL", &context)
+            .entity("user", principal.user.id)
+            .details(json!({ "sessions_revoked": revoked })),
     )
     .await?;
     txn.commit().await?;
-    Ok((
-        StatusCode::NO_CONTENT,
-        jar.add(cookie::clear(state.config().is_production())),
-    ))
+    Ok((StatusCode::NO_CONTENT, jar.add(cookie::clear(state.config().is_production()))))
 }

@@ -12,9 +12,9 @@ use vulntrack_store::{
 
 use super::views::UserView;
 use crate::{
-    accounts,
     app::AppState,
     http::{ApiError, ApiJson, ClientContext},
+    services::accounts,
 };
 
 #[derive(Debug, Deserialize)]
@@ -58,10 +58,7 @@ pub async fn setup(
     }
     let team = teams::create(&txn, &account.team_name).await?;
     let user = accounts::insert_user(&txn, team.scope(), &account, &password_hash).await?;
-    let actor = Actor::User {
-        id: user.id,
-        email: user.email.clone(),
-    };
+    let actor = Actor::User { id: user.id, email: user.email.clone() };
     audit::append(
         &txn,
         AuditEvent::new(Some(team.id), actor, "SETUP_COMPLETED", &context)

@@ -71,18 +71,12 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<TokenView>), ApiError> {
     // A stolen token must not be able to mint itself successors.
     if let Credential::ApiToken(_) = principal.credential {
-        return Err(ApiError::Forbidden(
-            "API tokens are created from a signed-in session.",
-        ));
+        return Err(ApiError::Forbidden("API tokens are created from a signed-in session."));
     }
-    request
-        .validate()
-        .map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
+    request.validate().map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
     let secret = secret_token::issue(TOKEN_PREFIX);
     let prefix: String = secret.plain.chars().take(SHOWN_PREFIX_CHARS).collect();
-    let expires_at = request
-        .expires_in_days
-        .map(|days| Utc::now() + Duration::days(days));
+    let expires_at = request.expires_in_days.map(|days| Utc::now() + Duration::days(days));
     let txn = state.db().begin().await?;
     let token = api_tokens::create(
         &txn,
@@ -96,39 +90,17 @@ pub async fn create(
         },
     )
     .await?;
-    let event = AuditEvent::new(
-        Some(principal.user.team_id),
-        principal.actor(),
-        "TOKEN_CREATED",
-        &context,
-    )
-    .entity("api_token", token.id)
-    .details(json!({ "name": token.name, "prefix": token.prefix, "expires_at": token.expires_at }));
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "TOKEN_CREATED", &context)
+        .entity("api_token", token.id)
+        .details(json!({ "name": token.name, "prefix": token.prefix, "expires_at": token.expires_at }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(TokenView::new(token, Some(secret.plain))),
-    ))
+    Ok((StatusCode::CREATED, Json(TokenView::new(token, Some(secret.plain)))))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    principal: Principal,
-) -> Result<Json<Listing<TokenView>>, ApiError> {
-    let tokens = api_tokens::list_live(
-        state.db().conn(),
-        principal.scope(),
-        principal.user.id,
-        Utc::now(),
-    )
-    .await?;
-    Ok(Json(Listing {
-        items: tokens
-            .into_iter()
-            .map(|t| TokenView::new(t, None))
-            .collect(),
-    }))
+pub async fn list(State(state): State<AppState>, principal: Principal) -> Result<Json<Listing<TokenView>>, ApiError> {
+    let tokens = api_tokens::list_live(state.db().conn(), principal.scope(), principal.user.id, Utc::now()).await?;
+    Ok(Json(Listing { items: tokens.into_iter().map(|t| TokenView::new(t, None)).collect() }))
 }
 
 pub async fn revoke(
@@ -142,13 +114,8 @@ pub async fn revoke(
     if !api_tokens::revoke(&txn, principal.scope(), principal.user.id, id, Utc::now()).await? {
         return Err(ApiError::NotFound);
     }
-    let event = AuditEvent::new(
-        Some(principal.user.team_id),
-        principal.actor(),
-        "TOKEN_REVOKED",
-        &context,
-    )
-    .entity("api_token", id);
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "TOKEN_REVOKED", &context)
+        .entity("api_token", id);
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)

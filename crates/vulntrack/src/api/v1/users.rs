@@ -27,18 +27,11 @@ pub async fn list(
     ClientContext(context): ClientContext,
     principal: Principal,
 ) -> Result<Json<Listing<UserView>>, ApiError> {
-    principal
-        .require(&state, &context, Action::ManageUsers)
-        .await?;
+    principal.require(&state, &context, Action::ManageUsers).await?;
     let db = state.db().conn();
     let team = teams::get(db, principal.scope()).await?;
     let members = users::list(db, principal.scope()).await?;
-    Ok(Json(Listing {
-        items: members
-            .into_iter()
-            .map(|u| UserView::new(u, team.name.clone()))
-            .collect(),
-    }))
+    Ok(Json(Listing { items: members.into_iter().map(|u| UserView::new(u, team.name.clone())).collect() }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,49 +48,29 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(change): ApiJson<UserChange>,
 ) -> Result<Json<UserView>, ApiError> {
-    principal
-        .require(&state, &context, Action::ManageUsers)
-        .await?;
+    principal.require(&state, &context, Action::ManageUsers).await?;
     let id = UserId::from_uuid(path_id(&id)?);
     let scope = principal.scope();
     let txn = state.db().begin().await?;
     let before = users::get(&txn, scope, id).await?;
     let loses_admin = before.role == Role::Admin
         && before.status == UserStatus::Active
-        && (change.role.is_some_and(|r| r != Role::Admin)
-            || change.status == Some(UserStatus::Inactive));
+        && (change.role.is_some_and(|r| r != Role::Admin) || change.status == Some(UserStatus::Inactive));
     if loses_admin && users::count_active_admins(&txn, scope).await? <= 1 {
-        return Err(ApiError::Conflict(
-            "The team's last active administrator cannot be demoted or deactivated.",
-        ));
+        return Err(ApiError::Conflict("The team's last active administrator cannot be demoted or deactivated."));
     }
     let after = users::set_role_and_status(&txn, scope, id, change.role, change.status).await?;
     let mut fields = Map::new();
     if before.role != after.role {
-        fields.insert(
-            "role".into(),
-            json!({ "before": before.role, "after": after.role }),
-        );
-        let event = AuditEvent::new(
-            Some(scope.team_id()),
-            principal.actor(),
-            "USER_ROLE_CHANGED",
-            &context,
-        )
-        .entity("user", id)
-        .details(json!({ "role": { "before": before.role, "after": after.role } }));
+        fields.insert("role".into(), json!({ "before": before.role, "after": after.role }));
+        let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), "USER_ROLE_CHANGED", &context)
+            .entity("user", id)
+            .details(json!({ "role": { "before": before.role, "after": after.role } }));
         audit::append(&txn, event).await?;
     }
     if before.status != after.status {
-        fields.insert(
-            "status".into(),
-            json!({ "before": before.status, "after": after.status }),
-        );
-        let action = if after.status == UserStatus::Inactive {
-            "USER_DEACTIVATED"
-        } else {
-            "USER_REACTIVATED"
-        };
+        fields.insert("status".into(), json!({ "before": before.status, "after": after.status }));
+        let action = if after.status == UserStatus::Inactive { "USER_DEACTIVATED" } else { "USER_REACTIVATED" };
         if after.status == UserStatus::Inactive {
             sessions::revoke_all(&txn, scope, id, None, Utc::now()).await?;
         }
@@ -116,21 +89,38 @@ pub async fn unlock(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal
-        .require(&state, &context, Action::ManageUsers)
-        .await?;
+    principal.require(&state, &context, Action::ManageUsers).await?;
     let id = UserId::from_uuid(path_id(&id)?);
     let txn = state.db().begin().await?;
     if !users::unlock(&txn, principal.scope(), id).await? {
         return Err(ApiError::NotFound);
     }
-    let event = AuditEvent::new(
-        Some(principal.user.team_id),
-        principal.actor(),
-        "ACCOUNT_UNLOCKED",
-        &context,
-    )
-    .entity("user", id);
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "ACCOUNT_UNLOCKED", &context)
+        .entity("user", id);
+    audit::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require(&state, &context, Action::ManageUsers).await?;
+    let id = UserId::from_uuid(path_id(&id)?);
+    let scope = principal.scope();
+    let txn = state.db().begin().await?;
+    let target = users::get(&txn, scope, id).await?;
+    let active_admin = target.role == Role::Admin && target.status == UserStatus::Active;
+    if active_admin && users::count_active_admins(&txn, scope).await? <= 1 {
+        return Err(ApiError::Conflict("The team's last active administrator cannot be deleted."));
+    }
+    users::soft_delete(&txn, scope, id).await?;
+    let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), "USER_DELETED", &context)
+        .entity("user", id)
+        .details(json!({ "email": target.email, "role": target.role }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -48,10 +48,7 @@ impl UserView {
     }
 
     /// The view with the team's name looked up.
-    pub async fn load(
-        db: &impl ConnectionTrait,
-        user: User,
-    ) -> Result<Self, vulntrack_store::StoreError> {
+    pub async fn load(db: &impl ConnectionTrait, user: User) -> Result<Self, vulntrack_store::StoreError> {
         let team = teams::get(db, user.scope()).await?;
         Ok(Self::new(user, team.name))
     }

@@ -28,9 +28,7 @@ use vulntrack_store::{Backend, Database, DatabaseUrl, PoolSettings};
 pub const PG_ADMIN_URL_VAR: &str = "VULNTRACK_TEST_DATABASE_URL";
 
 pub fn pg_admin_url() -> Option<String> {
-    std::env::var(PG_ADMIN_URL_VAR)
-        .ok()
-        .filter(|url| !url.is_empty())
+    std::env::var(PG_ADMIN_URL_VAR).ok().filter(|url| !url.is_empty())
 }
 
 /// A database nobody else uses: a temporary SQLite file, or a new
@@ -47,35 +45,22 @@ impl TestDb {
         match pg_admin_url() {
             None => {
                 let url = DatabaseUrl::sqlite_file(&dir.path().join("test.db"));
-                Self {
-                    url,
-                    dir,
-                    pg_name: None,
-                }
+                Self { url, dir, pg_name: None }
             }
             Some(admin) => {
                 let name = format!("vt_test_{}", uuid::Uuid::now_v7().simple());
-                let admin_db = Database::connect(
-                    &DatabaseUrl::parse(&admin).expect("admin URL"),
-                    PoolSettings::default(),
-                )
-                .await
-                .unwrap_or_else(|e| {
-                    panic!("{PG_ADMIN_URL_VAR} is set but PostgreSQL does not answer: {e}")
-                });
+                let admin_db =
+                    Database::connect(&DatabaseUrl::parse(&admin).expect("admin URL"), PoolSettings::default())
+                        .await
+                        .unwrap_or_else(|e| panic!("{PG_ADMIN_URL_VAR} is set but PostgreSQL does not answer: {e}"));
                 admin_db
                     .conn()
                     .execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await
                     .expect("create test database");
                 admin_db.close().await.expect("close admin connection");
-                let url = DatabaseUrl::parse(&database_url_with_name(&admin, &name))
-                    .expect("test database URL");
-                Self {
-                    url,
-                    dir,
-                    pg_name: Some(name),
-                }
+                let url = DatabaseUrl::parse(&database_url_with_name(&admin, &name)).expect("test database URL");
+                Self { url, dir, pg_name: Some(name) }
             }
         }
     }
@@ -92,9 +77,7 @@ impl TestDb {
     }
 
     pub async fn connect(&self) -> Database {
-        Database::connect(&self.url, PoolSettings::default())
-            .await
-            .expect("connect to test database")
+        Database::connect(&self.url, PoolSettings::default()).await.expect("connect to test database")
     }
 }
 
@@ -113,17 +96,11 @@ impl Drop for TestDb {
         // Drop runs inside the test's runtime, which cannot be blocked on;
         // a short-lived thread with its own runtime does the clean-up.
         let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             runtime.block_on(async move {
                 let url = DatabaseUrl::parse(&admin).expect("admin URL");
                 if let Ok(db) = Database::connect(&url, PoolSettings::default()).await {
-                    let _ = db
-                        .conn()
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
+                    let _ = db.conn().execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                     let _ = db.close().await;
                 }
             });
@@ -173,19 +150,13 @@ pub struct TestResponse {
 impl TestResponse {
     /// The `Set-Cookie` header values.
     pub fn set_cookies(&self) -> Vec<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok().map(str::to_string))
-            .collect()
+        self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok().map(str::to_string)).collect()
     }
 
     /// `name=value` of the first cookie set, ready for a `Cookie` header.
     pub fn cookie(&self) -> String {
         let set = self.set_cookies();
-        let first = set
-            .first()
-            .unwrap_or_else(|| panic!("no Set-Cookie in {self:?}"));
+        let first = set.first().unwrap_or_else(|| panic!("no Set-Cookie in {self:?}"));
         first.split(';').next().expect("cookie pair").to_string()
     }
 }
@@ -220,14 +191,8 @@ impl TestApp {
     fn over_with(test_db: TestDb, db: Database, adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = test_config(test_db.url.clone(), test_db.dir.path().to_path_buf());
         adjust(&mut config);
-        let state = AppState::new(db.clone(), config.clone(), SecretString::from(TEST_SECRET))
-            .expect("app state");
-        Self {
-            router: vulntrack::build_router(state),
-            db,
-            test_db,
-            config,
-        }
+        let state = AppState::new(db.clone(), config.clone(), SecretString::from(TEST_SECRET)).expect("app state");
+        Self { router: vulntrack::build_router(state), db, test_db, config }
     }
 
     /// The origin pages of this app are served from.
@@ -247,56 +212,31 @@ impl TestApp {
         match auth {
             As::Anonymous => {}
             As::Cookie(cookie) => {
-                request = request
-                    .header(header::COOKIE, cookie)
-                    .header("sec-fetch-site", "same-origin");
+                request = request.header(header::COOKIE, cookie).header("sec-fetch-site", "same-origin");
             }
-            As::Bearer(token) => {
-                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"))
-            }
+            As::Bearer(token) => request = request.header(header::AUTHORIZATION, format!("Bearer {token}")),
         }
         for (name, value) in extra_headers {
             request = request.header(*name, *value);
         }
         let request = match body {
-            Some(json) => request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(json.to_string())),
+            Some(json) => request.header(header::CONTENT_TYPE, "application/json").body(Body::from(json.to_string())),
             None => request.body(Body::empty()),
         }
         .expect("request");
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("router answers");
+        let response = self.router.clone().oneshot(request).await.expect("router answers");
         let status = response.status();
         let headers = response.headers().clone();
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let content_type =
+            headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let body = if bytes.is_empty() {
             serde_json::Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                serde_json::Value::String(String::from_utf8_lossy(&bytes).into())
-            })
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        TestResponse {
-            status,
-            content_type,
-            headers,
-            body,
-        }
+        TestResponse { status, content_type, headers, body }
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -335,17 +275,9 @@ impl TestApp {
     /// Signs in and returns the `Cookie` header value.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let response = self
-            .post(
-                "/api/v1/auth/login",
-                As::Anonymous,
-                serde_json::json!({ "email": email, "password": password }),
-            )
+            .post("/api/v1/auth/login", As::Anonymous, serde_json::json!({ "email": email, "password": password }))
             .await;
-        assert_eq!(
-            response.status,
-            StatusCode::OK,
-            "login of {email}: {response:?}"
-        );
+        assert_eq!(response.status, StatusCode::OK, "login of {email}: {response:?}");
         response.cookie()
     }
 
@@ -353,11 +285,7 @@ impl TestApp {
     /// them accept, and returns their `Cookie` header value.
     pub async fn add_member(&self, admin_cookie: &str, email: &str, role: &str) -> String {
         let invite = self
-            .post(
-                "/api/v1/invitations",
-                As::Cookie(admin_cookie),
-                serde_json::json!({ "email": email, "role": role }),
-            )
+            .post("/api/v1/invitations", As::Cookie(admin_cookie), serde_json::json!({ "email": email, "role": role }))
             .await;
         assert_eq!(invite.status, StatusCode::CREATED, "{invite:?}");
         let token = token_of(invite.body["invite_url"].as_str().expect("invite_url"));
@@ -379,10 +307,7 @@ pub const PASSWORD: &str = "k3#Vq9!zLw2@Tr";
 /// The `token` query parameter of an invitation or reset link.
 pub fn token_of(link: &str) -> String {
     let url = url::Url::parse(link).expect("link is a URL");
-    url.query_pairs()
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned())
-        .expect("token parameter")
+    url.query_pairs().find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()).expect("token parameter")
 }
 
 /// Polls `check` until it returns true or `limit` passes; for waiting on

@@ -30,13 +30,8 @@ impl From<sea_orm::DbErr> for AccountError {
 }
 
 /// The argon2id hash of the account's password (off the async runtime).
-pub async fn hash_password(
-    hasher: &PasswordHasher,
-    account: &NewAccount,
-) -> Result<String, HashError> {
-    hasher
-        .hash(SecretString::from(account.password.clone()))
-        .await
+pub async fn hash_password(hasher: &PasswordHasher, account: &NewAccount) -> Result<String, HashError> {
+    hasher.hash(SecretString::from(account.password.clone())).await
 }
 
 /// Inserts the validated account into the scope's team; an email already in
@@ -47,20 +42,13 @@ pub async fn insert_user(
     account: &NewAccount,
     password_hash: &str,
 ) -> Result<users::User, AccountError> {
-    let new_user = users::NewUser {
-        email: &account.email,
-        name: &account.name,
-        role: account.role,
-        password_hash,
-    };
-    users::create(db, scope, new_user)
-        .await
-        .map_err(|error| match error {
-            StoreError::Conflict { what } => AccountError::Invalid(
-                FieldError::new(what, "taken", "is already used by another account").into(),
-            ),
-            other => AccountError::Store(other),
-        })
+    let new_user = users::NewUser { email: &account.email, name: &account.name, role: account.role, password_hash };
+    users::create(db, scope, new_user).await.map_err(|error| match error {
+        StoreError::Conflict { what } => {
+            AccountError::Invalid(FieldError::new(what, "taken", "is already used by another account").into())
+        }
+        other => AccountError::Store(other),
+    })
 }
 
 /// Creates a user in the named team, creating the team if it does not
@@ -75,14 +63,9 @@ pub async fn create_user_in_team(
     let txn = db.begin().await?;
     let team = teams::find_or_create(&txn, &account.team_name).await?;
     let user = insert_user(&txn, team.scope(), &account, &password_hash).await?;
-    let event = AuditEvent::new(
-        Some(team.id),
-        Actor::System,
-        "USER_CREATED",
-        &RequestContext::default(),
-    )
-    .entity("user", user.id)
-    .details(json!({ "email": user.email, "role": user.role, "via": "cli" }));
+    let event = AuditEvent::new(Some(team.id), Actor::System, "USER_CREATED", &RequestContext::default())
+        .entity("user", user.id)
+        .details(json!({ "email": user.email, "role": user.role, "via": "cli" }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok((team, user))

@@ -1,0 +1,96 @@
+//! Comments on a vulnerability.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use vulntrack_domain::UserId;
+use vulntrack_store::{
+    comments::{self, Comment},
+    vulnerabilities,
+};
+
+use super::views::{Listing, path_id};
+use crate::{
+    app::AppState,
+    auth::Principal,
+    http::{ApiError, ApiJson, ClientContext},
+    services,
+};
+
+#[derive(Debug, Serialize)]
+pub struct CommentView {
+    id: Uuid,
+    vulnerability_id: Uuid,
+    author_id: UserId,
+    /// Markdown, as written; renderers must sanitise it.
+    body: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Comment> for CommentView {
+    fn from(c: Comment) -> Self {
+        Self {
+            id: c.id,
+            vulnerability_id: c.vulnerability_id,
+            author_id: c.author_id,
+            body: c.body,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentBody {
+    body: String,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Listing<CommentView>>, ApiError> {
+    let db = state.db().conn();
+    let target = vulnerabilities::find(db, principal.scope(), &id).await?;
+    let items = comments::list_for(db, principal.scope(), target.id).await?;
+    Ok(Json(Listing { items: items.into_iter().map(Into::into).collect() }))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<CommentBody>,
+) -> Result<(StatusCode, Json<CommentView>), ApiError> {
+    let comment = services::comments::add(&state, &principal, &context, &id, &request.body).await?;
+    Ok((StatusCode::CREATED, Json(comment.into())))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<CommentBody>,
+) -> Result<Json<CommentView>, ApiError> {
+    let comment = services::comments::edit(&state, &principal, &context, path_id(&id)?, &request.body).await?;
+    Ok(Json(comment.into()))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    services::comments::delete(&state, &principal, &context, path_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,295 @@
+//! `/vulnerabilities`: the register.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use axum_extra::extract::Query;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+use vulntrack_domain::{
+    UserId, ValidationErrors,
+    validation::FieldError,
+    vulnerability::{
+        Severity, VulnKind, VulnStatus, cvss_score,
+        risk::{Dread, Stride},
+    },
+};
+use vulntrack_store::vulnerabilities::{self, Direction, ListQuery, Position, Sort, Vulnerability};
+
+use crate::{
+    app::AppState,
+    auth::Principal,
+    http::{ApiError, ApiJson, ClientContext},
+    services,
+};
+
+pub const LIMIT_MAX: u64 = 200;
+pub const LIMIT_DEFAULT: u64 = 50;
+
+#[derive(Debug, Serialize)]
+pub struct DreadView {
+    #[serde(flatten)]
+    factors: Dread,
+    total: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VulnerabilityView {
+    id: Uuid,
+    key: String,
+    title: String,
+    description: String,
+    severity: Severity,
+    status: VulnStatus,
+    kind: VulnKind,
+    cve_id: Option<String>,
+    cvss_vector: Option<String>,
+    cvss_version: Option<String>,
+    cvss_score: Option<f64>,
+    /// The CVSS qualitative rating of the score (NONE … CRITICAL).
+    cvss_severity: Option<&'static str>,
+    dread: Option<DreadView>,
+    stride: Stride,
+    assets: Vec<String>,
+    references: Vec<String>,
+    remediation: Option<String>,
+    assignee_id: Option<UserId>,
+    reporter_id: Option<UserId>,
+    tags: Vec<String>,
+    resolved_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Vulnerability> for VulnerabilityView {
+    fn from(v: Vulnerability) -> Self {
+        let key = v.key();
+        let r = v.record;
+        Self {
+            id: v.id,
+            key,
+            cvss_severity: r.cvss_score.map(cvss_score::rating),
+            dread: r.dread.map(|factors| DreadView { total: factors.total(), factors }),
+            title: r.title,
+            description: r.description,
+            severity: r.severity,
+            status: r.status,
+            kind: r.kind,
+            cve_id: r.cve_id,
+            cvss_vector: r.cvss_vector,
+            cvss_version: r.cvss_version,
+            cvss_score: r.cvss_score,
+            stride: r.stride,
+            assets: r.assets,
+            references: r.references,
+            remediation: r.remediation,
+            assignee_id: r.assignee_id,
+            reporter_id: v.reporter_id,
+            tags: r.tags,
+            resolved_at: v.resolved_at,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<(StatusCode, Json<VulnerabilityView>), ApiError> {
+    let created = services::vulnerabilities::create(&state, &principal, &context, &body).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<VulnerabilityView>, ApiError> {
+    let found = vulnerabilities::find(state.db().conn(), principal.scope(), &id).await?;
+    Ok(Json(found.into()))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<VulnerabilityView>, ApiError> {
+    let updated = services::vulnerabilities::update(&state, &principal, &context, &id, &body).await?;
+    Ok(Json(updated.into()))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    services::vulnerabilities::delete(&state, &principal, &context, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Query parameters of the list, as sent; validated into a [`ListQuery`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListParams {
+    severity: Vec<String>,
+    status: Vec<String>,
+    kind: Option<String>,
+    assignee_id: Option<String>,
+    cve_id: Option<String>,
+    tag: Option<String>,
+    q: Option<String>,
+    created_after: Option<String>,
+    created_before: Option<String>,
+    sort: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListResponse {
+    items: Vec<VulnerabilityView>,
+    next_cursor: Option<String>,
+}
+
+fn parse_each<T: std::str::FromStr>(field: &str, values: &[String], errors: &mut ValidationErrors) -> Vec<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let mut out = Vec::new();
+    for value in values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()) {
+        match value.to_uppercase().parse() {
+            Ok(parsed) => out.push(parsed),
+            Err(e) => errors.push(FieldError::new(field, "invalid", format!("{value:?}: {e}"))),
+        }
+    }
+    out
+}
+
+fn parse_time(field: &str, value: Option<&str>, errors: &mut ValidationErrors) -> Option<DateTime<Utc>> {
+    let value = value.filter(|v| !v.is_empty())?;
+    if let Ok(time) = DateTime::parse_from_rfc3339(value) {
+        return Some(time.with_timezone(&Utc));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    errors.push(FieldError::new(field, "invalid", "must be a date (2024-05-01) or an RFC 3339 time"));
+    None
+}
+
+/// The validated list query, and the sort's name (the cursor context).
+pub fn list_query(
+    state: &AppState,
+    principal: &Principal,
+    params: &ListParams,
+) -> Result<(ListQuery, String), ApiError> {
+    let mut errors = ValidationErrors::default();
+    let severities = parse_each::<Severity>("severity", &params.severity, &mut errors);
+    let statuses = parse_each::<VulnStatus>("status", &params.status, &mut errors);
+    let kind = params
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .and_then(|k| parse_each::<VulnKind>("kind", &[k.to_string()], &mut errors).pop());
+    let assignee = match params.assignee_id.as_deref().filter(|a| !a.is_empty()) {
+        None => None,
+        Some("me") => Some(principal.user.id),
+        Some(other) => match Uuid::parse_str(other) {
+            Ok(id) => Some(UserId::from_uuid(id)),
+            Err(_) => {
+                errors.push(FieldError::new("assignee_id", "invalid", "must be a user id or \"me\""));
+                None
+            }
+        },
+    };
+    let sort_name = params.sort.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "-created".into());
+    let sort = Sort::parse(&sort_name).unwrap_or_else(|| {
+        errors.push(FieldError::new(
+            "sort",
+            "invalid",
+            "must be created, updated, severity or cvss, with a leading - for descending",
+        ));
+        Sort::Created(Direction::Desc)
+    });
+    let limit = match params.limit.as_deref().filter(|l| !l.is_empty()) {
+        None => LIMIT_DEFAULT,
+        Some(text) => match text.parse::<u64>() {
+            Ok(n) if (1..=LIMIT_MAX).contains(&n) => n,
+            _ => {
+                errors.push(FieldError::new("limit", "range", format!("must be a whole number from 1 to {LIMIT_MAX}")));
+                LIMIT_DEFAULT
+            }
+        },
+    };
+    let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(cursor) => {
+            let position = state.cursors().decode::<Position>(principal.user.team_id, &sort_name, cursor);
+            if position.is_none() {
+                errors.push(FieldError::new("cursor", "invalid", "is not a cursor this list issued for this sort"));
+            }
+            position
+        }
+    };
+    let query = ListQuery {
+        severities,
+        statuses,
+        kind,
+        assignee,
+        cve_id: params.cve_id.clone().filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_string()),
+        tag: params.tag.clone().filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_string()),
+        text: params.q.clone().filter(|q| !q.trim().is_empty()),
+        created_after: parse_time("created_after", params.created_after.as_deref(), &mut errors),
+        created_before: parse_time("created_before", params.created_before.as_deref(), &mut errors),
+        sort,
+        limit,
+        after,
+    };
+    errors.into_result((query, sort_name)).map_err(ApiError::Validation)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<ListParams>,
+) -> Result<Json<ListResponse>, ApiError> {
+    let (query, sort_name) = list_query(&state, &principal, &params)?;
+    let page = vulnerabilities::list(state.db().conn(), principal.scope(), &query).await?;
+    let next_cursor = page.next.map(|position| state.cursors().encode(principal.user.team_id, &sort_name, &position));
+    Ok(Json(ListResponse { items: page.items.into_iter().map(Into::into).collect(), next_cursor }))
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatsResponse {
+    total: u64,
+    open: u64,
+    by_severity_and_status: Vec<vulnerabilities::SeverityStatusCount>,
+    /// Severity → mean seconds from creation to resolution (null if none).
+    mean_time_to_resolve_seconds: BTreeMap<&'static str, Option<f64>>,
+}
+
+pub async fn stats(State(state): State<AppState>, principal: Principal) -> Result<Json<StatsResponse>, ApiError> {
+    let stats = vulnerabilities::stats(state.db().conn(), principal.scope()).await?;
+    Ok(Json(StatsResponse {
+        total: stats.total,
+        open: stats.open,
+        by_severity_and_status: stats.by_severity_and_status,
+        mean_time_to_resolve_seconds: stats
+            .mean_time_to_resolve_seconds
+            .into_iter()
+            .map(|(severity, mean)| (severity.as_str(), mean))
+            .collect(),
+    }))
+}

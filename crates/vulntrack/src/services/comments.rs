@@ -1,0 +1,95 @@
+//! Comments on vulnerabilities: written by ANALYSTs and ADMINs, edited by
+//! their author, deleted by their author or an ADMIN.
+
+use serde_json::json;
+use uuid::Uuid;
+use vulntrack_domain::{Action, validation::FieldError};
+use vulntrack_store::{
+    audit::{self, AuditEvent, RequestContext},
+    comments::{self, Comment},
+    notifications, vulnerabilities,
+};
+
+use super::vulnerabilities::watchers;
+use crate::{app::AppState, auth::Principal, http::ApiError};
+
+pub const BODY_MAX: usize = 10_000;
+
+fn check_body(body: &str) -> Result<String, ApiError> {
+    let body = body.trim();
+    let length = body.chars().count();
+    if length == 0 || length > BODY_MAX {
+        return Err(ApiError::Validation(
+            FieldError::new("body", "length", format!("must be 1–{BODY_MAX} characters")).into(),
+        ));
+    }
+    Ok(body.to_string())
+}
+
+pub async fn add(
+    state: &AppState,
+    principal: &Principal,
+    context: &RequestContext,
+    vulnerability: &str,
+    body: &str,
+) -> Result<Comment, ApiError> {
+    let scope = principal.scope();
+    let target = vulnerabilities::find(state.db().conn(), scope, vulnerability).await?;
+    principal.require(state, context, Action::Comment).await?;
+    let body = check_body(body)?;
+    let txn = state.db().begin().await?;
+    let comment = comments::create(&txn, scope, target.id, principal.user.id, &body).await?;
+    let event = AuditEvent::new(Some(target.team_id), principal.actor(), "COMMENT_ADDED", context)
+        .entity("comment", comment.id)
+        .details(json!({ "vulnerability_id": target.id, "key": target.key() }));
+    audit::append(&txn, event).await?;
+    let message = format!("{} commented on {}: {}", principal.user.name, target.key(), target.record.title);
+    notifications::notify(&txn, scope, &watchers(&target, principal.user.id), Some(target.id), "COMMENTED", &message)
+        .await?;
+    txn.commit().await?;
+    Ok(comment)
+}
+
+pub async fn edit(
+    state: &AppState,
+    principal: &Principal,
+    context: &RequestContext,
+    id: Uuid,
+    body: &str,
+) -> Result<Comment, ApiError> {
+    let scope = principal.scope();
+    let comment = comments::get(state.db().conn(), scope, id).await?;
+    principal.require(state, context, Action::Comment).await?;
+    if comment.author_id != principal.user.id {
+        return Err(ApiError::Forbidden("Only the author can edit a comment."));
+    }
+    let body = check_body(body)?;
+    let txn = state.db().begin().await?;
+    let updated = comments::update_body(&txn, scope, id, &body).await?;
+    let event = AuditEvent::new(Some(comment.team_id), principal.actor(), "COMMENT_UPDATED", context)
+        .entity("comment", id)
+        .details(json!({ "body": { "before": comment.body, "after": updated.body } }));
+    audit::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    context: &RequestContext,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let scope = principal.scope();
+    let comment = comments::get(state.db().conn(), scope, id).await?;
+    let own = comment.author_id == principal.user.id;
+    principal.require(state, context, if own { Action::Comment } else { Action::ModerateComments }).await?;
+    let txn = state.db().begin().await?;
+    comments::delete(&txn, scope, id).await?;
+    let event = AuditEvent::new(Some(comment.team_id), principal.actor(), "COMMENT_DELETED", context)
+        .entity("comment", id)
+        .details(json!({ "vulnerability_id": comment.vulnerability_id, "author_id": comment.author_id }));
+    audit::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! The application's write paths, shared by the JSON API, the web pages and
+//! the CLI: each checks permission, validates, writes the change with its
+//! audit rows (and notifications) in one transaction.
+
+pub mod accounts;
+pub mod comments;
+pub mod vulnerabilities;

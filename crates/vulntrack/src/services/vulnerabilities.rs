@@ -1,0 +1,176 @@
+//! Creating, changing and deleting vulnerabilities, with their audit rows
+//! and the notifications they cause.
+
+use serde_json::{Map, Value, json};
+use vulntrack_domain::{
+    Action, UserId,
+    vulnerability::{
+        input::{self, Mode},
+        record::VulnerabilityRecord,
+    },
+};
+use vulntrack_store::{
+    StoreError, TeamScope,
+    audit::{self, AuditEvent, RequestContext},
+    notifications, users,
+    vulnerabilities::{self, Vulnerability},
+};
+
+use crate::{app::AppState, auth::Principal, http::ApiError};
+
+/// `assignee` must be an active member of the team.
+async fn check_assignee(state: &AppState, scope: TeamScope, assignee: Option<UserId>) -> Result<(), ApiError> {
+    let Some(id) = assignee else { return Ok(()) };
+    match users::get(state.db().conn(), scope, id).await {
+        Ok(user) if user.status == vulntrack_domain::UserStatus::Active => Ok(()),
+        Ok(_) | Err(StoreError::NotFound) => {
+            Err(ApiError::field("assignee_id", "not_member", "must be an active member of your team"))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The fields that differ, as `{field: {before, after}}`.
+fn changes(before: &VulnerabilityRecord, after: &VulnerabilityRecord) -> Map<String, Value> {
+    let (Ok(Value::Object(old)), Ok(Value::Object(new))) = (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return Map::new();
+    };
+    new.into_iter()
+        .filter(|(field, value)| old.get(field) != Some(value))
+        .map(|(field, value)| {
+            let previous = old.get(&field).cloned().unwrap_or(Value::Null);
+            (field, json!({ "before": previous, "after": value }))
+        })
+        .collect()
+}
+
+fn event(
+    principal: &Principal,
+    context: &RequestContext,
+    action: &'static str,
+    vulnerability: &Vulnerability,
+) -> AuditEvent {
+    AuditEvent::new(Some(vulnerability.team_id), principal.actor(), action, context)
+        .entity("vulnerability", vulnerability.id)
+}
+
+/// Whom a change to `vulnerability` concerns, other than whoever made it.
+pub fn watchers(vulnerability: &Vulnerability, actor: UserId) -> Vec<UserId> {
+    [vulnerability.reporter_id, vulnerability.record.assignee_id]
+        .into_iter()
+        .flatten()
+        .filter(|id| *id != actor)
+        .collect()
+}
+
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    context: &RequestContext,
+    body: &Value,
+) -> Result<Vulnerability, ApiError> {
+    principal.require(state, context, Action::WriteVulnerabilities).await?;
+    let fields = input::parse(body, Mode::Create).map_err(ApiError::Validation)?;
+    let record = VulnerabilityRecord::create(fields).map_err(ApiError::Validation)?;
+    let scope = principal.scope();
+    check_assignee(state, scope, record.assignee_id).await?;
+    let txn = state.db().begin().await?;
+    let created = vulnerabilities::create(&txn, scope, &record, Some(principal.user.id)).await?;
+    let summary = json!({ "key": created.key(), "title": created.record.title, "severity": created.record.severity, "status": created.record.status });
+    audit::append(&txn, event(principal, context, "VULNERABILITY_CREATED", &created).details(summary)).await?;
+    if let Some(assignee) = created.record.assignee_id {
+        audit::append(
+            &txn,
+            event(principal, context, "VULNERABILITY_ASSIGNED", &created).details(json!({ "assignee_id": assignee })),
+        )
+        .await?;
+        if assignee != principal.user.id {
+            let message = format!("{} assigned you {}: {}", principal.user.name, created.key(), created.record.title);
+            notifications::notify(&txn, scope, &[assignee], Some(created.id), "ASSIGNED", &message).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(created)
+}
+
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    context: &RequestContext,
+    id_or_key: &str,
+    body: &Value,
+) -> Result<Vulnerability, ApiError> {
+    let scope = principal.scope();
+    let current = vulnerabilities::find(state.db().conn(), scope, id_or_key).await?;
+    principal.require(state, context, Action::WriteVulnerabilities).await?;
+    let fields = input::parse(body, Mode::Update).map_err(ApiError::Validation)?;
+    let next = current.record.apply(fields).map_err(ApiError::Validation)?;
+    if next.assignee_id != current.record.assignee_id {
+        check_assignee(state, scope, next.assignee_id).await?;
+    }
+    let txn = state.db().begin().await?;
+    let updated = vulnerabilities::update(&txn, scope, &current, &next).await?;
+    let mut diff = changes(&current.record, &next);
+    let status_change = diff.remove("status");
+    let assignee_change = diff.remove("assignee_id");
+    if !diff.is_empty() {
+        audit::append(&txn, event(principal, context, "VULNERABILITY_UPDATED", &updated).details(Value::Object(diff)))
+            .await?;
+    }
+    if let Some(change) = status_change {
+        audit::append(
+            &txn,
+            event(principal, context, "VULNERABILITY_STATUS_CHANGED", &updated).details(json!({ "status": change })),
+        )
+        .await?;
+        let message = format!(
+            "{} moved {} to {}: {}",
+            principal.user.name,
+            updated.key(),
+            updated.record.status,
+            updated.record.title
+        );
+        notifications::notify(
+            &txn,
+            scope,
+            &watchers(&updated, principal.user.id),
+            Some(updated.id),
+            "STATUS_CHANGED",
+            &message,
+        )
+        .await?;
+    }
+    if let Some(change) = assignee_change {
+        audit::append(
+            &txn,
+            event(principal, context, "VULNERABILITY_ASSIGNED", &updated).details(json!({ "assignee_id": change })),
+        )
+        .await?;
+        if let Some(assignee) = updated.record.assignee_id.filter(|a| *a != principal.user.id) {
+            let message = format!("{} assigned you {}: {}", principal.user.name, updated.key(), updated.record.title);
+            notifications::notify(&txn, scope, &[assignee], Some(updated.id), "ASSIGNED", &message).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    context: &RequestContext,
+    id_or_key: &str,
+) -> Result<(), ApiError> {
+    let scope = principal.scope();
+    let current = vulnerabilities::find(state.db().conn(), scope, id_or_key).await?;
+    principal.require(state, context, Action::WriteVulnerabilities).await?;
+    let txn = state.db().begin().await?;
+    if !vulnerabilities::delete(&txn, scope, current.id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let details = json!({ "key": current.key(), "title": current.record.title, "severity": current.record.severity });
+    audit::append(&txn, event(principal, context, "VULNERABILITY_DELETED", &current).details(details)).await?;
+    txn.commit().await?;
+    Ok(())
+}
