@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait, SimpleExpr},
+    sea_query::{Expr, ExprTrait, Query, SimpleExpr},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -16,7 +16,11 @@ use vulntrack_domain::{
 };
 
 use super::{Vulnerability, hydrate, search};
-use crate::{entity::vulnerabilities as vulns, error::StoreResult, scope::TeamScope};
+use crate::{
+    entity::{vulnerabilities as vulns, vulnerability_tags as tags},
+    error::StoreResult,
+    scope::TeamScope,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Direction {
@@ -171,10 +175,13 @@ pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, query: &ListQuery
         select = select.filter(vulns::Column::CveId.eq(cve_id.to_uppercase()));
     }
     if let Some(tag) = &query.tag {
-        select = select.filter(Expr::cust_with_values(
-            "id IN (SELECT vulnerability_id FROM vulnerability_tags WHERE team_id = ? AND tag = ?)",
-            [sea_orm::Value::from(scope.team_id().as_uuid()), sea_orm::Value::from(tag.to_lowercase())],
-        ));
+        let tagged = Query::select()
+            .column(tags::Column::VulnerabilityId)
+            .from(tags::Entity)
+            .and_where(Expr::col(tags::Column::TeamId).eq(scope.team_id().as_uuid()))
+            .and_where(Expr::col(tags::Column::Tag).eq(tag.to_lowercase()))
+            .to_owned();
+        select = select.filter(vulns::Column::Id.in_subquery(tagged));
     }
     if let Some(after) = query.created_after {
         select = select.filter(vulns::Column::CreatedAt.gte(after));

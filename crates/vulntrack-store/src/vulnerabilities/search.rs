@@ -28,7 +28,8 @@ fn team_token(scope: TeamScope) -> String {
     format!("t{}", scope.team_id().as_uuid().simple())
 }
 
-/// The condition for `text`, or `None` when it holds no words.
+/// The condition for `text`, or `None` when it holds no words. (sea-query
+/// numbers custom placeholders `$1` on PostgreSQL and `?` on SQLite.)
 pub(super) fn condition(backend: DbBackend, scope: TeamScope, text: &str) -> Option<SimpleExpr> {
     let words = words(text);
     if words.is_empty() {
@@ -39,7 +40,7 @@ pub(super) fn condition(backend: DbBackend, scope: TeamScope, text: &str) -> Opt
         DbBackend::Postgres => {
             let query =
                 std::iter::once(team).chain(words.iter().map(|w| format!("{w}:*"))).collect::<Vec<_>>().join(" & ");
-            Expr::cust_with_values("search_vector @@ to_tsquery('simple', ?)", [query])
+            Expr::cust_with_values("search_vector @@ to_tsquery('simple', $1)", [query])
         }
         _ => {
             let query = std::iter::once(format!("team : {team}"))

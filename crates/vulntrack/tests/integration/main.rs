@@ -9,3 +9,4 @@ mod cli;
 mod conformance;
 mod health;
 mod readiness;
+mod vulnerabilities;

@@ -189,6 +189,9 @@ impl TestApp {
     }
 
     fn over_with(test_db: TestDb, db: Database, adjust: impl FnOnce(&mut Config)) -> Self {
+        if std::env::var_os("VULNTRACK_TEST_LOG").is_some() {
+            vulntrack::telemetry::init(LogFormat::Text);
+        }
         let mut config = test_config(test_db.url.clone(), test_db.dir.path().to_path_buf());
         adjust(&mut config);
         let state = AppState::new(db.clone(), config.clone(), SecretString::from(TEST_SECRET)).expect("app state");

@@ -1,0 +1,451 @@
+//! The vulnerability register: validation, scoring, paging, search, stats,
+//! comments and notifications (the vulnerabilities issue's acceptance).
+
+use std::collections::HashSet;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{As, PASSWORD, TestApp};
+
+const ADMIN: &str = "admin@example.com";
+
+pub async fn app_with_admin() -> (TestApp, String) {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let cookie = app.login(ADMIN, PASSWORD).await;
+    (app, cookie)
+}
+
+pub fn sample(title: &str) -> Value {
+    json!({
+        "title": title,
+        "description": "User input reaches a SQL query without parameters.",
+        "severity": "HIGH",
+    })
+}
+
+pub async fn create(app: &TestApp, cookie: &str, body: Value) -> Value {
+    let response = app.post("/api/v1/vulnerabilities", As::Cookie(cookie), body).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{response:?}");
+    response.body
+}
+
+async fn count(app: &TestApp, cookie: &str) -> u64 {
+    app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(cookie)).await.body["total"].as_u64().expect("total")
+}
+
+fn error_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| errors.iter().map(|e| e["field"].as_str().unwrap_or_default().to_string()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_full_record_round_trips_with_key_scores_and_derived_fields() {
+    let (app, admin) = app_with_admin().await;
+    let created = create(
+        &app,
+        &admin,
+        json!({
+            "title": "Stored XSS in comments",
+            "description": "Comment bodies are rendered without escaping.",
+            "cve_id": "cve-2024-12345",
+            "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
+            "dread": { "damage": 6, "reproducibility": 9, "exploitability": 7, "affected_users": 8, "discoverability": 9 },
+            "stride": { "tampering": true, "information_disclosure": true },
+            "kind": "VULNERABILITY",
+            "assets": ["web-1.internal", "comments-service"],
+            "references": ["https://owasp.org/www-community/attacks/xss/"],
+            "remediation": "Escape output; add a CSP.",
+            "tags": ["PCI", "external"]
+        }),
+    )
+    .await;
+    assert_eq!(created["key"], "VT-1");
+    assert_eq!(created["severity"], "MEDIUM", "severity follows the vector's rating when not given");
+    assert_eq!(created["status"], "OPEN");
+    assert_eq!(created["cve_id"], "CVE-2024-12345");
+    assert_eq!(created["cvss_version"], "3.1");
+    assert_eq!(created["cvss_score"], 6.1);
+    assert_eq!(created["cvss_severity"], "MEDIUM");
+    assert_eq!(created["dread"]["total"], 7.8);
+    assert_eq!(created["stride"]["tampering"], true);
+    assert_eq!(created["stride"]["spoofing"], false);
+    assert_eq!(created["tags"], json!(["external", "pci"]));
+    assert!(created["reporter_id"].is_string());
+
+    let by_key = app.get_as("/api/v1/vulnerabilities/vt-1", As::Cookie(&admin)).await;
+    assert_eq!(by_key.status, StatusCode::OK);
+    assert_eq!(by_key.body["id"], created["id"]);
+    let second = create(&app, &admin, sample("Second")).await;
+    assert_eq!(second["key"], "VT-2");
+
+    let id = created["id"].as_str().expect("id");
+    let patched = app
+        .patch(
+            &format!("/api/v1/vulnerabilities/{id}"),
+            As::Cookie(&admin),
+            json!({ "status": "RESOLVED", "tags": ["pci"] }),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{patched:?}");
+    assert_eq!(patched.body["status"], "RESOLVED");
+    assert!(patched.body["resolved_at"].is_string());
+    assert_eq!(patched.body["title"], "Stored XSS in comments", "untouched fields stay");
+    assert_eq!(patched.body["tags"], json!(["pci"]));
+    let reopened =
+        app.patch(&format!("/api/v1/vulnerabilities/{id}"), As::Cookie(&admin), json!({ "status": "OPEN" })).await;
+    assert!(reopened.body["resolved_at"].is_null(), "reopening clears the resolution time");
+
+    let deleted = app.delete(&format!("/api/v1/vulnerabilities/{id}"), As::Cookie(&admin)).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get_as(&format!("/api/v1/vulnerabilities/{id}"), As::Cookie(&admin)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get_as("/api/v1/vulnerabilities/not-an-id", As::Cookie(&admin)).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn every_validation_rule_is_refused_with_its_field_error_and_nothing_is_written() {
+    let (app, admin) = app_with_admin().await;
+    let long = |n: usize| "x".repeat(n);
+    let cases: Vec<(&str, Value)> = vec![
+        ("title", json!({ "title": "" })),
+        ("title", json!({ "title": long(201) })),
+        ("title", json!({ "title": 42 })),
+        ("description", json!({ "description": "too short" })),
+        ("description", json!({ "description": long(10_001) })),
+        ("severity", json!({ "severity": "SEVERE" })),
+        ("status", json!({ "status": "WONTFIX" })),
+        ("kind", json!({ "kind": "BUG" })),
+        ("cve_id", json!({ "cve_id": "CVE-2024-1" })),
+        ("cve_id", json!({ "cve_id": "NOT-A-CVE" })),
+        ("cvss_score", json!({ "cvss_score": 10.5 })),
+        ("cvss_score", json!({ "cvss_score": -1 })),
+        ("cvss_vector", json!({ "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:Z" })),
+        ("cvss_vector", json!({ "cvss_vector": "CVSS:2.0/AV:N" })),
+        ("cvss_score", json!({ "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "cvss_score": 5.0 })),
+        (
+            "dread.damage",
+            json!({ "dread": { "damage": 11, "reproducibility": 1, "exploitability": 1, "affected_users": 1, "discoverability": 1 } }),
+        ),
+        (
+            "dread.discoverability",
+            json!({ "dread": { "damage": 1, "reproducibility": 1, "exploitability": 1, "affected_users": 1 } }),
+        ),
+        ("stride.spoofing", json!({ "stride": { "spoofing": "yes" } })),
+        ("assets[0]", json!({ "assets": [""] })),
+        ("references[0]", json!({ "references": ["javascript:alert(1)"] })),
+        ("references[0]", json!({ "references": ["ftp://example.com/x"] })),
+        ("remediation", json!({ "remediation": long(10_001) })),
+        ("assignee_id", json!({ "assignee_id": "not-a-uuid" })),
+        ("assignee_id", json!({ "assignee_id": uuid::Uuid::now_v7() })),
+        ("tags[0]", json!({ "tags": ["has space"] })),
+        ("reporter_id", json!({ "reporter_id": uuid::Uuid::now_v7() })),
+    ];
+    for (field, overrides) in cases {
+        let mut body = sample("Valid title");
+        for (key, value) in overrides.as_object().expect("object") {
+            body[key] = value.clone();
+        }
+        let response = app.post("/api/v1/vulnerabilities", As::Cookie(&admin), body).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {response:?}");
+        assert_eq!(response.content_type, "application/problem+json");
+        let fields = error_fields(&response.body);
+        assert!(fields.contains(&field.to_string()), "{field} missing from {fields:?}");
+    }
+    let everything_wrong = app
+        .post("/api/v1/vulnerabilities", As::Cookie(&admin), json!({ "title": "", "description": "", "severity": "?" }))
+        .await;
+    assert_eq!(error_fields(&everything_wrong.body).len(), 3, "one entry per bad field: {everything_wrong:?}");
+    assert_eq!(count(&app, &admin).await, 0, "nothing was written");
+
+    let valid = create(&app, &admin, sample("Target")).await;
+    let id = valid["id"].as_str().expect("id");
+    let bad_patch = app
+        .patch(&format!("/api/v1/vulnerabilities/{id}"), As::Cookie(&admin), json!({ "title": "", "cve_id": "x" }))
+        .await;
+    assert_eq!(bad_patch.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad_patch.body).len(), 2);
+    let unchanged = app.get_as(&format!("/api/v1/vulnerabilities/{id}"), As::Cookie(&admin)).await;
+    assert_eq!(unchanged.body["title"], "Target");
+}
+
+#[tokio::test]
+async fn cvss_vectors_are_scored_as_first_publishes() {
+    let (app, admin) = app_with_admin().await;
+    for (vector, score, rating, version) in [
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", 7.5, "HIGH", "3.1"),
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1, "MEDIUM", "3.1"),
+        ("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8, "CRITICAL", "3.0"),
+        ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3, "CRITICAL", "4.0"),
+    ] {
+        let mut body = sample(vector);
+        body["cvss_vector"] = json!(vector);
+        let created = create(&app, &admin, body).await;
+        assert_eq!(created["cvss_score"], score, "{vector}");
+        assert_eq!(created["cvss_severity"], rating, "{vector}");
+        assert_eq!(created["cvss_version"], version, "{vector}");
+    }
+}
+
+#[tokio::test]
+async fn assignment_comments_and_status_changes_notify_the_people_involved() {
+    let (app, admin) = app_with_admin().await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let analyst_id = app.get_as("/api/v1/me", As::Cookie(&analyst)).await.body["id"].clone();
+    let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
+    let viewer_id = app.get_as("/api/v1/me", As::Cookie(&viewer)).await.body["id"].clone();
+
+    let mut body = sample("Assigned work");
+    body["assignee_id"] = viewer_id.clone();
+    let refused = app.post("/api/v1/vulnerabilities", As::Cookie(&admin), body.clone()).await;
+    assert_eq!(refused.status, StatusCode::CREATED, "a viewer may be assigned: {refused:?}");
+    body["assignee_id"] = analyst_id.clone();
+    let created = create(&app, &admin, body).await;
+    let id = created["id"].as_str().expect("id").to_string();
+
+    let inbox = app.get_as("/api/v1/notifications", As::Cookie(&analyst)).await;
+    assert_eq!(inbox.body["unread_count"], 1);
+    assert_eq!(inbox.body["items"][0]["kind"], "ASSIGNED");
+
+    let comment = app
+        .post(&format!("/api/v1/vulnerabilities/{id}/comments"), As::Cookie(&analyst), json!({ "body": "On it." }))
+        .await;
+    assert_eq!(comment.status, StatusCode::CREATED, "{comment:?}");
+    let admin_inbox = app.get_as("/api/v1/notifications", As::Cookie(&admin)).await;
+    assert_eq!(admin_inbox.body["items"][0]["kind"], "COMMENTED", "the reporter hears of comments");
+
+    let moved = app
+        .patch(&format!("/api/v1/vulnerabilities/{id}"), As::Cookie(&admin), json!({ "status": "IN_PROGRESS" }))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK);
+    let inbox = app.get_as("/api/v1/notifications?unread=true", As::Cookie(&analyst)).await;
+    let kinds: Vec<&str> =
+        inbox.body["items"].as_array().expect("items").iter().filter_map(|n| n["kind"].as_str()).collect();
+    assert!(kinds.contains(&"STATUS_CHANGED"), "{kinds:?}");
+    let no_self = app.get_as("/api/v1/notifications", As::Cookie(&admin)).await;
+    assert!(
+        !no_self.body["items"].as_array().expect("items").iter().any(|n| n["kind"] == "STATUS_CHANGED"),
+        "nobody is notified of their own change"
+    );
+
+    let first = inbox.body["items"][0]["id"].as_str().expect("id").to_string();
+    let read =
+        app.send(Method::POST, &format!("/api/v1/notifications/{first}/read"), As::Cookie(&analyst), None, &[]).await;
+    assert_eq!(read.status, StatusCode::NO_CONTENT);
+    let all = app.send(Method::POST, "/api/v1/notifications/read-all", As::Cookie(&analyst), None, &[]).await;
+    assert_eq!(all.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get_as("/api/v1/notifications", As::Cookie(&analyst)).await.body["unread_count"], 0);
+
+    let outsider = app
+        .patch(
+            &format!("/api/v1/vulnerabilities/{id}"),
+            As::Cookie(&admin),
+            json!({ "assignee_id": uuid::Uuid::now_v7() }),
+        )
+        .await;
+    assert_eq!(outsider.status, StatusCode::UNPROCESSABLE_ENTITY, "assignees must be team members");
+}
+
+#[tokio::test]
+async fn comments_are_edited_by_their_author_and_removed_by_author_or_admin() {
+    let (app, admin) = app_with_admin().await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
+    let id = create(&app, &admin, sample("Discussed")).await["id"].as_str().expect("id").to_string();
+    let path = format!("/api/v1/vulnerabilities/{id}/comments");
+
+    assert_eq!(app.post(&path, As::Cookie(&viewer), json!({ "body": "me too" })).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post(&path, As::Cookie(&analyst), json!({ "body": "   " })).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.post(&path, As::Cookie(&analyst), json!({ "body": "x".repeat(10_001) })).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let comment = app.post(&path, As::Cookie(&analyst), json!({ "body": "Reproduced on **staging**." })).await;
+    let comment_id = comment.body["id"].as_str().expect("id").to_string();
+    let listed = app.get_as(&path, As::Cookie(&viewer)).await;
+    assert_eq!(listed.status, StatusCode::OK, "viewers read comments");
+    assert_eq!(listed.body["items"][0]["body"], "Reproduced on **staging**.");
+
+    let comment_path = format!("/api/v1/comments/{comment_id}");
+    assert_eq!(
+        app.patch(&comment_path, As::Cookie(&admin), json!({ "body": "edited" })).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let edited =
+        app.patch(&comment_path, As::Cookie(&analyst), json!({ "body": "Reproduced on staging and prod." })).await;
+    assert_eq!(edited.status, StatusCode::OK);
+    assert_eq!(app.delete(&comment_path, As::Cookie(&viewer)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.delete(&comment_path, As::Cookie(&admin)).await.status, StatusCode::NO_CONTENT, "admins moderate");
+    assert_eq!(app.delete(&comment_path, As::Cookie(&admin)).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn filters_search_and_stats_reflect_the_team_data() {
+    let (app, admin) = app_with_admin().await;
+    let me = app.get_as("/api/v1/me", As::Cookie(&admin)).await.body["id"].clone();
+    let bodies = [
+        json!({ "title": "SQL injection in login form", "description": "The login handler concatenates the password.", "severity": "CRITICAL", "tags": ["auth"], "assignee_id": me, "cve_id": "CVE-2024-1111" }),
+        json!({ "title": "Outdated OpenSSL", "description": "openssl 1.0.2 on the edge proxies.", "severity": "HIGH", "kind": "MISCONFIGURATION", "assets": ["edge-proxy-7"] }),
+        json!({ "title": "Verbose errors", "description": "Stack traces shown on 500 pages.", "severity": "LOW", "status": "RESOLVED" }),
+        json!({ "title": "Missing HSTS", "description": "No Strict-Transport-Security header.", "severity": "MEDIUM", "status": "IN_PROGRESS" }),
+    ];
+    for body in bodies {
+        create(&app, &admin, body).await;
+    }
+    let titles = |response: &crate::support::TestResponse| -> Vec<String> {
+        response.body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{response:?}"))
+            .iter()
+            .map(|v| v["title"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let get = |query: &'static str| {
+        let app = &app;
+        let admin = &admin;
+        async move { app.get_as(&format!("/api/v1/vulnerabilities?{query}"), As::Cookie(admin)).await }
+    };
+    assert_eq!(
+        titles(&get("severity=CRITICAL&severity=HIGH&sort=-severity").await),
+        ["SQL injection in login form", "Outdated OpenSSL"]
+    );
+    assert_eq!(titles(&get("status=RESOLVED").await), ["Verbose errors"]);
+    assert_eq!(titles(&get("kind=MISCONFIGURATION").await), ["Outdated OpenSSL"]);
+    assert_eq!(titles(&get("assignee_id=me").await), ["SQL injection in login form"]);
+    assert_eq!(titles(&get("tag=AUTH").await), ["SQL injection in login form"]);
+    assert_eq!(titles(&get("cve_id=CVE-2024-1111").await), ["SQL injection in login form"]);
+    assert_eq!(titles(&get("q=openssl").await), ["Outdated OpenSSL"]);
+    assert_eq!(titles(&get("q=edge-proxy").await), ["Outdated OpenSSL"], "assets are searched");
+    assert_eq!(titles(&get("q=inject").await), ["SQL injection in login form"], "words match by prefix");
+    assert_eq!(titles(&get("q=CVE-2024-1111").await), ["SQL injection in login form"], "CVE ids are searched");
+    assert_eq!(titles(&get("q=%22%29%20OR%201%3D1%20--").await).len(), 0, "query syntax is inert");
+    assert_eq!(
+        get("created_after=2000-01-01&created_before=2999-01-01").await.body["items"].as_array().expect("items").len(),
+        4
+    );
+    assert_eq!(get("created_after=2999-01-01").await.body["items"].as_array().expect("items").len(), 0);
+    assert_eq!(
+        titles(&get("sort=severity").await),
+        ["Verbose errors", "Missing HSTS", "Outdated OpenSSL", "SQL injection in login form"],
+        "LOW < MEDIUM < HIGH < CRITICAL"
+    );
+    for bad in [
+        "severity=HUGE",
+        "status=x",
+        "sort=title",
+        "limit=0",
+        "limit=201",
+        "cursor=forged",
+        "assignee_id=bob",
+        "created_after=yesterday",
+    ] {
+        let response = app.get_as(&format!("/api/v1/vulnerabilities?{bad}"), As::Cookie(&admin)).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {response:?}");
+    }
+
+    let stats = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&admin)).await.body;
+    assert_eq!(stats["total"], 4);
+    assert_eq!(stats["open"], 3, "OPEN and IN_PROGRESS");
+    let critical_open = stats["by_severity_and_status"]
+        .as_array()
+        .expect("counts")
+        .iter()
+        .find(|c| c["severity"] == "CRITICAL" && c["status"] == "OPEN")
+        .expect("critical open")["count"]
+        .clone();
+    assert_eq!(critical_open, 1);
+    assert!(stats["mean_time_to_resolve_seconds"]["LOW"].is_number(), "{stats}");
+    assert!(stats["mean_time_to_resolve_seconds"]["CRITICAL"].is_null(), "{stats}");
+}
+
+/// Pages through everything with `sort`, inserting new records between
+/// pages, and checks each original record comes exactly once, in order.
+async fn page_through(app: &TestApp, cookie: &str, sort: &str, originals: &HashSet<String>) {
+    let mut seen: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut path = format!("/api/v1/vulnerabilities?limit=7&sort={sort}");
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let page = app.get_as(&path, As::Cookie(cookie)).await;
+        assert_eq!(page.status, StatusCode::OK, "{sort}: {page:?}");
+        let items = page.body["items"].as_array().expect("items").clone();
+        assert!(items.len() <= 7);
+        seen.extend(items);
+        pages += 1;
+        if pages % 10 == 0 {
+            create(app, cookie, sample(&format!("inserted while paging {sort} {pages}"))).await;
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let ids: Vec<String> = seen.iter().map(|v| v["id"].as_str().expect("id").to_string()).collect();
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "{sort}: a record appeared twice");
+    let missing = originals.iter().filter(|id| !unique.contains(id)).count();
+    assert_eq!(missing, 0, "{sort}: {missing} records never appeared");
+
+    let rank = |s: &str| ["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"].iter().position(|x| *x == s).expect("severity");
+    let key = |v: &Value| -> (f64, String, String) {
+        let primary = match sort.trim_start_matches('-') {
+            "severity" => rank(v["severity"].as_str().expect("severity")) as f64,
+            "cvss" => v["cvss_score"].as_f64().unwrap_or(-1.0),
+            _ => 0.0,
+        };
+        let time = match sort.trim_start_matches('-') {
+            "updated" => v["updated_at"].as_str(),
+            _ => v["created_at"].as_str(),
+        }
+        .expect("time");
+        let time = chrono::DateTime::parse_from_rfc3339(time).expect("time").timestamp_micros();
+        let secondary = if sort.trim_start_matches('-') == "cvss" { String::new() } else { format!("{time:020}") };
+        (primary, secondary, v["id"].as_str().expect("id").to_string())
+    };
+    for pair in seen.windows(2) {
+        let (a, b) = (key(&pair[0]), key(&pair[1]));
+        let ordered = if sort.starts_with('-') { a >= b } else { a <= b };
+        assert!(ordered, "{sort}: {a:?} then {b:?}");
+    }
+}
+
+#[tokio::test]
+async fn keyset_paging_returns_every_record_once_in_order_under_each_sort() {
+    let (app, admin) = app_with_admin().await;
+    let severities = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"];
+    let vectors = [
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"),
+        None,
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"),
+    ];
+    let token = app.post("/api/v1/tokens", As::Cookie(&admin), json!({ "name": "seeder" })).await.body["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let mut originals = HashSet::new();
+    for i in 0..1000 {
+        let mut body = sample(&format!("Finding {i}"));
+        body["severity"] = json!(severities[i % severities.len()]);
+        if let Some(vector) = vectors[i % vectors.len()] {
+            body["cvss_vector"] = json!(vector);
+        }
+        let created = app.post("/api/v1/vulnerabilities", As::Bearer(&token), body).await;
+        assert_eq!(created.status, StatusCode::CREATED);
+        originals.insert(created.body["id"].as_str().expect("id").to_string());
+    }
+    for sort in ["created", "-created", "updated", "-updated", "severity", "-severity", "cvss", "-cvss"] {
+        page_through(&app, &admin, sort, &originals).await;
+    }
+}
