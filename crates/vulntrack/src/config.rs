@@ -261,6 +261,31 @@ impl Config {
         })
     }
 
+    /// The development defaults around a given database, data directory and
+    /// secret: what tests and benchmarks run with.
+    pub fn development(database_url: DatabaseUrl, data_dir: PathBuf, secret: SecretString) -> Self {
+        let defaults = Layered::default();
+        let bind: SocketAddr = ([127, 0, 0, 1], 3000).into();
+        Self {
+            bind,
+            data_dir,
+            database_url,
+            db_max_connections: defaults.db_max_connections,
+            environment: Environment::Development,
+            secret: SecretSource::Provided(secret),
+            public_url: Url::parse(&format!("http://{bind}/")).expect("a socket address makes a URL"),
+            auto_migrate: true,
+            log_format: LogFormat::Text,
+            session_ttl: parse_duration(&defaults.session_ttl).expect("default TTL parses"),
+            secret_previous: None,
+            registration: defaults.registration,
+            invite_ttl: parse_duration(&defaults.invite_ttl).expect("default TTL parses"),
+            smtp_url: None,
+            smtp_from: defaults.smtp_from,
+            config_file: None,
+        }
+    }
+
     /// Creates the data directory if it is missing, readable only by its
     /// owner: it holds the database file and the development secret.
     pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {

@@ -145,17 +145,72 @@ fn fill(model: &mut vulns::ActiveModel, record: &VulnerabilityRecord) {
     model.assignee_id = Set(record.assignee_id.map(|id| id.as_uuid()));
 }
 
-/// Takes the team's next key number (inside the caller's transaction).
-async fn next_number(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<i64> {
+/// Reserves `count` consecutive key numbers of the team and returns the
+/// first (inside the caller's transaction, which holds the row lock).
+async fn reserve_numbers(db: &impl ConnectionTrait, scope: TeamScope, count: i64) -> StoreResult<i64> {
     let update = Query::update()
         .table(teams::Entity)
-        .value(teams::Column::NextVulnNumber, Expr::col(teams::Column::NextVulnNumber).add(1))
+        .value(teams::Column::NextVulnNumber, Expr::col(teams::Column::NextVulnNumber).add(count))
         .and_where(Expr::col(teams::Column::Id).eq(scope.team_id().as_uuid()))
         .returning_col(teams::Column::NextVulnNumber)
         .to_owned();
     let row = db.query_one(&update).await?.ok_or(StoreError::NotFound)?;
     let next: i64 = row.try_get_by_index(0)?;
-    Ok(next - 1)
+    Ok(next - count)
+}
+
+/// Rows per INSERT: well under both backends' bound-parameter limits.
+const BATCH_ROWS: usize = 500;
+
+/// Records many vulnerabilities at once (imports, seeding): numbers are
+/// reserved in one step and rows go in multi-row INSERTs. Returns the ids
+/// in the order of `records`.
+pub async fn create_many(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    records: &[VulnerabilityRecord],
+    reporter: Option<UserId>,
+) -> StoreResult<Vec<Uuid>> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = reserve_numbers(db, scope, i64::try_from(records.len()).unwrap_or(i64::MAX)).await?;
+    let now = Utc::now();
+    let mut ids = Vec::with_capacity(records.len());
+    let mut tag_rows = Vec::new();
+    for (offset, chunk) in records.chunks(BATCH_ROWS).enumerate() {
+        let models: Vec<vulns::ActiveModel> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, record)| {
+                let id = Uuid::now_v7();
+                ids.push(id);
+                tag_rows.extend(record.tags.iter().map(|tag| tags::ActiveModel {
+                    team_id: Set(scope.team_id().as_uuid()),
+                    vulnerability_id: Set(id),
+                    tag: Set(tag.clone()),
+                }));
+                let number = first + i64::try_from(offset * BATCH_ROWS + i).unwrap_or(0);
+                let mut model = vulns::ActiveModel {
+                    id: Set(id),
+                    team_id: Set(scope.team_id().as_uuid()),
+                    number: Set(number),
+                    reporter_id: Set(reporter.map(|r| r.as_uuid())),
+                    resolved_at: Set(record.is_resolved().then_some(now)),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                };
+                fill(&mut model, record);
+                model
+            })
+            .collect();
+        vulns::Entity::insert_many(models).exec_without_returning(db).await?;
+    }
+    for chunk in tag_rows.chunks(BATCH_ROWS) {
+        tags::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+    }
+    Ok(ids)
 }
 
 async fn replace_tags(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid, new_tags: &[String]) -> StoreResult<()> {
@@ -213,7 +268,7 @@ pub async fn create(
     record: &VulnerabilityRecord,
     reporter: Option<UserId>,
 ) -> StoreResult<Vulnerability> {
-    let number = next_number(db, scope).await?;
+    let number = reserve_numbers(db, scope, 1).await?;
     let now = Utc::now();
     let id = Uuid::now_v7();
     let mut model = vulns::ActiveModel {

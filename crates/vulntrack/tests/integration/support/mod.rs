@@ -17,10 +17,7 @@ use sea_orm::ConnectionTrait;
 use secrecy::SecretString;
 use tempfile::TempDir;
 use tower::ServiceExt;
-use vulntrack::{
-    AppState, Config,
-    config::{Environment, LogFormat, SecretSource},
-};
+use vulntrack::{AppState, Config, config::LogFormat};
 use vulntrack_store::{Backend, Database, DatabaseUrl, PoolSettings};
 
 /// The variable that switches the suite to PostgreSQL: an admin URL such as
@@ -111,24 +108,9 @@ impl Drop for TestDb {
 
 /// A development configuration for the given database and data directory.
 pub fn test_config(database_url: DatabaseUrl, data_dir: PathBuf) -> Config {
-    Config {
-        bind: "127.0.0.1:0".parse().expect("address"),
-        data_dir,
-        database_url,
-        db_max_connections: 5,
-        environment: Environment::Development,
-        secret: SecretSource::Provided(SecretString::from(TEST_SECRET)),
-        public_url: url::Url::parse("http://127.0.0.1:3000/").expect("url"),
-        auto_migrate: true,
-        log_format: LogFormat::Text,
-        session_ttl: std::time::Duration::from_secs(24 * 3600),
-        secret_previous: None,
-        registration: vulntrack::config::Registration::InviteOnly,
-        invite_ttl: std::time::Duration::from_secs(72 * 3600),
-        smtp_url: None,
-        smtp_from: "VulnTrack <vulntrack@localhost>".into(),
-        config_file: None,
-    }
+    let mut config = Config::development(database_url, data_dir, SecretString::from(TEST_SECRET));
+    config.db_max_connections = 5;
+    config
 }
 
 /// The real router over a fresh, migrated database.
