@@ -9,6 +9,7 @@ pub mod ids;
 pub mod lockout;
 pub mod password_policy;
 pub mod policy;
+pub mod rate;
 pub mod role;
 pub mod string_enum;
 pub mod validation;

@@ -19,7 +19,7 @@ use figment::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
-use vulntrack_domain::duration::parse_duration;
+use vulntrack_domain::{duration::parse_duration, rate::RateRule};
 use vulntrack_store::{DatabaseUrl, database::redact_password};
 
 /// The shortest secret accepted: 256 bits, the HS256 key size.
@@ -108,9 +108,67 @@ pub struct Config {
     pub smtp_url: Option<SecretString>,
     /// The From address of mail.
     pub smtp_from: String,
+    /// The `Strict-Transport-Security` value; `None` sends none.
+    pub hsts: Option<String>,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub rate_limits: RateLimits,
+    /// Shared rate limits across instances; in memory without it.
+    pub redis_url: Option<SecretString>,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// How long a request may take before it is answered 408.
+    pub request_timeout: Duration,
+    /// Serve HTTPS with this certificate chain and key (PEM files).
+    pub tls: Option<TlsFiles>,
+    /// A plain-HTTP address that only redirects to the HTTPS public URL.
+    pub redirect_http: Option<SocketAddr>,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
+
+/// PEM files for HTTPS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// The rate limits, each `N/WINDOW` (see README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Sign-in attempts per (client, email).
+    pub login: RateRule,
+    /// Sign-in attempts per client, whatever the email.
+    pub login_client: RateRule,
+    /// Password reset and registration requests per client.
+    pub reset: RateRule,
+    /// Authenticated API requests per user or token.
+    pub api: RateRule,
+    /// Vulnerability creation per user.
+    pub create: RateRule,
+    /// Unauthenticated requests per client (other than the above).
+    pub anon: RateRule,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        Self {
+            login: RateRule::new(5, minutes(15)),
+            login_client: RateRule::new(30, minutes(15)),
+            reset: RateRule::new(5, minutes(60)),
+            api: RateRule::new(100, minutes(1)),
+            create: RateRule::new(10, minutes(1)),
+            anon: RateRule::new(300, minutes(1)),
+        }
+    }
+}
+
+/// The HSTS value production sends unless configured otherwise.
+pub const DEFAULT_HSTS: &str = "max-age=63072000; includeSubDomains; preload";
+/// 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The non-secret settings as figment merges them; field names are the
 /// `VULNTRACK_`-less variable names in lower case.
@@ -128,6 +186,19 @@ struct Layered {
     registration: Registration,
     invite_ttl: String,
     smtp_from: String,
+    hsts: Option<String>,
+    trusted_proxies: String,
+    rate_limit_login: Option<String>,
+    rate_limit_login_client: Option<String>,
+    rate_limit_reset: Option<String>,
+    rate_limit_api: Option<String>,
+    rate_limit_create: Option<String>,
+    rate_limit_anon: Option<String>,
+    body_limit: usize,
+    request_timeout: String,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    redirect_http: Option<String>,
 }
 
 impl Default for Layered {
@@ -145,6 +216,19 @@ impl Default for Layered {
             registration: Registration::InviteOnly,
             invite_ttl: "72h".into(),
             smtp_from: "VulnTrack <vulntrack@localhost>".into(),
+            hsts: None,
+            trusted_proxies: String::new(),
+            rate_limit_login: None,
+            rate_limit_login_client: None,
+            rate_limit_reset: None,
+            rate_limit_api: None,
+            rate_limit_create: None,
+            rate_limit_anon: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+            request_timeout: "30s".into(),
+            tls_cert: None,
+            tls_key: None,
+            redirect_http: None,
         }
     }
 }
@@ -241,6 +325,76 @@ impl Config {
                 format!("is not a mailbox such as \"VulnTrack <vt@example.com>\": {:?}", layered.smtp_from),
             ));
         }
+        let hsts = match layered.hsts.as_deref().map(str::trim) {
+            Some("off") | Some("") => None,
+            Some(value) => {
+                axum::http::HeaderValue::from_str(value)
+                    .map_err(|_| ConfigError::new("VULNTRACK_HSTS", "is not a valid header value"))?;
+                Some(value.to_string())
+            }
+            None if production => Some(DEFAULT_HSTS.to_string()),
+            None => None,
+        };
+        let trusted_proxies = layered
+            .trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| ConfigError::new("VULNTRACK_TRUSTED_PROXIES", format!("not an address or CIDR: {p:?}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let defaults = RateLimits::default();
+        let rule = |variable: &str, raw: &Option<String>, default: RateRule| match raw {
+            None => Ok(default),
+            Some(text) => {
+                RateRule::parse(text).map_err(|e| ConfigError::new(variable, format!("{e}, got {text:?}")))
+            }
+        };
+        let rate_limits = RateLimits {
+            login: rule("VULNTRACK_RATE_LIMIT_LOGIN", &layered.rate_limit_login, defaults.login)?,
+            login_client: rule("VULNTRACK_RATE_LIMIT_LOGIN_CLIENT", &layered.rate_limit_login_client, defaults.login_client)?,
+            reset: rule("VULNTRACK_RATE_LIMIT_RESET", &layered.rate_limit_reset, defaults.reset)?,
+            api: rule("VULNTRACK_RATE_LIMIT_API", &layered.rate_limit_api, defaults.api)?,
+            create: rule("VULNTRACK_RATE_LIMIT_CREATE", &layered.rate_limit_create, defaults.create)?,
+            anon: rule("VULNTRACK_RATE_LIMIT_ANON", &layered.rate_limit_anon, defaults.anon)?,
+        };
+        let redis_url = read_secret(&var, "REDIS_URL")?;
+        if let Some(redis) = &redis_url
+            && redis::Client::open(redis.expose_secret()).is_err()
+        {
+            return Err(ConfigError::new("REDIS_URL", "is not a redis:// or rediss:// URL"));
+        }
+        if layered.body_limit < 1024 {
+            return Err(ConfigError::new("VULNTRACK_BODY_LIMIT", "must be at least 1024 bytes"));
+        }
+        let request_timeout = duration("VULNTRACK_REQUEST_TIMEOUT", &layered.request_timeout)?;
+        let tls = match (layered.tls_cert, layered.tls_key) {
+            (Some(cert), Some(key)) => {
+                for (variable, path) in [("VULNTRACK_TLS_CERT", &cert), ("VULNTRACK_TLS_KEY", &key)] {
+                    if !path.is_file() {
+                        return Err(ConfigError::new(variable, format!("no such file: {}", path.display())));
+                    }
+                }
+                Some(TlsFiles { cert, key })
+            }
+            (None, None) => None,
+            (Some(_), None) => return Err(ConfigError::new("VULNTRACK_TLS_KEY", "is required with VULNTRACK_TLS_CERT")),
+            (None, Some(_)) => return Err(ConfigError::new("VULNTRACK_TLS_CERT", "is required with VULNTRACK_TLS_KEY")),
+        };
+        let redirect_http = match layered.redirect_http.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            None => None,
+            Some(raw) => {
+                if tls.is_none() {
+                    return Err(ConfigError::new("VULNTRACK_REDIRECT_HTTP", "needs VULNTRACK_TLS_CERT and VULNTRACK_TLS_KEY"));
+                }
+                Some(raw.parse::<SocketAddr>().map_err(|_| {
+                    ConfigError::new("VULNTRACK_REDIRECT_HTTP", format!("not a socket address (host:port): {raw:?}"))
+                })?)
+            }
+        };
         Ok(Self {
             bind,
             data_dir: layered.data_dir,
@@ -257,6 +411,14 @@ impl Config {
             invite_ttl,
             smtp_url,
             smtp_from: layered.smtp_from,
+            hsts,
+            trusted_proxies,
+            rate_limits,
+            redis_url,
+            body_limit: layered.body_limit,
+            request_timeout,
+            tls,
+            redirect_http,
             config_file,
         })
     }
@@ -282,6 +444,14 @@ impl Config {
             invite_ttl: parse_duration(&defaults.invite_ttl).expect("default TTL parses"),
             smtp_url: None,
             smtp_from: defaults.smtp_from,
+            hsts: None,
+            trusted_proxies: Vec::new(),
+            rate_limits: RateLimits::default(),
+            redis_url: None,
+            body_limit: defaults.body_limit,
+            request_timeout: parse_duration(&defaults.request_timeout).expect("default timeout parses"),
+            tls: None,
+            redirect_http: None,
             config_file: None,
         }
     }
@@ -365,6 +535,31 @@ impl Config {
                 },
             ),
             ("VULNTRACK_SMTP_FROM", self.smtp_from.clone()),
+            ("VULNTRACK_HSTS", self.hsts.clone().unwrap_or_else(|| "(off)".into())),
+            (
+                "VULNTRACK_TRUSTED_PROXIES",
+                self.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+            ),
+            ("VULNTRACK_RATE_LIMIT_LOGIN", self.rate_limits.login.to_string()),
+            ("VULNTRACK_RATE_LIMIT_LOGIN_CLIENT", self.rate_limits.login_client.to_string()),
+            ("VULNTRACK_RATE_LIMIT_RESET", self.rate_limits.reset.to_string()),
+            ("VULNTRACK_RATE_LIMIT_API", self.rate_limits.api.to_string()),
+            ("VULNTRACK_RATE_LIMIT_CREATE", self.rate_limits.create.to_string()),
+            ("VULNTRACK_RATE_LIMIT_ANON", self.rate_limits.anon.to_string()),
+            (
+                "REDIS_URL",
+                match &self.redis_url {
+                    Some(url) => redact_password(url.expose_secret()),
+                    None => "(none: rate limits kept in memory)".into(),
+                },
+            ),
+            ("VULNTRACK_BODY_LIMIT", self.body_limit.to_string()),
+            ("VULNTRACK_REQUEST_TIMEOUT", format!("{}s", self.request_timeout.as_secs())),
+            (
+                "VULNTRACK_TLS_CERT",
+                self.tls.as_ref().map_or("(none: plain HTTP)".into(), |t| t.cert.display().to_string()),
+            ),
+            ("VULNTRACK_REDIRECT_HTTP", self.redirect_http.map_or("(off)".into(), |a| a.to_string())),
         ];
         lines.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
     }
@@ -487,6 +682,12 @@ mod tests {
             ("VULNTRACK_REGISTRATION", "anyone"),
             ("VULNTRACK_SMTP_URL", "http://mail"),
             ("VULNTRACK_SMTP_FROM", "not a mailbox"),
+            ("VULNTRACK_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("VULNTRACK_RATE_LIMIT_LOGIN", "5 per minute"),
+            ("VULNTRACK_RATE_LIMIT_API", "0/1m"),
+            ("REDIS_URL", "http://cache"),
+            ("VULNTRACK_REQUEST_TIMEOUT", "soon"),
+
             ("DATABASE_URL", "nonsense"),
         ] {
             let err = load(&[(name, value)]).unwrap_err();
@@ -538,6 +739,41 @@ mod tests {
             assert!(first.expose_secret().len() >= MIN_SECRET_BYTES);
             Ok(())
         });
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_they_must_exist() {
+        assert_eq!(load(&[("VULNTRACK_TLS_CERT", "/no/cert.pem")]).unwrap_err().variable, "VULNTRACK_TLS_KEY");
+        let err = load(&[("VULNTRACK_TLS_CERT", "/no/cert.pem"), ("VULNTRACK_TLS_KEY", "/no/key.pem")]).unwrap_err();
+        assert_eq!(err.variable, "VULNTRACK_TLS_CERT");
+        assert_eq!(load(&[("VULNTRACK_REDIRECT_HTTP", "127.0.0.1:8080")]).unwrap_err().variable, "VULNTRACK_REDIRECT_HTTP");
+    }
+
+    #[test]
+    fn production_sends_hsts_unless_turned_off() {
+        let secret = "s".repeat(MIN_SECRET_BYTES);
+        let production = [
+            ("VULNTRACK_ENV", "production"),
+            ("VULNTRACK_SECRET", secret.as_str()),
+            ("VULNTRACK_PUBLIC_URL", "https://vt.example.com"),
+        ];
+        assert_eq!(load(&production).expect("valid").hsts.as_deref(), Some(DEFAULT_HSTS));
+        let mut off = production.to_vec();
+        off.push(("VULNTRACK_HSTS", "off"));
+        assert_eq!(load(&off).expect("valid").hsts, None);
+        assert_eq!(load(&[]).expect("valid").hsts, None, "development is often plain http");
+    }
+
+    #[test]
+    fn trusted_proxies_and_rate_limits_parse() {
+        let config = load(&[
+            ("VULNTRACK_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7"),
+            ("VULNTRACK_RATE_LIMIT_LOGIN", "3/10m"),
+        ])
+        .expect("valid");
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert_eq!(config.rate_limits.login, RateRule::new(3, std::time::Duration::from_secs(600)));
+        assert_eq!(config.rate_limits.api, RateLimits::default().api);
     }
 
     #[test]
