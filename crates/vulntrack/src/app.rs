@@ -2,7 +2,13 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
-use axum::{Router, http::StatusCode, response::IntoResponse, routing::get};
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request},
+    http::{HeaderValue, StatusCode},
+    response::Response,
+    routing::get,
+};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use vulntrack_store::Database;
@@ -11,8 +17,11 @@ use crate::{
     api,
     auth::{PasswordHasher, csrf, session_token::SessionKeys},
     config::Config,
-    http::{cursor::CursorCodec, error::Problem, health, middleware},
+    http::client_ip,
+    http::{cursor::CursorCodec, error_pages, health, middleware},
     mail::Mailer,
+    ratelimit,
+    ratelimit::RateLimiter,
 };
 
 /// What every handler can reach. Cheap to clone.
@@ -29,6 +38,8 @@ struct Inner {
     session_keys: SessionKeys,
     mailer: Mailer,
     cursors: CursorCodec,
+    rate_limiter: RateLimiter,
+    hsts: Option<HeaderValue>,
     /// `scheme://host[:port]` of the public URL, compared with `Origin`.
     own_origin: String,
 }
@@ -40,6 +51,8 @@ impl AppState {
         let mailer = Mailer::from_config(&config)?;
         let own_origin = config.public_url.origin().ascii_serialization();
         let cursors = CursorCodec::new(&secret);
+        let rate_limiter = config.redis_url.as_ref().map_or_else(RateLimiter::in_memory, RateLimiter::with_redis);
+        let hsts = config.hsts.as_deref().map(HeaderValue::from_str).transpose()?;
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
@@ -48,6 +61,8 @@ impl AppState {
                 session_keys,
                 mailer,
                 cursors,
+                rate_limiter,
+                hsts,
                 own_origin,
             }),
         })
@@ -59,6 +74,14 @@ impl AppState {
 
     pub fn mailer(&self) -> &Mailer {
         &self.inner.mailer
+    }
+
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.inner.rate_limiter
+    }
+
+    pub fn hsts_header(&self) -> Option<&HeaderValue> {
+        self.inner.hsts.as_ref()
     }
 
     pub fn cursors(&self) -> &CursorCodec {
@@ -90,18 +113,23 @@ impl AppState {
 
 /// Every route of the application, with its middleware.
 pub fn build_router(state: AppState) -> Router {
-    let router = Router::new()
+    let config = state.config();
+    let (body_limit, timeout) = (config.body_limit, config.request_timeout);
+    let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", api::v1::router())
         .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
-        .with_state(state);
-    middleware::apply(router)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::middleware::limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::attach))
+        .with_state(state.clone());
+    middleware::apply(routes, state, timeout)
 }
 
-async fn not_found() -> impl IntoResponse {
-    Problem::new(StatusCode::NOT_FOUND, None)
+async fn not_found(request: Request) -> Response {
+    error_pages::for_path(request.uri().path(), StatusCode::NOT_FOUND)
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish.

@@ -341,21 +341,23 @@ impl Config {
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(|p| {
-                p.parse::<ipnet::IpNet>()
-                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| ConfigError::new("VULNTRACK_TRUSTED_PROXIES", format!("not an address or CIDR: {p:?}")))
+                p.parse::<ipnet::IpNet>().or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
+                    |_| ConfigError::new("VULNTRACK_TRUSTED_PROXIES", format!("not an address or CIDR: {p:?}")),
+                )
             })
             .collect::<Result<Vec<_>, _>>()?;
         let defaults = RateLimits::default();
         let rule = |variable: &str, raw: &Option<String>, default: RateRule| match raw {
             None => Ok(default),
-            Some(text) => {
-                RateRule::parse(text).map_err(|e| ConfigError::new(variable, format!("{e}, got {text:?}")))
-            }
+            Some(text) => RateRule::parse(text).map_err(|e| ConfigError::new(variable, format!("{e}, got {text:?}"))),
         };
         let rate_limits = RateLimits {
             login: rule("VULNTRACK_RATE_LIMIT_LOGIN", &layered.rate_limit_login, defaults.login)?,
-            login_client: rule("VULNTRACK_RATE_LIMIT_LOGIN_CLIENT", &layered.rate_limit_login_client, defaults.login_client)?,
+            login_client: rule(
+                "VULNTRACK_RATE_LIMIT_LOGIN_CLIENT",
+                &layered.rate_limit_login_client,
+                defaults.login_client,
+            )?,
             reset: rule("VULNTRACK_RATE_LIMIT_RESET", &layered.rate_limit_reset, defaults.reset)?,
             api: rule("VULNTRACK_RATE_LIMIT_API", &layered.rate_limit_api, defaults.api)?,
             create: rule("VULNTRACK_RATE_LIMIT_CREATE", &layered.rate_limit_create, defaults.create)?,
@@ -381,14 +383,21 @@ impl Config {
                 Some(TlsFiles { cert, key })
             }
             (None, None) => None,
-            (Some(_), None) => return Err(ConfigError::new("VULNTRACK_TLS_KEY", "is required with VULNTRACK_TLS_CERT")),
-            (None, Some(_)) => return Err(ConfigError::new("VULNTRACK_TLS_CERT", "is required with VULNTRACK_TLS_KEY")),
+            (Some(_), None) => {
+                return Err(ConfigError::new("VULNTRACK_TLS_KEY", "is required with VULNTRACK_TLS_CERT"));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new("VULNTRACK_TLS_CERT", "is required with VULNTRACK_TLS_KEY"));
+            }
         };
         let redirect_http = match layered.redirect_http.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
             None => None,
             Some(raw) => {
                 if tls.is_none() {
-                    return Err(ConfigError::new("VULNTRACK_REDIRECT_HTTP", "needs VULNTRACK_TLS_CERT and VULNTRACK_TLS_KEY"));
+                    return Err(ConfigError::new(
+                        "VULNTRACK_REDIRECT_HTTP",
+                        "needs VULNTRACK_TLS_CERT and VULNTRACK_TLS_KEY",
+                    ));
                 }
                 Some(raw.parse::<SocketAddr>().map_err(|_| {
                     ConfigError::new("VULNTRACK_REDIRECT_HTTP", format!("not a socket address (host:port): {raw:?}"))
@@ -687,7 +696,6 @@ mod tests {
             ("VULNTRACK_RATE_LIMIT_API", "0/1m"),
             ("REDIS_URL", "http://cache"),
             ("VULNTRACK_REQUEST_TIMEOUT", "soon"),
-
             ("DATABASE_URL", "nonsense"),
         ] {
             let err = load(&[(name, value)]).unwrap_err();
@@ -746,7 +754,10 @@ mod tests {
         assert_eq!(load(&[("VULNTRACK_TLS_CERT", "/no/cert.pem")]).unwrap_err().variable, "VULNTRACK_TLS_KEY");
         let err = load(&[("VULNTRACK_TLS_CERT", "/no/cert.pem"), ("VULNTRACK_TLS_KEY", "/no/key.pem")]).unwrap_err();
         assert_eq!(err.variable, "VULNTRACK_TLS_CERT");
-        assert_eq!(load(&[("VULNTRACK_REDIRECT_HTTP", "127.0.0.1:8080")]).unwrap_err().variable, "VULNTRACK_REDIRECT_HTTP");
+        assert_eq!(
+            load(&[("VULNTRACK_REDIRECT_HTTP", "127.0.0.1:8080")]).unwrap_err().variable,
+            "VULNTRACK_REDIRECT_HTTP"
+        );
     }
 
     #[test]
@@ -766,11 +777,9 @@ mod tests {
 
     #[test]
     fn trusted_proxies_and_rate_limits_parse() {
-        let config = load(&[
-            ("VULNTRACK_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7"),
-            ("VULNTRACK_RATE_LIMIT_LOGIN", "3/10m"),
-        ])
-        .expect("valid");
+        let config =
+            load(&[("VULNTRACK_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7"), ("VULNTRACK_RATE_LIMIT_LOGIN", "3/10m")])
+                .expect("valid");
         assert_eq!(config.trusted_proxies.len(), 2);
         assert_eq!(config.rate_limits.login, RateRule::new(3, std::time::Duration::from_secs(600)));
         assert_eq!(config.rate_limits.api, RateLimits::default().api);

@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{app::AppState, http::ApiError};
+use crate::{app::AppState, auth::principal::bearer_token_of, http::ApiError};
 
 fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
@@ -29,11 +29,7 @@ fn crosses_sites(headers: &HeaderMap, own_origin: &str) -> bool {
 }
 
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let bearer = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+    let bearer = bearer_token_of(request.headers()).is_some();
     if !is_safe(request.method()) && !bearer && crosses_sites(request.headers(), state.own_origin()) {
         tracing::warn!(method = %request.method(), path = %request.uri().path(), "cross-site request refused");
         return ApiError::Forbidden("Cross-site requests are not allowed.").into_response();

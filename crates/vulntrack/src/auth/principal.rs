@@ -23,6 +23,7 @@ use crate::{
     app::AppState,
     auth::{cookie, secret_token},
     http::ApiError,
+    ratelimit::middleware::ResolvedToken,
 };
 
 /// How the request authenticated.
@@ -74,8 +75,8 @@ impl Principal {
 }
 
 /// The Bearer token of the request, if it sent an `Authorization: Bearer`.
-pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+pub fn bearer_token_of(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
@@ -90,10 +91,13 @@ impl FromRequestParts<AppState> for Principal {
         let now = Utc::now();
         let db = state.db().conn();
         let (user_id, scope, credential) = if parts.headers.contains_key(header::AUTHORIZATION) {
-            let token = bearer_token(parts).filter(|t| t.starts_with("vt_")).ok_or(ApiError::Unauthorized)?;
-            let found = api_tokens::find_live_by_hash(db, &secret_token::hash(token), now)
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
+            let token =
+                bearer_token_of(&parts.headers).filter(|t| t.starts_with("vt_")).ok_or(ApiError::Unauthorized)?;
+            let resolved = match parts.extensions.get::<ResolvedToken>() {
+                Some(ResolvedToken(found)) => found.clone(),
+                None => api_tokens::find_live_by_hash(db, &secret_token::hash(token), now).await?,
+            };
+            let found = resolved.ok_or(ApiError::Unauthorized)?;
             if found.last_used_at.is_none_or(|at| now - at >= sessions::TOUCH_INTERVAL) {
                 api_tokens::touch(db, found.id, now).await?;
             }

@@ -8,10 +8,10 @@ use axum::{
 };
 use vulntrack_store::audit::RequestContext;
 
-use crate::http::middleware::REQUEST_ID_HEADER;
+use crate::http::{client_ip::ClientIp, middleware::REQUEST_ID_HEADER};
 
-/// The client address (the socket peer; trusted-proxy handling comes with
-/// the hardening issue), user agent and request id of this request.
+/// The client address (see `client_ip`: the peer, or the forwarded client
+/// when the peer is a trusted proxy), user agent and request id.
 #[derive(Debug, Clone, Default)]
 pub struct ClientContext(pub RequestContext);
 
@@ -22,7 +22,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientContext {
         let header =
             |name| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.chars().take(512).collect());
         Ok(Self(RequestContext {
-            ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+            ip: parts
+                .extensions
+                .get::<ClientIp>()
+                .map(|c| c.0)
+                .or_else(|| parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+                .map(|ip| ip.to_string()),
             user_agent: header(header::USER_AGENT),
             request_id: header(REQUEST_ID_HEADER),
         }))

@@ -1,6 +1,7 @@
-//! Cross-cutting layers: request ids, request tracing, panic recovery.
+//! Cross-cutting layers: security headers, request ids, request tracing,
+//! error bodies, timeouts, panic recovery.
 
-use std::any::Any;
+use std::{any::Any, time::Duration};
 
 use axum::{
     Router,
@@ -11,11 +12,15 @@ use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 use uuid::Uuid;
 
-use crate::http::error::Problem;
+use crate::{
+    app::AppState,
+    http::{error::Problem, error_pages, security_headers},
+};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -42,9 +47,13 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     Problem::new(StatusCode::INTERNAL_SERVER_ERROR, None).into_response()
 }
 
-pub fn apply(router: Router) -> Router {
+/// The layers every request passes through, outermost first: security
+/// headers (so even a timeout or a panic carries them), request id and
+/// tracing, bodies for bare errors, the request timeout, panic recovery.
+pub fn apply(router: Router, state: AppState, timeout: Duration) -> Router {
     router.layer(
         ServiceBuilder::new()
+            .layer(axum::middleware::from_fn_with_state(state, security_headers::apply))
             .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuidV7))
             .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let request_id =
@@ -52,6 +61,8 @@ pub fn apply(router: Router) -> Router {
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
             }))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
+            .layer(axum::middleware::from_fn(error_pages::fill_bare_errors))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
             .layer(CatchPanicLayer::custom(panic_response)),
     )
 }

@@ -1,11 +1,14 @@
 //! HTTP plumbing shared by every route: the error type and the middleware.
 
+pub mod client_ip;
 pub mod context;
 pub mod cursor;
 pub mod error;
+pub mod error_pages;
 pub mod health;
 pub mod json;
 pub mod middleware;
+pub mod security_headers;
 
 pub use context::ClientContext;
 pub use error::ApiError;

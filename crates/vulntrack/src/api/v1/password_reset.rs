@@ -1,5 +1,9 @@
 //! Password reset: by emailed link, or by a link an administrator creates.
 
+use crate::ratelimit;
+use axum::response::Response;
+use vulntrack_domain::rate::RateRule;
+
 use axum::{
     Json,
     extract::{Path, State},
@@ -65,10 +69,24 @@ async fn issue_reset(
 
 /// Always 202, whether or not the email belongs to anyone, so the answer
 /// cannot be used to find out who has an account.
+/// Registration and password reset share one budget per client.
+pub fn reset_bucket(state: &AppState, context: &RequestContext) -> (String, RateRule) {
+    (format!("reset:{}", context.ip.as_deref().unwrap_or_default()), state.config().rate_limits.reset)
+}
+
 pub async fn request(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     ApiJson(request): ApiJson<ResetRequest>,
+) -> Response {
+    let checks = [reset_bucket(&state, &context)];
+    ratelimit::enforce(state.rate_limiter(), &checks, request_reset(state.clone(), context, request)).await
+}
+
+async fn request_reset(
+    state: AppState,
+    context: RequestContext,
+    request: ResetRequest,
 ) -> Result<StatusCode, ApiError> {
     let found = users::find_for_sign_in(state.db().conn(), &request.email).await?;
     match found.map(|record| record.user).filter(|user| user.status == UserStatus::Active) {
@@ -118,6 +136,15 @@ pub async fn confirm(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     ApiJson(request): ApiJson<ResetConfirm>,
+) -> Response {
+    let checks = [reset_bucket(&state, &context)];
+    ratelimit::enforce(state.rate_limiter(), &checks, confirm_reset(state.clone(), context, request)).await
+}
+
+async fn confirm_reset(
+    state: AppState,
+    context: RequestContext,
+    request: ResetConfirm,
 ) -> Result<StatusCode, ApiError> {
     let db = state.db();
     let token_hash = secret_token::hash(request.token.trim());

@@ -1,6 +1,10 @@
 //! Creating an account: by invitation (the default), or, when the operator
 //! opens registration, as the administrator of a new team.
 
+use crate::ratelimit;
+use axum::response::Response;
+use vulntrack_store::audit::RequestContext;
+
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::Utc;
 use serde::Deserialize;
@@ -40,6 +44,15 @@ pub async fn register(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     ApiJson(request): ApiJson<RegisterRequest>,
+) -> Response {
+    let checks = [super::password_reset::reset_bucket(&state, &context)];
+    ratelimit::enforce(state.rate_limiter(), &checks, create_account(state.clone(), context, request)).await
+}
+
+async fn create_account(
+    state: AppState,
+    context: RequestContext,
+    request: RegisterRequest,
 ) -> Result<(StatusCode, Json<UserEnvelope>), ApiError> {
     let db = state.db();
     let Some(token) = request.token.filter(|t| !t.trim().is_empty()) else {

@@ -1,5 +1,9 @@
 //! Signing in and out.
 
+use crate::ratelimit;
+use axum::response::Response;
+use vulntrack_domain::normalize_email;
+
 use axum::{Json, extract::State, http::StatusCode};
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
@@ -59,11 +63,28 @@ fn login_failed(
         .details(json!({ "email": email.trim().chars().take(254).collect::<String>(), "reason": reason.as_str() }))
 }
 
+/// Sign-in is limited per (client, email) and per client, before any
+/// password is checked.
 pub async fn login(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     jar: CookieJar,
     ApiJson(request): ApiJson<LoginRequest>,
+) -> Response {
+    let limits = state.config().rate_limits;
+    let client = context.ip.clone().unwrap_or_default();
+    let checks = [
+        (format!("login:{client}:{}", normalize_email(&request.email)), limits.login),
+        (format!("login-client:{client}"), limits.login_client),
+    ];
+    ratelimit::enforce(state.rate_limiter(), &checks, sign_in(state.clone(), context, jar, request)).await
+}
+
+async fn sign_in(
+    state: AppState,
+    context: RequestContext,
+    jar: CookieJar,
+    request: LoginRequest,
 ) -> Result<(CookieJar, Json<UserEnvelope>), ApiError> {
     let db = state.db();
     let password = SecretString::from(request.password);

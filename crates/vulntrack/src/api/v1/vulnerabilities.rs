@@ -1,5 +1,8 @@
 //! `/vulnerabilities`: the register.
 
+use crate::ratelimit;
+use axum::response::Response;
+
 use std::collections::BTreeMap;
 
 use axum::{
@@ -99,14 +102,19 @@ impl From<Vulnerability> for VulnerabilityView {
     }
 }
 
+/// Creation has its own per-user limit on top of the API limit.
 pub async fn create(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
     ApiJson(body): ApiJson<Value>,
-) -> Result<(StatusCode, Json<VulnerabilityView>), ApiError> {
-    let created = services::vulnerabilities::create(&state, &principal, &context, &body).await?;
-    Ok((StatusCode::CREATED, Json(created.into())))
+) -> Response {
+    let checks = [(format!("create:{}", principal.user.id), state.config().rate_limits.create)];
+    let work = async {
+        let created = services::vulnerabilities::create(&state, &principal, &context, &body).await?;
+        Ok::<_, ApiError>((StatusCode::CREATED, Json(VulnerabilityView::from(created))))
+    };
+    ratelimit::enforce(state.rate_limiter(), &checks, work).await
 }
 
 pub async fn show(

@@ -17,7 +17,11 @@ use sea_orm::ConnectionTrait;
 use secrecy::SecretString;
 use tempfile::TempDir;
 use tower::ServiceExt;
-use vulntrack::{AppState, Config, config::LogFormat};
+use vulntrack::{
+    AppState, Config,
+    config::{LogFormat, RateLimits},
+};
+use vulntrack_domain::rate::RateRule;
 use vulntrack_store::{Backend, Database, DatabaseUrl, PoolSettings};
 
 /// The variable that switches the suite to PostgreSQL: an admin URL such as
@@ -110,7 +114,16 @@ impl Drop for TestDb {
 pub fn test_config(database_url: DatabaseUrl, data_dir: PathBuf) -> Config {
     let mut config = Config::development(database_url, data_dir, SecretString::from(TEST_SECRET));
     config.db_max_connections = 5;
+    // Tests that are not about rate limiting make more requests than the
+    // production limits allow; the rate-limit tests set them back.
+    config.rate_limits = unlimited();
     config
+}
+
+/// Limits no functional test reaches.
+pub fn unlimited() -> RateLimits {
+    let rule = RateRule::new(1_000_000, std::time::Duration::from_secs(60));
+    RateLimits { login: rule, login_client: rule, reset: rule, api: rule, create: rule, anon: rule }
 }
 
 /// The real router over a fresh, migrated database.

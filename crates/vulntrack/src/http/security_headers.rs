@@ -1,0 +1,48 @@
+//! Security headers on every response — pages, API, static files, errors,
+//! 429s, redirects — and no caching of API answers.
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderName, HeaderValue, header},
+    middleware::Next,
+    response::Response,
+};
+
+use crate::app::AppState;
+
+/// No `unsafe-inline`, no `unsafe-eval`: scripts and styles come from our
+/// own origin only, which is what makes injected markup inert.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+pub const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), \
+     fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), \
+     picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), usb=(), xr-spatial-tracking=()";
+
+fn fixed() -> [(HeaderName, &'static str); 6] {
+    [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (HeaderName::from_static("permissions-policy"), PERMISSIONS_POLICY),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    ]
+}
+
+pub async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in fixed() {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if let Some(hsts) = state.hsts_header() {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
+    }
+    if api {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    headers.remove(header::SERVER);
+    response
+}

@@ -1,0 +1,65 @@
+//! The API and anonymous limits, applied to every request before routing.
+//! Sign-in, registration and password reset carry limits of their own
+//! (keyed by what is in the body) and are left to their handlers.
+
+use axum::{
+    extract::{Request, State},
+    http::header,
+    middleware::Next,
+    response::Response,
+};
+use axum_extra::extract::CookieJar;
+use chrono::Utc;
+use vulntrack_store::api_tokens;
+
+use crate::{
+    app::AppState,
+    auth::{cookie, principal::bearer_token_of, secret_token},
+    http::client_ip::ClientIp,
+};
+
+/// Routes whose handlers apply the sign-in and reset limits themselves.
+pub const HANDLER_LIMITED: &[&str] = &[
+    "/api/v1/auth/login",
+    "/api/v1/auth/register",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password-reset/confirm",
+];
+
+/// An API token the limiter already looked up, reused by the principal
+/// extractor so the request costs one query, not two.
+#[derive(Debug, Clone)]
+pub struct ResolvedToken(pub Option<api_tokens::ApiToken>);
+
+pub async fn limit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let limits = state.config().rate_limits;
+    let client = request.extensions().get::<ClientIp>().map(|c| c.0.to_string()).unwrap_or_default();
+    let mut bucket = None;
+    if let Some(token) = bearer_token_of(request.headers()) {
+        let hash = secret_token::hash(token);
+        let found = api_tokens::find_live_by_hash(state.db().conn(), &hash, Utc::now()).await.ok().flatten();
+        if let Some(token) = &found {
+            bucket = Some((format!("api:token:{}", token.id), limits.api));
+        }
+        request.extensions_mut().insert(ResolvedToken(found));
+    } else if request.headers().contains_key(header::COOKIE) {
+        let jar = CookieJar::from_headers(request.headers());
+        let claims =
+            jar.get(cookie::name(state.config().is_production())).and_then(|c| state.session_keys().verify(c.value()));
+        if let Some(claims) = claims {
+            bucket = Some((format!("api:user:{}", claims.sub), limits.api));
+        }
+    }
+    let (key, rule) = match bucket {
+        Some(bucket) => bucket,
+        None if HANDLER_LIMITED.contains(&request.uri().path()) => return next.run(request).await,
+        None => (format!("anon:{client}"), limits.anon),
+    };
+    let decision = state.rate_limiter().check(&key, rule).await;
+    if !decision.allowed {
+        return decision.refusal();
+    }
+    let mut response = next.run(request).await;
+    decision.annotate(response.headers_mut());
+    response
+}

@@ -1,0 +1,225 @@
+//! Rate limits (sliding window), in memory by default and in Redis when
+//! `REDIS_URL` is set so that every instance shares them. If Redis stops
+//! answering, checks fall back to the local window, the change is logged
+//! and reported by `/readyz`, and Redis is tried again every few seconds.
+
+mod memory;
+pub mod middleware;
+mod redis_window;
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+use vulntrack_domain::rate::RateRule;
+
+pub use memory::MemoryWindow;
+use redis_window::RedisWindow;
+
+use crate::http::error::Problem;
+
+/// How long after a Redis failure the next attempt is made.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(2);
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Until the window has room again.
+    pub reset: Duration,
+}
+
+pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+pub const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+pub const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
+impl Decision {
+    fn reset_seconds(&self) -> u64 {
+        self.reset.as_millis().div_ceil(1000).try_into().unwrap_or(u64::MAX).max(1)
+    }
+
+    /// Adds the `X-RateLimit-*` headers, keeping any already set by a
+    /// narrower limit.
+    pub fn annotate(&self, headers: &mut HeaderMap) {
+        for (name, value) in
+            [(LIMIT, u64::from(self.limit)), (REMAINING, u64::from(self.remaining)), (RESET, self.reset_seconds())]
+        {
+            headers.entry(name).or_insert_with(|| HeaderValue::from(value));
+        }
+    }
+
+    /// The 429 answer: problem+json with `Retry-After`.
+    pub fn refusal(&self) -> Response {
+        let mut response =
+            Problem::new(StatusCode::TOO_MANY_REQUESTS, Some("Too many requests; try again later.".into()))
+                .into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(self.reset_seconds()));
+        self.annotate(response.headers_mut());
+        response
+    }
+
+    /// The tighter of two decisions (refused beats allowed; then fewer left).
+    pub fn tighter(self, other: Decision) -> Decision {
+        match (self.allowed, other.allowed) {
+            (false, true) => self,
+            (true, false) => other,
+            _ if other.remaining < self.remaining => other,
+            _ => self,
+        }
+    }
+}
+
+/// Which limiter answered the last check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    Redis,
+    /// Redis is configured but not answering: local limits apply.
+    MemoryFallback,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Memory => "memory",
+            Backend::Redis => "redis",
+            Backend::MemoryFallback => "memory (redis unreachable)",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Shared {
+    url: String,
+    window: Mutex<Option<RedisWindow>>,
+    healthy: AtomicBool,
+    last_failure_ms: AtomicU64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimiter {
+    memory: Arc<MemoryWindow>,
+    redis: Option<Arc<Shared>>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Keys are namespaced so VulnTrack can share a Redis with other software.
+const KEY_PREFIX: &str = "vulntrack:ratelimit:";
+
+impl RateLimiter {
+    pub fn in_memory() -> Self {
+        Self { memory: Arc::new(MemoryWindow::default()), redis: None }
+    }
+
+    /// A limiter that uses Redis at `url`; the connection is made on first
+    /// use, so a Redis that is down at start-up only means local limits.
+    pub fn with_redis(url: &SecretString) -> Self {
+        let shared = Shared {
+            url: url.expose_secret().to_string(),
+            window: Mutex::new(None),
+            healthy: AtomicBool::new(true),
+            last_failure_ms: AtomicU64::new(0),
+        };
+        Self { memory: Arc::new(MemoryWindow::default()), redis: Some(Arc::new(shared)) }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match &self.redis {
+            None => Backend::Memory,
+            Some(shared) if shared.healthy.load(Ordering::Relaxed) => Backend::Redis,
+            Some(_) => Backend::MemoryFallback,
+        }
+    }
+
+    async fn redis_window(shared: &Shared) -> redis::RedisResult<RedisWindow> {
+        let mut slot = shared.window.lock().await;
+        if let Some(window) = slot.as_ref() {
+            return Ok(window.clone());
+        }
+        let client = redis::Client::open(shared.url.as_str())?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(redis_window::TIMEOUT))
+            .set_response_timeout(Some(redis_window::TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let connection = ConnectionManager::new_with_config(client, config).await?;
+        let window = RedisWindow::new(connection, KEY_PREFIX);
+        *slot = Some(window.clone());
+        Ok(window)
+    }
+
+    async fn check_redis(shared: &Shared, key: &str, rule: RateRule) -> Option<Decision> {
+        let attempt = async { Self::redis_window(shared).await?.check(key, rule).await };
+        let outcome = tokio::time::timeout(redis_window::TIMEOUT * 2, attempt).await;
+        match outcome {
+            Ok(Ok(decision)) => {
+                if !shared.healthy.swap(true, Ordering::Relaxed) {
+                    tracing::info!("rate limiter: Redis answers again; limits are shared across instances");
+                }
+                Some(decision)
+            }
+            failure => {
+                let reason = match failure {
+                    Ok(Err(error)) => error.to_string(),
+                    _ => "timed out".to_string(),
+                };
+                shared.last_failure_ms.store(now_ms(), Ordering::Relaxed);
+                if shared.healthy.swap(false, Ordering::Relaxed) {
+                    tracing::error!(error = %reason, "rate limiter: Redis unreachable; falling back to per-instance limits");
+                }
+                None
+            }
+        }
+    }
+
+    /// Counts one event for `key` under `rule`.
+    pub async fn check(&self, key: &str, rule: RateRule) -> Decision {
+        if let Some(shared) = &self.redis {
+            let cooling_down = !shared.healthy.load(Ordering::Relaxed)
+                && now_ms().saturating_sub(shared.last_failure_ms.load(Ordering::Relaxed))
+                    < u64::try_from(RETRY_AFTER_FAILURE.as_millis()).unwrap_or(u64::MAX);
+            if !cooling_down && let Some(decision) = Self::check_redis(shared, key, rule).await {
+                return decision;
+            }
+        }
+        self.memory.check(key, rule, now_ms())
+    }
+}
+
+/// Runs `work` if every check allows it, with the tightest decision's
+/// headers on the answer; otherwise answers 429 without running it.
+pub async fn enforce<R: IntoResponse>(
+    limiter: &RateLimiter,
+    checks: &[(String, RateRule)],
+    work: impl std::future::Future<Output = R>,
+) -> Response {
+    let mut tightest: Option<Decision> = None;
+    for (key, rule) in checks {
+        let decision = limiter.check(key, *rule).await;
+        tightest = Some(tightest.map_or(decision, |previous| previous.tighter(decision)));
+    }
+    if let Some(decision) = tightest.filter(|d| !d.allowed) {
+        return decision.refusal();
+    }
+    let mut response = work.await.into_response();
+    if let Some(decision) = tightest {
+        decision.annotate(response.headers_mut());
+    }
+    response
+}
