@@ -1,6 +1,6 @@
 //! The application: shared state, the router, and serving it.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -10,13 +10,12 @@ use axum::{
     routing::get,
 };
 use secrecy::SecretString;
-use tokio::net::TcpListener;
 use vulntrack_store::Database;
 
 use crate::{
     api,
     auth::{PasswordHasher, csrf, session_token::SessionKeys},
-    config::Config,
+    config::{Config, TlsFiles},
     http::client_ip,
     http::{cursor::CursorCodec, error_pages, health, middleware},
     mail::Mailer,
@@ -132,15 +131,96 @@ async fn not_found(request: Request) -> Response {
     error_pages::for_path(request.uri().path(), StatusCode::NOT_FOUND)
 }
 
-/// Serves until `shutdown` completes, then lets in-flight requests finish.
+/// How long in-flight requests may run on after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// Slow-client protection: the request head must arrive within this time…
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// …and fit in this many bytes (request line and headers).
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// How the server speaks to clients.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    Plain,
+    /// HTTPS with this rustls configuration (TLS 1.2 and 1.3 only).
+    Tls(Arc<rustls::ServerConfig>),
+}
+
+/// The rustls configuration for the PEM files: TLS 1.3 and 1.2 with
+/// rustls' modern cipher suites (no CBC, no RSA key exchange); TLS 1.0 and
+/// 1.1 are not offered at all.
+pub fn tls_config(files: &TlsFiles) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+    let certs = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| anyhow::anyhow!("VULNTRACK_TLS_CERT: cannot read a PEM certificate chain: {e}"))?;
+    anyhow::ensure!(!certs.is_empty(), "VULNTRACK_TLS_CERT: no certificate in {}", files.cert.display());
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| anyhow::anyhow!("VULNTRACK_TLS_KEY: cannot read a PEM private key: {e}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| anyhow::anyhow!("VULNTRACK_TLS_KEY: does not match the certificate: {e}"))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+fn harden(builder: &mut hyper_util_builder::Builder) {
+    builder.http1().header_read_timeout(HEADER_READ_TIMEOUT).max_buf_size(MAX_HEAD_BYTES);
+}
+
+mod hyper_util_builder {
+    pub type Builder = hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>;
+}
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish
+/// (up to a grace period).
 pub async fn serve(
-    listener: TcpListener,
+    listener: std::net::TcpListener,
     router: Router,
+    transport: Transport,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    listener.set_nonblocking(true)?;
+    let handle = axum_server::Handle::new();
+    let on_signal = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        on_signal.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    match transport {
+        Transport::Plain => {
+            let mut server = axum_server::from_tcp(listener)?;
+            harden(server.http_builder());
+            server.handle(handle).serve(service).await
+        }
+        Transport::Tls(config) => {
+            let tls = axum_server::tls_rustls::RustlsConfig::from_config(config);
+            let mut server = axum_server::tls_rustls::from_tcp_rustls(listener, tls)?;
+            harden(server.http_builder());
+            server.handle(handle).serve(service).await
+        }
+    }
+}
+
+/// A plain-HTTP router that only redirects to the same path on the public
+/// (HTTPS) URL, with the security headers.
+pub fn redirect_router(state: AppState) -> Router {
+    let target = state.config().public_url.clone();
+    let redirect = move |request: Request| {
+        let target = target.clone();
+        async move {
+            let mut location = target;
+            location.set_path(request.uri().path());
+            location.set_query(request.uri().query());
+            axum::response::Redirect::permanent(location.as_str())
+        }
+    };
+    let router = Router::new().fallback(redirect);
+    router.layer(axum::middleware::from_fn_with_state(state, crate::http::security_headers::apply))
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

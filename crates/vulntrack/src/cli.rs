@@ -8,7 +8,6 @@
 use std::{io::Read, process::ExitCode, str::FromStr};
 
 use clap::{Parser, Subcommand};
-use tokio::net::TcpListener;
 use vulntrack_domain::{AccountInput, Role};
 use vulntrack_store::{Database, PoolSettings};
 
@@ -178,19 +177,38 @@ async fn serve(config: Config) -> Result<(), Failure> {
     if config.auto_migrate {
         migrate(&db).await?;
     }
-    let listener = TcpListener::bind(config.bind)
-        .await
+    let transport = match &config.tls {
+        Some(files) => app::Transport::Tls(app::tls_config(files).map_err(|e| Failure::input(e.to_string()))?),
+        None => app::Transport::Plain,
+    };
+    let listener = std::net::TcpListener::bind(config.bind)
         .map_err(|e| Failure::runtime(format!("cannot listen on {} (VULNTRACK_BIND): {e}", config.bind)))?;
     let address = listener.local_addr().map_err(|e| Failure::runtime(e.to_string()))?;
+    let scheme = if matches!(transport, app::Transport::Tls(_)) { "https" } else { "http" };
+    let redirect = match config.redirect_http {
+        Some(bind) => Some(
+            std::net::TcpListener::bind(bind)
+                .map_err(|e| Failure::runtime(format!("cannot listen on {bind} (VULNTRACK_REDIRECT_HTTP): {e}")))?,
+        ),
+        None => None,
+    };
     tracing::info!(
         backend = %db.backend(),
         environment = ?config.environment,
-        "VulnTrack listening on http://{address}"
+        "VulnTrack listening on {scheme}://{address}"
     );
     let state =
         AppState::new(db.clone(), config, secret).map_err(|e| Failure::runtime(format!("cannot start: {e}")))?;
+    if let Some(listener) = redirect {
+        let redirects = app::redirect_router(state.clone());
+        tracing::info!(
+            "redirecting plain HTTP on {} to HTTPS",
+            listener.local_addr().map_or_else(|e| e.to_string(), |a| a.to_string())
+        );
+        tokio::spawn(app::serve(listener, redirects, app::Transport::Plain, app::shutdown_signal()));
+    }
     let router = app::build_router(state);
-    app::serve(listener, router, app::shutdown_signal())
+    app::serve(listener, router, transport, app::shutdown_signal())
         .await
         .map_err(|e| Failure::runtime(format!("server error: {e}")))?;
     db.close().await.map_err(|e| Failure::runtime(format!("closing the database: {e}")))?;

@@ -18,9 +18,13 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
+/// Ready when the database answers. The rate limiter's backend is reported
+/// too: a Redis outage degrades limits to per-instance, which operators
+/// should see, but the server keeps serving, so it does not fail readiness.
 pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let limiter = state.rate_limiter().backend().as_str();
     match tokio::time::timeout(READINESS_DEADLINE, state.db().ping()).await {
-        Ok(Ok(())) => Ok(Json(json!({ "status": "ready", "checks": { "database": "ok" } }))),
+        Ok(Ok(())) => Ok(Json(json!({ "status": "ready", "checks": { "database": "ok", "rate_limiter": limiter } }))),
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness check: database unreachable");
             Err(ApiError::Unavailable("database unreachable"))

@@ -57,7 +57,7 @@ impl MemoryWindow {
     /// Counts one event for `key` at `now_ms` if the rule allows it.
     pub fn check(&self, key: &str, rule: RateRule, now_ms: u64) -> Decision {
         let count = self.checks.fetch_add(1, Ordering::Relaxed) + 1;
-        if count % SWEEP_EVERY == 0 {
+        if count.is_multiple_of(SWEEP_EVERY) {
             let index = usize::try_from((count / SWEEP_EVERY) % SHARDS as u64).unwrap_or(0);
             self.lock(index).retain(|_, (window, events)| {
                 events.back().is_some_and(|last| last.saturating_add(millis(*window)) > now_ms)

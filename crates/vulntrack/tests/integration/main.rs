@@ -8,6 +8,7 @@ mod access;
 mod auth;
 mod cli;
 mod conformance;
+mod hardening;
 mod health;
 mod readiness;
 mod vulnerabilities;

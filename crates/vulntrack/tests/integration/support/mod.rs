@@ -193,6 +193,14 @@ impl TestApp {
         Self { router: vulntrack::build_router(state), db, test_db, config }
     }
 
+    /// A second instance of the app over the same database and config, with
+    /// its own in-process state (as another server process would have).
+    pub fn sibling(&self) -> Router {
+        let state =
+            AppState::new(self.db.clone(), self.config.clone(), SecretString::from(TEST_SECRET)).expect("state");
+        vulntrack::build_router(state)
+    }
+
     /// The origin pages of this app are served from.
     pub fn origin(&self) -> String {
         self.config.public_url.origin().ascii_serialization()

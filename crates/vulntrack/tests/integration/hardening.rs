@@ -1,0 +1,418 @@
+//! HTTP hardening: security headers on every kind of response, rate
+//! limits (memory and Redis), client addresses behind proxies, request
+//! limits, panics, timeouts and HTTPS.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Method, Request, StatusCode, header},
+    routing::get,
+};
+use http_body_util::BodyExt;
+use secrecy::SecretString;
+use serde_json::json;
+use tower::ServiceExt;
+use vulntrack::{AppState, app, config::Environment, http::security_headers::CONTENT_SECURITY_POLICY};
+use vulntrack_domain::rate::RateRule;
+
+use crate::{
+    support::{As, PASSWORD, TEST_SECRET, TestApp, TestResponse, eventually, proxy::ToggleProxy},
+    vulnerabilities::sample,
+};
+
+const ADMIN: &str = "admin@example.com";
+
+fn rule(limit: u32, seconds: u64) -> RateRule {
+    RateRule::new(limit, Duration::from_secs(seconds))
+}
+
+fn assert_security_headers(what: &str, response: &TestResponse) {
+    let header = |name: &str| response.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(header("content-security-policy"), CONTENT_SECURITY_POLICY, "{what}");
+    let csp = header("content-security-policy");
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{what}: {csp}");
+    for directive in
+        ["default-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"]
+    {
+        assert!(csp.contains(directive), "{what}: {directive} missing");
+    }
+    assert_eq!(header("x-frame-options"), "DENY", "{what}");
+    assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(header("referrer-policy"), "strict-origin-when-cross-origin", "{what}");
+    assert_eq!(header("cross-origin-opener-policy"), "same-origin", "{what}");
+    let permissions = header("permissions-policy");
+    for feature in ["camera=()", "microphone=()", "geolocation=()"] {
+        assert!(permissions.contains(feature), "{what}: {feature} missing from {permissions}");
+    }
+    assert!(response.headers.get(header::SERVER).is_none(), "{what}: no Server header");
+}
+
+#[tokio::test]
+async fn every_kind_of_response_carries_the_security_headers() {
+    let app = TestApp::spawn_with(|c| c.rate_limits.anon = rule(4, 60)).await;
+    let page = app.get("/").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.content_type.starts_with("text/html"), "UI addresses get an HTML page: {page:?}");
+    assert!(!page.body.to_string().contains("axum") && !page.body.to_string().contains("panicked"));
+    let api = app.get("/api/v1/me").await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+    let api_404 = app.get("/api/v1/nothing-here").await;
+    assert_eq!(api_404.content_type, "application/problem+json");
+    let method = app.send(Method::DELETE, "/healthz", As::Anonymous, None, &[]).await;
+    assert_eq!(method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(method.content_type, "application/problem+json", "bare errors get a body");
+    let limited = app.get("/api/v1/me").await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "the fifth anonymous request");
+    for (what, response) in [("page", &page), ("API", &api), ("API 404", &api_404), ("405", &method), ("429", &limited)]
+    {
+        assert_security_headers(what, response);
+    }
+    for (what, response) in [("API", &api), ("API 404", &api_404), ("429", &limited)] {
+        assert_eq!(
+            response.headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()),
+            Some("no-store"),
+            "{what}"
+        );
+    }
+    assert!(api.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "no HSTS in development");
+
+    let production = TestApp::spawn_with(|c| {
+        c.environment = Environment::Production;
+        c.hsts = Some(vulntrack::config::DEFAULT_HSTS.into());
+    })
+    .await;
+    let hsts = production.get("/healthz").await;
+    assert_eq!(
+        hsts.headers.get(header::STRICT_TRANSPORT_SECURITY).and_then(|v| v.to_str().ok()),
+        Some("max-age=63072000; includeSubDomains; preload")
+    );
+}
+
+fn from(client: &str) -> [(&'static str, &str); 1] {
+    [("x-forwarded-for", client)]
+}
+
+async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> TestResponse {
+    app.send(
+        Method::POST,
+        "/api/v1/auth/login",
+        As::Anonymous,
+        Some(json!({ "email": email, "password": password })),
+        &from(client),
+    )
+    .await
+}
+
+fn header(response: &TestResponse, name: &str) -> String {
+    response.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn sign_in_is_limited_per_email_and_per_client() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits.login = rule(5, 900);
+        c.rate_limits.login_client = rule(8, 900);
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+    })
+    .await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    // An address with no account: a real one would also lock after five.
+    let target = "victim@example.com";
+    for attempt in 1..=5u32 {
+        let response = login_from(&app, "198.51.100.1", target, "Wrong#Password1").await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+        assert_eq!(header(&response, "x-ratelimit-limit"), "5");
+        assert_eq!(header(&response, "x-ratelimit-remaining"), (5 - attempt).to_string());
+        assert!(!header(&response, "x-ratelimit-reset").is_empty());
+    }
+    let sixth = login_from(&app, "198.51.100.1", target, PASSWORD).await;
+    assert_eq!(sixth.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(sixth.content_type, "application/problem+json");
+    let retry: u64 = header(&sixth, "retry-after").parse().expect("Retry-After seconds");
+    assert!(retry > 0 && retry <= 900, "{retry}");
+    assert_eq!(header(&sixth, "x-ratelimit-remaining"), "0");
+
+    for attempt in 1..=2 {
+        let other_email = login_from(&app, "198.51.100.1", &format!("other{attempt}@example.com"), "x").await;
+        assert_eq!(other_email.status, StatusCode::UNAUTHORIZED, "another email has its own budget");
+    }
+    let over_client = login_from(&app, "198.51.100.1", ADMIN, PASSWORD).await;
+    assert_eq!(over_client.status, StatusCode::TOO_MANY_REQUESTS, "until the per-client limit (8) is spent");
+    let other_client = login_from(&app, "203.0.113.50", ADMIN, PASSWORD).await;
+    assert_eq!(other_client.status, StatusCode::OK, "another client is not affected");
+}
+
+#[tokio::test]
+async fn api_and_creation_limits_apply_per_user() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits.api = rule(8, 60);
+        c.rate_limits.create = rule(3, 60);
+    })
+    .await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    for n in 1..=3 {
+        let created = app.post("/api/v1/vulnerabilities", As::Cookie(&admin), sample(&format!("n{n}"))).await;
+        assert_eq!(created.status, StatusCode::CREATED);
+        assert_eq!(header(&created, "x-ratelimit-limit"), "3", "the creation limit is the narrower one");
+    }
+    let fourth = app.post("/api/v1/vulnerabilities", As::Cookie(&admin), sample("n4")).await;
+    assert_eq!(fourth.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(&fourth, "x-ratelimit-limit"), "3");
+    let read = app.get_as("/api/v1/me", As::Cookie(&admin)).await;
+    assert_eq!(read.status, StatusCode::OK, "reading is still within the API limit");
+    assert_eq!(header(&read, "x-ratelimit-limit"), "8");
+    let mut last = read;
+    for _ in 0..4 {
+        last = app.get_as("/api/v1/me", As::Cookie(&admin)).await;
+    }
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS, "the API limit counts every request of the user");
+    assert!(!header(&last, "retry-after").is_empty());
+}
+
+#[tokio::test]
+async fn forwarded_for_is_ignored_from_untrusted_peers_and_honoured_from_trusted_proxies() {
+    let untrusted = TestApp::spawn_with(|c| c.rate_limits.anon = rule(3, 60)).await;
+    let mut statuses = Vec::new();
+    for client in ["1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"] {
+        statuses.push(untrusted.send(Method::GET, "/healthz", As::Anonymous, None, &from(client)).await.status);
+    }
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "spoofed addresses share the peer's budget");
+
+    let behind_proxy = TestApp::spawn_with(|c| {
+        c.rate_limits.anon = rule(3, 60);
+        c.trusted_proxies = vec!["127.0.0.0/8".parse().expect("net")];
+    })
+    .await;
+    for client in ["1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4", "5.5.5.5"] {
+        let response = behind_proxy.send(Method::GET, "/healthz", As::Anonymous, None, &from(client)).await;
+        assert_eq!(response.status, StatusCode::OK, "each forwarded client has its own budget");
+    }
+    let chain = [("x-forwarded-for", "9.9.9.9, 6.6.6.6")];
+    for _ in 0..3 {
+        behind_proxy.send(Method::GET, "/healthz", As::Anonymous, None, &chain).await;
+    }
+    let spoofed_left = [("x-forwarded-for", "7.7.7.7, 6.6.6.6")];
+    let response = behind_proxy.send(Method::GET, "/healthz", As::Anonymous, None, &spoofed_left).await;
+    assert_eq!(response.status, StatusCode::TOO_MANY_REQUESTS, "the right-most untrusted hop is the client");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let mut body = sample("Huge");
+    body["description"] = json!("x".repeat(2 * 1024 * 1024));
+    let response = app.post("/api/v1/vulnerabilities", As::Cookie(&admin), body).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.content_type, "application/problem+json");
+    let stats = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&admin)).await;
+    assert_eq!(stats.body["total"], 0);
+}
+
+/// The app's own layer stack around extra routes, for behaviour no real
+/// route should have (panicking, hanging).
+fn with_app_layers(app: &TestApp, routes: Router<AppState>, timeout: Duration) -> Router {
+    let state = AppState::new(app.db.clone(), app.config.clone(), SecretString::from(TEST_SECRET)).expect("state");
+    vulntrack::http::middleware::apply(routes.with_state(state.clone()), state, timeout)
+}
+
+async fn call(router: &Router, path: &str) -> (StatusCode, String, String) {
+    let response =
+        router.clone().oneshot(Request::get(path).body(Body::empty()).expect("request")).await.expect("response");
+    let status = response.status();
+    let content_type =
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let body = String::from_utf8_lossy(&response.into_body().collect().await.expect("body").to_bytes()).into_owned();
+    (status, content_type, body)
+}
+
+async fn boom() -> &'static str {
+    panic!("secret internal detail: db password is hunter2")
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_without_internals_and_the_server_keeps_serving() {
+    let app = TestApp::spawn().await;
+    let routes = Router::new().route("/api/boom", get(boom)).route("/api/fine", get(|| async { "fine" }));
+    let router = with_app_layers(&app, routes, Duration::from_secs(30));
+    let (status, content_type, body) = call(&router, "/api/boom").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(content_type, "application/problem+json");
+    assert!(!body.contains("hunter2") && !body.contains("secret"), "{body}");
+    assert_eq!(call(&router, "/api/fine").await.0, StatusCode::OK, "still serving");
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_with_a_problem() {
+    let app = TestApp::spawn().await;
+    let routes = Router::new().route(
+        "/api/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "late"
+        }),
+    );
+    let router = with_app_layers(&app, routes, Duration::from_millis(100));
+    let (status, content_type, _) = call(&router, "/api/slow").await;
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(content_type, "application/problem+json");
+}
+
+#[tokio::test]
+async fn two_instances_share_one_redis_limit_and_survive_a_redis_outage() {
+    let Ok(redis_url) = std::env::var("VULNTRACK_TEST_REDIS_URL") else {
+        eprintln!("shared-limit test needs VULNTRACK_TEST_REDIS_URL: it runs in the Redis pass of .ci/run");
+        return;
+    };
+    let target: SocketAddr = {
+        let url = url::Url::parse(&redis_url).expect("redis URL");
+        let host = url.host_str().unwrap_or("127.0.0.1").replace("localhost", "127.0.0.1");
+        format!("{host}:{}", url.port().unwrap_or(6379)).parse().expect("address")
+    };
+    let proxy = ToggleProxy::start(target).await;
+    let proxied = format!("redis://127.0.0.1:{}", proxy.addr.port());
+    let app = TestApp::spawn_with(|c| {
+        c.redis_url = Some(SecretString::from(proxied));
+        c.rate_limits.login = rule(5, 900);
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+    })
+    .await;
+    let other = app.sibling();
+    // A client address of this run only, so earlier runs' keys don't count.
+    let suffix = rand_suffix();
+    let client = format!("2001:db8::{:x}:{:x}", suffix >> 16, suffix & 0xffff);
+    let attempt = |router: Router| {
+        let client = client.clone();
+        async move {
+            let request = Request::post("/api/v1/auth/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-forwarded-for", client)
+                .body(Body::from(json!({ "email": "nobody@example.com", "password": "x" }).to_string()))
+                .expect("request");
+            router.oneshot(request).await.expect("response").status()
+        }
+    };
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let router = if i % 2 == 0 { app.router.clone() } else { other.clone() };
+        statuses.push(attempt(router).await);
+    }
+    assert_eq!(&statuses[..5], &[StatusCode::UNAUTHORIZED; 5], "{statuses:?}");
+    assert_eq!(statuses[5], StatusCode::TOO_MANY_REQUESTS, "the sixth attempt across both instances is refused");
+    assert_eq!(app.get("/readyz").await.body["checks"]["rate_limiter"], "redis");
+
+    proxy.down();
+    let during = attempt(app.router.clone()).await;
+    assert_eq!(during, StatusCode::UNAUTHORIZED, "with Redis gone each instance serves with its own limits");
+    assert_eq!(attempt(other.clone()).await, StatusCode::UNAUTHORIZED);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.body["checks"]["rate_limiter"], "memory (redis unreachable)");
+
+    proxy.up();
+    let restored = eventually(Duration::from_secs(20), async || {
+        attempt(app.router.clone()).await == StatusCode::TOO_MANY_REQUESTS
+            && app.get("/readyz").await.body["checks"]["rate_limiter"] == "redis"
+    })
+    .await;
+    assert!(restored, "once Redis is back the shared window (already full) applies again");
+    let other_restored =
+        eventually(Duration::from_secs(20), async || attempt(other.clone()).await == StatusCode::TOO_MANY_REQUESTS)
+            .await;
+    assert!(other_restored, "on both instances");
+}
+
+fn rand_suffix() -> u32 {
+    let mut bytes = [0u8; 4];
+    for (i, b) in uuid::Uuid::now_v7().as_bytes()[12..].iter().enumerate() {
+        bytes[i] = *b;
+    }
+    u32::from_be_bytes(bytes)
+}
+
+/// A TLS ClientHello offering only `minor` (1 = TLS 1.0, 2 = TLS 1.1).
+fn legacy_client_hello(minor: u8) -> Vec<u8> {
+    let mut hello = vec![0x03, minor];
+    hello.extend([0x42; 32]);
+    hello.push(0);
+    hello.extend([0x00, 0x04, 0xc0, 0x13, 0x00, 0x2f]);
+    hello.extend([0x01, 0x00]);
+    hello.extend([0x00, 0x00]);
+    let mut handshake = vec![0x01, 0x00];
+    handshake.extend(u16::try_from(hello.len()).expect("len").to_be_bytes());
+    handshake.extend(hello);
+    let mut record = vec![0x16, 0x03, minor];
+    record.extend(u16::try_from(handshake.len()).expect("len").to_be_bytes());
+    record.extend(handshake);
+    record
+}
+
+#[tokio::test]
+async fn https_serves_modern_tls_and_refuses_tls_1_0_and_1_1() {
+    use std::io::{Read, Write};
+
+    let app = TestApp::spawn().await;
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("certificate");
+    let dir = tempfile::tempdir().expect("dir");
+    let files = vulntrack::config::TlsFiles { cert: dir.path().join("cert.pem"), key: dir.path().join("key.pem") };
+    std::fs::write(&files.cert, certified.cert.pem()).expect("write cert");
+    std::fs::write(&files.key, certified.signing_key.serialize_pem()).expect("write key");
+    let tls = app::tls_config(&files).expect("tls config");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = app.sibling();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app::serve(listener, router, app::Transport::Tls(tls), async {
+        let _ = stopped.await;
+    }));
+
+    let cert_der = certified.cert.der().clone();
+    let (response, version) = tokio::task::spawn_blocking(move || {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert_der).expect("root");
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+        let mut connection = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
+        let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+        let mut stream = rustls::Stream::new(&mut connection, &mut socket);
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").expect("write");
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        (response, connection.protocol_version())
+    })
+    .await
+    .expect("client");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.to_lowercase().contains("content-security-policy:"), "{response}");
+    assert!(
+        matches!(version, Some(rustls::ProtocolVersion::TLSv1_3 | rustls::ProtocolVersion::TLSv1_2)),
+        "{version:?}"
+    );
+
+    for minor in [1u8, 2] {
+        let reply = tokio::task::spawn_blocking(move || {
+            let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+            socket.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+            socket.write_all(&legacy_client_hello(minor)).expect("hello");
+            let mut reply = Vec::new();
+            let _ = socket.read_to_end(&mut reply);
+            reply
+        })
+        .await
+        .expect("legacy client");
+        assert_ne!(reply.first(), Some(&0x16), "TLS 1.{} must not get a ServerHello: {reply:?}", minor - 1);
+        if let Some(&kind) = reply.first() {
+            assert_eq!(kind, 0x15, "an alert, if anything: {reply:?}");
+        }
+    }
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+}
