@@ -17,7 +17,7 @@ use crate::{
     auth::{PasswordHasher, csrf, session_token::SessionKeys},
     config::{Config, TlsFiles},
     http::client_ip,
-    http::{cursor::CursorCodec, error_pages, health, middleware},
+    http::{cursor::CursorCodec, error_pages, health, middleware, static_files},
     mail::Mailer,
     ratelimit,
     ratelimit::RateLimiter,
@@ -117,6 +117,7 @@ pub fn build_router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/robots.txt", get(static_files::robots_txt))
         .nest("/api/v1", api::v1::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))

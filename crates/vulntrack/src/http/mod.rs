@@ -9,6 +9,7 @@ pub mod health;
 pub mod json;
 pub mod middleware;
 pub mod security_headers;
+pub mod static_files;
 
 pub use context::ClientContext;
 pub use error::ApiError;

@@ -51,7 +51,10 @@ fn assert_security_headers(what: &str, response: &TestResponse) {
 
 #[tokio::test]
 async fn every_kind_of_response_carries_the_security_headers() {
-    let app = TestApp::spawn_with(|c| c.rate_limits.anon = rule(4, 60)).await;
+    let app = TestApp::spawn_with(|c| c.rate_limits.anon = rule(5, 60)).await;
+    let file = app.get("/robots.txt").await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file.content_type.starts_with("text/plain"));
     let page = app.get("/").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.content_type.starts_with("text/html"), "UI addresses get an HTML page: {page:?}");
@@ -64,7 +67,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
     assert_eq!(method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(method.content_type, "application/problem+json", "bare errors get a body");
     let limited = app.get("/api/v1/me").await;
-    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "the fifth anonymous request");
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "the sixth anonymous request");
     for (what, response) in [("page", &page), ("API", &api), ("API 404", &api_404), ("405", &method), ("429", &limited)]
     {
         assert_security_headers(what, response);
@@ -413,6 +416,35 @@ async fn https_serves_modern_tls_and_refuses_tls_1_0_and_1_1() {
             assert_eq!(kind, 0x15, "an alert, if anything: {reply:?}");
         }
     }
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+}
+
+#[tokio::test]
+async fn oversized_request_heads_are_refused_by_the_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn().await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
+        let _ = stopped.await;
+    }));
+    let mut socket = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let huge = "a".repeat(100 * 1024);
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Filler: {huge}\r\n\r\n");
+    let _ = socket.write_all(request.as_bytes()).await;
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut reply)).await;
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.is_empty() || reply.starts_with("HTTP/1.1 431"), "a 100 KiB header is refused: {reply}");
+
+    let mut normal = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    normal.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.expect("write");
+    let mut ok = String::new();
+    normal.read_to_string(&mut ok).await.expect("read");
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
 }
