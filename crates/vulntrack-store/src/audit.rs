@@ -287,3 +287,98 @@ pub async fn recent_instance_wide(db: &impl ConnectionTrait, limit: u64) -> Stor
         .map(AuditRecord::from)
         .collect())
 }
+
+/// Filters of the audit viewer. Empty filters match everything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub actions: Vec<String>,
+    pub actor_id: Option<Uuid>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Keyset paging: rows older than this sequence number.
+    pub before_seq: Option<i64>,
+    pub limit: u64,
+}
+
+/// The team's rows matching `query`, newest first.
+pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+    let mut select = audit_log::Entity::find().filter(audit_log::Column::TeamId.eq(scope.team_id().as_uuid()));
+    if !query.actions.is_empty() {
+        select = select.filter(audit_log::Column::Action.is_in(query.actions.iter().cloned()));
+    }
+    if let Some(actor) = query.actor_id {
+        select = select.filter(audit_log::Column::ActorId.eq(actor));
+    }
+    if let Some(entity_type) = &query.entity_type {
+        select = select.filter(audit_log::Column::EntityType.eq(entity_type.clone()));
+    }
+    if let Some(entity_id) = &query.entity_id {
+        select = select.filter(audit_log::Column::EntityId.eq(entity_id.clone()));
+    }
+    if let Some(since) = query.since {
+        select = select.filter(audit_log::Column::CreatedAt.gte(since));
+    }
+    if let Some(until) = query.until {
+        select = select.filter(audit_log::Column::CreatedAt.lt(until));
+    }
+    if let Some(before) = query.before_seq {
+        select = select.filter(audit_log::Column::Seq.lt(before));
+    }
+    Ok(select
+        .order_by_desc(audit_log::Column::Seq)
+        .limit(query.limit.max(1))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(AuditRecord::from)
+        .collect())
+}
+
+/// The first row where a chain does not hold, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainBreak {
+    pub id: Uuid,
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Rows read per query while walking a chain.
+const VERIFY_BATCH: u64 = 1000;
+
+/// Walks one chain (a team's, or the instance-wide one for `None`) from
+/// the start: sequence numbers must run 1, 2, 3 …, each row must point at
+/// its predecessor's hash, and each hash must be that of the row's content.
+/// Returns how many rows were checked, or the first break.
+pub async fn verify_chain(db: &impl ConnectionTrait, team: Option<TeamId>) -> StoreResult<Result<u64, ChainBreak>> {
+    let mut expected_seq = 1;
+    let mut previous_hash = GENESIS_HASH.to_string();
+    loop {
+        let rows = audit_log::Entity::find()
+            .filter(chain_filter(team))
+            .filter(audit_log::Column::Seq.gte(expected_seq))
+            .order_by_asc(audit_log::Column::Seq)
+            .limit(VERIFY_BATCH)
+            .all(db)
+            .await?;
+        if rows.is_empty() {
+            return Ok(Ok(u64::try_from(expected_seq - 1).unwrap_or(0)));
+        }
+        for row in rows {
+            let record = AuditRecord::from(row);
+            let broken = |reason: String| Ok(Err(ChainBreak { id: record.id, seq: record.seq, reason }));
+            if record.seq != expected_seq {
+                return broken(format!("sequence jumps from {} to {} (rows missing)", expected_seq - 1, record.seq));
+            }
+            if record.prev_hash != previous_hash {
+                return broken("does not follow the previous row's hash".into());
+            }
+            if record.compute_hash() != record.hash {
+                return broken("content does not match its hash (altered)".into());
+            }
+            previous_hash = record.hash;
+            expected_seq += 1;
+        }
+    }
+}

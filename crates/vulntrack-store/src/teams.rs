@@ -77,6 +77,12 @@ pub async fn rename(db: &impl ConnectionTrait, scope: TeamScope, name: &str) -> 
     get(db, scope).await
 }
 
+/// Every team, by name. Operator path (audit verification).
+pub async fn list_all(db: &impl ConnectionTrait) -> StoreResult<Vec<Team>> {
+    use sea_orm::QueryOrder;
+    Ok(teams::Entity::find().order_by_asc(teams::Column::Name).all(db).await?.into_iter().map(Team::from).collect())
+}
+
 /// The scope's own team.
 pub async fn get(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<Team> {
     teams::Entity::find_by_id(scope.team_id().as_uuid()).one(db).await?.map(Team::from).ok_or(StoreError::NotFound)

@@ -9,7 +9,7 @@ use std::{io::Read, process::ExitCode, str::FromStr};
 
 use clap::{Parser, Subcommand};
 use vulntrack_domain::{AccountInput, Role};
-use vulntrack_store::{Database, PoolSettings};
+use vulntrack_store::{Database, PoolSettings, audit, teams};
 
 use crate::{
     app::{self, AppState},
@@ -37,6 +37,19 @@ enum Command {
     /// Configuration tasks.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Audit log tasks.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the audit log's hash chains; exit non-zero at the first broken row.
+    Verify {
+        /// Only this team's chain (default: every team and the instance-wide chain).
+        #[arg(long)]
+        team: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,8 +161,48 @@ async fn run(command: Command) -> Result<(), Failure> {
             println!("created {} {} ({}) in team {:?}", user.role, user.email, user.id, team.name);
             Ok(())
         }
+        Command::Audit(AuditCommand::Verify { team }) => {
+            let db = connect(&config).await?;
+            verify_audit(&db, team.as_deref()).await
+        }
         Command::Config(_) => Ok(()),
     }
+}
+
+/// Walks the chosen chains and reports each; the first break is an error.
+async fn verify_audit(db: &Database, team: Option<&str>) -> Result<(), Failure> {
+    let failed = |e: vulntrack_store::StoreError| Failure::runtime(format!("cannot read the audit log: {e}"));
+    let chains: Vec<(String, Option<vulntrack_domain::TeamId>)> = match team {
+        Some(name) => {
+            let team = teams::find_by_name(db.conn(), name)
+                .await
+                .map_err(failed)?
+                .ok_or_else(|| Failure::input(format!("no team is named {name:?}")))?;
+            vec![(format!("team {:?}", team.name), Some(team.id))]
+        }
+        None => {
+            let mut all: Vec<_> = teams::list_all(db.conn())
+                .await
+                .map_err(failed)?
+                .into_iter()
+                .map(|t| (format!("team {:?}", t.name), Some(t.id)))
+                .collect();
+            all.push(("instance-wide events".to_string(), None));
+            all
+        }
+    };
+    for (label, team) in chains {
+        match audit::verify_chain(db.conn(), team).await.map_err(failed)? {
+            Ok(rows) => println!("{label}: {rows} rows, chain intact"),
+            Err(broken) => {
+                return Err(Failure::runtime(format!(
+                    "audit chain of {label} is broken at row {} (seq {}): {}",
+                    broken.id, broken.seq, broken.reason
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn connect(config: &Config) -> Result<Database, Failure> {

@@ -8,6 +8,7 @@ use sea_orm_migration::prelude::*;
 mod m20261128_000001_core_schema;
 mod m20261129_000002_auth;
 mod m20261129_000003_vulnerability_search;
+mod m20261129_000004_audit_integrity;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_core_schema::Migration),
             Box::new(m20261129_000002_auth::Migration),
             Box::new(m20261129_000003_vulnerability_search::Migration),
+            Box::new(m20261129_000004_audit_integrity::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! `/api/v1`: the routes and the JSON shapes they speak.
 
+mod audit_log;
 mod comments;
 mod invitations;
 mod me;
@@ -51,6 +52,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/vulnerabilities/{id}/comments", get(comments::list).post(comments::create))
         .route("/comments/{id}", patch(comments::update).delete(comments::delete))
+        .route("/audit-logs", get(audit_log::list))
+        .route("/audit-logs/export", get(audit_log::export))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))
