@@ -5,6 +5,7 @@
 mod support;
 
 mod access;
+mod audit;
 mod auth;
 mod cli;
 mod conformance;

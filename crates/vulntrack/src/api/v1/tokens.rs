@@ -92,7 +92,7 @@ pub async fn create(
     .await?;
     let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "TOKEN_CREATED", &context)
         .entity("api_token", token.id)
-        .details(json!({ "name": token.name, "prefix": token.prefix, "expires_at": token.expires_at }));
+        .details(json!({ "name": token.name, "expires_at": token.expires_at }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok((StatusCode::CREATED, Json(TokenView::new(token, Some(secret.plain)))))
