@@ -258,6 +258,7 @@ pub async fn append(db: &impl ConnectionTrait, event: AuditEvent) -> StoreResult
         created_at: Set(record.created_at),
     };
     audit_log::Entity::insert(row).exec_without_returning(db).await?;
+    metrics::counter!("vulntrack_audit_rows_total", "action" => record.action.clone()).increment(1);
     Ok(record)
 }
 

@@ -204,6 +204,20 @@ impl Database {
         Ok(Migrator::get_pending_migrations(&self.conn).await?.iter().map(|m| m.name().to_string()).collect())
     }
 
+    /// Connections the pool holds, and how many of them are idle.
+    pub fn pool_usage(&self) -> (u32, u32) {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
+            }
+            Backend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), u32::try_from(pool.num_idle()).unwrap_or(u32::MAX))
+            }
+        }
+    }
+
     /// A round trip to the database, for readiness checks.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.execute_unprepared("SELECT 1").await.map(|_| ())

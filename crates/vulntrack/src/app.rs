@@ -39,6 +39,7 @@ struct Inner {
     cursors: CursorCodec,
     rate_limiter: RateLimiter,
     hsts: Option<HeaderValue>,
+    metrics_token_hash: Option<[u8; 32]>,
     /// `scheme://host[:port]` of the public URL, compared with `Origin`.
     own_origin: String,
 }
@@ -52,6 +53,12 @@ impl AppState {
         let cursors = CursorCodec::new(&secret);
         let rate_limiter = config.redis_url.as_ref().map_or_else(RateLimiter::in_memory, RateLimiter::with_redis);
         let hsts = config.hsts.as_deref().map(HeaderValue::from_str).transpose()?;
+        let metrics_token_hash = config.metrics_token.as_ref().map(|token| {
+            use secrecy::ExposeSecret;
+            use sha2::Digest;
+            sha2::Sha256::digest(token.expose_secret().as_bytes()).into()
+        });
+        crate::metrics::handle();
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
@@ -62,6 +69,7 @@ impl AppState {
                 cursors,
                 rate_limiter,
                 hsts,
+                metrics_token_hash,
                 own_origin,
             }),
         })
@@ -77,6 +85,11 @@ impl AppState {
 
     pub fn rate_limiter(&self) -> &RateLimiter {
         &self.inner.rate_limiter
+    }
+
+    /// SHA-256 of the metrics bearer token, if `/metrics` is on here.
+    pub fn metrics_token_hash(&self) -> Option<&[u8; 32]> {
+        self.inner.metrics_token_hash.as_ref()
     }
 
     pub fn hsts_header(&self) -> Option<&HeaderValue> {
@@ -118,12 +131,14 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/robots.txt", get(static_files::robots_txt))
+        .route("/metrics", get(crate::metrics::guarded))
         .nest("/api/v1", api::v1::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::middleware::limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::attach))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .with_state(state.clone());
     middleware::apply(routes, state, timeout)
 }
@@ -205,6 +220,11 @@ pub async fn serve(
             server.handle(handle).serve(service).await
         }
     }
+}
+
+/// The dedicated metrics listener's router: `/metrics` and nothing else.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(crate::metrics::open)).with_state(state)
 }
 
 /// A plain-HTTP router that only redirects to the same path on the public

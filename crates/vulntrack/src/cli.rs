@@ -260,6 +260,17 @@ async fn serve(config: Config) -> Result<(), Failure> {
         );
         tokio::spawn(app::serve(listener, redirects, app::Transport::Plain, app::shutdown_signal()));
     }
+    if let Some(bind) = state.config().metrics_bind {
+        let listener = std::net::TcpListener::bind(bind)
+            .map_err(|e| Failure::runtime(format!("cannot listen on {bind} (VULNTRACK_METRICS_BIND): {e}")))?;
+        tracing::info!("metrics on http://{bind}/metrics");
+        tokio::spawn(app::serve(
+            listener,
+            app::metrics_router(state.clone()),
+            app::Transport::Plain,
+            app::shutdown_signal(),
+        ));
+    }
     let router = app::build_router(state);
     app::serve(listener, router, transport, app::shutdown_signal())
         .await

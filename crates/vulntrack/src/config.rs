@@ -123,6 +123,10 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// A plain-HTTP address that only redirects to the HTTPS public URL.
     pub redirect_http: Option<SocketAddr>,
+    /// A separate listener serving only `/metrics`, without a token.
+    pub metrics_bind: Option<SocketAddr>,
+    /// With it, `/metrics` on the main listener answers this bearer token.
+    pub metrics_token: Option<SecretString>,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -199,6 +203,7 @@ struct Layered {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     redirect_http: Option<String>,
+    metrics_bind: Option<String>,
 }
 
 impl Default for Layered {
@@ -229,6 +234,7 @@ impl Default for Layered {
             tls_cert: None,
             tls_key: None,
             redirect_http: None,
+            metrics_bind: None,
         }
     }
 }
@@ -404,6 +410,16 @@ impl Config {
                 })?)
             }
         };
+        let metrics_bind = match layered.metrics_bind.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+            None => None,
+            Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
+                ConfigError::new("VULNTRACK_METRICS_BIND", format!("not a socket address (host:port): {raw:?}"))
+            })?),
+        };
+        let metrics_token = read_secret(&var, "VULNTRACK_METRICS_TOKEN")?;
+        if metrics_token.as_ref().is_some_and(|t| t.expose_secret().len() < 16) {
+            return Err(ConfigError::new("VULNTRACK_METRICS_TOKEN", "must be at least 16 characters"));
+        }
         Ok(Self {
             bind,
             data_dir: layered.data_dir,
@@ -428,6 +444,8 @@ impl Config {
             request_timeout,
             tls,
             redirect_http,
+            metrics_bind,
+            metrics_token,
             config_file,
         })
     }
@@ -461,6 +479,8 @@ impl Config {
             request_timeout: parse_duration(&defaults.request_timeout).expect("default timeout parses"),
             tls: None,
             redirect_http: None,
+            metrics_bind: None,
+            metrics_token: None,
             config_file: None,
         }
     }
@@ -569,6 +589,12 @@ impl Config {
                 self.tls.as_ref().map_or("(none: plain HTTP)".into(), |t| t.cert.display().to_string()),
             ),
             ("VULNTRACK_REDIRECT_HTTP", self.redirect_http.map_or("(off)".into(), |a| a.to_string())),
+            ("VULNTRACK_METRICS_BIND", self.metrics_bind.map_or("(off)".into(), |a| a.to_string())),
+            (
+                "VULNTRACK_METRICS_TOKEN",
+                if self.metrics_token.is_some() { "[redacted]" } else { "(none: /metrics off on the main listener)" }
+                    .into(),
+            ),
         ];
         lines.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
     }

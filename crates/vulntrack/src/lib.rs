@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod ratelimit;
 pub mod services;
 pub mod telemetry;

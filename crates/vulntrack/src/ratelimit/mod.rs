@@ -63,6 +63,7 @@ impl Decision {
 
     /// The 429 answer: problem+json with `Retry-After`.
     pub fn refusal(&self) -> Response {
+        metrics::counter!(crate::metrics::RATE_LIMITED).increment(1);
         let mut response =
             Problem::new(StatusCode::TOO_MANY_REQUESTS, Some("Too many requests; try again later.".into()))
                 .into_response();

@@ -448,3 +448,64 @@ async fn oversized_request_heads_are_refused_by_the_server() {
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
 }
+
+/// The value of a counter series in the exposition text (0 if absent).
+fn sample_value(text: &str, series_prefix: &str) -> f64 {
+    text.lines()
+        .filter(|line| line.starts_with(series_prefix))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn metrics_expose_the_counters_and_move_with_traffic() {
+    const TOKEN: &str = "metrics-token-for-tests-0123456789";
+    let app = TestApp::spawn_with(|c| {
+        c.metrics_token = Some(SecretString::from(TOKEN));
+        c.rate_limits.login = rule(2, 900);
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+    })
+    .await;
+    assert_eq!(app.get("/metrics").await.status, StatusCode::UNAUTHORIZED, "the token is required");
+    assert_eq!(app.get_as("/metrics", As::Bearer("wrong-token-wrong-token")).await.status, StatusCode::UNAUTHORIZED);
+    let scrape = || async { app.get_as("/metrics", As::Bearer(TOKEN)).await.body.as_str().expect("text").to_string() };
+    let before = scrape().await;
+
+    app.setup_admin("Blue Team", ADMIN).await;
+    app.login(ADMIN, PASSWORD).await;
+    let client = [("x-forwarded-for", "192.0.2.77")];
+    for _ in 0..3 {
+        app.send(
+            Method::POST,
+            "/api/v1/auth/login",
+            As::Anonymous,
+            Some(json!({ "email": "x@example.com", "password": "x" })),
+            &client,
+        )
+        .await;
+    }
+    let after = scrape().await;
+    for series in [
+        "vulntrack_http_requests_total{method=\"POST\",route=\"/api/v1/auth/login\",status=\"200\"}",
+        "vulntrack_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/auth/login\"}",
+        "vulntrack_logins_total{outcome=\"success\"}",
+        "vulntrack_logins_total{outcome=\"failure\"}",
+        "vulntrack_rate_limited_total",
+        "vulntrack_audit_rows_total{action=\"LOGIN\"}",
+    ] {
+        assert!(sample_value(&after, series) > sample_value(&before, series), "{series} did not grow:\n{after}");
+    }
+    for gauge in ["vulntrack_db_pool_connections", "vulntrack_rate_limiter_degraded"] {
+        assert!(after.contains(gauge), "{gauge} missing");
+    }
+
+    let dedicated = app::metrics_router(
+        AppState::new(app.db.clone(), app.config.clone(), SecretString::from(TEST_SECRET)).expect("state"),
+    );
+    let (status, _, body) = call(&dedicated, "/metrics").await;
+    assert_eq!(status, StatusCode::OK, "the dedicated listener needs no token");
+    assert!(body.contains("vulntrack_http_requests_total"));
+
+    let off = TestApp::spawn().await;
+    assert_eq!(off.get("/metrics").await.status, StatusCode::NOT_FOUND, "off unless configured");
+}

@@ -97,6 +97,7 @@ async fn sign_in(
         }
         let txn = db.begin().await?;
         audit::append(&txn, login_failed(None, &request.email, FailureReason::UnknownEmail, &context)).await?;
+        metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
         txn.commit().await?;
         return Err(ApiError::Unauthorized);
     };
@@ -120,6 +121,7 @@ async fn sign_in(
     };
 
     if let Some(reason) = refusal {
+        metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
         let txn = db.begin().await?;
         audit::append(&txn, login_failed(Some(user.team_id), &request.email, reason, &context).entity("user", user.id))
             .await?;
@@ -127,6 +129,7 @@ async fn sign_in(
             let failures = record.failures.after_failure(now);
             users::record_login_failures(&txn, scope, user.id, failures).await?;
             if failures.just_locked(&record.failures, now) {
+                metrics::counter!(crate::metrics::LOCKOUTS).increment(1);
                 let locked = AuditEvent::new(Some(user.team_id), Actor::System, "ACCOUNT_LOCKED", &context)
                     .entity("user", user.id)
                     .details(json!({ "failed_attempts": failures.count, "locked_until": failures.locked_until }));
@@ -137,6 +140,7 @@ async fn sign_in(
         return Err(ApiError::Unauthorized);
     }
 
+    metrics::counter!(crate::metrics::LOGINS, "outcome" => "success").increment(1);
     let upgraded_hash = match verification {
         Verification::MatchNeedsUpgrade => Some(state.hasher().hash(password).await?),
         _ => None,
