@@ -18,6 +18,7 @@ pub mod migration;
 pub mod notifications;
 pub mod password_resets;
 pub mod scope;
+pub mod security_alerts;
 pub mod sessions;
 pub mod teams;
 pub mod users;

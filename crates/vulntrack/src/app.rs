@@ -40,6 +40,7 @@ struct Inner {
     rate_limiter: RateLimiter,
     hsts: Option<HeaderValue>,
     metrics_token_hash: Option<[u8; 32]>,
+    alerts: crate::alerts::AlertHub,
     /// `scheme://host[:port]` of the public URL, compared with `Origin`.
     own_origin: String,
 }
@@ -59,6 +60,7 @@ impl AppState {
             sha2::Sha256::digest(token.expose_secret().as_bytes()).into()
         });
         crate::metrics::handle();
+        let alerts = crate::alerts::AlertHub::new(config.alert_webhook_url.clone())?;
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
@@ -70,6 +72,7 @@ impl AppState {
                 rate_limiter,
                 hsts,
                 metrics_token_hash,
+                alerts,
                 own_origin,
             }),
         })
@@ -85,6 +88,10 @@ impl AppState {
 
     pub fn rate_limiter(&self) -> &RateLimiter {
         &self.inner.rate_limiter
+    }
+
+    pub fn alerts(&self) -> &crate::alerts::AlertHub {
+        &self.inner.alerts
     }
 
     /// SHA-256 of the metrics bearer token, if `/metrics` is on here.
@@ -138,7 +145,7 @@ pub fn build_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::middleware::limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::attach))
-        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .with_state(state.clone());
     middleware::apply(routes, state, timeout)
 }

@@ -271,6 +271,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
             app::shutdown_signal(),
         ));
     }
+    tokio::spawn(crate::alerts::monitor(state.clone(), std::time::Duration::from_secs(15)));
     let router = app::build_router(state);
     app::serve(listener, router, transport, app::shutdown_signal())
         .await

@@ -127,6 +127,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// With it, `/metrics` on the main listener answers this bearer token.
     pub metrics_token: Option<SecretString>,
+    /// Security alerts are POSTed here as JSON.
+    pub alert_webhook_url: Option<Url>,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -420,6 +422,17 @@ impl Config {
         if metrics_token.as_ref().is_some_and(|t| t.expose_secret().len() < 16) {
             return Err(ConfigError::new("VULNTRACK_METRICS_TOKEN", "must be at least 16 characters"));
         }
+        let alert_webhook_url = match read_secret(&var, "VULNTRACK_ALERT_WEBHOOK_URL")? {
+            None => None,
+            Some(raw) => {
+                let url = Url::parse(raw.expose_secret())
+                    .map_err(|_| ConfigError::new("VULNTRACK_ALERT_WEBHOOK_URL", "is not a URL"))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    return Err(ConfigError::new("VULNTRACK_ALERT_WEBHOOK_URL", "must be an http:// or https:// URL"));
+                }
+                Some(url)
+            }
+        };
         Ok(Self {
             bind,
             data_dir: layered.data_dir,
@@ -446,6 +459,7 @@ impl Config {
             redirect_http,
             metrics_bind,
             metrics_token,
+            alert_webhook_url,
             config_file,
         })
     }
@@ -481,6 +495,7 @@ impl Config {
             redirect_http: None,
             metrics_bind: None,
             metrics_token: None,
+            alert_webhook_url: None,
             config_file: None,
         }
     }
@@ -590,6 +605,12 @@ impl Config {
             ),
             ("VULNTRACK_REDIRECT_HTTP", self.redirect_http.map_or("(off)".into(), |a| a.to_string())),
             ("VULNTRACK_METRICS_BIND", self.metrics_bind.map_or("(off)".into(), |a| a.to_string())),
+            (
+                "VULNTRACK_ALERT_WEBHOOK_URL",
+                self.alert_webhook_url.as_ref().map_or("(none)".into(), |u| {
+                    format!("{}://{}/[redacted]", u.scheme(), u.host_str().unwrap_or_default())
+                }),
+            ),
             (
                 "VULNTRACK_METRICS_TOKEN",
                 if self.metrics_token.is_some() { "[redacted]" } else { "(none: /metrics off on the main listener)" }

@@ -3,6 +3,7 @@
 //! The library holds the whole application so integration tests drive the
 //! real router; `main.rs` only hands over to [`cli::main`].
 
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -46,8 +46,9 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// Counts and times every request by method, matched route and status.
-pub async fn track(request: Request, next: Next) -> Response {
+/// Counts and times every request by method, matched route and status,
+/// and feeds the error-rate alert.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().to_string();
     let route =
         request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
@@ -57,6 +58,7 @@ pub async fn track(request: Request, next: Next) -> Response {
     metrics::counter!(HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
+    crate::alerts::on_response(&state, response.status().as_u16()).await;
     response
 }
 

@@ -17,10 +17,19 @@ enum SecurityAlerts {
     Severity,
     Subject,
     WindowStart,
+    DedupeKey,
     Evidence,
     CreatedAt,
     AcknowledgedAt,
     AcknowledgedBy,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum AuditLog {
+    Table,
+    Action,
+    Ip,
+    CreatedAt,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -48,8 +57,10 @@ impl MigrationTrait for Migration {
                 manager.get_connection().execute_unprepared(statement).await?;
             }
         }
-        // One row per (team, rule, subject, window): raising the same alert
-        // again in its window collides here instead of flooding.
+        // One row per (team, rule, subject, window), spelled out in
+        // `dedupe_key` because a NULL team (instance-wide alerts) would never
+        // collide in a composite unique index: raising the same alert again
+        // in its window collides here instead of flooding.
         manager
             .create_table(
                 Table::create()
@@ -60,6 +71,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(SecurityAlerts::Severity, 16))
                     .col(string_len(SecurityAlerts::Subject, 300))
                     .col(timestamp_with_time_zone(SecurityAlerts::WindowStart))
+                    .col(string_len(SecurityAlerts::DedupeKey, 400))
                     .col(json_binary(SecurityAlerts::Evidence))
                     .col(timestamp_with_time_zone(SecurityAlerts::CreatedAt))
                     .col(timestamp_with_time_zone_null(SecurityAlerts::AcknowledgedAt))
@@ -79,10 +91,7 @@ impl MigrationTrait for Migration {
                 Index::create()
                     .name("ux_security_alerts_once_per_window")
                     .table(SecurityAlerts::Table)
-                    .col(SecurityAlerts::TeamId)
-                    .col(SecurityAlerts::Rule)
-                    .col(SecurityAlerts::Subject)
-                    .col(SecurityAlerts::WindowStart)
+                    .col(SecurityAlerts::DedupeKey)
                     .unique()
                     .to_owned(),
             )
@@ -94,6 +103,18 @@ impl MigrationTrait for Migration {
                     .table(SecurityAlerts::Table)
                     .col(SecurityAlerts::TeamId)
                     .col(SecurityAlerts::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
+        // Failed sign-ins by client address, across teams (spraying rule).
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_audit_log_action_ip_created")
+                    .table(AuditLog::Table)
+                    .col(AuditLog::Action)
+                    .col(AuditLog::Ip)
+                    .col(AuditLog::CreatedAt)
                     .to_owned(),
             )
             .await

@@ -70,6 +70,7 @@ impl Principal {
         let txn = state.db().begin().await?;
         audit::append(&txn, event).await?;
         txn.commit().await?;
+        crate::alerts::on_permission_denied(state, self.user.team_id, self.user.id, &self.user.email).await;
         Err(ApiError::Forbidden("Your role does not allow this."))
     }
 }

@@ -38,8 +38,9 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
     if let Some(token) = bearer_token_of(request.headers()) {
         let hash = secret_token::hash(token);
         let found = api_tokens::find_live_by_hash(state.db().conn(), &hash, Utc::now()).await.ok().flatten();
-        if let Some(token) = &found {
-            bucket = Some((format!("api:token:{}", token.id), limits.api));
+        match &found {
+            Some(token) => bucket = Some((format!("api:token:{}", token.id), limits.api)),
+            None => crate::alerts::on_bad_token(&state, &client).await,
         }
         request.extensions_mut().insert(ResolvedToken(found));
     } else if request.headers().contains_key(header::COOKIE) {

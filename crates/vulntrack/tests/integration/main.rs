@@ -5,6 +5,7 @@
 mod support;
 
 mod access;
+mod alerts;
 mod audit;
 mod auth;
 mod cli;

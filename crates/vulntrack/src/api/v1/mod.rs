@@ -7,6 +7,7 @@ mod me;
 mod notifications;
 mod password_reset;
 mod registration;
+mod security_alerts;
 mod session_auth;
 mod setup;
 mod team;
@@ -54,6 +55,8 @@ pub fn router() -> Router<AppState> {
         .route("/comments/{id}", patch(comments::update).delete(comments::delete))
         .route("/audit-logs", get(audit_log::list))
         .route("/audit-logs/export", get(audit_log::export))
+        .route("/security/alerts", get(security_alerts::list))
+        .route("/security/alerts/{id}/ack", post(security_alerts::acknowledge))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read-all", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))

@@ -99,6 +99,7 @@ async fn sign_in(
         audit::append(&txn, login_failed(None, &request.email, FailureReason::UnknownEmail, &context)).await?;
         metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
         txn.commit().await?;
+        crate::alerts::on_login_failure(&state, None, context.ip.as_deref()).await;
         return Err(ApiError::Unauthorized);
     };
 
@@ -137,6 +138,8 @@ async fn sign_in(
             }
         }
         txn.commit().await?;
+        crate::alerts::on_login_failure(&state, Some((user.team_id, user.id, &user.email)), context.ip.as_deref())
+            .await;
         return Err(ApiError::Unauthorized);
     }
 

@@ -1,0 +1,53 @@
+//! Security alerts for the team's administrators.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use serde_json::json;
+use vulntrack_domain::Action;
+use vulntrack_store::{
+    audit::{self, AuditEvent},
+    security_alerts::{self, SecurityAlert},
+};
+
+use super::views::{Listing, path_id};
+use crate::{
+    app::AppState,
+    auth::Principal,
+    http::{ApiError, ClientContext},
+};
+
+const LIST_LIMIT: u64 = 200;
+
+/// The team's alerts and the instance-wide ones, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+) -> Result<Json<Listing<SecurityAlert>>, ApiError> {
+    principal.require(&state, &context, Action::ViewAudit).await?;
+    let items = security_alerts::list(state.db().conn(), principal.scope(), LIST_LIMIT).await?;
+    Ok(Json(Listing { items }))
+}
+
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    principal.require(&state, &context, Action::ViewAudit).await?;
+    let id = path_id(&id)?;
+    let txn = state.db().begin().await?;
+    if !security_alerts::acknowledge(&txn, principal.scope(), id, principal.user.id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "ALERT_ACKNOWLEDGED", &context)
+        .entity("security_alert", id)
+        .details(json!({}));
+    audit::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
