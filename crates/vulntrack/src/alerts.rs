@@ -312,6 +312,8 @@ pub async fn check_database(state: &AppState) {
             );
         }
         Some(Some(since)) => {
+            // Announced (log, metrics, webhook) when it went down; now that
+            // it can be written, the alert is stored for the record.
             let now = Utc::now();
             let new = NewAlert {
                 team: None,
@@ -321,7 +323,10 @@ pub async fn check_database(state: &AppState) {
                 window_start: window_start(since, FIVE_MINUTES),
                 evidence: json!({ "down_since": since, "back_at": now, "seconds_down": (now - since).num_seconds() }),
             };
-            raise(state, new).await;
+            tracing::info!(seconds_down = (now - since).num_seconds(), "the database answers again");
+            if let Err(error) = security_alerts::raise(state.db().conn(), new).await {
+                tracing::error!(%error, "could not store the database outage alert");
+            }
         }
         None => {}
     }

@@ -122,6 +122,9 @@ impl FromRequestParts<AppState> for Principal {
         if user.status != UserStatus::Active {
             return Err(ApiError::Unauthorized);
         }
+        let span = tracing::Span::current();
+        span.record("user_id", tracing::field::display(user.id));
+        span.record("team_id", tracing::field::display(user.team_id));
         let principal = Principal { user, credential };
         parts.extensions.insert(principal.clone());
         Ok(principal)

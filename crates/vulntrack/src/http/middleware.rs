@@ -10,11 +10,13 @@ use axum::{
 };
 use tower::ServiceBuilder;
 use tower_http::{
+    LatencyUnit,
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     timeout::TimeoutLayer,
-    trace::TraceLayer,
+    trace::{DefaultOnResponse, TraceLayer},
 };
+use tracing::Level;
 use uuid::Uuid;
 
 use crate::{
@@ -55,11 +57,25 @@ pub fn apply(router: Router, state: AppState, timeout: Duration) -> Router {
         ServiceBuilder::new()
             .layer(axum::middleware::from_fn_with_state(state, security_headers::apply))
             .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuidV7))
-            .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                let request_id =
-                    request.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
-            }))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &Request<_>| {
+                        let request_id =
+                            request.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+                        // user_id and team_id are filled in by the principal
+                        // extractor once the request is authenticated. Only
+                        // the path is logged: queries may carry tokens.
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                            request_id,
+                            user_id = tracing::field::Empty,
+                            team_id = tracing::field::Empty,
+                        )
+                    })
+                    .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis)),
+            )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
             .layer(axum::middleware::from_fn(error_pages::fill_bare_errors))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
