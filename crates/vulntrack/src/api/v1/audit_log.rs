@@ -18,6 +18,7 @@ use vulntrack_store::{
     audit::{self, AuditEvent, AuditQuery, AuditRecord},
 };
 
+use super::params;
 use crate::{
     app::AppState,
     auth::Principal,
@@ -91,18 +92,6 @@ impl From<AuditRecord> for AuditView {
     }
 }
 
-fn parse_time(field: &str, value: Option<&str>, errors: &mut ValidationErrors) -> Option<DateTime<Utc>> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    if let Ok(time) = DateTime::parse_from_rfc3339(value) {
-        return Some(time.with_timezone(&Utc));
-    }
-    if let Ok(date) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        return date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    }
-    errors.push(FieldError::new(field, "invalid", "must be a date (2024-05-01) or an RFC 3339 time"));
-    None
-}
-
 fn query_of(state: &AppState, principal: &Principal, params: &AuditParams) -> Result<AuditQuery, ApiError> {
     let mut errors = ValidationErrors::default();
     let actions = params
@@ -122,16 +111,7 @@ fn query_of(state: &AppState, principal: &Principal, params: &AuditParams) -> Re
             Some,
         ),
     };
-    let limit = match params.limit.as_deref().filter(|l| !l.is_empty()) {
-        None => LIMIT_DEFAULT,
-        Some(text) => match text.parse::<u64>() {
-            Ok(n) if (1..=LIMIT_MAX).contains(&n) => n,
-            _ => {
-                errors.push(FieldError::new("limit", "range", format!("must be a whole number from 1 to {LIMIT_MAX}")));
-                LIMIT_DEFAULT
-            }
-        },
-    };
+    let limit = params::limit(params.limit.as_deref(), LIMIT_DEFAULT, LIMIT_MAX, &mut errors);
     let before_seq = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(cursor) => {
@@ -147,8 +127,8 @@ fn query_of(state: &AppState, principal: &Principal, params: &AuditParams) -> Re
         actor_id,
         entity_type: params.entity_type.clone().filter(|e| !e.trim().is_empty()),
         entity_id: params.entity_id.clone().filter(|e| !e.trim().is_empty()),
-        since: parse_time("since", params.since.as_deref(), &mut errors),
-        until: parse_time("until", params.until.as_deref(), &mut errors),
+        since: params::time("since", params.since.as_deref(), &mut errors),
+        until: params::time("until", params.until.as_deref(), &mut errors),
         before_seq,
         limit,
     };

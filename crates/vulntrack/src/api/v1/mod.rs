@@ -5,6 +5,7 @@ mod comments;
 mod invitations;
 mod me;
 mod notifications;
+mod params;
 mod password_reset;
 mod registration;
 mod security_alerts;

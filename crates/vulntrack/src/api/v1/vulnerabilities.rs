@@ -25,6 +25,7 @@ use vulntrack_domain::{
 };
 use vulntrack_store::vulnerabilities::{self, Direction, ListQuery, Position, Sort, Vulnerability};
 
+use super::params;
 use crate::{
     app::AppState,
     auth::Principal,
@@ -185,18 +186,6 @@ where
     out
 }
 
-fn parse_time(field: &str, value: Option<&str>, errors: &mut ValidationErrors) -> Option<DateTime<Utc>> {
-    let value = value.filter(|v| !v.is_empty())?;
-    if let Ok(time) = DateTime::parse_from_rfc3339(value) {
-        return Some(time.with_timezone(&Utc));
-    }
-    if let Ok(date) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        return date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    }
-    errors.push(FieldError::new(field, "invalid", "must be a date (2024-05-01) or an RFC 3339 time"));
-    None
-}
-
 /// The validated list query, and the sort's name (the cursor context).
 pub fn list_query(
     state: &AppState,
@@ -231,16 +220,7 @@ pub fn list_query(
         ));
         Sort::Created(Direction::Desc)
     });
-    let limit = match params.limit.as_deref().filter(|l| !l.is_empty()) {
-        None => LIMIT_DEFAULT,
-        Some(text) => match text.parse::<u64>() {
-            Ok(n) if (1..=LIMIT_MAX).contains(&n) => n,
-            _ => {
-                errors.push(FieldError::new("limit", "range", format!("must be a whole number from 1 to {LIMIT_MAX}")));
-                LIMIT_DEFAULT
-            }
-        },
-    };
+    let limit = params::limit(params.limit.as_deref(), LIMIT_DEFAULT, LIMIT_MAX, &mut errors);
     let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(cursor) => {
@@ -259,8 +239,8 @@ pub fn list_query(
         cve_id: params.cve_id.clone().filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_string()),
         tag: params.tag.clone().filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_string()),
         text: params.q.clone().filter(|q| !q.trim().is_empty()),
-        created_after: parse_time("created_after", params.created_after.as_deref(), &mut errors),
-        created_before: parse_time("created_before", params.created_before.as_deref(), &mut errors),
+        created_after: params::time("created_after", params.created_after.as_deref(), &mut errors),
+        created_before: params::time("created_before", params.created_before.as_deref(), &mut errors),
         sort,
         limit,
         after,
