@@ -4,4 +4,5 @@
 
 pub mod accounts;
 pub mod comments;
+pub mod sessions;
 pub mod vulnerabilities;

@@ -1,0 +1,158 @@
+//! Signing in: the one path behind the JSON API and the sign-in page.
+//! Wrong email, wrong password, locked and deactivated accounts all end in
+//! the same `Unauthorized`; the audit log records which it was.
+
+use axum_extra::extract::cookie::Cookie;
+use chrono::Utc;
+use secrecy::SecretString;
+use serde_json::json;
+use vulntrack_domain::{UserStatus, normalize_email, rate::RateRule};
+use vulntrack_store::{
+    audit::{self, Actor, AuditEvent, RequestContext},
+    sessions,
+    users::{self, User},
+};
+
+use crate::{
+    app::AppState,
+    auth::{cookie, password::Verification},
+    http::ApiError,
+};
+
+/// A new session: the user and the cookie that carries it.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub cookie: Cookie<'static>,
+}
+
+/// The sign-in limits for this client and email (checked before any
+/// password is).
+pub fn limits(state: &AppState, context: &RequestContext, email: &str) -> [(String, RateRule); 2] {
+    let limits = state.config().rate_limits;
+    let client = context.ip.as_deref().unwrap_or_default();
+    [
+        (format!("login:{client}:{}", normalize_email(email)), limits.login),
+        (format!("login-client:{client}"), limits.login_client),
+    ]
+}
+
+/// Longer than any password the policy accepts, with room for legacy ones;
+/// past it nothing is hashed, so huge bodies cannot buy CPU time.
+const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Why a sign-in failed: recorded in the audit log, never told the client.
+#[derive(Debug, Clone, Copy)]
+enum FailureReason {
+    UnknownEmail,
+    BadPassword,
+    Locked,
+    Inactive,
+}
+
+impl FailureReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            FailureReason::UnknownEmail => "unknown_email",
+            FailureReason::BadPassword => "bad_password",
+            FailureReason::Locked => "locked",
+            FailureReason::Inactive => "inactive",
+        }
+    }
+}
+
+fn login_failed(
+    team: Option<vulntrack_domain::TeamId>,
+    email: &str,
+    reason: FailureReason,
+    context: &RequestContext,
+) -> AuditEvent {
+    AuditEvent::new(team, Actor::Anonymous, "LOGIN_FAILED", context)
+        .details(json!({ "email": email.trim().chars().take(254).collect::<String>(), "reason": reason.as_str() }))
+}
+
+pub async fn sign_in(
+    state: &AppState,
+    context: &RequestContext,
+    email: &str,
+    password: String,
+) -> Result<SignedIn, ApiError> {
+    let db = state.db();
+    let password = SecretString::from(password);
+    let record = users::find_for_sign_in(db.conn(), &email).await?;
+    let too_long = secrecy::ExposeSecret::expose_secret(&password).len() > MAX_PASSWORD_BYTES;
+
+    let Some(record) = record else {
+        if !too_long {
+            state.hasher().verify_decoy(password).await?;
+        }
+        let txn = db.begin().await?;
+        audit::append(&txn, login_failed(None, &email, FailureReason::UnknownEmail, context)).await?;
+        metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
+        txn.commit().await?;
+        crate::alerts::on_login_failure(state, None, context.ip.as_deref()).await;
+        return Err(ApiError::Unauthorized);
+    };
+
+    let verification = if too_long {
+        Verification::Mismatch
+    } else {
+        state.hasher().verify(password.clone(), record.password_hash.clone()).await?
+    };
+    let now = Utc::now();
+    let user = &record.user;
+    let scope = user.scope();
+    let refusal = if record.failures.is_locked(now) {
+        Some(FailureReason::Locked)
+    } else if user.status != UserStatus::Active {
+        Some(FailureReason::Inactive)
+    } else if !verification.matched() {
+        Some(FailureReason::BadPassword)
+    } else {
+        None
+    };
+
+    if let Some(reason) = refusal {
+        metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
+        let txn = db.begin().await?;
+        audit::append(&txn, login_failed(Some(user.team_id), &email, reason, context).entity("user", user.id)).await?;
+        if let FailureReason::BadPassword = reason {
+            let failures = record.failures.after_failure(now);
+            users::record_login_failures(&txn, scope, user.id, failures).await?;
+            if failures.just_locked(&record.failures, now) {
+                metrics::counter!(crate::metrics::LOCKOUTS).increment(1);
+                let locked = AuditEvent::new(Some(user.team_id), Actor::System, "ACCOUNT_LOCKED", context)
+                    .entity("user", user.id)
+                    .details(json!({ "failed_attempts": failures.count, "locked_until": failures.locked_until }));
+                audit::append(&txn, locked).await?;
+            }
+        }
+        txn.commit().await?;
+        crate::alerts::on_login_failure(state, Some((user.team_id, user.id, &user.email)), context.ip.as_deref()).await;
+        return Err(ApiError::Unauthorized);
+    }
+
+    metrics::counter!(crate::metrics::LOGINS, "outcome" => "success").increment(1);
+    let upgraded_hash = match verification {
+        Verification::MatchNeedsUpgrade => Some(state.hasher().hash(password).await?),
+        _ => None,
+    };
+    let ttl = state.config().session_ttl;
+    let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(24));
+    let txn = db.begin().await?;
+    users::record_login_success(&txn, scope, user.id, now, upgraded_hash.as_deref()).await?;
+    let session =
+        sessions::create(&txn, scope, user.id, expires_at, context.ip.as_deref(), context.user_agent.as_deref())
+            .await?;
+    let event =
+        AuditEvent::new(Some(user.team_id), Actor::User { id: user.id, email: user.email.clone() }, "LOGIN", context)
+            .entity("session", session.id)
+            .details(json!({ "password_hash_upgraded": upgraded_hash.is_some() }));
+    audit::append(&txn, event).await?;
+    txn.commit().await?;
+
+    let token = state.session_keys().sign(session.id, user.id.as_uuid(), expires_at);
+    let cookie = cookie::issue(token, state.config().is_production(), ttl);
+    let user = users::get(db.conn(), scope, user.id).await?;
+    Ok(SignedIn { user, cookie })
+}
