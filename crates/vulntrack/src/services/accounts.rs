@@ -4,14 +4,20 @@
 use sea_orm::ConnectionTrait;
 use secrecy::SecretString;
 use serde_json::json;
-use vulntrack_domain::{NewAccount, ValidationErrors, validation::FieldError};
+use vulntrack_domain::{AccountInput, NewAccount, Role, ValidationErrors, validation::FieldError};
 use vulntrack_store::{
     Database, StoreError, TeamScope,
     audit::{self, Actor, AuditEvent, RequestContext},
-    teams, users,
+    instance, teams, users,
 };
 
-use crate::auth::{PasswordHasher, password::HashError};
+use crate::{
+    app::AppState,
+    auth::{PasswordHasher, password::HashError},
+    http::ApiError,
+};
+
+pub const ALREADY_SET_UP: &str = "VulnTrack is already set up; sign in instead.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -67,6 +73,48 @@ pub async fn create_user_in_team(
         .entity("user", user.id)
         .details(json!({ "email": user.email, "role": user.role, "via": "cli" }));
     audit::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok((team, user))
+}
+
+/// First-run setup: the first team and its ADMIN, allowed only while no
+/// account exists (409 afterwards, even for two concurrent attempts).
+pub async fn first_run_setup(
+    state: &AppState,
+    context: &RequestContext,
+    team_name: String,
+    name: String,
+    email: String,
+    password: String,
+) -> Result<(teams::Team, users::User), ApiError> {
+    if users::count_all(state.db().conn()).await? > 0 {
+        return Err(ApiError::Conflict(ALREADY_SET_UP));
+    }
+    let account = AccountInput { team_name, email, name, role: Role::Admin, password }
+        .validate_all()
+        .map_err(ApiError::Validation)?;
+    let password_hash = hash_password(state.hasher(), &account).await?;
+
+    let txn = state.db().begin().await?;
+    // The marker row makes a concurrent second setup fail here; the count
+    // inside the transaction also catches users made by the CLI meanwhile.
+    match instance::mark_setup_done(&txn).await {
+        Err(StoreError::Conflict { .. }) => return Err(ApiError::Conflict(ALREADY_SET_UP)),
+        other => other?,
+    }
+    if users::count_all(&txn).await? > 0 {
+        return Err(ApiError::Conflict(ALREADY_SET_UP));
+    }
+    let team = teams::create(&txn, &account.team_name).await?;
+    let user = insert_user(&txn, team.scope(), &account, &password_hash).await?;
+    let actor = Actor::User { id: user.id, email: user.email.clone() };
+    audit::append(
+        &txn,
+        AuditEvent::new(Some(team.id), actor, "SETUP_COMPLETED", context)
+            .entity("user", user.id)
+            .details(json!({ "team_name": team.name, "role": user.role })),
+    )
+    .await?;
     txn.commit().await?;
     Ok((team, user))
 }

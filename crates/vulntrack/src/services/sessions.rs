@@ -15,7 +15,7 @@ use vulntrack_store::{
 
 use crate::{
     app::AppState,
-    auth::{cookie, password::Verification},
+    auth::{Principal, cookie, password::Verification},
     http::ApiError,
 };
 
@@ -155,4 +155,28 @@ pub async fn sign_in(
     let cookie = cookie::issue(token, state.config().is_production(), ttl);
     let user = users::get(db.conn(), scope, user.id).await?;
     Ok(SignedIn { user, cookie })
+}
+
+/// Ends the principal's session (server-side, at once) and returns the
+/// cookie that clears it in the browser.
+pub async fn sign_out(
+    state: &AppState,
+    context: &RequestContext,
+    principal: &Principal,
+) -> Result<Cookie<'static>, ApiError> {
+    let Some(session_id) = principal.session_id() else {
+        return Err(ApiError::BadRequest(
+            "Logout ends a browser session; revoke an API token with DELETE /api/v1/tokens/{id}.".into(),
+        ));
+    };
+    let txn = state.db().begin().await?;
+    sessions::revoke(&txn, principal.scope(), principal.user.id, session_id, Utc::now()).await?;
+    audit::append(
+        &txn,
+        AuditEvent::new(Some(principal.user.team_id), principal.actor(), "LOGOUT", context)
+            .entity("session", session_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(cookie::clear(state.config().is_production()))
 }

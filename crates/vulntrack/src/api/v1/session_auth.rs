@@ -48,21 +48,8 @@ pub async fn logout(
     principal: Principal,
     jar: CookieJar,
 ) -> Result<(StatusCode, CookieJar), ApiError> {
-    let Some(session_id) = principal.session_id() else {
-        return Err(ApiError::BadRequest(
-            "Logout ends a browser session; revoke an API token with DELETE /api/v1/tokens/{id}.".into(),
-        ));
-    };
-    let txn = state.db().begin().await?;
-    sessions::revoke(&txn, principal.scope(), principal.user.id, session_id, Utc::now()).await?;
-    audit::append(
-        &txn,
-        AuditEvent::new(Some(principal.user.team_id), principal.actor(), "LOGOUT", &context)
-            .entity("session", session_id),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok((StatusCode::NO_CONTENT, jar.add(cookie::clear(state.config().is_production()))))
+    let cleared = sign_in::sign_out(&state, &context, &principal).await?;
+    Ok((StatusCode::NO_CONTENT, jar.add(cleared)))
 }
 
 pub async fn logout_all(
