@@ -140,6 +140,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/robots.txt", get(static_files::robots_txt))
         .route("/metrics", get(crate::metrics::guarded))
         .nest("/api/v1", api::v1::router())
+        .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod ratelimit;
 pub mod services;
 pub mod telemetry;
+pub mod web;
 
 pub use app::{AppState, build_router, serve};
 pub use config::Config;

@@ -7,6 +7,26 @@ use axum::{
 };
 
 const ROBOTS_TXT: &str = include_str!("../../static/robots.txt");
+const APP_CSS: &str = include_str!("../../static/app.css");
+const APP_JS: &str = include_str!("../../static/app.js");
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Compiled in, so they change only with the binary; an hour is a
+    // modest cache that an upgrade outlives quickly.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
+}
+
+pub async fn stylesheet() -> Response {
+    asset(APP_CSS, "text/css; charset=utf-8")
+}
+
+pub async fn script() -> Response {
+    asset(APP_JS, "text/javascript; charset=utf-8")
+}
 
 /// Asks crawlers to stay out: nothing here is for a search engine.
 pub async fn robots_txt() -> Response {

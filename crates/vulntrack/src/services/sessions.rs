@@ -79,7 +79,7 @@ pub async fn sign_in(
 ) -> Result<SignedIn, ApiError> {
     let db = state.db();
     let password = SecretString::from(password);
-    let record = users::find_for_sign_in(db.conn(), &email).await?;
+    let record = users::find_for_sign_in(db.conn(), email).await?;
     let too_long = secrecy::ExposeSecret::expose_secret(&password).len() > MAX_PASSWORD_BYTES;
 
     let Some(record) = record else {
@@ -87,7 +87,7 @@ pub async fn sign_in(
             state.hasher().verify_decoy(password).await?;
         }
         let txn = db.begin().await?;
-        audit::append(&txn, login_failed(None, &email, FailureReason::UnknownEmail, context)).await?;
+        audit::append(&txn, login_failed(None, email, FailureReason::UnknownEmail, context)).await?;
         metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
         txn.commit().await?;
         crate::alerts::on_login_failure(state, None, context.ip.as_deref()).await;
@@ -115,7 +115,7 @@ pub async fn sign_in(
     if let Some(reason) = refusal {
         metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
         let txn = db.begin().await?;
-        audit::append(&txn, login_failed(Some(user.team_id), &email, reason, context).entity("user", user.id)).await?;
+        audit::append(&txn, login_failed(Some(user.team_id), email, reason, context).entity("user", user.id)).await?;
         if let FailureReason::BadPassword = reason {
             let failures = record.failures.after_failure(now);
             users::record_login_failures(&txn, scope, user.id, failures).await?;

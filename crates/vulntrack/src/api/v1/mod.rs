@@ -15,7 +15,7 @@ mod team;
 mod tokens;
 mod users;
 mod views;
-mod vulnerabilities;
+pub(crate) mod vulnerabilities;
 
 use axum::{
     Router,

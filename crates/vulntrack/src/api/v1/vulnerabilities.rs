@@ -152,18 +152,18 @@ pub async fn delete(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ListParams {
-    severity: Vec<String>,
-    status: Vec<String>,
-    kind: Option<String>,
-    assignee_id: Option<String>,
-    cve_id: Option<String>,
-    tag: Option<String>,
-    q: Option<String>,
-    created_after: Option<String>,
-    created_before: Option<String>,
-    sort: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
+    pub(crate) severity: Vec<String>,
+    pub(crate) status: Vec<String>,
+    pub(crate) kind: Option<String>,
+    pub(crate) assignee_id: Option<String>,
+    pub(crate) cve_id: Option<String>,
+    pub(crate) tag: Option<String>,
+    pub(crate) q: Option<String>,
+    pub(crate) created_after: Option<String>,
+    pub(crate) created_before: Option<String>,
+    pub(crate) sort: Option<String>,
+    pub(crate) limit: Option<String>,
+    pub(crate) cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

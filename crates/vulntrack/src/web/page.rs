@@ -1,0 +1,104 @@
+//! What every signed-in page shares: the user, the navigation bar, and
+//! how errors become pages.
+
+use axum::{
+    extract::FromRequestParts,
+    http::{StatusCode, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+};
+use vulntrack_store::teams;
+
+use crate::{app::AppState, auth::Principal, http::ApiError, http::error_pages};
+
+/// The header's view of the signed-in user.
+#[derive(Debug, Clone)]
+pub struct Nav {
+    pub name: String,
+    pub team: String,
+    pub role: String,
+}
+
+/// A signed-in user on a page; anonymous visitors are sent to `/login`
+/// and brought back afterwards.
+#[derive(Debug, Clone)]
+pub struct WebUser {
+    pub principal: Principal,
+    pub nav: Nav,
+}
+
+/// Where to come back to after signing in: a local path only, so the
+/// parameter cannot send anyone off-site.
+pub fn safe_next(next: &str) -> String {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if local { next.to_string() } else { "/vulnerabilities".to_string() }
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let principal = match Principal::from_request_parts(parts, state).await {
+            Ok(principal) => principal,
+            Err(ApiError::Unauthorized) => {
+                let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                let target = url::form_urlencoded::Serializer::new(String::new()).append_pair("next", here).finish();
+                return Err(Redirect::to(&format!("/login?{target}")).into_response());
+            }
+            Err(other) => return Err(page_error(other)),
+        };
+        let team = teams::get(state.db().conn(), principal.scope()).await.map_err(|e| page_error(e.into()))?;
+        let nav = Nav { name: principal.user.name.clone(), team: team.name, role: principal.user.role.to_string() };
+        Ok(Self { principal, nav })
+    }
+}
+
+/// An error as a page: the same plain pages as unmatched addresses.
+pub fn page_error(error: ApiError) -> Response {
+    let status = match error {
+        ApiError::NotFound => StatusCode::NOT_FOUND,
+        ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ApiError::Unauthorized => return Redirect::to("/login").into_response(),
+        ApiError::Conflict(_) => StatusCode::CONFLICT,
+        ApiError::BadRequest(_) | ApiError::Validation(_) => StatusCode::BAD_REQUEST,
+        ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::Internal(cause) => {
+            tracing::error!(error = ?cause, "page failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    error_pages::html(status)
+}
+
+/// One `<option>` of a `<select>`.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    pub fn list(values: &[(&str, &str)], selected: &str) -> Vec<Choice> {
+        values
+            .iter()
+            .map(|(value, label)| Choice {
+                value: value.to_string(),
+                label: label.to_string(),
+                selected: *value == selected,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/vulnerabilities/VT-1"), "/vulnerabilities/VT-1");
+        for hostile in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", ""] {
+            assert_eq!(safe_next(hostile), "/vulnerabilities", "{hostile}");
+        }
+    }
+}
