@@ -9,6 +9,7 @@ use axum::{
 const ROBOTS_TXT: &str = include_str!("../../static/robots.txt");
 const APP_CSS: &str = include_str!("../../static/app.css");
 const APP_JS: &str = include_str!("../../static/app.js");
+const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut response = body.into_response();
@@ -35,4 +36,8 @@ pub async fn robots_txt() -> Response {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
     response
+}
+
+pub async fn favicon() -> Response {
+    asset(FAVICON, "image/svg+xml")
 }

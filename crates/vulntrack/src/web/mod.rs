@@ -30,4 +30,5 @@ pub fn router() -> Router<AppState> {
         .route("/vulnerabilities/{id}/status", post(vulnerability_pages::change_status))
         .route("/static/app.css", get(crate::http::static_files::stylesheet))
         .route("/static/app.js", get(crate::http::static_files::script))
+        .route("/static/favicon.svg", get(crate::http::static_files::favicon))
 }

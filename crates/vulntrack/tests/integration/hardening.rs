@@ -51,14 +51,17 @@ fn assert_security_headers(what: &str, response: &TestResponse) {
 
 #[tokio::test]
 async fn every_kind_of_response_carries_the_security_headers() {
-    let app = TestApp::spawn_with(|c| c.rate_limits.anon = rule(5, 60)).await;
+    let app = TestApp::spawn_with(|c| c.rate_limits.anon = rule(6, 60)).await;
     let file = app.get("/robots.txt").await;
     assert_eq!(file.status, StatusCode::OK);
     assert!(file.content_type.starts_with("text/plain"));
-    let page = app.get("/").await;
-    assert_eq!(page.status, StatusCode::NOT_FOUND);
-    assert!(page.content_type.starts_with("text/html"), "UI addresses get an HTML page: {page:?}");
-    assert!(!page.body.to_string().contains("axum") && !page.body.to_string().contains("panicked"));
+    let page = app.get("/setup").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.content_type.starts_with("text/html"), "{page:?}");
+    let missing = app.get("/no-such-page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.content_type.starts_with("text/html"), "UI addresses get an HTML error page: {missing:?}");
+    assert!(!missing.body.to_string().contains("axum") && !missing.body.to_string().contains("panicked"));
     let api = app.get("/api/v1/me").await;
     assert_eq!(api.status, StatusCode::UNAUTHORIZED);
     let api_404 = app.get("/api/v1/nothing-here").await;
@@ -67,7 +70,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
     assert_eq!(method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(method.content_type, "application/problem+json", "bare errors get a body");
     let limited = app.get("/api/v1/me").await;
-    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "the sixth anonymous request");
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS, "the seventh anonymous request");
     for (what, response) in [("page", &page), ("API", &api), ("API 404", &api_404), ("405", &method), ("429", &limited)]
     {
         assert_security_headers(what, response);

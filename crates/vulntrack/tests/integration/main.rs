@@ -8,6 +8,7 @@ mod access;
 mod alerts;
 mod audit;
 mod auth;
+mod browser;
 mod cli;
 mod conformance;
 mod hardening;

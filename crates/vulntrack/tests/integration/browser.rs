@@ -1,0 +1,218 @@
+//! The web UI in a real browser: headless Chromium driven through
+//! chromedriver (both from Debian; `.ci/run` installs them) against the
+//! real server on a random loopback port. Any console error — a CSP
+//! violation is one — fails the journey. Screenshots of the main pages go
+//! to `target/screenshots/` for people to look at.
+
+use std::{net::SocketAddr, path::PathBuf, process::Stdio, time::Duration};
+
+use fantoccini::{Client, ClientBuilder, Locator, wd::WebDriverCompatibleCommand};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+use vulntrack::app;
+
+use crate::support::{PASSWORD, TestApp, eventually};
+
+const DRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Chromium's console log since the last read (the legacy log endpoint,
+/// which chromedriver still serves).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (axum::http::Method::POST, Some(json!({ "type": "browser" }).to_string()))
+    }
+}
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    base: String,
+    shots: PathBuf,
+    problems: Vec<String>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+impl Browser {
+    async fn start(base: String) -> Option<Self> {
+        if !std::path::Path::new(DRIVER).exists() {
+            assert!(std::env::var_os("CI").is_none(), "CI must install chromium and chromium-driver");
+            eprintln!("browser tests need {DRIVER} (apt-get install chromium chromium-driver); they run in .ci/run");
+            return None;
+        }
+        let port = free_port();
+        let driver = Command::new(DRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = tempfile::tempdir().expect("profile dir").keep();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-quic", "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                         format!("--user-data-dir={}", profile.display())],
+            }),
+        );
+        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let mut client = None;
+        for _ in 0..50 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&webdriver).await {
+                Ok(connected) => {
+                    client = Some(connected);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&shots).expect("screenshot dir");
+        Some(Self { client: client.expect("a browser session"), driver, base, shots, problems: Vec::new() })
+    }
+
+    async fn go(&mut self, path: &str) {
+        self.client.goto(&format!("{}{path}", self.base)).await.expect("navigate");
+        self.collect_log().await;
+    }
+
+    /// Keeps every console message at SEVERE level (errors and CSP
+    /// violations) for the final check.
+    async fn collect_log(&mut self) {
+        if let Ok(Value::Array(entries)) = self.client.issue_cmd(BrowserLog).await {
+            for entry in entries {
+                if entry["level"] == "SEVERE" {
+                    self.problems.push(entry["message"].as_str().unwrap_or_default().to_string());
+                }
+            }
+        }
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+    }
+
+    async fn click(&mut self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .expect("click");
+        self.collect_log().await;
+    }
+
+    async fn text(&self) -> String {
+        self.client.find(Locator::Css("main")).await.expect("main").text().await.expect("text")
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.expect("url").path().to_string()
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    async fn finish(mut self) -> Vec<String> {
+        self.collect_log().await;
+        let _ = self.client.close().await;
+        let _ = self.driver.kill().await;
+        self.problems
+    }
+}
+
+#[tokio::test]
+async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let app = TestApp::spawn_with(|c| c.public_url = url::Url::parse(&format!("{base}/")).expect("url")).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
+        let _ = stopped.await;
+    }));
+    let Some(mut browser) = Browser::start(base).await else { return };
+
+    browser.go("/").await;
+    assert_eq!(browser.path().await, "/setup", "a fresh install opens on setup");
+    browser.shot("setup").await;
+    browser.fill("#team_name", "Blue Team").await;
+    browser.fill("#name", "Ada Admin").await;
+    browser.fill("#email", "ada@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(browser.path().await, "/vulnerabilities", "signed in after setup");
+
+    browser.click("a.button.primary").await;
+    assert_eq!(browser.path().await, "/vulnerabilities/new");
+    browser.fill("#title", "Stored XSS in the zanzibar widget").await;
+    browser.fill("#description", "Comment bodies are echoed **without** escaping.").await;
+    browser.fill("#cvss_vector", "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N").await;
+    for (factor, value) in [
+        ("damage", "6"),
+        ("reproducibility", "9"),
+        ("exploitability", "7"),
+        ("affected_users", "8"),
+        ("discoverability", "9"),
+    ] {
+        browser.fill(&format!("#dread_{factor}"), value).await;
+    }
+    let mean = browser.client.find(Locator::Css("#dread-mean")).await.expect("mean").text().await.expect("text");
+    assert_eq!(mean, "mean 7.8", "the live DREAD mean (JavaScript)");
+    browser.shot("new-vulnerability").await;
+    browser.click(".actions button[type=submit]").await;
+    assert_eq!(browser.path().await, "/vulnerabilities/VT-1");
+    let detail = browser.text().await;
+    assert!(detail.contains("6.1 MEDIUM") && detail.contains("without escaping"), "{detail}");
+
+    browser.go("/vulnerabilities?q=zanzibar").await;
+    let found = browser.text().await;
+    assert!(found.contains("VT-1"), "search finds it: {found}");
+    browser.shot("vulnerabilities").await;
+    browser.go("/vulnerabilities?q=nothing-matches-this").await;
+    assert!(browser.text().await.contains("No vulnerabilities match"));
+
+    browser.go("/vulnerabilities/VT-1").await;
+    browser.fill("#body", "Reproduced on staging.").await;
+    browser.click("#comments button[type=submit]").await;
+    assert!(browser.text().await.contains("Reproduced on staging."));
+    let status = browser.client.find(Locator::Css("#status")).await.expect("status select");
+    status.select_by_value("IN_PROGRESS").await.expect("select");
+    browser.click("form.inline button[type=submit]").await;
+    assert!(browser.text().await.contains("In progress"), "the status changed");
+    browser.shot("vulnerability").await;
+
+    browser.click("header form button[type=submit]").await;
+    assert_eq!(browser.path().await, "/login", "signed out");
+    browser.go("/vulnerabilities").await;
+    assert_eq!(browser.path().await, "/login", "pages need a session again");
+    browser.shot("login").await;
+
+    let problems = browser.finish().await;
+    assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    let _ = eventually(Duration::from_millis(1), async || true).await;
+}
