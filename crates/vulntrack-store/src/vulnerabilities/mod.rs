@@ -24,7 +24,7 @@ use vulntrack_domain::{
 };
 
 pub use list::{Direction, ListQuery, Page, Position, Sort};
-pub use stats::{SeverityStatusCount, Stats};
+pub use stats::{SeverityStatusCount, Stats, open_trend, top_risks};
 
 use crate::{
     entity::{teams, vulnerabilities as vulns, vulnerability_tags as tags},

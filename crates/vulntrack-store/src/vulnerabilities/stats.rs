@@ -87,3 +87,68 @@ pub async fn stats(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<S
         .collect();
     Ok(Stats { total, open, by_severity_and_status, mean_time_to_resolve_seconds })
 }
+
+/// Open vulnerabilities at the end of each of the last `days` days (UTC),
+/// oldest first: everything created by then minus everything resolved by
+/// then. Two grouped queries, whatever the number of records.
+pub async fn open_trend(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    today: chrono::NaiveDate,
+    days: u32,
+) -> StoreResult<Vec<(chrono::NaiveDate, u64)>> {
+    let team = scope.team_id().as_uuid();
+    let first = today - chrono::Duration::days(i64::from(Ord::max(days, 1)) - 1);
+    let day_of = |column: &str| match db.get_database_backend() {
+        DbBackend::Postgres => format!("to_char(({column} AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD')"),
+        _ => format!("date({column})"),
+    };
+    let per_day = |column: vulns::Column, name: &str| {
+        vulns::Entity::find()
+            .select_only()
+            .column_as(Expr::cust(day_of(name)), "day")
+            .column_as(Expr::col(vulns::Column::Id).count(), "count")
+            .filter(vulns::Column::TeamId.eq(team))
+            .filter(column.is_not_null())
+            .group_by(Expr::cust(day_of(name)))
+            .into_tuple::<(String, i64)>()
+    };
+    let created = per_day(vulns::Column::CreatedAt, "created_at").all(db).await?;
+    let resolved = per_day(vulns::Column::ResolvedAt, "resolved_at").all(db).await?;
+    let parse = |rows: Vec<(String, i64)>| -> Vec<(chrono::NaiveDate, i64)> {
+        rows.into_iter()
+            .filter_map(|(day, n)| chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok().map(|d| (d, n)))
+            .collect()
+    };
+    let (created, resolved) = (parse(created), parse(resolved));
+    let up_to = |rows: &[(chrono::NaiveDate, i64)], day: chrono::NaiveDate| -> i64 {
+        rows.iter().filter(|(d, _)| *d <= day).map(|(_, n)| n).sum()
+    };
+    Ok((0..Ord::max(days, 1))
+        .map(|offset| {
+            let day = first + chrono::Duration::days(i64::from(offset));
+            let open = up_to(&created, day) - up_to(&resolved, day);
+            (day, u64::try_from(Ord::max(open, 0)).unwrap_or(0))
+        })
+        .collect())
+}
+
+/// The open records that matter most: highest CVSS first, then DREAD.
+pub async fn top_risks(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    limit: u64,
+) -> StoreResult<Vec<super::Vulnerability>> {
+    use sea_orm::{Order, QueryOrder};
+    let rows = vulns::Entity::find()
+        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(vulns::Column::Status.is_in([VulnStatus::Open.as_str(), VulnStatus::InProgress.as_str()]))
+        .order_by(Expr::cust("COALESCE(cvss_score, -1.0)"), Order::Desc)
+        .order_by(Expr::cust("COALESCE(dread_score, -1.0)"), Order::Desc)
+        .order_by(vulns::Column::SeverityRank, Order::Desc)
+        .order_by(vulns::Column::Id, Order::Asc)
+        .limit(limit)
+        .all(db)
+        .await?;
+    super::hydrate(db, scope, rows).await
+}

@@ -156,7 +156,7 @@ pub async fn setup(
     .await;
     match outcome {
         Ok(_) => match sessions::sign_in(&state, &context, &form.email, form.password).await {
-            Ok(signed_in) => (jar.add(signed_in.cookie), Redirect::to("/vulnerabilities")).into_response(),
+            Ok(signed_in) => (jar.add(signed_in.cookie), Redirect::to("/")).into_response(),
             Err(_) => Redirect::to("/login").into_response(),
         },
         Err(ApiError::Validation(errors)) => {

@@ -3,13 +3,13 @@
 //! scripts and styles come from `/static` only, as the CSP requires.
 
 mod auth_pages;
+mod dashboard;
 mod markdown;
 mod page;
 mod vulnerability_pages;
 
 use axum::{
     Router,
-    response::Redirect,
     routing::{get, post},
 };
 
@@ -19,7 +19,7 @@ pub use page::{Nav, WebUser};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/vulnerabilities") }))
+        .route("/", get(dashboard::dashboard))
         .route("/login", get(auth_pages::login_page).post(auth_pages::login))
         .route("/setup", get(auth_pages::setup_page).post(auth_pages::setup))
         .route("/logout", post(auth_pages::logout))

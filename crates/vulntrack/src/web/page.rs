@@ -30,7 +30,7 @@ pub struct WebUser {
 /// parameter cannot send anyone off-site.
 pub fn safe_next(next: &str) -> String {
     let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local { next.to_string() } else { "/vulnerabilities".to_string() }
+    if local { next.to_string() } else { "/".to_string() }
 }
 
 impl FromRequestParts<AppState> for WebUser {
@@ -98,7 +98,7 @@ mod tests {
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next("/vulnerabilities/VT-1"), "/vulnerabilities/VT-1");
         for hostile in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", ""] {
-            assert_eq!(safe_next(hostile), "/vulnerabilities", "{hostile}");
+            assert_eq!(safe_next(hostile), "/", "{hostile}");
         }
     }
 }

@@ -163,8 +163,8 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
     browser.fill("#email", "ada@example.com").await;
     browser.fill("#password", PASSWORD).await;
     browser.click("button[type=submit]").await;
-    assert_eq!(browser.path().await, "/vulnerabilities", "signed in after setup");
-
+    assert_eq!(browser.path().await, "/", "signed in after setup, on the dashboard");
+    browser.go("/vulnerabilities").await;
     browser.click("a.button.primary").await;
     assert_eq!(browser.path().await, "/vulnerabilities/new");
     browser.fill("#title", "Stored XSS in the zanzibar widget").await;
@@ -203,6 +203,15 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
     browser.click("form.inline button[type=submit]").await;
     assert!(browser.text().await.contains("In progress"), "the status changed");
     browser.shot("vulnerability").await;
+
+    browser.go("/").await;
+    let figure = |id: &'static str| {
+        let client = browser.client.clone();
+        async move { client.find(Locator::Id(id)).await.expect("figure").attr("data-value").await.expect("attr") }
+    };
+    assert_eq!(figure("total").await.as_deref(), Some("1"), "the dashboard counts the new record");
+    assert_eq!(figure("open").await.as_deref(), Some("1"));
+    browser.shot("dashboard").await;
 
     browser.click("header form button[type=submit]").await;
     assert_eq!(browser.path().await, "/login", "signed out");
