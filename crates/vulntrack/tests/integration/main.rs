@@ -15,3 +15,4 @@ mod hardening;
 mod health;
 mod readiness;
 mod vulnerabilities;
+mod web;

@@ -1,0 +1,242 @@
+//! The web pages over plain HTTP, as a browser without JavaScript uses
+//! them: forms posted, redirects followed, pages read.
+
+use axum::http::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::{
+    support::{As, PASSWORD, TestApp, TestResponse},
+    vulnerabilities::{create, sample},
+};
+
+const ADMIN: &str = "admin@example.com";
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        encoded.append_pair(k, v);
+    }
+    encoded.finish()
+}
+
+/// POSTs a form the way a same-origin page does.
+async fn post_form(app: &TestApp, path: &str, cookie: Option<&str>, pairs: &[(&str, &str)]) -> TestResponse {
+    let origin = app.origin();
+    let mut headers = vec![("content-type", "application/x-www-form-urlencoded"), ("origin", origin.as_str())];
+    if let Some(cookie) = cookie {
+        headers.push(("cookie", cookie));
+    }
+    let request = axum::http::Request::builder().method(Method::POST).uri(path);
+    let request = headers.iter().fold(request, |r, (k, v)| r.header(*k, *v));
+    let request = request.body(axum::body::Body::from(form(pairs))).expect("request");
+    send_raw(app, request).await
+}
+
+async fn send_raw(app: &TestApp, request: axum::http::Request<axum::body::Body>) -> TestResponse {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = app.router.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    TestResponse { status, content_type, headers, body: Value::String(String::from_utf8_lossy(&bytes).into_owned()) }
+}
+
+async fn page(app: &TestApp, path: &str, cookie: &str) -> TestResponse {
+    app.get_as(path, As::Cookie(cookie)).await
+}
+
+fn html(response: &TestResponse) -> &str {
+    response.body.as_str().unwrap_or_default()
+}
+
+fn location(response: &TestResponse) -> String {
+    response.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn without_javascript_setup_sign_in_create_and_search_work_through_forms() {
+    let app = TestApp::spawn().await;
+    assert_eq!(location(&app.get("/").await), "/login?next=%2F", "anonymous visitors go to sign in");
+    assert_eq!(location(&app.get("/login").await), "/setup", "a fresh install sets up first");
+    let setup = post_form(
+        &app,
+        "/setup",
+        None,
+        &[("team_name", "Blue Team"), ("name", "Ada Admin"), ("email", ADMIN), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(setup.status, StatusCode::SEE_OTHER, "{setup:?}");
+    assert_eq!(location(&app.get("/setup").await), "/login", "setup is closed afterwards");
+
+    let wrong = post_form(&app, "/login", None, &[("email", ADMIN), ("password", "nope"), ("next", "/")]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(html(&wrong).contains("The email or password is wrong") && html(&wrong).contains(ADMIN), "keeps the email");
+    let signed_in =
+        post_form(&app, "/login", None, &[("email", ADMIN), ("password", PASSWORD), ("next", "/vulnerabilities?q=x")])
+            .await;
+    assert_eq!(location(&signed_in), "/vulnerabilities?q=x", "back to where the visitor was going");
+    let offsite =
+        post_form(&app, "/login", None, &[("email", ADMIN), ("password", PASSWORD), ("next", "//evil.example")]).await;
+    assert_eq!(location(&offsite), "/", "never off-site");
+    let cookie = signed_in.cookie();
+
+    let created = post_form(
+        &app,
+        "/vulnerabilities",
+        Some(&cookie),
+        &[
+            ("title", "Exposed admin console on gateway"),
+            ("description", "The admin console answers on the public interface."),
+            ("severity", "HIGH"),
+            ("kind", "MISCONFIGURATION"),
+            ("tags", "edge, exposure"),
+            ("stride_elevation_of_privilege", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{created:?}");
+    assert_eq!(location(&created), "/vulnerabilities/VT-1");
+    let detail = page(&app, "/vulnerabilities/VT-1", &cookie).await;
+    assert!(html(&detail).contains("Exposed admin console on gateway"));
+    let found = page(&app, "/vulnerabilities?q=gateway", &cookie).await;
+    assert!(html(&found).contains("VT-1"), "search finds it");
+    let none = page(&app, "/vulnerabilities?q=zzzz", &cookie).await;
+    assert!(html(&none).contains("No vulnerabilities match"));
+
+    let commented =
+        post_form(&app, "/vulnerabilities/VT-1/comments", Some(&cookie), &[("body", "Firewall rule requested.")]).await;
+    assert_eq!(commented.status, StatusCode::SEE_OTHER);
+    let moved = post_form(&app, "/vulnerabilities/VT-1/status", Some(&cookie), &[("status", "RESOLVED")]).await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    let after = page(&app, "/vulnerabilities/VT-1", &cookie).await;
+    assert!(html(&after).contains("Firewall rule requested.") && html(&after).contains("Resolved"));
+
+    let out = post_form(&app, "/logout", Some(&cookie), &[]).await;
+    assert_eq!(location(&out), "/login");
+    assert!(location(&page(&app, "/vulnerabilities", &cookie).await).starts_with("/login"), "the session is over");
+}
+
+#[tokio::test]
+async fn forms_show_field_errors_next_to_the_fields_and_keep_the_input() {
+    let app = TestApp::spawn().await;
+    let setup = post_form(
+        &app,
+        "/setup",
+        None,
+        &[("team_name", "Blue Team"), ("name", ""), ("email", "not-an-email"), ("password", "short")],
+    )
+    .await;
+    assert_eq!(setup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = html(&setup);
+    assert!(text.contains("value=\"Blue Team\"") && text.contains("value=\"not-an-email\""), "input kept");
+    assert!(text.contains("aria-invalid=\"true\"") && text.contains("at least 12 characters"), "{text}");
+    assert!(!text.contains("value=\"short\""), "passwords are never echoed");
+
+    app.setup_admin("Blue Team", ADMIN).await;
+    let cookie = app.login(ADMIN, PASSWORD).await;
+    let refused = post_form(
+        &app,
+        "/vulnerabilities",
+        Some(&cookie),
+        &[
+            ("title", "Kept title"),
+            ("description", "short"),
+            ("cve_id", "CVE-1"),
+            ("references", "javascript:alert(1)"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = html(&refused);
+    assert!(
+        text.contains("value=\"Kept title\"")
+            && text.contains(">short</textarea>")
+            && text.contains("javascript:alert(1)</textarea>")
+    );
+    for message in
+        ["must be at least 10 characters", "must look like CVE-2024-12345", "must be an http:// or https:// URL"]
+    {
+        assert!(text.contains(message), "{message} missing");
+    }
+    let stats = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&cookie)).await;
+    assert_eq!(stats.body["total"], 0, "nothing written");
+}
+
+#[tokio::test]
+async fn dashboard_figures_equal_the_stats_api() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let cookie = app.login(ADMIN, PASSWORD).await;
+    for (severity, status) in [
+        ("CRITICAL", "OPEN"),
+        ("CRITICAL", "IN_PROGRESS"),
+        ("HIGH", "OPEN"),
+        ("HIGH", "RESOLVED"),
+        ("LOW", "CLOSED"),
+        ("INFO", "OPEN"),
+        ("HIGH", "OPEN"),
+    ] {
+        let mut body = sample(&format!("{severity} {status}"));
+        body["severity"] = json!(severity);
+        body["status"] = json!(status);
+        create(&app, &cookie, body).await;
+    }
+    let stats = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&cookie)).await.body;
+    let dashboard = page(&app, "/", &cookie).await;
+    let text = html(&dashboard);
+    assert!(text.contains(&format!("id=\"total\" data-value=\"{}\"", stats["total"])), "total");
+    assert!(text.contains(&format!("id=\"open\" data-value=\"{}\"", stats["open"])), "open");
+    for cell in stats["by_severity_and_status"].as_array().expect("counts") {
+        let needle = format!(
+            "data-severity=\"{}\" data-status=\"{}\" data-count=\"{}\"",
+            cell["severity"].as_str().expect("s"),
+            cell["status"].as_str().expect("s"),
+            cell["count"]
+        );
+        assert!(text.contains(&needle), "{needle} missing from the dashboard");
+    }
+    assert!(
+        text.contains("<title id=\"dist-title\"") || text.contains("aria-labelledby=\"dist-title\""),
+        "charts are labelled"
+    );
+}
+
+#[tokio::test]
+async fn pages_show_only_the_signed_in_team_and_viewers_get_no_write_controls() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Team A", ADMIN).await;
+    let a = app.login(ADMIN, PASSWORD).await;
+    let secret = create(&app, &a, sample("Team A's zanzibar secret")).await;
+    let viewer = app.add_member(&a, "viewer@example.com", "VIEWER").await;
+
+    let team_b = vulntrack_store::teams::create(app.db.conn(), "Team B").await.expect("team");
+    let hash =
+        vulntrack_store::users::find_for_sign_in(app.db.conn(), ADMIN).await.expect("q").expect("u").password_hash;
+    let new = vulntrack_store::users::NewUser {
+        email: "b@example.com",
+        name: "B Admin",
+        role: vulntrack_domain::Role::Admin,
+        password_hash: &hash,
+    };
+    vulntrack_store::users::create(app.db.conn(), team_b.scope(), new).await.expect("user");
+    let b = app.login("b@example.com", PASSWORD).await;
+    let foreign = page(&app, &format!("/vulnerabilities/{}", secret["id"].as_str().expect("id")), &b).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND, "another team's id renders the 404 page");
+    assert!(foreign.content_type.starts_with("text/html"));
+    for path in ["/vulnerabilities", "/vulnerabilities?q=zanzibar", "/"] {
+        // The search box echoes the query; the record itself must not show.
+        assert!(!html(&page(&app, path, &b).await).contains("zanzibar secret"), "{path} leaks team A");
+    }
+
+    let list = page(&app, "/vulnerabilities", &viewer).await;
+    assert!(html(&list).contains("zanzibar") && !html(&list).contains("New vulnerability"));
+    let detail = page(&app, "/vulnerabilities/VT-1", &viewer).await;
+    assert!(!html(&detail).contains("Change status") && !html(&detail).contains("Add a comment"));
+    assert_eq!(page(&app, "/vulnerabilities/new", &viewer).await.status, StatusCode::FORBIDDEN);
+    let forced =
+        post_form(&app, "/vulnerabilities", Some(&viewer), &[("title", "x"), ("description", "y".repeat(20).as_str())])
+            .await;
+    assert_eq!(forced.status, StatusCode::FORBIDDEN, "the server refuses the write anyway");
+}
