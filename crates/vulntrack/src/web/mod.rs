@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/vulnerabilities/{id}", get(vulnerability_pages::detail))
         .route("/vulnerabilities/{id}/comments", post(vulnerability_pages::comment))
         .route("/vulnerabilities/{id}/status", post(vulnerability_pages::change_status))
+        .route("/vulnerabilities/{id}/edit", get(vulnerability_pages::edit_form).post(vulnerability_pages::update))
+        .route("/vulnerabilities/{id}/delete", post(vulnerability_pages::delete))
         .route("/static/app.css", get(crate::http::static_files::stylesheet))
         .route("/static/app.js", get(crate::http::static_files::script))
         .route("/static/favicon.svg", get(crate::http::static_files::favicon))

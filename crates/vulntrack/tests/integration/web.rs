@@ -240,3 +240,49 @@ async fn pages_show_only_the_signed_in_team_and_viewers_get_no_write_controls() 
             .await;
     assert_eq!(forced.status, StatusCode::FORBIDDEN, "the server refuses the write anyway");
 }
+
+#[tokio::test]
+async fn records_are_edited_and_deleted_through_forms_with_their_history_shown() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let cookie = app.login(ADMIN, PASSWORD).await;
+    let mut body = sample("Before the edit");
+    body["cve_id"] = json!("CVE-2024-1111");
+    create(&app, &cookie, body).await;
+    let edit = page(&app, "/vulnerabilities/VT-1/edit", &cookie).await;
+    assert!(
+        html(&edit).contains("value=\"Before the edit\"") && html(&edit).contains("value=\"CVE-2024-1111\""),
+        "prefilled"
+    );
+    let saved = post_form(
+        &app,
+        "/vulnerabilities/VT-1/edit",
+        Some(&cookie),
+        &[
+            ("title", "After the edit"),
+            ("description", "User input reaches a SQL query without parameters."),
+            ("severity", "HIGH"),
+            ("status", "IN_PROGRESS"),
+            ("kind", "VULNERABILITY"),
+            ("cve_id", ""),
+        ],
+    )
+    .await;
+    assert_eq!(location(&saved), "/vulnerabilities/VT-1", "{saved:?}");
+    let api = app.get_as("/api/v1/vulnerabilities/VT-1", As::Cookie(&cookie)).await.body;
+    assert_eq!(api["title"], "After the edit");
+    assert_eq!(api["status"], "IN_PROGRESS");
+    assert!(api["cve_id"].is_null(), "an emptied field is cleared");
+    let detail = page(&app, "/vulnerabilities/VT-1", &cookie).await;
+    let text = html(&detail);
+    assert!(
+        text.contains("created it") && text.contains("changed") && text.contains("set the status to IN_PROGRESS"),
+        "activity timeline"
+    );
+    let bad =
+        post_form(&app, "/vulnerabilities/VT-1/edit", Some(&cookie), &[("title", ""), ("description", "short")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let deleted = post_form(&app, "/vulnerabilities/VT-1/delete", Some(&cookie), &[]).await;
+    assert_eq!(location(&deleted), "/vulnerabilities");
+    assert_eq!(page(&app, "/vulnerabilities/VT-1", &cookie).await.status, StatusCode::NOT_FOUND);
+}
