@@ -2,6 +2,8 @@
 //! the same services as the JSON API. Every page works without JavaScript;
 //! scripts and styles come from `/static` only, as the CSP requires.
 
+mod account_pages;
+mod admin_pages;
 mod auth_pages;
 mod dashboard;
 mod markdown;
@@ -30,6 +32,24 @@ pub fn router() -> Router<AppState> {
         .route("/vulnerabilities/{id}/status", post(vulnerability_pages::change_status))
         .route("/vulnerabilities/{id}/edit", get(vulnerability_pages::edit_form).post(vulnerability_pages::update))
         .route("/vulnerabilities/{id}/delete", post(vulnerability_pages::delete))
+        .route("/notifications", get(account_pages::notifications_page))
+        .route("/notifications/read-all", post(account_pages::mark_all_read))
+        .route("/notifications/{id}/read", post(account_pages::mark_read))
+        .route("/account", get(account_pages::account))
+        .route("/account/profile", post(account_pages::save_profile))
+        .route("/account/password", post(account_pages::change_password))
+        .route("/account/sessions/revoke-all", post(account_pages::revoke_all_sessions))
+        .route("/account/sessions/{id}/revoke", post(account_pages::revoke_session))
+        .route("/account/tokens", post(account_pages::create_token))
+        .route("/account/tokens/{id}/revoke", post(account_pages::revoke_token))
+        .route("/admin/users", get(admin_pages::users))
+        .route("/admin/users/{id}", post(admin_pages::update_member))
+        .route("/admin/users/{id}/unlock", post(admin_pages::unlock_member))
+        .route("/admin/users/{id}/reset-link", post(admin_pages::reset_link))
+        .route("/admin/users/{id}/delete", post(admin_pages::delete_member))
+        .route("/admin/invitations", post(admin_pages::invite))
+        .route("/admin/invitations/{id}/delete", post(admin_pages::withdraw_invitation))
+        .route("/invite", get(admin_pages::invite_landing).post(admin_pages::accept))
         .route("/static/app.css", get(crate::http::static_files::stylesheet))
         .route("/static/app.js", get(crate::http::static_files::script))
         .route("/static/favicon.svg", get(crate::http::static_files::favicon))

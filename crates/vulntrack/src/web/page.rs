@@ -6,7 +6,7 @@ use axum::{
     http::{StatusCode, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
-use vulntrack_store::teams;
+use vulntrack_store::{notifications, teams};
 
 use crate::{app::AppState, auth::Principal, http::ApiError, http::error_pages};
 
@@ -16,6 +16,8 @@ pub struct Nav {
     pub name: String,
     pub team: String,
     pub role: String,
+    pub unread: u64,
+    pub admin: bool,
 }
 
 /// A signed-in user on a page; anonymous visitors are sent to `/login`
@@ -46,8 +48,18 @@ impl FromRequestParts<AppState> for WebUser {
             }
             Err(other) => return Err(page_error(other)),
         };
-        let team = teams::get(state.db().conn(), principal.scope()).await.map_err(|e| page_error(e.into()))?;
-        let nav = Nav { name: principal.user.name.clone(), team: team.name, role: principal.user.role.to_string() };
+        let db = state.db().conn();
+        let team = teams::get(db, principal.scope()).await.map_err(|e| page_error(e.into()))?;
+        let unread = notifications::unread_count(db, principal.scope(), principal.user.id)
+            .await
+            .map_err(|e| page_error(e.into()))?;
+        let nav = Nav {
+            name: principal.user.name.clone(),
+            team: team.name,
+            role: principal.user.role.to_string(),
+            unread,
+            admin: principal.user.role.allows(vulntrack_domain::Action::ManageUsers),
+        };
         Ok(Self { principal, nav })
     }
 }

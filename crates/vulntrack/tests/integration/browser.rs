@@ -218,11 +218,44 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
     assert_eq!(figure("open").await.as_deref(), Some("1"));
     browser.shot("dashboard").await;
 
+    browser.go("/account").await;
+    browser.shot("account").await;
+    browser.go("/notifications").await;
+    browser.shot("notifications").await;
+
+    browser.go("/admin/users").await;
+    browser.fill("#invite_email", "viewer@example.com").await;
+    let role = browser.client.find(Locator::Css("#invite_role")).await.expect("role");
+    role.select_by_value("VIEWER").await.expect("select");
+    browser.click("form[action='/admin/invitations'] button[type=submit]").await;
+    let invite_link = browser.client.find(Locator::Id("new-link")).await.expect("the link").text().await.expect("text");
+    assert!(invite_link.contains("/invite?token="), "{invite_link}");
+    browser.shot("admin-users").await;
+
     browser.click("header form button[type=submit]").await;
     assert_eq!(browser.path().await, "/login", "signed out");
     browser.go("/vulnerabilities").await;
     assert_eq!(browser.path().await, "/login", "pages need a session again");
     browser.shot("login").await;
+
+    let invite_path =
+        invite_link.split_once("127.0.0.1").map(|(_, rest)| rest.split_once('/').map_or("", |(_, p)| p)).unwrap_or("");
+    browser.go(&format!("/{invite_path}")).await;
+    browser.shot("invite").await;
+    browser.fill("#name", "Vic Viewer").await;
+    browser.fill("#password", "Vi3wer#Pass2026").await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(browser.path().await, "/", "the new member is signed in");
+    browser.go("/vulnerabilities").await;
+    assert!(!browser.text().await.contains("New vulnerability"), "a viewer sees no create button");
+    browser.go("/vulnerabilities/VT-1").await;
+    let viewer_view = browser.text().await;
+    assert!(viewer_view.contains("Reproduced on staging."), "but reads everything");
+    for control in ["Change status", "Add a comment", "Edit", "Delete"] {
+        assert!(!viewer_view.contains(control), "a viewer sees no {control:?} control");
+    }
+    browser.click("header form button[type=submit]").await;
+    assert_eq!(browser.path().await, "/login");
 
     let problems = browser.finish().await;
     assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");

@@ -1,20 +1,20 @@
 //! `/api/v1`: the routes and the JSON shapes they speak.
 
-mod audit_log;
+pub(crate) mod audit_log;
 mod comments;
-mod invitations;
-mod me;
-mod notifications;
+pub(crate) mod invitations;
+pub(crate) mod me;
+pub(crate) mod notifications;
 mod params;
-mod password_reset;
-mod registration;
-mod security_alerts;
-mod session_auth;
+pub(crate) mod password_reset;
+pub(crate) mod registration;
+pub(crate) mod security_alerts;
+pub(crate) mod session_auth;
 mod setup;
-mod team;
-mod tokens;
-mod users;
-mod views;
+pub(crate) mod team;
+pub(crate) mod tokens;
+pub(crate) mod users;
+pub(crate) mod views;
 pub(crate) mod vulnerabilities;
 
 use axum::{

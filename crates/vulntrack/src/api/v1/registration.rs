@@ -49,7 +49,7 @@ pub async fn register(
     ratelimit::enforce(state.rate_limiter(), &checks, create_account(state.clone(), context, request)).await
 }
 
-async fn create_account(
+pub(crate) async fn create_account(
     state: AppState,
     context: RequestContext,
     request: RegisterRequest,

@@ -1,0 +1,328 @@
+//! Notifications and the account page. Writes go through the JSON API's
+//! own handlers, so the pages cannot drift from the API's rules.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use axum_extra::extract::CookieJar;
+use chrono::Utc;
+use serde::{Deserialize, de::DeserializeOwned};
+use serde_json::{Value, json};
+use vulntrack_store::{api_tokens, notifications, sessions, users};
+
+use super::page::{Nav, WebUser, page_error};
+use crate::{
+    api::v1::{me, session_auth, tokens},
+    app::AppState,
+    http::{ApiError, ApiJson, ClientContext},
+};
+
+/// Builds an API request body from form values.
+pub fn api_body<T: DeserializeOwned>(value: Value) -> Result<ApiJson<T>, ApiError> {
+    serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// A form error as sentences for the page.
+pub fn messages(error: &ApiError) -> Vec<String> {
+    match error {
+        ApiError::Validation(errors) => {
+            errors.iter().map(|e| format!("{}: {}", e.field.replace('_', " "), e.message)).collect()
+        }
+        ApiError::Forbidden(message) | ApiError::Conflict(message) => vec![(*message).to_string()],
+        ApiError::BadRequest(message) => vec![message.clone()],
+        _ => vec!["That did not work; please try again.".to_string()],
+    }
+}
+
+fn when(time: chrono::DateTime<Utc>) -> (String, String) {
+    (time.format("%Y-%m-%d %H:%M UTC").to_string(), time.to_rfc3339())
+}
+
+pub struct NotificationItem {
+    id: String,
+    message: String,
+    link: Option<String>,
+    read: bool,
+    when: String,
+    iso: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "notifications.html")]
+pub struct NotificationsPage {
+    nav: Option<Nav>,
+    items: Vec<NotificationItem>,
+    unread: u64,
+}
+
+pub async fn notifications_page(State(state): State<AppState>, user: WebUser) -> Response {
+    let scope = user.principal.scope();
+    match notifications::list(state.db().conn(), scope, user.principal.user.id, false, 200).await {
+        Ok(found) => NotificationsPage {
+            unread: user.nav.unread,
+            nav: Some(user.nav.clone()),
+            items: found
+                .into_iter()
+                .map(|n| {
+                    let (when, iso) = when(n.created_at);
+                    NotificationItem {
+                        id: n.id.to_string(),
+                        link: n.vulnerability_id.map(|v| format!("/vulnerabilities/{v}")),
+                        read: n.read_at.is_some(),
+                        message: n.message,
+                        when,
+                        iso,
+                    }
+                })
+                .collect(),
+        }
+        .into_response(),
+        Err(error) => page_error(error.into()),
+    }
+}
+
+pub async fn mark_read(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> Response {
+    let Ok(id) = uuid::Uuid::parse_str(&id) else { return page_error(ApiError::NotFound) };
+    match notifications::mark_read(state.db().conn(), user.principal.scope(), user.principal.user.id, id).await {
+        Ok(true) => Redirect::to("/notifications").into_response(),
+        Ok(false) => page_error(ApiError::NotFound),
+        Err(error) => page_error(error.into()),
+    }
+}
+
+pub async fn mark_all_read(State(state): State<AppState>, user: WebUser) -> Response {
+    match notifications::mark_all_read(state.db().conn(), user.principal.scope(), user.principal.user.id).await {
+        Ok(_) => Redirect::to("/notifications").into_response(),
+        Err(error) => page_error(error.into()),
+    }
+}
+
+#[derive(Default)]
+pub struct Profile {
+    name: String,
+    job_title: String,
+    department: String,
+    phone: String,
+    bio: String,
+}
+
+pub struct SessionRow {
+    id: String,
+    created: String,
+    last_seen: String,
+    from: String,
+    current: bool,
+}
+
+pub struct TokenRow {
+    id: String,
+    name: String,
+    prefix: String,
+    expires: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    nav: Option<Nav>,
+    profile: Profile,
+    sessions: Vec<SessionRow>,
+    tokens: Vec<TokenRow>,
+    notice: Option<String>,
+    errors: Vec<String>,
+    new_token: Option<String>,
+}
+
+async fn account_page(
+    state: &AppState,
+    user: &WebUser,
+    notice: Option<String>,
+    errors: Vec<String>,
+    new_token: Option<String>,
+) -> Response {
+    let db = state.db().conn();
+    let scope = user.principal.scope();
+    let me = user.principal.user.id;
+    let now = Utc::now();
+    let (account, live, tokens) = match (
+        users::get(db, scope, me).await,
+        sessions::list_live(db, scope, me, now).await,
+        api_tokens::list_live(db, scope, me, now).await,
+    ) {
+        (Ok(a), Ok(s), Ok(t)) => (a, s, t),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return page_error(e.into()),
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = AccountPage {
+        nav: Some(user.nav.clone()),
+        profile: Profile {
+            name: account.name,
+            job_title: account.job_title.unwrap_or_default(),
+            department: account.department.unwrap_or_default(),
+            phone: account.phone.unwrap_or_default(),
+            bio: account.bio.unwrap_or_default(),
+        },
+        sessions: live
+            .into_iter()
+            .map(|s| SessionRow {
+                current: Some(s.id) == user.principal.session_id(),
+                id: s.id.to_string(),
+                created: when(s.created_at).0,
+                last_seen: when(s.last_seen_at).0,
+                from: [s.ip, s.user_agent.map(|ua| ua.chars().take(60).collect())]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            })
+            .collect(),
+        tokens: tokens
+            .into_iter()
+            .map(|t| TokenRow {
+                id: t.id.to_string(),
+                name: t.name,
+                prefix: t.prefix,
+                expires: t.expires_at.map_or_else(|| "never".into(), |e| e.format("%Y-%m-%d").to_string()),
+            })
+            .collect(),
+        notice,
+        errors,
+        new_token,
+    };
+    (status, page).into_response()
+}
+
+pub async fn account(State(state): State<AppState>, user: WebUser) -> Response {
+    account_page(&state, &user, None, Vec::new(), None).await
+}
+
+async fn after(state: &AppState, user: &WebUser, outcome: Result<(), ApiError>, done: &str) -> Response {
+    match outcome {
+        Ok(()) => account_page(state, user, Some(done.to_string()), Vec::new(), None).await,
+        Err(ApiError::NotFound) => page_error(ApiError::NotFound),
+        Err(error @ ApiError::Internal(_)) => page_error(error),
+        Err(error) => account_page(state, user, None, messages(&error), None).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProfileForm {
+    name: String,
+    #[serde(default)]
+    job_title: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    bio: String,
+}
+
+pub async fn save_profile(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Form(form): Form<ProfileForm>,
+) -> Response {
+    let body = json!({ "name": form.name, "job_title": form.job_title, "department": form.department, "phone": form.phone, "bio": form.bio });
+    let outcome = match api_body(body) {
+        Ok(request) => {
+            me::update(State(state.clone()), ClientContext(context), user.principal.clone(), request).await.map(|_| ())
+        }
+        Err(error) => Err(error),
+    };
+    after(&state, &user, outcome, "Profile saved.").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let body = json!({ "current_password": form.current_password, "new_password": form.new_password });
+    let outcome = match api_body(body) {
+        Ok(request) => {
+            me::change_password(State(state.clone()), ClientContext(context), user.principal.clone(), request)
+                .await
+                .map(|_| ())
+        }
+        Err(error) => Err(error),
+    };
+    after(&state, &user, outcome, "Password changed; your other sessions are signed out.").await
+}
+
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    let outcome =
+        me::revoke_session(State(state.clone()), ClientContext(context), user.principal.clone(), Path(id)).await;
+    after(&state, &user, outcome.map(|_| ()), "Session signed out.").await
+}
+
+pub async fn revoke_all_sessions(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    jar: CookieJar,
+) -> Response {
+    match session_auth::logout_all(State(state), ClientContext(context), user.principal, jar).await {
+        Ok((_, jar)) => (jar, Redirect::to("/login")).into_response(),
+        Err(error) => page_error(error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    name: String,
+    #[serde(default)]
+    expires_in_days: String,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    let days = form.expires_in_days.trim();
+    let expires =
+        if days.is_empty() { Value::Null } else { days.parse::<i64>().map_or_else(|_| json!(days), |n| json!(n)) };
+    let created = match api_body(json!({ "name": form.name, "expires_in_days": expires })) {
+        Ok(request) => {
+            tokens::create(State(state.clone()), ClientContext(context), user.principal.clone(), request).await
+        }
+        Err(error) => Err(error),
+    };
+    match created {
+        Ok((_, axum::Json(view))) => {
+            let token = serde_json::to_value(&view).ok().and_then(|v| v["token"].as_str().map(str::to_string));
+            account_page(&state, &user, None, Vec::new(), token).await
+        }
+        Err(error) => after(&state, &user, Err(error), "").await,
+    }
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    let outcome = tokens::revoke(State(state.clone()), ClientContext(context), user.principal.clone(), Path(id)).await;
+    after(&state, &user, outcome.map(|_| ()), "Token revoked.").await
+}
