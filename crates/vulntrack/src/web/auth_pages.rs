@@ -178,3 +178,96 @@ pub async fn logout(
         Err(error) => page_error(error),
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "forgot.html")]
+pub struct ForgotPage {
+    nav: Option<Nav>,
+    sent: bool,
+    error: Option<String>,
+}
+
+pub async fn forgot_page() -> Response {
+    ForgotPage { nav: None, sent: false, error: None }.into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ForgotForm {
+    email: String,
+}
+
+/// The same answer whether or not the address has an account.
+pub async fn forgot(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    Form(form): Form<ForgotForm>,
+) -> Response {
+    let request = match super::account_pages::api_body(serde_json::json!({ "email": form.email })) {
+        Ok(request) => request,
+        Err(error) => return page_error(error),
+    };
+    let response = crate::api::v1::password_reset::request(State(state), ClientContext(context), request).await;
+    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+        let page = ForgotPage { nav: None, sent: false, error: Some("Too many requests; please wait a while.".into()) };
+        return (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+    }
+    ForgotPage { nav: None, sent: true, error: None }.into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reset.html")]
+pub struct ResetPage {
+    nav: Option<Nav>,
+    token: String,
+    errors: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenQuery {
+    token: String,
+}
+
+pub async fn reset_page(Query(query): Query<TokenQuery>) -> Response {
+    ResetPage { nav: None, token: query.token, errors: Vec::new() }.into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetForm {
+    token: String,
+    new_password: String,
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    Form(form): Form<ResetForm>,
+) -> Response {
+    let body = serde_json::json!({ "token": form.token, "new_password": form.new_password });
+    let request = match super::account_pages::api_body(body) {
+        Ok(request) => request,
+        Err(error) => return page_error(error),
+    };
+    let response = crate::api::v1::password_reset::confirm(State(state), ClientContext(context), request).await;
+    if response.status() == StatusCode::NO_CONTENT {
+        return Redirect::to("/login").into_response();
+    }
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let errors = problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    let field = e["field"].as_str().unwrap_or_default().replace('_', " ");
+                    format!("{field}: {}", e["message"].as_str().unwrap_or_default())
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| {
+            vec![problem["detail"].as_str().unwrap_or("That did not work; please try again.").to_string()]
+        });
+    (status, ResetPage { nav: None, token: form.token, errors }).into_response()
+}

@@ -25,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(auth_pages::login_page).post(auth_pages::login))
         .route("/setup", get(auth_pages::setup_page).post(auth_pages::setup))
         .route("/logout", post(auth_pages::logout))
+        .route("/forgot-password", get(auth_pages::forgot_page).post(auth_pages::forgot))
+        .route("/reset-password", get(auth_pages::reset_page).post(auth_pages::reset))
         .route("/vulnerabilities", get(vulnerability_pages::list).post(vulnerability_pages::create))
         .route("/vulnerabilities/new", get(vulnerability_pages::new_form))
         .route("/vulnerabilities/{id}", get(vulnerability_pages::detail))

@@ -286,3 +286,88 @@ async fn records_are_edited_and_deleted_through_forms_with_their_history_shown()
     assert_eq!(location(&deleted), "/vulnerabilities");
     assert_eq!(page(&app, "/vulnerabilities/VT-1", &cookie).await.status, StatusCode::NOT_FOUND);
 }
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text.find(start).map(|i| i + start.len()).unwrap_or_else(|| panic!("{start} missing"));
+    let to = text[from..].find(end).map_or(text.len(), |i| from + i);
+    &text[from..to]
+}
+
+#[tokio::test]
+async fn account_team_invitation_and_password_pages_work_through_forms() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+
+    let account = page(&app, "/account", &admin).await;
+    assert_eq!(account.status, StatusCode::OK);
+    let saved =
+        post_form(&app, "/account/profile", Some(&admin), &[("name", "Ada A. Admin"), ("job_title", "CISO")]).await;
+    assert!(html(&saved).contains("Profile saved.") && html(&saved).contains("value=\"CISO\""));
+    let token =
+        post_form(&app, "/account/tokens", Some(&admin), &[("name", "pipeline"), ("expires_in_days", "30")]).await;
+    let secret = between(html(&token), "id=\"new-token\">", "<").to_string();
+    assert!(secret.starts_with("vt_"), "shown once: {secret}");
+    assert_eq!(app.get_as("/api/v1/me", As::Bearer(&secret)).await.status, StatusCode::OK, "and it works");
+    assert!(!html(&page(&app, "/account", &admin).await).contains(&secret), "never shown again");
+    let wrong = post_form(
+        &app,
+        "/account/password",
+        Some(&admin),
+        &[("current_password", "nope"), ("new_password", "N3w&Better#Pass77")],
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&wrong).contains("is not your current password"));
+
+    let invited =
+        post_form(&app, "/admin/invitations", Some(&admin), &[("email", "viewer@example.com"), ("role", "VIEWER")])
+            .await;
+    let link = between(html(&invited), "id=\"new-link\">", "<").to_string();
+    let path = link.trim_start_matches("http://127.0.0.1:3000").replace("&#61;", "=");
+    let landing = app.get(&path).await;
+    assert_eq!(landing.status, StatusCode::OK, "{path}");
+    assert!(html(&landing).contains("viewer@example.com"));
+    let token = crate::support::token_of(&link.replace("&#61;", "="));
+    let weak =
+        post_form(&app, "/invite", None, &[("token", &token), ("name", "Vic Viewer"), ("password", "weak")]).await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&weak).contains("value=\"Vic Viewer\"") && html(&weak).contains("at least 12 characters"));
+    let joined =
+        post_form(&app, "/invite", None, &[("token", &token), ("name", "Vic Viewer"), ("password", "Vi3wer#Pass2026")])
+            .await;
+    assert_eq!(location(&joined), "/");
+    let viewer = joined.cookie();
+    assert_eq!(page(&app, "/admin/users", &viewer).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&path).await.status, StatusCode::NOT_FOUND, "an invitation works once");
+
+    let users = page(&app, "/admin/users", &admin).await;
+    assert!(html(&users).contains("Vic Viewer"));
+    let viewer_id = vulntrack_store::users::find_for_sign_in(app.db.conn(), "viewer@example.com")
+        .await
+        .expect("q")
+        .expect("u")
+        .user
+        .id;
+    let reset = post_form(&app, &format!("/admin/users/{viewer_id}/reset-link"), Some(&admin), &[]).await;
+    let reset_link = between(html(&reset), "id=\"new-link\">", "<").replace("&#61;", "=");
+    let reset_token = crate::support::token_of(&reset_link);
+    assert_eq!(app.get(&format!("/reset-password?token={reset_token}")).await.status, StatusCode::OK);
+    let refused =
+        post_form(&app, "/reset-password", None, &[("token", "forged"), ("new_password", "N3w&Better#Pass77")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&refused).contains("token: is invalid"));
+    let done =
+        post_form(&app, "/reset-password", None, &[("token", &reset_token), ("new_password", "N3w&Better#Pass77")])
+            .await;
+    assert_eq!(location(&done), "/login");
+    app.login("viewer@example.com", "N3w&Better#Pass77").await;
+
+    for email in ["nobody@example.com", ADMIN] {
+        let asked = post_form(&app, "/forgot-password", None, &[("email", email)]).await;
+        assert_eq!(asked.status, StatusCode::OK);
+        assert!(html(&asked).contains("If an account uses that address"), "same answer for {email}");
+    }
+    let demoted = post_form(&app, &format!("/admin/users/{viewer_id}"), Some(&admin), &[("role", "ANALYST")]).await;
+    assert!(html(&demoted).contains("Member updated."));
+}
