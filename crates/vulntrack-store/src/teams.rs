@@ -19,6 +19,8 @@ use crate::{
 pub struct Team {
     pub id: TeamId,
     pub name: String,
+    /// The team's own session lifetime, if its ADMINs chose a shorter one.
+    pub session_ttl_seconds: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -31,7 +33,13 @@ impl Team {
 
 impl From<teams::Model> for Team {
     fn from(row: teams::Model) -> Self {
-        Self { id: TeamId::from_uuid(row.id), name: row.name, created_at: row.created_at, updated_at: row.updated_at }
+        Self {
+            id: TeamId::from_uuid(row.id),
+            name: row.name,
+            session_ttl_seconds: row.session_ttl_seconds,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
     }
 }
 
@@ -42,6 +50,7 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> 
         id: Set(TeamId::new().as_uuid()),
         name: Set(name.to_string()),
         next_vuln_number: Set(1),
+        session_ttl_seconds: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -81,6 +90,17 @@ pub async fn rename(db: &impl ConnectionTrait, scope: TeamScope, name: &str) -> 
 pub async fn list_all(db: &impl ConnectionTrait) -> StoreResult<Vec<Team>> {
     use sea_orm::QueryOrder;
     Ok(teams::Entity::find().order_by_asc(teams::Column::Name).all(db).await?.into_iter().map(Team::from).collect())
+}
+
+/// Sets (or, with `None`, clears) the team's session lifetime.
+pub async fn set_session_ttl(db: &impl ConnectionTrait, scope: TeamScope, seconds: Option<i64>) -> StoreResult<Team> {
+    teams::Entity::update_many()
+        .col_expr(teams::Column::SessionTtlSeconds, sea_orm::sea_query::Expr::value(seconds))
+        .col_expr(teams::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(teams::Column::Id.eq(scope.team_id().as_uuid()))
+        .exec(db)
+        .await?;
+    get(db, scope).await
 }
 
 /// The scope's own team.

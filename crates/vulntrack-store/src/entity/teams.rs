@@ -8,6 +8,7 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub next_vuln_number: i64,
+    pub session_ttl_seconds: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,6 +9,7 @@ mod m20261128_000001_core_schema;
 mod m20261129_000002_auth;
 mod m20261129_000003_vulnerability_search;
 mod m20261129_000004_audit_integrity;
+mod m20261129_000005_team_settings;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_auth::Migration),
             Box::new(m20261129_000003_vulnerability_search::Migration),
             Box::new(m20261129_000004_audit_integrity::Migration),
+            Box::new(m20261129_000005_team_settings::Migration),
         ]
     }
 }

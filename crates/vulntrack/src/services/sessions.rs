@@ -137,7 +137,9 @@ pub async fn sign_in(
         Verification::MatchNeedsUpgrade => Some(state.hasher().hash(password).await?),
         _ => None,
     };
-    let ttl = state.config().session_ttl;
+    // The team may choose a shorter lifetime than the operator's maximum.
+    let team_ttl = vulntrack_store::teams::get(db.conn(), scope).await?.session_ttl_seconds;
+    let ttl = effective_ttl(state.config().session_ttl, team_ttl);
     let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(24));
     let txn = db.begin().await?;
     users::record_login_success(&txn, scope, user.id, now, upgraded_hash.as_deref()).await?;
@@ -179,4 +181,12 @@ pub async fn sign_out(
     .await?;
     txn.commit().await?;
     Ok(cookie::clear(state.config().is_production()))
+}
+
+/// The operator's session lifetime, shortened to the team's if it chose one.
+pub fn effective_ttl(operator: std::time::Duration, team_seconds: Option<i64>) -> std::time::Duration {
+    team_seconds
+        .and_then(|s| u64::try_from(s).ok())
+        .map(std::time::Duration::from_secs)
+        .map_or(operator, |team| team.min(operator))
 }

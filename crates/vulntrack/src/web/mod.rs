@@ -7,7 +7,9 @@ mod admin_pages;
 mod auth_pages;
 mod dashboard;
 mod markdown;
+mod oversight_pages;
 mod page;
+mod settings_page;
 mod vulnerability_pages;
 
 use axum::{
@@ -52,6 +54,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/invitations", post(admin_pages::invite))
         .route("/admin/invitations/{id}/delete", post(admin_pages::withdraw_invitation))
         .route("/invite", get(admin_pages::invite_landing).post(admin_pages::accept))
+        .route("/admin/audit", get(oversight_pages::audit_log))
+        .route("/admin/alerts", get(oversight_pages::alerts))
+        .route("/admin/alerts/{id}/ack", post(oversight_pages::acknowledge))
+        .route("/admin/settings", get(settings_page::settings).post(settings_page::save))
         .route("/static/app.css", get(crate::http::static_files::stylesheet))
         .route("/static/app.js", get(crate::http::static_files::script))
         .route("/static/favicon.svg", get(crate::http::static_files::favicon))

@@ -371,3 +371,39 @@ async fn account_team_invitation_and_password_pages_work_through_forms() {
     let demoted = post_form(&app, &format!("/admin/users/{viewer_id}"), Some(&admin), &[("role", "ANALYST")]).await;
     assert!(html(&demoted).contains("Member updated."));
 }
+
+#[tokio::test]
+async fn settings_audit_and_alert_pages_for_admins_only() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    for path in ["/admin/settings", "/admin/audit", "/admin/alerts", "/admin/users"] {
+        assert_eq!(page(&app, path, &analyst).await.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(page(&app, path, &admin).await.status, StatusCode::OK, "{path}");
+    }
+    let saved =
+        post_form(&app, "/admin/settings", Some(&admin), &[("name", "Red Team"), ("session_ttl", "3600")]).await;
+    assert!(html(&saved).contains("Settings saved.") && html(&saved).contains("value=\"Red Team\""), "{saved:?}");
+    let too_long =
+        post_form(&app, "/admin/settings", Some(&admin), &[("name", "Red Team"), ("session_ttl", "999999999")]).await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY, "beyond the operator's maximum");
+    let login = app.post("/api/v1/auth/login", As::Anonymous, json!({ "email": ADMIN, "password": PASSWORD })).await;
+    assert!(login.set_cookies().join(";").contains("Max-Age=3600"), "new sessions use the team's lifetime");
+
+    let audit = page(&app, "/admin/audit", &admin).await;
+    assert!(html(&audit).contains("SETTINGS_CHANGED") && html(&audit).contains("TEAM_UPDATED"));
+    let logins = page(&app, "/admin/audit?action=LOGIN", &admin).await;
+    assert!(html(&logins).contains("LOGIN") && !html(&logins).contains("SETTINGS_CHANGED"), "filtered");
+    assert!(
+        html(&logins).contains("/api/v1/audit-logs/export?format=csv&amp;action=LOGIN")
+            || html(&logins).contains("export?format=csv&#38;action=LOGIN")
+    );
+    // The analyst's four refused pages were a privilege-escalation pattern.
+    let alerts = page(&app, "/admin/alerts", &admin).await;
+    assert!(html(&alerts).contains("privilege escalation attempts"), "{}", html(&alerts));
+    let id = between(html(&alerts), "action=\"/admin/alerts/", "/ack").to_string();
+    let acked = post_form(&app, &format!("/admin/alerts/{id}/ack"), Some(&admin), &[]).await;
+    assert_eq!(location(&acked), "/admin/alerts");
+    assert!(html(&page(&app, "/admin/alerts", &admin).await).contains("acknowledged"));
+}

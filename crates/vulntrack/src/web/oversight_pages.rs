@@ -1,0 +1,207 @@
+//! The audit log viewer and the security alerts page (ADMIN).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use axum_extra::extract::Query;
+use chrono::Utc;
+use serde::Deserialize;
+use vulntrack_domain::{Action, ValidationErrors};
+use vulntrack_store::{
+    audit::{self, AuditQuery},
+    security_alerts,
+};
+
+use super::page::{Nav, WebUser, page_error};
+use crate::{api::v1::security_alerts as alert_api, app::AppState, http::ClientContext};
+
+const PAGE: u64 = 100;
+
+pub struct AuditRow {
+    seq: i64,
+    when: String,
+    iso: String,
+    who: String,
+    action: String,
+    entity: String,
+    details: String,
+    ip: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/audit.html")]
+pub struct AuditPage {
+    nav: Option<Nav>,
+    action: String,
+    entity_type: String,
+    since: String,
+    until: String,
+    filter_query: String,
+    rows: Vec<AuditRow>,
+    next_link: Option<String>,
+    errors: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AuditFilters {
+    action: String,
+    entity_type: String,
+    since: String,
+    until: String,
+    before: Option<i64>,
+}
+
+fn when(time: chrono::DateTime<Utc>) -> (String, String) {
+    (time.format("%Y-%m-%d %H:%M:%S UTC").to_string(), time.to_rfc3339())
+}
+
+fn day(field: &str, value: &str, errors: &mut ValidationErrors) -> Option<chrono::DateTime<Utc>> {
+    if value.trim().is_empty() {
+        return None;
+    }
+    match chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") {
+        Ok(date) => date.and_hms_opt(0, 0, 0).map(|t| t.and_utc()),
+        Err(_) => {
+            errors.push(vulntrack_domain::validation::FieldError::new(field, "invalid", "must be a date"));
+            None
+        }
+    }
+}
+
+pub async fn audit_log(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Query(filters): Query<AuditFilters>,
+) -> Response {
+    if let Err(error) = user.principal.require(&state, &context, Action::ViewAudit).await {
+        return page_error(error);
+    }
+    let mut errors = ValidationErrors::default();
+    let query = AuditQuery {
+        actions: filters.action.split(',').map(|a| a.trim().to_uppercase()).filter(|a| !a.is_empty()).collect(),
+        entity_type: Some(filters.entity_type.trim().to_string()).filter(|e| !e.is_empty()),
+        since: day("since", &filters.since, &mut errors),
+        until: day("until", &filters.until, &mut errors).map(|d| d + chrono::Duration::days(1)),
+        before_seq: filters.before,
+        limit: PAGE + 1,
+        ..AuditQuery::default()
+    };
+    let filter = {
+        let mut filter = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("action", &filters.action),
+            ("entity_type", &filters.entity_type),
+            ("since", &filters.since),
+            ("until", &filters.until),
+        ] {
+            if !value.trim().is_empty() {
+                filter.append_pair(name, value.trim());
+            }
+        }
+        filter.finish()
+    };
+    let mut rows = match audit::list(state.db().conn(), user.principal.scope(), &query).await {
+        Ok(rows) => rows,
+        Err(error) => return page_error(error.into()),
+    };
+    let more = rows.len() as u64 > PAGE;
+    rows.truncate(PAGE as usize);
+    let next_link = more.then(|| rows.last().map(|r| format!("/admin/audit?{filter}&before={}", r.seq))).flatten();
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = AuditPage {
+        nav: Some(user.nav.clone()),
+        filter_query: if filter.is_empty() { String::new() } else { format!("&{filter}") },
+        action: filters.action,
+        entity_type: filters.entity_type,
+        since: filters.since,
+        until: filters.until,
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                let (when, iso) = when(r.created_at);
+                AuditRow {
+                    seq: r.seq,
+                    when,
+                    iso,
+                    who: r.actor_email.clone().unwrap_or_else(|| r.actor_kind.to_lowercase()),
+                    entity: [r.entity_type.clone(), r.entity_id.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    details: r.details.to_string().chars().take(200).collect(),
+                    ip: r.ip.clone().unwrap_or_default(),
+                    action: r.action,
+                }
+            })
+            .collect(),
+        next_link,
+        errors: errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+    };
+    (status, page).into_response()
+}
+
+pub struct AlertRow {
+    id: String,
+    when: String,
+    iso: String,
+    severity: String,
+    rule: String,
+    subject: String,
+    evidence: String,
+    acknowledged: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/alerts.html")]
+pub struct AlertsPage {
+    nav: Option<Nav>,
+    alerts: Vec<AlertRow>,
+}
+
+pub async fn alerts(State(state): State<AppState>, ClientContext(context): ClientContext, user: WebUser) -> Response {
+    if let Err(error) = user.principal.require(&state, &context, Action::ViewAudit).await {
+        return page_error(error);
+    }
+    match security_alerts::list(state.db().conn(), user.principal.scope(), 200).await {
+        Ok(found) => AlertsPage {
+            nav: Some(user.nav.clone()),
+            alerts: found
+                .into_iter()
+                .map(|a| {
+                    let (when, iso) = when(a.created_at);
+                    AlertRow {
+                        id: a.id.to_string(),
+                        when,
+                        iso,
+                        severity: a.severity,
+                        rule: a.rule.replace('_', " ").to_lowercase(),
+                        subject: a.subject,
+                        evidence: a.evidence.to_string(),
+                        acknowledged: a.acknowledged_at.is_some(),
+                    }
+                })
+                .collect(),
+        }
+        .into_response(),
+        Err(error) => page_error(error.into()),
+    }
+}
+
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    match alert_api::acknowledge(State(state), ClientContext(context), user.principal, Path(id)).await {
+        Ok(_) => Redirect::to("/admin/alerts").into_response(),
+        Err(error) => page_error(error),
+    }
+}

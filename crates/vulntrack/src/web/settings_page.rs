@@ -1,0 +1,148 @@
+//! Team settings (ADMIN): the name, and how long sign-ins last within the
+//! operator's maximum.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use serde_json::json;
+use vulntrack_domain::Action;
+use vulntrack_store::{
+    audit::{self, AuditEvent},
+    teams,
+};
+
+use super::{
+    account_pages::{api_body, messages},
+    page::{Choice, Nav, WebUser, page_error},
+};
+use crate::{
+    api::v1::team as team_api,
+    app::AppState,
+    http::{ApiError, ClientContext},
+};
+
+const CHOICES: &[(u64, &str)] = &[
+    (3600, "1 hour"),
+    (4 * 3600, "4 hours"),
+    (8 * 3600, "8 hours"),
+    (24 * 3600, "24 hours"),
+    (7 * 86_400, "7 days"),
+    (30 * 86_400, "30 days"),
+];
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/settings.html")]
+pub struct SettingsPage {
+    nav: Option<Nav>,
+    name: String,
+    ttl_options: Vec<Choice>,
+    maximum: String,
+    notice: Option<String>,
+    errors: Vec<String>,
+}
+
+fn human(seconds: u64) -> String {
+    CHOICES
+        .iter()
+        .find(|(s, _)| *s == seconds)
+        .map_or_else(|| format!("{} hours", seconds / 3600), |(_, l)| (*l).to_string())
+}
+
+async fn settings_page(state: &AppState, user: &WebUser, notice: Option<String>, errors: Vec<String>) -> Response {
+    let team = match teams::get(state.db().conn(), user.principal.scope()).await {
+        Ok(team) => team,
+        Err(error) => return page_error(error.into()),
+    };
+    let maximum = state.config().session_ttl.as_secs();
+    let current = team.session_ttl_seconds.and_then(|s| u64::try_from(s).ok()).unwrap_or(maximum).min(maximum);
+    let mut ttl_options: Vec<Choice> = CHOICES
+        .iter()
+        .filter(|(s, _)| *s < maximum)
+        .map(|(s, l)| Choice { value: s.to_string(), label: (*l).to_string(), selected: *s == current })
+        .collect();
+    ttl_options.push(Choice {
+        value: maximum.to_string(),
+        label: format!("{} (the maximum)", human(maximum)),
+        selected: current == maximum,
+    });
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = SettingsPage {
+        nav: Some(user.nav.clone()),
+        name: team.name,
+        ttl_options,
+        maximum: human(maximum),
+        notice,
+        errors,
+    };
+    (status, page).into_response()
+}
+
+pub async fn settings(State(state): State<AppState>, ClientContext(context): ClientContext, user: WebUser) -> Response {
+    if let Err(error) = user.principal.require(&state, &context, Action::ManageTeam).await {
+        return page_error(error);
+    }
+    settings_page(&state, &user, None, Vec::new()).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SettingsForm {
+    name: String,
+    session_ttl: String,
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Form(form): Form<SettingsForm>,
+) -> Response {
+    let renamed = match api_body(json!({ "name": form.name })) {
+        Ok(request) => {
+            team_api::update(State(state.clone()), ClientContext(context.clone()), user.principal.clone(), request)
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    if let Err(error) = renamed {
+        return match error {
+            error @ (ApiError::Forbidden(_) | ApiError::Internal(_)) => page_error(error),
+            error => settings_page(&state, &user, None, messages(&error)).await,
+        };
+    }
+    let maximum = state.config().session_ttl.as_secs();
+    let Some(seconds) = form.session_ttl.parse::<u64>().ok().filter(|s| *s >= 60 && *s <= maximum) else {
+        return settings_page(
+            &state,
+            &user,
+            None,
+            vec![format!("session lifetime: must be between 1 minute and {}", human(maximum))],
+        )
+        .await;
+    };
+    let chosen = (seconds < maximum).then(|| i64::try_from(seconds).unwrap_or(i64::MAX));
+    let scope = user.principal.scope();
+    let outcome: Result<(), ApiError> = async {
+        let txn = state.db().begin().await?;
+        let before = teams::get(&txn, scope).await?.session_ttl_seconds;
+        if before != chosen {
+            teams::set_session_ttl(&txn, scope, chosen).await?;
+            let event = AuditEvent::new(Some(scope.team_id()), user.principal.actor(), "SETTINGS_CHANGED", &context)
+                .entity("team", scope.team_id())
+                .details(json!({ "session_ttl_seconds": { "before": before, "after": chosen } }));
+            audit::append(&txn, event).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => settings_page(&state, &user, Some("Settings saved.".into()), Vec::new()).await,
+        Err(error) => page_error(error),
+    }
+}
