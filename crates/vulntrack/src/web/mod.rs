@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/reset-password", get(auth_pages::reset_page).post(auth_pages::reset))
         .route("/vulnerabilities", get(vulnerability_pages::list).post(vulnerability_pages::create))
         .route("/vulnerabilities/new", get(vulnerability_pages::new_form))
+        .route("/vulnerabilities/bulk", post(vulnerability_pages::bulk))
         .route("/vulnerabilities/{id}", get(vulnerability_pages::detail))
         .route("/vulnerabilities/{id}/comments", post(vulnerability_pages::comment))
         .route("/vulnerabilities/{id}/status", post(vulnerability_pages::change_status))

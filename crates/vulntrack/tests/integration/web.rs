@@ -407,3 +407,36 @@ async fn settings_audit_and_alert_pages_for_admins_only() {
     assert_eq!(location(&acked), "/admin/alerts");
     assert!(html(&page(&app, "/admin/alerts", &admin).await).contains("acknowledged"));
 }
+
+#[tokio::test]
+async fn bulk_status_and_assignment_change_every_selected_record() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
+    for n in 1..=3 {
+        create(&app, &admin, sample(&format!("bulk {n}"))).await;
+    }
+    let admin_id = app.get_as("/api/v1/me", As::Cookie(&admin)).await.body["id"].as_str().expect("id").to_string();
+    let list = page(&app, "/vulnerabilities", &admin).await;
+    assert!(html(&list).contains("Apply to selected"));
+    assert!(!html(&page(&app, "/vulnerabilities", &viewer).await).contains("Apply to selected"));
+    let done = post_form(
+        &app,
+        "/vulnerabilities/bulk",
+        Some(&admin),
+        &[("ids", "VT-1"), ("ids", "VT-3"), ("status", "RESOLVED"), ("assignee_id", &admin_id)],
+    )
+    .await;
+    assert!(html(&done).contains("2 vulnerabilities changed."), "{}", html(&done));
+    for (key, status) in [("VT-1", "RESOLVED"), ("VT-2", "OPEN"), ("VT-3", "RESOLVED")] {
+        let record = app.get_as(&format!("/api/v1/vulnerabilities/{key}"), As::Cookie(&admin)).await.body;
+        assert_eq!(record["status"], status, "{key}");
+    }
+    let unassigned = post_form(&app, "/vulnerabilities/bulk", Some(&admin), &[("ids", "VT-1"), ("assignee_id", "none")]).await;
+    assert!(html(&unassigned).contains("1 vulnerabilities changed."));
+    assert!(app.get_as("/api/v1/vulnerabilities/VT-1", As::Cookie(&admin)).await.body["assignee_id"].is_null());
+    let refused = post_form(&app, "/vulnerabilities/bulk", Some(&viewer), &[("ids", "VT-2"), ("status", "CLOSED")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get_as("/api/v1/vulnerabilities/VT-2", As::Cookie(&admin)).await.body["status"], "OPEN");
+}
