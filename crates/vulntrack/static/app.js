@@ -15,7 +15,62 @@ function updateDreadMean() {
   output.textContent = "mean " + (Math.round(mean * 10) / 10).toFixed(1);
 }
 
+// CVSS v3.1 base metrics: picking values builds the vector; the server
+// still parses and scores whatever the field finally holds.
+const CVSS31 = [
+  ["AV", "Attack vector", [["N", "Network"], ["A", "Adjacent"], ["L", "Local"], ["P", "Physical"]]],
+  ["AC", "Attack complexity", [["L", "Low"], ["H", "High"]]],
+  ["PR", "Privileges required", [["N", "None"], ["L", "Low"], ["H", "High"]]],
+  ["UI", "User interaction", [["N", "None"], ["R", "Required"]]],
+  ["S", "Scope", [["U", "Unchanged"], ["C", "Changed"]]],
+  ["C", "Confidentiality", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+  ["I", "Integrity", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+  ["A", "Availability", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+];
+
+function setUpCvssBuilder() {
+  const builder = document.getElementById("cvss-builder");
+  const field = document.getElementById("cvss_vector");
+  if (!builder || !field) return;
+  const current = {};
+  if (field.value.startsWith("CVSS:3.")) {
+    field.value.split("/").slice(1).forEach((part) => {
+      const [metric, value] = part.split(":");
+      current[metric] = value;
+    });
+  }
+  const selects = [];
+  const build = () => {
+    if (selects.some((s) => s.value === "")) return;
+    field.value = "CVSS:3.1/" + selects.map((s) => s.dataset.metric + ":" + s.value).join("/");
+  };
+  CVSS31.forEach(([metric, name, values]) => {
+    const label = document.createElement("label");
+    label.textContent = name + " ";
+    const select = document.createElement("select");
+    select.dataset.metric = metric;
+    select.id = "cvss-" + metric;
+    const blank = document.createElement("option");
+    blank.value = "";
+    blank.textContent = "—";
+    select.appendChild(blank);
+    values.forEach(([code, text]) => {
+      const option = document.createElement("option");
+      option.value = code;
+      option.textContent = text;
+      option.selected = current[metric] === code;
+      select.appendChild(option);
+    });
+    select.addEventListener("change", build);
+    label.appendChild(select);
+    builder.appendChild(label);
+    selects.push(select);
+  });
+  builder.hidden = false;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpCvssBuilder();
   document.querySelectorAll("input[data-dread]").forEach((input) => input.addEventListener("input", updateDreadMean));
   updateDreadMean();
   document.querySelectorAll("form[data-confirm]").forEach((form) => {

@@ -127,12 +127,54 @@ impl Browser {
         self.collect_log().await;
     }
 
+    /// The page's main text; retried while a navigation replaces the page.
     async fn text(&self) -> String {
-        self.client.find(Locator::Css("main")).await.expect("main").text().await.expect("text")
+        for _ in 0..20 {
+            if let Ok(main) = self.client.find(Locator::Css("main")).await
+                && let Ok(text) = main.text().await
+            {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no readable <main> on {:?}", self.client.current_url().await);
     }
 
     async fn path(&self) -> String {
         self.client.current_url().await.expect("url").path().to_string()
+    }
+
+    /// Waits (up to 10 s) for `needle` to show in the page's main text.
+    async fn see(&self, needle: &str) -> bool {
+        for _ in 0..100 {
+            if self.text().await.contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
+    /// Waits (up to 10 s) for an element of the next page.
+    async fn find_wait(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+    }
+
+    /// Waits (up to 10 s) for the browser to arrive at `expected`.
+    async fn arrive(&self, expected: &str) -> String {
+        for _ in 0..100 {
+            let path = self.path().await;
+            if path == expected {
+                return path;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.path().await
     }
 
     async fn shot(&self, name: &str) {
@@ -161,20 +203,29 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
     let Some(mut browser) = Browser::start(base).await else { return };
 
     browser.go("/").await;
-    assert_eq!(browser.path().await, "/setup", "a fresh install opens on setup");
+    assert_eq!(browser.arrive("/setup").await, "/setup", "a fresh install opens on setup");
     browser.shot("setup").await;
     browser.fill("#team_name", "Blue Team").await;
     browser.fill("#name", "Ada Admin").await;
     browser.fill("#email", "ada@example.com").await;
     browser.fill("#password", PASSWORD).await;
     browser.click("button[type=submit]").await;
-    assert_eq!(browser.path().await, "/", "signed in after setup, on the dashboard");
+    assert_eq!(browser.arrive("/").await, "/", "signed in after setup, on the dashboard");
     browser.go("/vulnerabilities").await;
     browser.click("a.button.primary").await;
-    assert_eq!(browser.path().await, "/vulnerabilities/new");
+    assert_eq!(browser.arrive("/vulnerabilities/new").await, "/vulnerabilities/new");
     browser.fill("#title", "Stored XSS in the zanzibar widget").await;
     browser.fill("#description", "Comment bodies are echoed **without** escaping.").await;
-    browser.fill("#cvss_vector", "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N").await;
+    // The metric pickers build the vector (JavaScript).
+    for (metric, value) in
+        [("AV", "N"), ("AC", "L"), ("PR", "N"), ("UI", "R"), ("S", "C"), ("C", "L"), ("I", "L"), ("A", "N")]
+    {
+        let picker = browser.client.find(Locator::Id(&format!("cvss-{metric}"))).await.expect("metric picker");
+        picker.select_by_value(value).await.expect("pick");
+    }
+    let vector =
+        browser.client.find(Locator::Id("cvss_vector")).await.expect("vector").prop("value").await.expect("value");
+    assert_eq!(vector.as_deref(), Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"), "built from the pickers");
     for (factor, value) in [
         ("damage", "6"),
         ("reproducibility", "9"),
@@ -184,29 +235,28 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
     ] {
         browser.fill(&format!("#dread_{factor}"), value).await;
     }
-    let mean = browser.client.find(Locator::Css("#dread-mean")).await.expect("mean").text().await.expect("text");
+    let mean = browser.find_wait("#dread-mean").await.text().await.expect("text");
     assert_eq!(mean, "mean 7.8", "the live DREAD mean (JavaScript)");
     browser.shot("new-vulnerability").await;
     browser.click(".actions button[type=submit]").await;
-    assert_eq!(browser.path().await, "/vulnerabilities/VT-1");
-    let detail = browser.text().await;
-    assert!(detail.contains("6.1 MEDIUM") && detail.contains("without escaping"), "{detail}");
+    browser.shot("after-create").await;
+    assert_eq!(browser.arrive("/vulnerabilities/VT-1").await, "/vulnerabilities/VT-1", "{}", browser.text().await);
+    assert!(browser.see("6.1 MEDIUM").await && browser.see("without escaping").await, "{}", browser.text().await);
 
     browser.go("/vulnerabilities?q=zanzibar").await;
-    let found = browser.text().await;
-    assert!(found.contains("VT-1"), "search finds it: {found}");
+    assert!(browser.see("VT-1").await, "search finds it");
     browser.shot("vulnerabilities").await;
     browser.go("/vulnerabilities?q=nothing-matches-this").await;
-    assert!(browser.text().await.contains("No vulnerabilities match"));
+    assert!(browser.see("No vulnerabilities match").await);
 
     browser.go("/vulnerabilities/VT-1").await;
     browser.fill("#body", "Reproduced on staging.").await;
     browser.click("#comments button[type=submit]").await;
-    assert!(browser.text().await.contains("Reproduced on staging."));
+    assert!(browser.see("Reproduced on staging.").await);
     let status = browser.client.find(Locator::Css("#status")).await.expect("status select");
     status.select_by_value("IN_PROGRESS").await.expect("select");
     browser.click("form.inline button[type=submit]").await;
-    assert!(browser.text().await.contains("In progress"), "the status changed");
+    assert!(browser.see("In progress").await, "the status changed");
     browser.shot("vulnerability").await;
 
     browser.go("/").await;
@@ -220,6 +270,10 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
 
     browser.go("/account").await;
     browser.shot("account").await;
+    for page in ["settings", "audit", "alerts"] {
+        browser.go(&format!("/admin/{page}")).await;
+        browser.shot(&format!("admin-{page}")).await;
+    }
     browser.go("/notifications").await;
     browser.shot("notifications").await;
 
@@ -228,14 +282,14 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
     let role = browser.client.find(Locator::Css("#invite_role")).await.expect("role");
     role.select_by_value("VIEWER").await.expect("select");
     browser.click("form[action='/admin/invitations'] button[type=submit]").await;
-    let invite_link = browser.client.find(Locator::Id("new-link")).await.expect("the link").text().await.expect("text");
+    let invite_link = browser.find_wait("#new-link").await.text().await.expect("text");
     assert!(invite_link.contains("/invite?token="), "{invite_link}");
     browser.shot("admin-users").await;
 
     browser.click("header form button[type=submit]").await;
-    assert_eq!(browser.path().await, "/login", "signed out");
+    assert_eq!(browser.arrive("/login").await, "/login", "signed out");
     browser.go("/vulnerabilities").await;
-    assert_eq!(browser.path().await, "/login", "pages need a session again");
+    assert_eq!(browser.arrive("/login").await, "/login", "pages need a session again");
     browser.shot("login").await;
 
     let invite_path =
@@ -245,17 +299,17 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
     browser.fill("#name", "Vic Viewer").await;
     browser.fill("#password", "Vi3wer#Pass2026").await;
     browser.click("button[type=submit]").await;
-    assert_eq!(browser.path().await, "/", "the new member is signed in");
+    assert_eq!(browser.arrive("/").await, "/", "the new member is signed in");
     browser.go("/vulnerabilities").await;
     assert!(!browser.text().await.contains("New vulnerability"), "a viewer sees no create button");
     browser.go("/vulnerabilities/VT-1").await;
+    assert!(browser.see("Reproduced on staging.").await, "but reads everything");
     let viewer_view = browser.text().await;
-    assert!(viewer_view.contains("Reproduced on staging."), "but reads everything");
     for control in ["Change status", "Add a comment", "Edit", "Delete"] {
         assert!(!viewer_view.contains(control), "a viewer sees no {control:?} control");
     }
     browser.click("header form button[type=submit]").await;
-    assert_eq!(browser.path().await, "/login");
+    assert_eq!(browser.arrive("/login").await, "/login");
 
     let problems = browser.finish().await;
     assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
@@ -278,11 +332,11 @@ async fn sign_in_create_and_search_work_with_javascript_disabled() {
     let Some(mut browser) = Browser::start_with(base, false).await else { return };
 
     browser.go("/vulnerabilities/new").await;
-    assert_eq!(browser.path().await, "/login", "sent to sign in first");
+    assert_eq!(browser.arrive("/login").await, "/login", "sent to sign in first");
     browser.fill("#email", "ada@example.com").await;
     browser.fill("#password", PASSWORD).await;
     browser.click("button[type=submit]").await;
-    assert_eq!(browser.path().await, "/vulnerabilities/new", "and brought back");
+    assert_eq!(browser.arrive("/vulnerabilities/new").await, "/vulnerabilities/new", "and brought back");
     browser.fill("#title", "Default credentials on the backup appliance").await;
     browser.fill("#description", "admin/admin still works on the appliance.").await;
     browser.fill("#dread_damage", "9").await;
@@ -291,8 +345,10 @@ async fn sign_in_create_and_search_work_with_javascript_disabled() {
     let severity = browser.client.find(Locator::Css("#severity")).await.expect("severity");
     severity.select_by_value("CRITICAL").await.expect("select");
     browser.click(".actions button[type=submit]").await;
-    let refused = browser.text().await;
-    assert!(refused.contains("dread.reproducibility"), "a partial DREAD is refused with field errors: {refused}");
+    let _ = browser.arrive("/vulnerabilities").await;
+    assert!(browser.see("dread.reproducibility").await, "a partial DREAD is refused with field errors");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    browser.collect_log().await;
     // The refused form comes back as 422, which Chromium logs; that one
     // entry is expected, anything else is not.
     let logged: Vec<String> = std::mem::take(&mut browser.problems);
@@ -301,9 +357,9 @@ async fn sign_in_create_and_search_work_with_javascript_disabled() {
     assert_eq!(kept.as_deref(), Some("Default credentials on the backup appliance"), "the input is kept");
     browser.fill("#dread_damage", "").await;
     browser.click(".actions button[type=submit]").await;
-    assert_eq!(browser.path().await, "/vulnerabilities/VT-1");
+    assert_eq!(browser.arrive("/vulnerabilities/VT-1").await, "/vulnerabilities/VT-1");
     browser.go("/vulnerabilities?q=appliance").await;
-    assert!(browser.text().await.contains("VT-1"));
+    assert!(browser.see("VT-1").await);
 
     let problems = browser.finish().await;
     assert!(problems.is_empty(), "console errors: {problems:#?}");

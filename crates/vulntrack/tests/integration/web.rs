@@ -433,10 +433,12 @@ async fn bulk_status_and_assignment_change_every_selected_record() {
         let record = app.get_as(&format!("/api/v1/vulnerabilities/{key}"), As::Cookie(&admin)).await.body;
         assert_eq!(record["status"], status, "{key}");
     }
-    let unassigned = post_form(&app, "/vulnerabilities/bulk", Some(&admin), &[("ids", "VT-1"), ("assignee_id", "none")]).await;
+    let unassigned =
+        post_form(&app, "/vulnerabilities/bulk", Some(&admin), &[("ids", "VT-1"), ("assignee_id", "none")]).await;
     assert!(html(&unassigned).contains("1 vulnerabilities changed."));
     assert!(app.get_as("/api/v1/vulnerabilities/VT-1", As::Cookie(&admin)).await.body["assignee_id"].is_null());
-    let refused = post_form(&app, "/vulnerabilities/bulk", Some(&viewer), &[("ids", "VT-2"), ("status", "CLOSED")]).await;
+    let refused =
+        post_form(&app, "/vulnerabilities/bulk", Some(&viewer), &[("ids", "VT-2"), ("status", "CLOSED")]).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get_as("/api/v1/vulnerabilities/VT-2", As::Cookie(&admin)).await.body["status"], "OPEN");
 }
