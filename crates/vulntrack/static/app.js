@@ -69,8 +69,31 @@ function setUpCvssBuilder() {
   builder.hidden = false;
 }
 
+// A slider beside each DREAD number: dragging fills the number (which stays
+// empty, "not rated", until touched) and the live mean follows.
+function setUpDreadSliders() {
+  document.querySelectorAll("input[data-dread]").forEach((number) => {
+    const slider = document.createElement("input");
+    slider.type = "range";
+    slider.min = "0";
+    slider.max = "10";
+    slider.step = "1";
+    slider.value = number.value === "" ? "0" : number.value;
+    slider.setAttribute("aria-label", (number.labels[0] ? number.labels[0].textContent : "DREAD factor") + " slider");
+    slider.addEventListener("input", () => {
+      number.value = slider.value;
+      updateDreadMean();
+    });
+    number.addEventListener("input", () => {
+      if (number.value !== "") slider.value = number.value;
+    });
+    number.insertAdjacentElement("afterend", slider);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpCvssBuilder();
+  setUpDreadSliders();
   document.querySelectorAll("input[data-dread]").forEach((input) => input.addEventListener("input", updateDreadMean));
   updateDreadMean();
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
