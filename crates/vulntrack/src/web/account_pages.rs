@@ -230,12 +230,12 @@ pub async fn save_profile(
     Form(form): Form<ProfileForm>,
 ) -> Response {
     let body = json!({ "name": form.name, "job_title": form.job_title, "department": form.department, "phone": form.phone, "bio": form.bio });
-    let outcome = match api_body(body) {
-        Ok(request) => {
-            me::update(State(state.clone()), ClientContext(context), user.principal.clone(), request).await.map(|_| ())
-        }
-        Err(error) => Err(error),
-    };
+    let outcome = async {
+        me::update(State(state.clone()), ClientContext(context), user.principal.clone(), api_body(body)?)
+            .await
+            .map(|_| ())
+    }
+    .await;
     after(&state, &user, outcome, "Profile saved.").await
 }
 
@@ -252,14 +252,12 @@ pub async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let body = json!({ "current_password": form.current_password, "new_password": form.new_password });
-    let outcome = match api_body(body) {
-        Ok(request) => {
-            me::change_password(State(state.clone()), ClientContext(context), user.principal.clone(), request)
-                .await
-                .map(|_| ())
-        }
-        Err(error) => Err(error),
-    };
+    let outcome = async {
+        me::change_password(State(state.clone()), ClientContext(context), user.principal.clone(), api_body(body)?)
+            .await
+            .map(|_| ())
+    }
+    .await;
     after(&state, &user, outcome, "Password changed; your other sessions are signed out.").await
 }
 
@@ -302,12 +300,16 @@ pub async fn create_token(
     let days = form.expires_in_days.trim();
     let expires =
         if days.is_empty() { Value::Null } else { days.parse::<i64>().map_or_else(|_| json!(days), |n| json!(n)) };
-    let created = match api_body(json!({ "name": form.name, "expires_in_days": expires })) {
-        Ok(request) => {
-            tokens::create(State(state.clone()), ClientContext(context), user.principal.clone(), request).await
-        }
-        Err(error) => Err(error),
-    };
+    let created = async {
+        tokens::create(
+            State(state.clone()),
+            ClientContext(context),
+            user.principal.clone(),
+            api_body(json!({ "name": form.name, "expires_in_days": expires }))?,
+        )
+        .await
+    }
+    .await;
     match created {
         Ok((_, axum::Json(view))) => {
             let token = serde_json::to_value(&view).ok().and_then(|v| v["token"].as_str().map(str::to_string));

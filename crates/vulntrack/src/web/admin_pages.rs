@@ -146,14 +146,18 @@ pub async fn update_member(
     if let Some(status) = form.status {
         body.insert("status".into(), json!(status));
     }
-    let outcome = match api_body(Value::Object(body)) {
-        Ok(request) => {
-            user_api::update(State(state.clone()), ClientContext(context), user.principal.clone(), Path(id), request)
-                .await
-                .map(|_| ())
-        }
-        Err(error) => Err(error),
-    };
+    let outcome = async {
+        user_api::update(
+            State(state.clone()),
+            ClientContext(context),
+            user.principal.clone(),
+            Path(id),
+            api_body(Value::Object(body))?,
+        )
+        .await
+        .map(|_| ())
+    }
+    .await;
     after(&state, &user, outcome, "Member updated.").await
 }
 
@@ -211,12 +215,16 @@ pub async fn invite(
     user: WebUser,
     Form(form): Form<InviteForm>,
 ) -> Response {
-    let created = match api_body(json!({ "email": form.email, "role": form.role })) {
-        Ok(request) => {
-            invitation_api::create(State(state.clone()), ClientContext(context), user.principal.clone(), request).await
-        }
-        Err(error) => Err(error),
-    };
+    let created = async {
+        invitation_api::create(
+            State(state.clone()),
+            ClientContext(context),
+            user.principal.clone(),
+            api_body(json!({ "email": form.email, "role": form.role }))?,
+        )
+        .await
+    }
+    .await;
     match created {
         Ok((_, axum::Json(view))) => {
             let url = serde_json::to_value(&view)

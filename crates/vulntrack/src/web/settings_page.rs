@@ -102,13 +102,16 @@ pub async fn save(
     user: WebUser,
     Form(form): Form<SettingsForm>,
 ) -> Response {
-    let renamed = match api_body(json!({ "name": form.name })) {
-        Ok(request) => {
-            team_api::update(State(state.clone()), ClientContext(context.clone()), user.principal.clone(), request)
-                .await
-        }
-        Err(error) => Err(error),
-    };
+    let renamed = async {
+        team_api::update(
+            State(state.clone()),
+            ClientContext(context.clone()),
+            user.principal.clone(),
+            api_body(json!({ "name": form.name }))?,
+        )
+        .await
+    }
+    .await;
     if let Err(error) = renamed {
         return match error {
             error @ (ApiError::Forbidden(_) | ApiError::Internal(_)) => page_error(error),
