@@ -52,6 +52,7 @@ pub async fn create(
         body: Set(body.to_string()),
         created_at: Set(now),
         updated_at: Set(now),
+        version: Set(1),
     };
     Ok(comments::Entity::insert(row).exec_with_returning(db).await?.into())
 }

@@ -1,6 +1,14 @@
 //! Connecting to the database chosen by URL, and the pool around it.
 
-use std::{fmt, path::Path, str::FromStr, time::Duration};
+use std::{
+    fmt,
+    path::Path,
+    str::FromStr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use chrono::{DateTime, Utc};
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, SqlxPostgresConnector,
@@ -12,7 +20,7 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 
-use crate::migration::Migrator;
+use crate::{error::Outage, migration::Migrator};
 
 /// The two supported database engines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +115,8 @@ pub fn redact_password(raw: &str) -> String {
 }
 
 /// Pool bounds. `acquire_timeout` also bounds how long a request waits when
-/// the database is down, so `/readyz` answers promptly.
+/// the database is down before it answers 503, so `/readyz` and clients
+/// hear of an outage promptly.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
     pub max_connections: u32,
@@ -119,17 +128,56 @@ impl Default for PoolSettings {
     fn default() -> Self {
         Self {
             max_connections: 10,
-            acquire_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(3),
             sqlite_busy_timeout: Duration::from_secs(5),
         }
     }
 }
+
+/// Whether a connection coming back to the pool may serve again. A
+/// transaction whose COMMIT or ROLLBACK failed (a full disk, an I/O error)
+/// can leave the connection inside a transaction: reused, it would hold
+/// SQLite's write lock and nest later "commits" inside a transaction that
+/// never commits, acknowledging writes that are then lost. Such a
+/// connection is closed instead (closing rolls back), and the pool opens a
+/// fresh one. The ping first lets a rollback queued by a dropped
+/// transaction finish.
+async fn still_clean<C: sea_orm::sqlx::Connection>(conn: &mut C) -> Result<bool, sea_orm::sqlx::Error> {
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!("a database connection was left inside a failed transaction; closing it");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// A storage outage on record: what it is and since when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageFault {
+    pub outage: Outage,
+    pub since: DateTime<Utc>,
+}
+
+/// What a storage check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageCheck {
+    /// Storage works; `recovered` is the fault this check cleared, if any.
+    Healthy {
+        recovered: Option<StorageFault>,
+    },
+    Faulty(StorageFault),
+}
+
+/// How much a readiness probe writes while a full disk is on record: more
+/// than a typical request, so "space has returned" means room to work.
+const PROBE_BYTES: usize = 64 * 1024;
 
 /// A pooled connection to the configured database.
 #[derive(Debug, Clone)]
 pub struct Database {
     conn: DatabaseConnection,
     backend: Backend,
+    fault: Arc<Mutex<Option<StorageFault>>>,
 }
 
 impl Database {
@@ -150,6 +198,7 @@ impl Database {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
+                    .after_release(|conn, _| Box::pin(still_clean(conn)))
                     .connect_with(options)
                     .await
                     .map_err(to_db_err)?;
@@ -163,13 +212,83 @@ impl Database {
                     // A connection broken by a database restart is found and
                     // replaced here rather than failing a request.
                     .test_before_acquire(true)
+                    .after_release(|conn, _| Box::pin(still_clean(conn)))
                     .connect_with(options)
                     .await
                     .map_err(to_db_err)?;
                 SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
             }
         };
-        Ok(Self { conn, backend: url.backend })
+        Ok(Self { conn, backend: url.backend, fault: Arc::default() })
+    }
+
+    fn fault_slot(&self) -> std::sync::MutexGuard<'_, Option<StorageFault>> {
+        self.fault.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records an outage a request ran into; true when it is news (no
+    /// fault was on record), so the caller announces it once, at the first
+    /// failed query.
+    pub fn note_outage(&self, outage: Outage) -> bool {
+        let mut slot = self.fault_slot();
+        match *slot {
+            None => {
+                *slot = Some(StorageFault { outage, since: Utc::now() });
+                true
+            }
+            Some(ref mut fault) => {
+                // A full disk outranks "unreachable": recovery then needs a
+                // write to pass, not just a round trip.
+                if outage != Outage::Unreachable {
+                    fault.outage = outage;
+                }
+                false
+            }
+        }
+    }
+
+    /// The outage on record, if any.
+    pub fn storage_fault(&self) -> Option<StorageFault> {
+        *self.fault_slot()
+    }
+
+    /// Checks storage now: a round trip within `deadline`, and while a full
+    /// disk or an I/O fault is on record, a write that needs space. A pass
+    /// clears the fault on record; a failure records one.
+    pub async fn check_storage(&self, deadline: Duration) -> StorageCheck {
+        let needs_write = self.storage_fault().is_some_and(|f| f.outage != Outage::Unreachable);
+        let attempt = async {
+            self.ping().await?;
+            if needs_write { self.probe_write().await } else { Ok(()) }
+        };
+        let outcome = match tokio::time::timeout(deadline, attempt).await {
+            Ok(Ok(())) => None,
+            Ok(Err(error)) => Some(crate::error::outage_of(&error).unwrap_or(Outage::Unreachable)),
+            Err(_) => Some(Outage::Unreachable),
+        };
+        match outcome {
+            None => StorageCheck::Healthy { recovered: self.fault_slot().take() },
+            Some(outage) => {
+                self.note_outage(outage);
+                StorageCheck::Faulty(self.storage_fault().unwrap_or(StorageFault { outage, since: Utc::now() }))
+            }
+        }
+    }
+
+    /// Writes and deletes a row of [`PROBE_BYTES`] in one committed
+    /// transaction: it fails while the disk has no room for it.
+    async fn probe_write(&self) -> Result<(), DbErr> {
+        use sea_orm::sea_query::{Alias, Query};
+        let txn = self.begin().await?;
+        let insert = Query::insert()
+            .into_table(Alias::new("storage_probe"))
+            .columns([Alias::new("id"), Alias::new("filler")])
+            .values([1i64.into(), "0".repeat(PROBE_BYTES).into()])
+            .map_err(|e| DbErr::Custom(e.to_string()))?
+            .to_owned();
+        txn.execute(&insert).await?;
+        txn.execute(&Query::delete().from_table(Alias::new("storage_probe")).to_owned()).await?;
+        txn.commit().await
     }
 
     pub fn backend(&self) -> Backend {

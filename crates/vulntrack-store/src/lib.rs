@@ -24,6 +24,6 @@ pub mod teams;
 pub mod users;
 pub mod vulnerabilities;
 
-pub use database::{Backend, Database, DatabaseUrl, PoolSettings};
-pub use error::StoreError;
+pub use database::{Backend, Database, DatabaseUrl, PoolSettings, StorageCheck, StorageFault};
+pub use error::{Outage, StoreError, outage_of};
 pub use scope::TeamScope;

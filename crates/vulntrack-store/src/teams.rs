@@ -53,6 +53,7 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> 
         session_ttl_seconds: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        version: Set(1),
     };
     teams::Entity::insert(row)
         .exec_with_returning(db)

@@ -110,6 +110,7 @@ pub async fn create(db: &impl ConnectionTrait, scope: TeamScope, new: NewUser<'_
         deleted_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        version: Set(1),
     };
     users::Entity::insert(row)
         .exec_with_returning(db)

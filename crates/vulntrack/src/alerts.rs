@@ -12,7 +12,10 @@ use chrono::{DateTime, DurationRound, Utc};
 use serde_json::json;
 use url::Url;
 use vulntrack_domain::{TeamId, UserId, rate::RateRule};
-use vulntrack_store::security_alerts::{self, EventCount, NewAlert, SecurityAlert};
+use vulntrack_store::{
+    Outage, StorageCheck, StorageFault,
+    security_alerts::{self, EventCount, NewAlert, SecurityAlert},
+};
 
 use crate::app::AppState;
 
@@ -21,6 +24,8 @@ pub const PASSWORD_SPRAYING: &str = "PASSWORD_SPRAYING";
 pub const PRIVILEGE_ESCALATION: &str = "PRIVILEGE_ESCALATION_ATTEMPTS";
 pub const INVALID_API_TOKENS: &str = "INVALID_API_TOKENS";
 pub const DATABASE_UNREACHABLE: &str = "DATABASE_UNREACHABLE";
+/// The database answers but cannot store (disk full, I/O errors).
+pub const STORAGE_FAULT: &str = "STORAGE_FAULT";
 pub const HIGH_ERROR_RATE: &str = "HIGH_ERROR_RATE";
 
 const FIFTEEN_MINUTES: Duration = Duration::from_secs(15 * 60);
@@ -30,6 +35,9 @@ const FIVE_MINUTES: Duration = Duration::from_secs(5 * 60);
 /// among three requests is not an incident.
 const ERROR_RATE_MIN_REQUESTS: u64 = 20;
 const ERROR_RATE_THRESHOLD: f64 = 0.05;
+/// Alerts kept in memory while they cannot be stored; past this the
+/// oldest are dropped (they were announced already).
+const PENDING_MAX: usize = 1_000;
 /// Webhook attempts, waiting 1, 2, 4, 8 s between them.
 const WEBHOOK_ATTEMPTS: u32 = 5;
 
@@ -75,8 +83,44 @@ pub struct AlertHub {
     webhook: Option<Url>,
     client: reqwest::Client,
     errors: Mutex<ErrorWindow>,
-    database_down_since: Mutex<Option<DateTime<Utc>>>,
+    /// Alerts announced during a storage outage, stored when it ends.
+    pending: Mutex<Vec<PendingAlert>>,
     started: Instant,
+}
+
+/// An alert that could not be stored yet.
+#[derive(Debug, Clone)]
+struct PendingAlert {
+    team: Option<TeamId>,
+    rule: String,
+    severity: String,
+    subject: String,
+    window_start: DateTime<Utc>,
+    evidence: serde_json::Value,
+}
+
+impl PendingAlert {
+    fn of(new: &NewAlert<'_>) -> Self {
+        Self {
+            team: new.team,
+            rule: new.rule.to_string(),
+            severity: new.severity.to_string(),
+            subject: new.subject.to_string(),
+            window_start: new.window_start,
+            evidence: new.evidence.clone(),
+        }
+    }
+
+    fn as_new(&self) -> NewAlert<'_> {
+        NewAlert {
+            team: self.team,
+            rule: &self.rule,
+            severity: &self.severity,
+            subject: &self.subject,
+            window_start: self.window_start,
+            evidence: self.evidence.clone(),
+        }
+    }
 }
 
 impl AlertHub {
@@ -89,7 +133,7 @@ impl AlertHub {
             webhook,
             client,
             errors: Mutex::new(ErrorWindow::new()),
-            database_down_since: Mutex::new(None),
+            pending: Mutex::new(Vec::new()),
             started: Instant::now(),
         })
     }
@@ -136,16 +180,55 @@ fn payload_of(alert: &SecurityAlert) -> serde_json::Value {
 }
 
 /// Stores the alert (once per window) and announces it when it is new.
+/// An alert that cannot be stored because storage is out is announced at
+/// once (log, metrics, webhook) and stored when storage returns.
 pub async fn raise(state: &AppState, new: NewAlert<'_>) {
-    match security_alerts::raise(state.db().conn(), new).await {
+    match security_alerts::raise(state.db().conn(), new.clone()).await {
         Ok(Some(alert)) => {
             metrics::counter!(crate::metrics::ALERTS, "rule" => alert.rule.clone()).increment(1);
             tracing::warn!(rule = %alert.rule, severity = %alert.severity, subject = %alert.subject, "security alert");
             announce(state, payload_of(&alert));
         }
         Ok(None) => {}
+        Err(error) if error.outage().is_some() => {
+            metrics::counter!(crate::metrics::ALERTS, "rule" => new.rule.to_string()).increment(1);
+            tracing::warn!(rule = %new.rule, severity = %new.severity, subject = %new.subject, %error,
+                "security alert (cannot be stored now; kept until storage returns)");
+            announce(
+                state,
+                json!({ "rule": new.rule, "severity": new.severity, "subject": new.subject, "team_id": new.team,
+                        "window_start": new.window_start, "evidence": new.evidence, "created_at": Utc::now(),
+                        "stored": false }),
+            );
+            let mut pending = state.alerts().pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if pending.len() >= PENDING_MAX {
+                pending.remove(0);
+            }
+            pending.push(PendingAlert::of(&new));
+        }
         Err(error) => tracing::error!(%error, "could not store a security alert"),
     }
+}
+
+/// Stores the alerts kept during an outage; those that still cannot be
+/// stored stay pending.
+async fn store_pending(state: &AppState) {
+    let waiting = std::mem::take(&mut *state.alerts().pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    let mut still = Vec::new();
+    for alert in waiting {
+        if let Err(error) = security_alerts::raise(state.db().conn(), alert.as_new()).await {
+            tracing::warn!(%error, rule = %alert.rule, "a kept alert still cannot be stored");
+            still.push(alert);
+        }
+    }
+    if !still.is_empty() {
+        state.alerts().pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(still);
+    }
+}
+
+/// How many alerts wait to be stored (for tests and `/readyz`).
+pub fn pending_count(state: &AppState) -> usize {
+    state.alerts().pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
 }
 
 async fn count(state: &AppState, query: EventCount<'_>) -> u64 {
@@ -277,58 +360,68 @@ pub async fn on_response(state: &AppState, status: u16) {
     }
 }
 
-/// Pings the database. Going down is logged and sent to the webhook at
-/// once (it cannot be stored then); when the database answers again the
-/// alert is stored with how long it was out.
+fn outage_rule(outage: Outage) -> &'static str {
+    match outage {
+        Outage::Unreachable => DATABASE_UNREACHABLE,
+        Outage::Full | Outage::Io => STORAGE_FAULT,
+    }
+}
+
+/// Announces an outage (log, metrics, webhook) the moment it begins; it
+/// cannot be stored while it lasts.
+fn announce_outage(state: &AppState, fault: StorageFault) {
+    let rule = outage_rule(fault.outage);
+    metrics::counter!(crate::metrics::ALERTS, "rule" => rule).increment(1);
+    tracing::error!(rule, severity = "CRITICAL", outage = fault.outage.as_str(), since = %fault.since,
+        "security alert: storage is unavailable");
+    announce(
+        state,
+        json!({ "rule": rule, "severity": "CRITICAL", "subject": "database", "team_id": null,
+                "evidence": { "outage": fault.outage.as_str(), "down_since": fault.since }, "created_at": Utc::now() }),
+    );
+}
+
+/// A request ran into a storage outage: the first one starts the outage's
+/// window and announces it at once, without waiting for the next poll.
+pub async fn on_storage_outage(state: &AppState, outage: Outage) {
+    if state.db().note_outage(outage)
+        && let Some(fault) = state.db().storage_fault()
+    {
+        announce_outage(state, fault);
+    }
+}
+
+/// Checks the storage (a round trip; a test write while a full disk is on
+/// record). Going down is announced at once; when storage works again the
+/// outage alert is stored with its real window, then the alerts kept
+/// meanwhile.
 pub async fn check_database(state: &AppState) {
-    let up = matches!(tokio::time::timeout(Duration::from_secs(2), state.db().ping()).await, Ok(Ok(())));
-    let hub = state.alerts();
-    let transition = {
-        let mut down = hub.database_down_since.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match (up, *down) {
-            (false, None) => {
-                *down = Some(Utc::now());
-                Some(None)
-            }
-            (true, Some(since)) => {
-                *down = None;
-                Some(Some(since))
-            }
-            _ => None,
-        }
-    };
-    match transition {
-        Some(None) => {
-            metrics::counter!(crate::metrics::ALERTS, "rule" => DATABASE_UNREACHABLE).increment(1);
-            tracing::error!(
-                rule = DATABASE_UNREACHABLE,
-                severity = "CRITICAL",
-                "security alert: the database is unreachable"
-            );
-            announce(
-                state,
-                json!({ "rule": DATABASE_UNREACHABLE, "severity": "CRITICAL", "subject": "database", "team_id": null,
-                        "evidence": { "down_since": Utc::now() }, "created_at": Utc::now() }),
-            );
-        }
-        Some(Some(since)) => {
-            // Announced (log, metrics, webhook) when it went down; now that
-            // it can be written, the alert is stored for the record.
+    let known = state.db().storage_fault();
+    match state.db().check_storage(Duration::from_secs(2)).await {
+        StorageCheck::Faulty(fault) if known.is_none() => announce_outage(state, fault),
+        StorageCheck::Faulty(_) => {}
+        StorageCheck::Healthy { recovered: Some(fault) } => {
             let now = Utc::now();
             let new = NewAlert {
                 team: None,
-                rule: DATABASE_UNREACHABLE,
+                rule: outage_rule(fault.outage),
                 severity: "CRITICAL",
                 subject: "database",
-                window_start: window_start(since, FIVE_MINUTES),
-                evidence: json!({ "down_since": since, "back_at": now, "seconds_down": (now - since).num_seconds() }),
+                window_start: window_start(fault.since, FIVE_MINUTES),
+                evidence: json!({ "outage": fault.outage.as_str(), "down_since": fault.since, "back_at": now,
+                                  "seconds_down": (now - fault.since).num_seconds() }),
             };
-            tracing::info!(seconds_down = (now - since).num_seconds(), "the database answers again");
+            tracing::info!(seconds_down = (now - fault.since).num_seconds(), "storage works again");
             if let Err(error) = security_alerts::raise(state.db().conn(), new).await {
-                tracing::error!(%error, "could not store the database outage alert");
+                tracing::error!(%error, "could not store the outage alert");
+            }
+            store_pending(state).await;
+        }
+        StorageCheck::Healthy { recovered: None } => {
+            if pending_count(state) > 0 {
+                store_pending(state).await;
             }
         }
-        None => {}
     }
 }
 

@@ -58,7 +58,11 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     metrics::counter!(HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
-    crate::alerts::on_response(&state, response.status().as_u16()).await;
+    match response.extensions().get::<crate::http::error::StorageOutage>() {
+        // An outage is its own alert; its 503s do not feed the error-rate rule.
+        Some(outage) => crate::alerts::on_storage_outage(&state, outage.0).await,
+        None => crate::alerts::on_response(&state, response.status().as_u16()).await,
+    }
     response
 }
 

@@ -12,6 +12,7 @@ pub struct Model {
     pub body: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub version: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -11,6 +11,7 @@ pub struct Model {
     pub session_ttl_seconds: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub version: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -10,6 +10,8 @@ mod m20261129_000002_auth;
 mod m20261129_000003_vulnerability_search;
 mod m20261129_000004_audit_integrity;
 mod m20261129_000005_team_settings;
+mod m20261129_000006_search_weights;
+mod m20261129_000007_integrity;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_vulnerability_search::Migration),
             Box::new(m20261129_000004_audit_integrity::Migration),
             Box::new(m20261129_000005_team_settings::Migration),
+            Box::new(m20261129_000006_search_weights::Migration),
+            Box::new(m20261129_000007_integrity::Migration),
         ]
     }
 }

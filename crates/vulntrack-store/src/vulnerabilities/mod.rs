@@ -46,6 +46,8 @@ pub struct Vulnerability {
     pub resolved_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every change; the `ETag` that `If-Match` is checked against.
+    pub version: i64,
 }
 
 impl Vulnerability {
@@ -111,6 +113,7 @@ fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vulnerability> 
         resolved_at: row.resolved_at,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        version: row.version,
     })
 }
 
@@ -287,41 +290,71 @@ pub async fn create(
     get(db, scope, id).await
 }
 
+/// How a read inside a write transaction holds the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    Read,
+    /// `SELECT … FOR UPDATE` on PostgreSQL; on SQLite the write transaction
+    /// (`BEGIN IMMEDIATE`) already holds the database's write lock.
+    ForUpdate,
+}
+
+async fn fetch(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    condition: sea_orm::Condition,
+    hold: Hold,
+) -> StoreResult<Vulnerability> {
+    let mut select =
+        vulns::Entity::find().filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid())).filter(condition);
+    if hold == Hold::ForUpdate {
+        select = select.lock_exclusive();
+    }
+    let row = select.one(db).await?.ok_or(StoreError::NotFound)?;
+    Ok(hydrate(db, scope, vec![row]).await?.remove(0))
+}
+
 /// A vulnerability of the team by id.
 pub async fn get(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid) -> StoreResult<Vulnerability> {
-    let row = vulns::Entity::find_by_id(id)
-        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    Ok(hydrate(db, scope, vec![row]).await?.remove(0))
+    fetch(db, scope, sea_orm::Condition::all().add(vulns::Column::Id.eq(id)), Hold::Read).await
 }
 
 /// A vulnerability of the team by its `VT-n` number.
 pub async fn get_by_number(db: &impl ConnectionTrait, scope: TeamScope, number: i64) -> StoreResult<Vulnerability> {
-    let row = vulns::Entity::find()
-        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
-        .filter(vulns::Column::Number.eq(number))
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    Ok(hydrate(db, scope, vec![row]).await?.remove(0))
+    fetch(db, scope, sea_orm::Condition::all().add(vulns::Column::Number.eq(number)), Hold::Read).await
 }
 
-/// Finds a vulnerability by UUID or by key (`VT-42`, any letter case).
-pub async fn find(db: &impl ConnectionTrait, scope: TeamScope, id_or_key: &str) -> StoreResult<Vulnerability> {
+/// The condition that picks a record by UUID or by key (`VT-42`, any
+/// letter case).
+fn id_or_key_condition(id_or_key: &str) -> StoreResult<sea_orm::Condition> {
     if let Ok(id) = Uuid::parse_str(id_or_key) {
-        return get(db, scope, id).await;
+        return Ok(sea_orm::Condition::all().add(vulns::Column::Id.eq(id)));
     }
     let number = id_or_key
         .get(..KEY_PREFIX.len())
         .filter(|prefix| prefix.eq_ignore_ascii_case(KEY_PREFIX))
         .and_then(|_| id_or_key[KEY_PREFIX.len()..].parse::<i64>().ok())
         .ok_or(StoreError::NotFound)?;
-    get_by_number(db, scope, number).await
+    Ok(sea_orm::Condition::all().add(vulns::Column::Number.eq(number)))
 }
 
-/// Replaces the editable fields with `record`. `resolved_at` is set when the
+/// Finds a vulnerability by UUID or by key (`VT-42`, any letter case).
+pub async fn find(db: &impl ConnectionTrait, scope: TeamScope, id_or_key: &str) -> StoreResult<Vulnerability> {
+    fetch(db, scope, id_or_key_condition(id_or_key)?, Hold::Read).await
+}
+
+/// Like [`find`], inside a write transaction, holding the row until it
+/// ends so that a read-modify-write cannot lose a concurrent change.
+pub async fn find_for_update(
+    txn: &sea_orm::DatabaseTransaction,
+    scope: TeamScope,
+    id_or_key: &str,
+) -> StoreResult<Vulnerability> {
+    fetch(txn, scope, id_or_key_condition(id_or_key)?, Hold::ForUpdate).await
+}
+
+/// Replaces the editable fields with `record` and bumps the version;
+/// `Stale` if `current` is no longer the stored version. `resolved_at` is set when the
 /// record becomes resolved and cleared when it is reopened.
 pub async fn update(
     db: &impl ConnectionTrait,
@@ -339,15 +372,22 @@ pub async fn update(
         id: sea_orm::ActiveValue::Unchanged(current.id),
         resolved_at: Set(resolved_at),
         updated_at: Set(now),
+        version: Set(current.version + 1),
         ..Default::default()
     };
     fill(&mut model, record);
-    vulns::Entity::update_many()
+    // The version condition makes a change computed from a stale read a
+    // no-op that the caller sees, never a silent overwrite.
+    let result = vulns::Entity::update_many()
         .set(model)
         .filter(vulns::Column::Id.eq(current.id))
         .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(vulns::Column::Version.eq(current.version))
         .exec(db)
         .await?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::Stale);
+    }
     if record.tags != current.record.tags {
         replace_tags(db, scope, current.id, &record.tags).await?;
     }

@@ -23,6 +23,9 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The FTS5 columns a user's words may match: all but `team`.
+const TEXT_COLUMNS: &str = "{title description cve_id assets}";
+
 /// The token indexed with each row that names its team.
 fn team_token(scope: TeamScope) -> String {
     format!("t{}", scope.team_id().as_uuid().simple())
@@ -30,6 +33,10 @@ fn team_token(scope: TeamScope) -> String {
 
 /// The condition for `text`, or `None` when it holds no words. (sea-query
 /// numbers custom placeholders `$1` on PostgreSQL and `?` on SQLite.)
+///
+/// The user's words are confined to the text (weight `D` on PostgreSQL, the
+/// text columns on SQLite): otherwise a word such as `t0` would prefix-match
+/// the team token that every row of the team carries.
 pub(super) fn condition(backend: DbBackend, scope: TeamScope, text: &str) -> Option<SimpleExpr> {
     let words = words(text);
     if words.is_empty() {
@@ -38,13 +45,15 @@ pub(super) fn condition(backend: DbBackend, scope: TeamScope, text: &str) -> Opt
     let team = team_token(scope);
     Some(match backend {
         DbBackend::Postgres => {
-            let query =
-                std::iter::once(team).chain(words.iter().map(|w| format!("{w}:*"))).collect::<Vec<_>>().join(" & ");
+            let query = std::iter::once(format!("{team}:A"))
+                .chain(words.iter().map(|w| format!("{w}:*D")))
+                .collect::<Vec<_>>()
+                .join(" & ");
             Expr::cust_with_values("search_vector @@ to_tsquery('simple', $1)", [query])
         }
         _ => {
             let query = std::iter::once(format!("team : {team}"))
-                .chain(words.iter().map(|w| format!("\"{w}\"*")))
+                .chain(words.iter().map(|w| format!("{TEXT_COLUMNS} : \"{w}\"*")))
                 .collect::<Vec<_>>()
                 .join(" AND ");
             Expr::cust_with_values(

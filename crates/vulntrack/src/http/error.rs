@@ -9,6 +9,32 @@ use axum::{
 };
 use serde::Serialize;
 use vulntrack_domain::{FieldError, ValidationErrors};
+use vulntrack_store::Outage;
+
+/// Seconds a client should wait before retrying after a storage outage.
+pub const STORAGE_RETRY_AFTER_SECONDS: u64 = 5;
+
+/// Marks a response that a storage outage caused, for the layer that
+/// records the outage and raises its alert.
+#[derive(Debug, Clone, Copy)]
+pub struct StorageOutage(pub Outage);
+
+/// The 503 answer to a storage outage: problem+json with `Retry-After`.
+pub fn storage_unavailable(outage: Outage) -> Response {
+    let mut response = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Some("The service cannot reach its storage right now; nothing was changed. Try again shortly.".into()),
+    )
+    .into_response();
+    mark_storage_outage(&mut response, outage);
+    response
+}
+
+/// Adds `Retry-After` and the [`StorageOutage`] marker to a 503 response.
+pub fn mark_storage_outage(response: &mut Response, outage: Outage) {
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(STORAGE_RETRY_AFTER_SECONDS));
+    response.extensions_mut().insert(StorageOutage(outage));
+}
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -30,6 +56,13 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("service unavailable: {0}")]
     Unavailable(&'static str),
+    /// The database cannot serve for now (down, disk full, I/O error):
+    /// 503 with `Retry-After`, never read as "no such row".
+    #[error("storage unavailable: {0:?}")]
+    Storage(Outage),
+    /// `If-Match` named a version that is no longer current.
+    #[error("precondition failed")]
+    PreconditionFailed { current_version: i64 },
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -77,8 +110,15 @@ impl ApiError {
 
 impl From<vulntrack_store::StoreError> for ApiError {
     fn from(error: vulntrack_store::StoreError) -> Self {
+        if let Some(outage) = error.outage() {
+            tracing::warn!(%error, outage = outage.as_str(), "storage unavailable");
+            return ApiError::Storage(outage);
+        }
         match error {
             vulntrack_store::StoreError::NotFound => ApiError::NotFound,
+            vulntrack_store::StoreError::Stale => {
+                ApiError::Conflict("The record changed while this change was being saved; reload it and try again.")
+            }
             other => ApiError::Internal(other.into()),
         }
     }
@@ -86,7 +126,7 @@ impl From<vulntrack_store::StoreError> for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        ApiError::Internal(error.into())
+        vulntrack_store::StoreError::Database(error).into()
     }
 }
 
@@ -113,6 +153,20 @@ impl IntoResponse for ApiError {
             ApiError::Conflict(detail) => Problem::new(StatusCode::CONFLICT, Some(detail.into())).into_response(),
             ApiError::Unavailable(detail) => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, Some(detail.into())).into_response()
+            }
+            ApiError::Storage(outage) => storage_unavailable(outage),
+            ApiError::PreconditionFailed { current_version } => {
+                let mut response = Problem::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    Some(format!(
+                        "The record changed since you read it (it is now version {current_version}); nothing was changed. Fetch it again and reapply your change."
+                    )),
+                )
+                .into_response();
+                if let Ok(etag) = HeaderValue::from_str(&crate::http::versioning::etag(current_version)) {
+                    response.headers_mut().insert(header::ETAG, etag);
+                }
+                response
             }
             ApiError::Internal(cause) => {
                 // The request id is on the current span (see middleware), so

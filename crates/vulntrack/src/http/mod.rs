@@ -10,6 +10,7 @@ pub mod json;
 pub mod middleware;
 pub mod security_headers;
 pub mod static_files;
+pub mod versioning;
 
 pub use context::ClientContext;
 pub use error::ApiError;

@@ -83,6 +83,14 @@ impl MemoryWindow {
         }
     }
 
+    /// Takes back the newest event of `key`, for limits that count only
+    /// some outcomes (a successful sign-in is not a failure).
+    pub fn refund(&self, key: &str) {
+        if let Some((_, events)) = self.lock(shard_of(key)).get_mut(key) {
+            events.pop_back();
+        }
+    }
+
     /// Keys currently held (for tests of the memory bound).
     pub fn len(&self) -> usize {
         (0..SHARDS).map(|i| self.lock(i).len()).sum()
@@ -113,6 +121,17 @@ mod tests {
         assert!(window.check("k", RULE, 60_000).allowed, "a slot frees when the oldest event ages out");
         assert!(!window.check("k", RULE, 60_001).allowed);
         assert!(window.check("other", RULE, 60_001).allowed, "keys are independent");
+    }
+
+    #[test]
+    fn a_refunded_event_frees_its_slot() {
+        let window = MemoryWindow::default();
+        for at in [0u64, 1, 2] {
+            assert!(window.check("k", RULE, at).allowed);
+            window.refund("k");
+        }
+        assert_eq!(window.check("k", RULE, 3).remaining, 2, "refunded events do not count");
+        window.refund("absent");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use axum::{
     extract::{Request, State},
     http::header,
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
@@ -15,7 +15,7 @@ use vulntrack_store::api_tokens;
 use crate::{
     app::AppState,
     auth::{cookie, principal::bearer_token_of, secret_token},
-    http::client_ip::ClientIp,
+    http::{ApiError, client_ip::ClientIp},
 };
 
 /// Routes whose handlers apply the sign-in and reset limits themselves.
@@ -37,7 +37,12 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
     let mut bucket = None;
     if let Some(token) = bearer_token_of(request.headers()) {
         let hash = secret_token::hash(token);
-        let found = api_tokens::find_live_by_hash(state.db().conn(), &hash, Utc::now()).await.ok().flatten();
+        // A storage error is not "no such token": it answers 503 (or 500)
+        // and raises no bad-token alert.
+        let found = match api_tokens::find_live_by_hash(state.db().conn(), &hash, Utc::now()).await {
+            Ok(found) => found,
+            Err(error) => return ApiError::from(error).into_response(),
+        };
         match &found {
             Some(token) => bucket = Some((format!("api:token:{}", token.id), limits.api)),
             None => crate::alerts::on_bad_token(&state, &client).await,

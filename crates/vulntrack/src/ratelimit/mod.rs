@@ -203,6 +203,25 @@ impl RateLimiter {
     }
 }
 
+impl RateLimiter {
+    /// Takes back the newest event counted for `key`: a limit that should
+    /// count failures only is checked like any other (so concurrent attempts
+    /// cannot overrun it) and refunded when the attempt succeeds.
+    pub async fn refund(&self, key: &str) {
+        if let Some(shared) = &self.redis
+            && shared.healthy.load(Ordering::Relaxed)
+        {
+            let attempt = async { Self::redis_window(shared).await?.refund(key).await };
+            match tokio::time::timeout(redis_window::TIMEOUT * 2, attempt).await {
+                Ok(Ok(())) => return,
+                Ok(Err(error)) => tracing::warn!(%error, "rate limiter: refund in Redis failed"),
+                Err(_) => tracing::warn!("rate limiter: refund in Redis timed out"),
+            }
+        }
+        self.memory.refund(key);
+    }
+}
+
 /// Runs `work` if every check allows it, with the tightest decision's
 /// headers on the answer; otherwise answers 429 without running it.
 pub async fn enforce<R: IntoResponse>(

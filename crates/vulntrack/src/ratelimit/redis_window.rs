@@ -53,6 +53,12 @@ impl RedisWindow {
         Self { connection, script: Script::new(SCRIPT), prefix: prefix.to_string() }
     }
 
+    /// Removes the newest event of `key`.
+    pub async fn refund(&self, key: &str) -> redis::RedisResult<()> {
+        let mut connection = self.connection.clone();
+        redis::cmd("ZPOPMAX").arg(format!("{}{key}", self.prefix)).exec_async(&mut connection).await
+    }
+
     pub async fn check(&self, key: &str, rule: RateRule) -> redis::RedisResult<Decision> {
         let window_ms = u64::try_from(rule.window.as_millis()).unwrap_or(u64::MAX);
         let member = uuid::Uuid::now_v7().to_string();

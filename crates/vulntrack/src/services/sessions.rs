@@ -26,15 +26,18 @@ pub struct SignedIn {
     pub cookie: Cookie<'static>,
 }
 
+/// The per-(client, email) limit's key: it counts failed sign-ins only
+/// (a success refunds its attempt), so signing in often is never refused.
+fn account_limit_key(context: &RequestContext, email: &str) -> String {
+    format!("login:{}:{}", context.ip.as_deref().unwrap_or_default(), normalize_email(email))
+}
+
 /// The sign-in limits for this client and email (checked before any
-/// password is).
+/// password is). The per-client limit counts every attempt.
 pub fn limits(state: &AppState, context: &RequestContext, email: &str) -> [(String, RateRule); 2] {
     let limits = state.config().rate_limits;
     let client = context.ip.as_deref().unwrap_or_default();
-    [
-        (format!("login:{client}:{}", normalize_email(email)), limits.login),
-        (format!("login-client:{client}"), limits.login_client),
-    ]
+    [(account_limit_key(context, email), limits.login), (format!("login-client:{client}"), limits.login_client)]
 }
 
 /// Longer than any password the policy accepts, with room for legacy ones;
@@ -133,6 +136,7 @@ pub async fn sign_in(
     }
 
     metrics::counter!(crate::metrics::LOGINS, "outcome" => "success").increment(1);
+    state.rate_limiter().refund(&account_limit_key(context, email)).await;
     let upgraded_hash = match verification {
         Verification::MatchNeedsUpgrade => Some(state.hasher().hash(password).await?),
         _ => None,

@@ -16,12 +16,20 @@ use vulntrack_store::{
     vulnerabilities::{self, Vulnerability},
 };
 
-use crate::{app::AppState, auth::Principal, http::ApiError};
+use crate::{
+    app::AppState,
+    auth::Principal,
+    http::{ApiError, versioning::IfMatch},
+};
 
 /// `assignee` must be an active member of the team.
-async fn check_assignee(state: &AppState, scope: TeamScope, assignee: Option<UserId>) -> Result<(), ApiError> {
+async fn check_assignee(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: TeamScope,
+    assignee: Option<UserId>,
+) -> Result<(), ApiError> {
     let Some(id) = assignee else { return Ok(()) };
-    match users::get(state.db().conn(), scope, id).await {
+    match users::get(db, scope, id).await {
         Ok(user) if user.status == vulntrack_domain::UserStatus::Active => Ok(()),
         Ok(_) | Err(StoreError::NotFound) => {
             Err(ApiError::field("assignee_id", "not_member", "must be an active member of your team"))
@@ -74,7 +82,7 @@ pub async fn create(
     let fields = input::parse(body, Mode::Create).map_err(ApiError::Validation)?;
     let record = VulnerabilityRecord::create(fields).map_err(ApiError::Validation)?;
     let scope = principal.scope();
-    check_assignee(state, scope, record.assignee_id).await?;
+    check_assignee(state.db().conn(), scope, record.assignee_id).await?;
     let txn = state.db().begin().await?;
     let created = vulnerabilities::create(&txn, scope, &record, Some(principal.user.id)).await?;
     let summary = json!({ "key": created.key(), "title": created.record.title, "severity": created.record.severity, "status": created.record.status });
@@ -94,22 +102,31 @@ pub async fn create(
     Ok(created)
 }
 
+/// Changes the fields `body` names, and only those. The record is read
+/// inside the write transaction with its row held (so two concurrent
+/// changes apply one after the other, and each audit diff starts where the
+/// previous one ended) and must still be the version `if_match` names.
 pub async fn update(
     state: &AppState,
     principal: &Principal,
     context: &RequestContext,
     id_or_key: &str,
     body: &Value,
+    if_match: &IfMatch,
 ) -> Result<Vulnerability, ApiError> {
     let scope = principal.scope();
-    let current = vulnerabilities::find(state.db().conn(), scope, id_or_key).await?;
+    // Not found before forbidden, so a role without the right learns
+    // nothing about which records exist.
+    vulnerabilities::find(state.db().conn(), scope, id_or_key).await?;
     principal.require(state, context, Action::WriteVulnerabilities).await?;
     let fields = input::parse(body, Mode::Update).map_err(ApiError::Validation)?;
+    let txn = state.db().begin().await?;
+    let current = vulnerabilities::find_for_update(&txn, scope, id_or_key).await?;
+    if_match.check(current.version)?;
     let next = current.record.apply(fields).map_err(ApiError::Validation)?;
     if next.assignee_id != current.record.assignee_id {
-        check_assignee(state, scope, next.assignee_id).await?;
+        check_assignee(&txn, scope, next.assignee_id).await?;
     }
-    let txn = state.db().begin().await?;
     let updated = vulnerabilities::update(&txn, scope, &current, &next).await?;
     let mut diff = changes(&current.record, &next);
     let status_change = diff.remove("status");
@@ -161,11 +178,14 @@ pub async fn delete(
     principal: &Principal,
     context: &RequestContext,
     id_or_key: &str,
+    if_match: &IfMatch,
 ) -> Result<(), ApiError> {
     let scope = principal.scope();
-    let current = vulnerabilities::find(state.db().conn(), scope, id_or_key).await?;
+    vulnerabilities::find(state.db().conn(), scope, id_or_key).await?;
     principal.require(state, context, Action::WriteVulnerabilities).await?;
     let txn = state.db().begin().await?;
+    let current = vulnerabilities::find_for_update(&txn, scope, id_or_key).await?;
+    if_match.check(current.version)?;
     if !vulnerabilities::delete(&txn, scope, current.id).await? {
         return Err(ApiError::NotFound);
     }

@@ -205,7 +205,7 @@ async fn after(state: &AppState, user: &WebUser, outcome: Result<(), ApiError>, 
     match outcome {
         Ok(()) => account_page(state, user, Some(done.to_string()), Vec::new(), None).await,
         Err(ApiError::NotFound) => page_error(ApiError::NotFound),
-        Err(error @ ApiError::Internal(_)) => page_error(error),
+        Err(error @ (ApiError::Internal(_) | ApiError::Storage(_))) => page_error(error),
         Err(error) => account_page(state, user, None, messages(&error), None).await,
     }
 }

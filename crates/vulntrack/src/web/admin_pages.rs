@@ -121,7 +121,9 @@ pub async fn users(State(state): State<AppState>, user: WebUser) -> Response {
 async fn after(state: &AppState, user: &WebUser, outcome: Result<(), ApiError>, done: &str) -> Response {
     match outcome {
         Ok(()) => users_page(state, user, Some(done.to_string()), Vec::new(), None).await,
-        Err(error @ (ApiError::NotFound | ApiError::Internal(_) | ApiError::Forbidden(_))) => page_error(error),
+        Err(error @ (ApiError::NotFound | ApiError::Internal(_) | ApiError::Storage(_) | ApiError::Forbidden(_))) => {
+            page_error(error)
+        }
         Err(error) => users_page(state, user, None, messages(&error), None).await,
     }
 }
@@ -321,7 +323,7 @@ pub async fn accept(
                 None => Redirect::to("/login").into_response(),
             }
         }
-        Err(error @ ApiError::Internal(_)) => page_error(error),
+        Err(error @ (ApiError::Internal(_) | ApiError::Storage(_))) => page_error(error),
         Err(error) => invite_page(&state, form.token, form.name, messages(&error)).await,
     }
 }

@@ -73,6 +73,12 @@ pub fn page_error(error: ApiError) -> Response {
         ApiError::Conflict(_) => StatusCode::CONFLICT,
         ApiError::BadRequest(_) | ApiError::Validation(_) => StatusCode::BAD_REQUEST,
         ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+        ApiError::Storage(outage) => {
+            let mut response = error_pages::html(StatusCode::SERVICE_UNAVAILABLE);
+            crate::http::error::mark_storage_outage(&mut response, outage);
+            return response;
+        }
         ApiError::Internal(cause) => {
             tracing::error!(error = ?cause, "page failed");
             StatusCode::INTERNAL_SERVER_ERROR

@@ -114,7 +114,7 @@ pub async fn save(
     .await;
     if let Err(error) = renamed {
         return match error {
-            error @ (ApiError::Forbidden(_) | ApiError::Internal(_)) => page_error(error),
+            error @ (ApiError::Forbidden(_) | ApiError::Internal(_) | ApiError::Storage(_)) => page_error(error),
             error => settings_page(&state, &user, None, messages(&error)).await,
         };
     }

@@ -151,6 +151,27 @@ async fn sign_in_is_limited_per_email_and_per_client() {
 }
 
 #[tokio::test]
+async fn the_per_account_sign_in_limit_counts_failures_not_successes() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits.login = rule(5, 900);
+        c.rate_limits.login_client = rule(100, 900);
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
+    })
+    .await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    for attempt in 1..=8 {
+        let response = login_from(&app, "198.51.100.7", ADMIN, PASSWORD).await;
+        assert_eq!(response.status, StatusCode::OK, "sign-in {attempt} of a user who knows the password");
+    }
+    for attempt in 1..=5 {
+        let response = login_from(&app, "198.51.100.7", ADMIN, "Wrong#Password1").await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "failure {attempt}");
+    }
+    let after_failures = login_from(&app, "198.51.100.7", ADMIN, PASSWORD).await;
+    assert_eq!(after_failures.status, StatusCode::TOO_MANY_REQUESTS, "five failures still spend the budget");
+}
+
+#[tokio::test]
 async fn api_and_creation_limits_apply_per_user() {
     let app = TestApp::spawn_with(|c| {
         c.rate_limits.api = rule(8, 60);

@@ -288,6 +288,32 @@ async fn comments_are_edited_by_their_author_and_removed_by_author_or_admin() {
 }
 
 #[tokio::test]
+async fn search_words_never_match_the_hidden_team_token() {
+    let (app, admin) = app_with_admin().await;
+    let team_id =
+        app.get_as("/api/v1/team", As::Cookie(&admin)).await.body["id"].as_str().expect("team id").replace('-', "");
+    create(
+        &app,
+        &admin,
+        json!({ "title": "Sample entry", "description": "Plain record kept for search checks.", "severity": "LOW" }),
+    )
+    .await;
+    let hits = |query: String| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let response = app.get_as(&format!("/api/v1/vulnerabilities?q={query}"), As::Cookie(admin)).await;
+            assert_eq!(response.status, StatusCode::OK, "{response:?}");
+            response.body["items"].as_array().expect("items").len()
+        }
+    };
+    assert_eq!(hits("sample".into()).await, 1, "a real word matches");
+    for probe in ["t".to_string(), "t0".into(), format!("t{}", &team_id[..6]), format!("t{team_id}")] {
+        assert_eq!(hits(probe.clone()).await, 0, "{probe:?} must not match the team token");
+    }
+}
+
+#[tokio::test]
 async fn filters_search_and_stats_reflect_the_team_data() {
     let (app, admin) = app_with_admin().await;
     let me = app.get_as("/api/v1/me", As::Cookie(&admin)).await.body["id"].clone();

@@ -29,7 +29,10 @@ use super::params;
 use crate::{
     app::AppState,
     auth::Principal,
-    http::{ApiError, ApiJson, ClientContext},
+    http::{
+        ApiError, ApiJson, ClientContext,
+        versioning::{IfMatch, with_etag},
+    },
     services,
 };
 
@@ -69,6 +72,8 @@ pub struct VulnerabilityView {
     resolved_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// Bumped by every change; also the `ETag`, for `If-Match`.
+    version: i64,
 }
 
 impl From<Vulnerability> for VulnerabilityView {
@@ -99,6 +104,7 @@ impl From<Vulnerability> for VulnerabilityView {
             resolved_at: v.resolved_at,
             created_at: v.created_at,
             updated_at: v.updated_at,
+            version: v.version,
         }
     }
 }
@@ -113,7 +119,8 @@ pub async fn create(
     let checks = [(format!("create:{}", principal.user.id), state.config().rate_limits.create)];
     let work = async {
         let created = services::vulnerabilities::create(&state, &principal, &context, &body).await?;
-        Ok::<_, ApiError>((StatusCode::CREATED, Json(VulnerabilityView::from(created))))
+        let version = created.version;
+        Ok::<_, ApiError>(with_etag((StatusCode::CREATED, Json(VulnerabilityView::from(created))), version))
     };
     ratelimit::enforce(state.rate_limiter(), &checks, work).await
 }
@@ -122,29 +129,33 @@ pub async fn show(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
-) -> Result<Json<VulnerabilityView>, ApiError> {
+) -> Result<Response, ApiError> {
     let found = vulnerabilities::find(state.db().conn(), principal.scope(), &id).await?;
-    Ok(Json(found.into()))
+    let version = found.version;
+    Ok(with_etag(Json(VulnerabilityView::from(found)), version))
 }
 
 pub async fn update(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
+    if_match: IfMatch,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<VulnerabilityView>, ApiError> {
-    let updated = services::vulnerabilities::update(&state, &principal, &context, &id, &body).await?;
-    Ok(Json(updated.into()))
+) -> Result<Response, ApiError> {
+    let updated = services::vulnerabilities::update(&state, &principal, &context, &id, &body, &if_match).await?;
+    let version = updated.version;
+    Ok(with_etag(Json(VulnerabilityView::from(updated)), version))
 }
 
 pub async fn delete(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
+    if_match: IfMatch,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    services::vulnerabilities::delete(&state, &principal, &context, &id).await?;
+    services::vulnerabilities::delete(&state, &principal, &context, &id, &if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
