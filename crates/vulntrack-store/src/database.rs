@@ -122,6 +122,10 @@ pub struct PoolSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
     pub sqlite_busy_timeout: Duration,
+    /// A cap on the SQLite file's size in pages (`PRAGMA max_page_count`
+    /// on every connection): past it writes fail as on a full disk. For
+    /// tests that reproduce a full disk without root; `None` in service.
+    pub sqlite_max_page_count: Option<u64>,
 }
 
 impl Default for PoolSettings {
@@ -130,6 +134,7 @@ impl Default for PoolSettings {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(3),
             sqlite_busy_timeout: Duration::from_secs(5),
+            sqlite_max_page_count: None,
         }
     }
 }
@@ -195,6 +200,10 @@ impl Database {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(settings.sqlite_busy_timeout);
+                let options = match settings.sqlite_max_page_count {
+                    Some(pages) => options.pragma("max_page_count", pages.to_string()),
+                    None => options,
+                };
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)

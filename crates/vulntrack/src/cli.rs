@@ -209,7 +209,11 @@ async fn connect(config: &Config) -> Result<Database, Failure> {
     if config.database_url.backend() == vulntrack_store::Backend::Sqlite {
         config.ensure_data_dir()?;
     }
-    let settings = PoolSettings { max_connections: config.db_max_connections, ..PoolSettings::default() };
+    let settings = PoolSettings {
+        max_connections: config.db_max_connections,
+        acquire_timeout: config.db_acquire_timeout,
+        ..PoolSettings::default()
+    };
     Database::connect(&config.database_url, settings).await.map_err(|error| {
         Failure::runtime(format!("cannot connect to the database at {}: {error}", config.database_url.redacted()))
     })

@@ -91,6 +91,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: DatabaseUrl,
     pub db_max_connections: u32,
+    /// How long a request waits for a database connection before it
+    /// answers 503 (also the bound on noticing an outage).
+    pub db_acquire_timeout: Duration,
+    /// The longest lifetime an API token may be given.
+    pub token_max_ttl: Duration,
     pub environment: Environment,
     pub secret: SecretSource,
     pub public_url: Url,
@@ -184,6 +189,8 @@ struct Layered {
     data_dir: PathBuf,
     database_url: Option<String>,
     db_max_connections: u32,
+    db_acquire_timeout: String,
+    token_max_ttl: String,
     env: Environment,
     public_url: Option<String>,
     auto_migrate: bool,
@@ -215,6 +222,8 @@ impl Default for Layered {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             db_max_connections: 10,
+            db_acquire_timeout: "3s".into(),
+            token_max_ttl: "365d".into(),
             env: Environment::Development,
             public_url: None,
             auto_migrate: true,
@@ -311,6 +320,14 @@ impl Config {
             parse_duration(raw).map_err(|e| ConfigError::new(variable, format!("{e}, got {raw:?}")))
         };
         let session_ttl = duration("VULNTRACK_SESSION_TTL", &layered.session_ttl)?;
+        let db_acquire_timeout = duration("VULNTRACK_DB_ACQUIRE_TIMEOUT", &layered.db_acquire_timeout)?;
+        if db_acquire_timeout.is_zero() || db_acquire_timeout > Duration::from_secs(60) {
+            return Err(ConfigError::new("VULNTRACK_DB_ACQUIRE_TIMEOUT", "must be between 1s and 60s"));
+        }
+        let token_max_ttl = duration("VULNTRACK_TOKEN_MAX_TTL", &layered.token_max_ttl)?;
+        if token_max_ttl < Duration::from_secs(86_400) {
+            return Err(ConfigError::new("VULNTRACK_TOKEN_MAX_TTL", "must be at least 1d"));
+        }
         let invite_ttl = duration("VULNTRACK_INVITE_TTL", &layered.invite_ttl)?;
         let secret_previous = read_secret(&var, "VULNTRACK_SECRET_PREVIOUS")?;
         if secret_previous.as_ref().is_some_and(|s| s.expose_secret().len() < MIN_SECRET_BYTES) {
@@ -438,6 +455,8 @@ impl Config {
             data_dir: layered.data_dir,
             database_url,
             db_max_connections: layered.db_max_connections,
+            db_acquire_timeout,
+            token_max_ttl,
             environment: layered.env,
             secret,
             public_url,
@@ -475,6 +494,8 @@ impl Config {
             data_dir,
             database_url,
             db_max_connections: defaults.db_max_connections,
+            db_acquire_timeout: parse_duration(&defaults.db_acquire_timeout).expect("default timeout parses"),
+            token_max_ttl: parse_duration(&defaults.token_max_ttl).expect("default TTL parses"),
             environment: Environment::Development,
             secret: SecretSource::Provided(secret),
             public_url: Url::parse(&format!("http://{bind}/")).expect("a socket address makes a URL"),
@@ -557,6 +578,8 @@ impl Config {
             ("VULNTRACK_DATA_DIR", self.data_dir.display().to_string()),
             ("DATABASE_URL", self.database_url.redacted()),
             ("VULNTRACK_DB_MAX_CONNECTIONS", self.db_max_connections.to_string()),
+            ("VULNTRACK_DB_ACQUIRE_TIMEOUT", format!("{}s", self.db_acquire_timeout.as_secs())),
+            ("VULNTRACK_TOKEN_MAX_TTL", format!("{}s", self.token_max_ttl.as_secs())),
             ("VULNTRACK_SECRET", format!("{:?}", self.secret)),
             ("VULNTRACK_PUBLIC_URL", self.public_url.to_string()),
             ("VULNTRACK_AUTO_MIGRATE", self.auto_migrate.to_string()),

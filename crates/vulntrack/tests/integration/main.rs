@@ -13,6 +13,7 @@ mod cli;
 mod conformance;
 mod hardening;
 mod health;
+mod integrity;
 mod readiness;
 mod vulnerabilities;
 mod web;

@@ -36,7 +36,8 @@ async fn readyz_reports_a_database_outage_and_recovers() {
     let outage = app.get("/readyz").await;
     assert_eq!(outage.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(outage.content_type, "application/problem+json");
-    assert_eq!(outage.body["detail"], "database unreachable");
+    assert_eq!(outage.body["checks"]["database"], "unreachable", "{outage:?}");
+    assert_eq!(outage.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
     assert_eq!(app.get("/healthz").await.status, StatusCode::OK, "liveness never depends on the database");
 
     proxy.up();
@@ -45,7 +46,7 @@ async fn readyz_reports_a_database_outage_and_recovers() {
     assert!(recovered, "/readyz should answer 200 again once the database is back");
 }
 
-fn postgres_address(url: &DatabaseUrl) -> Option<SocketAddr> {
+pub fn postgres_address(url: &DatabaseUrl) -> Option<SocketAddr> {
     if url.backend() != vulntrack_store::Backend::Postgres {
         return None;
     }

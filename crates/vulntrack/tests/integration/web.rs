@@ -20,7 +20,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 /// POSTs a form the way a same-origin page does.
-async fn post_form(app: &TestApp, path: &str, cookie: Option<&str>, pairs: &[(&str, &str)]) -> TestResponse {
+pub async fn post_form(app: &TestApp, path: &str, cookie: Option<&str>, pairs: &[(&str, &str)]) -> TestResponse {
     let origin = app.origin();
     let mut headers = vec![("content-type", "application/x-www-form-urlencoded"), ("origin", origin.as_str())];
     if let Some(cookie) = cookie {
