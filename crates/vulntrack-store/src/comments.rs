@@ -20,6 +20,8 @@ pub struct Comment {
     pub body: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every edit; the `ETag` that `If-Match` is checked against.
+    pub version: i64,
 }
 
 impl From<comments::Model> for Comment {
@@ -32,6 +34,7 @@ impl From<comments::Model> for Comment {
             body: row.body,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            version: row.version,
         }
     }
 }
@@ -84,15 +87,40 @@ pub async fn get(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid) -> Store
         .ok_or(StoreError::NotFound)
 }
 
-pub async fn update_body(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid, body: &str) -> StoreResult<Comment> {
-    comments::Entity::update_many()
+/// Like [`get`], inside a write transaction, holding the row until it ends
+/// (`FOR UPDATE` on PostgreSQL; SQLite's write transaction holds the lock).
+pub async fn get_for_update(txn: &sea_orm::DatabaseTransaction, scope: TeamScope, id: Uuid) -> StoreResult<Comment> {
+    use sea_orm::QuerySelect;
+    comments::Entity::find_by_id(id)
+        .filter(comments::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .map(Comment::from)
+        .ok_or(StoreError::NotFound)
+}
+
+/// Replaces the body and bumps the version; `Stale` if `current` is no
+/// longer the stored version.
+pub async fn update_body(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    current: &Comment,
+    body: &str,
+) -> StoreResult<Comment> {
+    let result = comments::Entity::update_many()
         .col_expr(comments::Column::Body, Expr::value(body))
         .col_expr(comments::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(comments::Column::Id.eq(id))
+        .col_expr(comments::Column::Version, Expr::value(current.version + 1))
+        .filter(comments::Column::Id.eq(current.id))
         .filter(comments::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(comments::Column::Version.eq(current.version))
         .exec(db)
         .await?;
-    get(db, scope, id).await
+    if result.rows_affected == 0 {
+        return Err(StoreError::Stale);
+    }
+    get(db, scope, current.id).await
 }
 
 pub async fn delete(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid) -> StoreResult<bool> {

@@ -23,6 +23,8 @@ pub struct Team {
     pub session_ttl_seconds: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every change to the settings; the `ETag`.
+    pub version: i64,
 }
 
 impl Team {
@@ -39,6 +41,7 @@ impl From<teams::Model> for Team {
             session_ttl_seconds: row.session_ttl_seconds,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            version: row.version,
         }
     }
 }
@@ -80,6 +83,10 @@ pub async fn rename(db: &impl ConnectionTrait, scope: TeamScope, name: &str) -> 
     teams::Entity::update_many()
         .col_expr(teams::Column::Name, sea_orm::sea_query::Expr::value(name))
         .col_expr(teams::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            teams::Column::Version,
+            sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(teams::Column::Version), 1),
+        )
         .filter(teams::Column::Id.eq(scope.team_id().as_uuid()))
         .exec(db)
         .await
@@ -98,10 +105,27 @@ pub async fn set_session_ttl(db: &impl ConnectionTrait, scope: TeamScope, second
     teams::Entity::update_many()
         .col_expr(teams::Column::SessionTtlSeconds, sea_orm::sea_query::Expr::value(seconds))
         .col_expr(teams::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            teams::Column::Version,
+            sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(teams::Column::Version), 1),
+        )
         .filter(teams::Column::Id.eq(scope.team_id().as_uuid()))
         .exec(db)
         .await?;
     get(db, scope).await
+}
+
+/// The scope's own team, its row held until the write transaction ends:
+/// team-wide rules (the last active ADMIN, settings) are decided under it,
+/// so concurrent changes to the team's members apply one at a time.
+pub async fn get_for_update(txn: &sea_orm::DatabaseTransaction, scope: TeamScope) -> StoreResult<Team> {
+    use sea_orm::QuerySelect;
+    teams::Entity::find_by_id(scope.team_id().as_uuid())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .map(Team::from)
+        .ok_or(StoreError::NotFound)
 }
 
 /// The scope's own team.

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    sea_query::Expr,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    sea_query::{Expr, ExprTrait},
 };
 use vulntrack_domain::{Role, TeamId, UserId, UserStatus, lockout::LoginFailures, normalize_email};
 
@@ -32,6 +33,9 @@ pub struct User {
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every change to the profile, role or status; the `ETag`
+    /// that `If-Match` is checked against.
+    pub version: i64,
 }
 
 impl User {
@@ -61,6 +65,7 @@ impl TryFrom<users::Model> for User {
             last_login_at: row.last_login_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            version: row.version,
         })
     }
 }
@@ -125,6 +130,20 @@ pub async fn get(db: &impl ConnectionTrait, scope: TeamScope, id: UserId) -> Sto
         .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
         .filter(users::Column::DeletedAt.is_null())
         .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)
+        .and_then(User::try_from)
+}
+
+/// Like [`get`], inside a write transaction, holding the row until it ends
+/// (`FOR UPDATE` on PostgreSQL; SQLite's write transaction holds the lock).
+pub async fn get_for_update(txn: &sea_orm::DatabaseTransaction, scope: TeamScope, id: UserId) -> StoreResult<User> {
+    use sea_orm::QuerySelect;
+    users::Entity::find_by_id(id.as_uuid())
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::DeletedAt.is_null())
+        .lock_exclusive()
+        .one(txn)
         .await?
         .ok_or(StoreError::NotFound)
         .and_then(User::try_from)
@@ -272,7 +291,9 @@ pub async fn update_profile(
     id: UserId,
     update: ProfileUpdate,
 ) -> StoreResult<User> {
-    let mut query = users::Entity::update_many().col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()));
+    let mut query = users::Entity::update_many()
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1));
     if let Some(name) = update.name {
         query = query.col_expr(users::Column::Name, Expr::value(name));
     }
@@ -305,7 +326,9 @@ pub async fn set_role_and_status(
     role: Option<Role>,
     status: Option<UserStatus>,
 ) -> StoreResult<User> {
-    let mut query = users::Entity::update_many().col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()));
+    let mut query = users::Entity::update_many()
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1));
     if let Some(role) = role {
         query = query.col_expr(users::Column::Role, Expr::value(role.as_str()));
     }
@@ -328,6 +351,7 @@ pub async fn soft_delete(db: &impl ConnectionTrait, scope: TeamScope, id: UserId
     let now = Utc::now();
     let result = users::Entity::update_many()
         .col_expr(users::Column::DeletedAt, Expr::value(now))
+        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1))
         .col_expr(users::Column::Status, Expr::value(UserStatus::Inactive.as_str()))
         .col_expr(users::Column::EmailNormalized, Expr::value(format!("deleted:{id}")))
         .col_expr(users::Column::UpdatedAt, Expr::value(now))

@@ -11,7 +11,11 @@ use vulntrack_store::{
 };
 
 use super::vulnerabilities::watchers;
-use crate::{app::AppState, auth::Principal, http::ApiError};
+use crate::{
+    app::AppState,
+    auth::Principal,
+    http::{ApiError, versioning::IfMatch},
+};
 
 pub const BODY_MAX: usize = 10_000;
 
@@ -50,12 +54,16 @@ pub async fn add(
     Ok(comment)
 }
 
+/// Edits a comment's body: read under the row lock inside the write
+/// transaction, so the audit diff starts from what was really there, and
+/// only if it is still the version `if_match` names.
 pub async fn edit(
     state: &AppState,
     principal: &Principal,
     context: &RequestContext,
     id: Uuid,
     body: &str,
+    if_match: &IfMatch,
 ) -> Result<Comment, ApiError> {
     let scope = principal.scope();
     let comment = comments::get(state.db().conn(), scope, id).await?;
@@ -65,7 +73,9 @@ pub async fn edit(
     }
     let body = check_body(body)?;
     let txn = state.db().begin().await?;
-    let updated = comments::update_body(&txn, scope, id, &body).await?;
+    let comment = comments::get_for_update(&txn, scope, id).await?;
+    if_match.check(comment.version)?;
+    let updated = comments::update_body(&txn, scope, &comment, &body).await?;
     let event = AuditEvent::new(Some(comment.team_id), principal.actor(), "COMMENT_UPDATED", context)
         .entity("comment", id)
         .details(json!({ "body": { "before": comment.body, "after": updated.body } }));
@@ -79,12 +89,15 @@ pub async fn delete(
     principal: &Principal,
     context: &RequestContext,
     id: Uuid,
+    if_match: &IfMatch,
 ) -> Result<(), ApiError> {
     let scope = principal.scope();
     let comment = comments::get(state.db().conn(), scope, id).await?;
     let own = comment.author_id == principal.user.id;
     principal.require(state, context, if own { Action::Comment } else { Action::ModerateComments }).await?;
     let txn = state.db().begin().await?;
+    let comment = comments::get_for_update(&txn, scope, id).await?;
+    if_match.check(comment.version)?;
     comments::delete(&txn, scope, id).await?;
     let event = AuditEvent::new(Some(comment.team_id), principal.actor(), "COMMENT_DELETED", context)
         .entity("comment", id)

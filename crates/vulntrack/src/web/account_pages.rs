@@ -1,6 +1,7 @@
 //! Notifications and the account page. Writes go through the JSON API's
 //! own handlers, so the pages cannot drift from the API's rules.
 
+use crate::http::versioning::IfMatch;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -231,9 +232,15 @@ pub async fn save_profile(
 ) -> Response {
     let body = json!({ "name": form.name, "job_title": form.job_title, "department": form.department, "phone": form.phone, "bio": form.bio });
     let outcome = async {
-        me::update(State(state.clone()), ClientContext(context), user.principal.clone(), api_body(body)?)
-            .await
-            .map(|_| ())
+        me::update(
+            State(state.clone()),
+            ClientContext(context),
+            user.principal.clone(),
+            IfMatch::Absent,
+            api_body(body)?,
+        )
+        .await
+        .map(|_| ())
     }
     .await;
     after(&state, &user, outcome, "Profile saved.").await

@@ -1,5 +1,6 @@
 //! Team administration pages (ADMIN) and the page an invitation opens.
 
+use crate::http::versioning::IfMatch;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -153,6 +154,7 @@ pub async fn update_member(
             State(state.clone()),
             ClientContext(context),
             user.principal.clone(),
+            IfMatch::Absent,
             Path(id),
             api_body(Value::Object(body))?,
         )
@@ -180,8 +182,14 @@ pub async fn delete_member(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let outcome =
-        user_api::delete(State(state.clone()), ClientContext(context), user.principal.clone(), Path(id)).await;
+    let outcome = user_api::delete(
+        State(state.clone()),
+        ClientContext(context),
+        user.principal.clone(),
+        IfMatch::Absent,
+        Path(id),
+    )
+    .await;
     after(&state, &user, outcome.map(|_| ()), "Member deleted; their records stay.").await
 }
 

@@ -1,6 +1,7 @@
 //! Team settings (ADMIN): the name, and how long sign-ins last within the
 //! operator's maximum.
 
+use crate::http::versioning::IfMatch;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
@@ -107,6 +108,7 @@ pub async fn save(
             State(state.clone()),
             ClientContext(context.clone()),
             user.principal.clone(),
+            IfMatch::Absent,
             api_body(json!({ "name": form.name }))?,
         )
         .await

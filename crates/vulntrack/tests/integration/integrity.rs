@@ -372,3 +372,90 @@ async fn during_a_database_outage_every_request_answers_503_and_no_alert_is_made
     let still_valid = app.get_as("/api/v1/vulnerabilities", As::Bearer(&token)).await;
     assert_eq!(still_valid.status, StatusCode::OK, "the token was never treated as revoked");
 }
+
+/// Every resource with a PATCH carries a version and honours `If-Match`
+/// (the class, not only vulnerabilities).
+#[tokio::test]
+async fn every_patchable_resource_has_a_version_and_refuses_a_stale_if_match() {
+    let (app, admin) = app_with_admin().await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let analyst_id = app.get_as("/api/v1/me", As::Cookie(&analyst)).await.body["id"].as_str().expect("id").to_string();
+    let vuln = create(&app, &admin, sample("Versioned record")).await;
+    let vuln_path = format!("/api/v1/vulnerabilities/{}", vuln["id"].as_str().expect("id"));
+    let comment = app.post(&format!("{vuln_path}/comments"), As::Cookie(&admin), json!({ "body": "First" })).await;
+    assert_eq!(comment.status, StatusCode::CREATED);
+    let comment_path = format!("/api/v1/comments/{}", comment.body["id"].as_str().expect("id"));
+    let user_path = format!("/api/v1/users/{analyst_id}");
+
+    // (what, PATCH path, how to read its version, a change, another change)
+    let cases: [(&str, String, Option<String>, Value, Value); 5] = [
+        ("vulnerability", vuln_path.clone(), Some(vuln_path.clone()), json!({ "title": "A" }), json!({ "title": "B" })),
+        ("comment", comment_path.clone(), None, json!({ "body": "Second" }), json!({ "body": "Third" })),
+        ("user", user_path.clone(), None, json!({ "role": "VIEWER" }), json!({ "role": "ANALYST" })),
+        ("me", "/api/v1/me".into(), Some("/api/v1/me".into()), json!({ "name": "Ada A" }), json!({ "name": "Ada B" })),
+        (
+            "team",
+            "/api/v1/team".into(),
+            Some("/api/v1/team".into()),
+            json!({ "name": "Team A" }),
+            json!({ "name": "Team B" }),
+        ),
+    ];
+    for (what, path, read_path, change, other_change) in cases {
+        let version = match &read_path {
+            Some(read) => {
+                let read = app.get_as(read, As::Cookie(&admin)).await;
+                assert_eq!(header(&read, "etag"), format!("\"{}\"", read.body["version"]), "{what}: GET's ETag");
+                read.body["version"].as_i64().unwrap_or_else(|| panic!("{what} has a version: {read:?}"))
+            }
+            None => 1,
+        };
+        let tag = format!("\"{version}\"");
+        let first = app.send(Method::PATCH, &path, As::Cookie(&admin), Some(change), &[("if-match", &tag)]).await;
+        assert_eq!(first.status, StatusCode::OK, "{what}: {first:?}");
+        assert_eq!(first.body["version"], version + 1, "{what}: the version moves on");
+        assert_eq!(header(&first, "etag"), format!("\"{}\"", version + 1), "{what}");
+        let stale = app.send(Method::PATCH, &path, As::Cookie(&admin), Some(other_change), &[("if-match", &tag)]).await;
+        assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{what}: {stale:?}");
+        assert_eq!(stale.content_type, "application/problem+json", "{what}");
+    }
+    let stale_delete =
+        app.send(Method::DELETE, &comment_path, As::Cookie(&admin), None, &[("if-match", "\"1\"")]).await;
+    assert_eq!(stale_delete.status, StatusCode::PRECONDITION_FAILED, "DELETE honours If-Match too");
+    let stale_user_delete =
+        app.send(Method::DELETE, &user_path, As::Cookie(&admin), None, &[("if-match", "\"1\"")]).await;
+    assert_eq!(stale_user_delete.status, StatusCode::PRECONDITION_FAILED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_simultaneous_demotions_of_the_last_two_admins_leave_one() {
+    let (app, first) = app_with_admin().await;
+    let second = app.add_member(&first, "second@example.com", "ADMIN").await;
+    let id_of = async |cookie: &str| {
+        app.get_as("/api/v1/me", As::Cookie(cookie)).await.body["id"].as_str().expect("id").to_string()
+    };
+    let (first_id, second_id) = (id_of(&first).await, id_of(&second).await);
+    let (first_path, second_path) = (format!("/api/v1/users/{first_id}"), format!("/api/v1/users/{second_id}"));
+    for round in 0..10 {
+        let (a, b) = tokio::join!(
+            app.patch(&second_path, As::Cookie(&first), json!({ "role": "ANALYST" })),
+            app.patch(&first_path, As::Cookie(&second), json!({ "role": "ANALYST" }))
+        );
+        let outcomes = [a.status, b.status];
+        assert_eq!(outcomes.iter().filter(|s| **s == StatusCode::OK).count(), 1, "round {round}: {a:?} {b:?}");
+        let members =
+            app.get_as("/api/v1/users", As::Cookie(if a.status == StatusCode::OK { &first } else { &second })).await;
+        let admins = members.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|u| u["role"] == "ADMIN" && u["status"] == "ACTIVE")
+            .count();
+        assert_eq!(admins, 1, "round {round}: exactly one active ADMIN remains");
+        // The survivor promotes the other back for the next round.
+        let (survivor, demoted) = if a.status == StatusCode::OK { (&first, &second_id) } else { (&second, &first_id) };
+        let back =
+            app.patch(&format!("/api/v1/users/{demoted}"), As::Cookie(survivor), json!({ "role": "ADMIN" })).await;
+        assert_eq!(back.status, StatusCode::OK, "{back:?}");
+    }
+}

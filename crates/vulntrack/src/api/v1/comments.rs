@@ -4,6 +4,7 @@ use axum::{
     Json,
     extract::{Path, State},
     http::StatusCode,
+    response::Response,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,7 +19,10 @@ use super::views::{Listing, path_id};
 use crate::{
     app::AppState,
     auth::Principal,
-    http::{ApiError, ApiJson, ClientContext},
+    http::{
+        ApiError, ApiJson, ClientContext,
+        versioning::{IfMatch, with_etag},
+    },
     services,
 };
 
@@ -31,6 +35,8 @@ pub struct CommentView {
     body: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// Bumped by every edit; also the `ETag`, for `If-Match`.
+    version: i64,
 }
 
 impl From<Comment> for CommentView {
@@ -42,6 +48,7 @@ impl From<Comment> for CommentView {
             body: c.body,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            version: c.version,
         }
     }
 }
@@ -69,28 +76,33 @@ pub async fn create(
     principal: Principal,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CommentBody>,
-) -> Result<(StatusCode, Json<CommentView>), ApiError> {
+) -> Result<Response, ApiError> {
     let comment = services::comments::add(&state, &principal, &context, &id, &request.body).await?;
-    Ok((StatusCode::CREATED, Json(comment.into())))
+    let version = comment.version;
+    Ok(with_etag((StatusCode::CREATED, Json(CommentView::from(comment))), version))
 }
 
 pub async fn update(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
+    if_match: IfMatch,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CommentBody>,
-) -> Result<Json<CommentView>, ApiError> {
-    let comment = services::comments::edit(&state, &principal, &context, path_id(&id)?, &request.body).await?;
-    Ok(Json(comment.into()))
+) -> Result<Response, ApiError> {
+    let comment =
+        services::comments::edit(&state, &principal, &context, path_id(&id)?, &request.body, &if_match).await?;
+    let version = comment.version;
+    Ok(with_etag(Json(CommentView::from(comment)), version))
 }
 
 pub async fn delete(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
+    if_match: IfMatch,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    services::comments::delete(&state, &principal, &context, path_id(&id)?).await?;
+    services::comments::delete(&state, &principal, &context, path_id(&id)?, &if_match).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@ use axum::{
     Json,
     extract::{Path, State},
     http::StatusCode,
+    response::Response,
 };
 use chrono::{DateTime, Utc};
 use garde::Validate;
@@ -22,11 +23,15 @@ use super::views::{Listing, UserView, path_id};
 use crate::{
     app::AppState,
     auth::Principal,
-    http::{ApiError, ApiJson, ClientContext},
+    http::{
+        ApiError, ApiJson, ClientContext,
+        versioning::{IfMatch, with_etag},
+    },
 };
 
-pub async fn show(State(state): State<AppState>, principal: Principal) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(UserView::load(state.db().conn(), principal.user).await?))
+pub async fn show(State(state): State<AppState>, principal: Principal) -> Result<Response, ApiError> {
+    let version = principal.user.version;
+    Ok(with_etag(Json(UserView::load(state.db().conn(), principal.user).await?), version))
 }
 
 fn optional_not_blank(value: &Option<String>, context: &()) -> garde::Result {
@@ -69,10 +74,10 @@ pub async fn update(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
+    if_match: IfMatch,
     ApiJson(request): ApiJson<ProfileRequest>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Response, ApiError> {
     request.validate().map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
-    let before = principal.user.clone();
     let update = ProfileUpdate {
         name: request.name.map(|n| n.trim().to_string()),
         phone: optional(request.phone),
@@ -82,6 +87,8 @@ pub async fn update(
         is_onboarded: request.is_onboarded,
     };
     let txn = state.db().begin().await?;
+    let before = users::get_for_update(&txn, principal.scope(), principal.user.id).await?;
+    if_match.check(before.version)?;
     let after = users::update_profile(&txn, principal.scope(), principal.user.id, update).await?;
     let mut changes = Map::new();
     let pairs: [(&str, Value, Value); 6] = [
@@ -104,7 +111,8 @@ pub async fn update(
         audit::append(&txn, event).await?;
     }
     txn.commit().await?;
-    Ok(Json(UserView::load(state.db().conn(), after).await?))
+    let version = after.version;
+    Ok(with_etag(Json(UserView::load(state.db().conn(), after).await?), version))
 }
 
 #[derive(Deserialize)]

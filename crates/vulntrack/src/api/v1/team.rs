@@ -1,6 +1,6 @@
 //! The team itself (ADMIN).
 
-use axum::{Json, extract::State};
+use axum::{Json, extract::State, response::Response};
 use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,10 @@ use vulntrack_store::{
 use crate::{
     app::AppState,
     auth::Principal,
-    http::{ApiError, ApiJson, ClientContext},
+    http::{
+        ApiError, ApiJson, ClientContext,
+        versioning::{IfMatch, with_etag},
+    },
 };
 
 #[derive(Debug, Serialize)]
@@ -24,11 +27,13 @@ pub struct TeamView {
     name: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// Bumped by every settings change; also the `ETag`, for `If-Match`.
+    version: i64,
 }
 
 impl From<Team> for TeamView {
     fn from(t: Team) -> Self {
-        Self { id: t.id, name: t.name, created_at: t.created_at, updated_at: t.updated_at }
+        Self { id: t.id, name: t.name, created_at: t.created_at, updated_at: t.updated_at, version: t.version }
     }
 }
 
@@ -36,9 +41,11 @@ pub async fn show(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
-) -> Result<Json<TeamView>, ApiError> {
+) -> Result<Response, ApiError> {
     principal.require(&state, &context, Action::ManageTeam).await?;
-    Ok(Json(teams::get(state.db().conn(), principal.scope()).await?.into()))
+    let team = teams::get(state.db().conn(), principal.scope()).await?;
+    let version = team.version;
+    Ok(with_etag(Json(TeamView::from(team)), version))
 }
 
 #[derive(Debug, Deserialize, Validate)]
@@ -52,14 +59,16 @@ pub async fn update(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
+    if_match: IfMatch,
     ApiJson(mut change): ApiJson<TeamChange>,
-) -> Result<Json<TeamView>, ApiError> {
+) -> Result<Response, ApiError> {
     principal.require(&state, &context, Action::ManageTeam).await?;
     change.name = change.name.trim().to_string();
     change.validate().map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
     let scope = principal.scope();
     let txn = state.db().begin().await?;
-    let before = teams::get(&txn, scope).await?;
+    let before = teams::get_for_update(&txn, scope).await?;
+    if_match.check(before.version)?;
     let after = match teams::rename(&txn, scope, &change.name).await {
         Err(StoreError::Conflict { .. }) => {
             return Err(ApiError::field("name", "taken", "is already used by another team"));
@@ -73,5 +82,6 @@ pub async fn update(
         audit::append(&txn, event).await?;
     }
     txn.commit().await?;
-    Ok(Json(after.into()))
+    let version = after.version;
+    Ok(with_etag(Json(TeamView::from(after)), version))
 }

@@ -5,6 +5,7 @@ use axum::{
     Json,
     extract::{Path, State},
     http::StatusCode,
+    response::Response,
 };
 use chrono::Utc;
 use serde::Deserialize;
@@ -19,7 +20,10 @@ use super::views::{Listing, UserView, path_id};
 use crate::{
     app::AppState,
     auth::Principal,
-    http::{ApiError, ApiJson, ClientContext},
+    http::{
+        ApiError, ApiJson, ClientContext,
+        versioning::{IfMatch, with_etag},
+    },
 };
 
 pub async fn list(
@@ -41,18 +45,24 @@ pub struct UserChange {
     status: Option<UserStatus>,
 }
 
+/// Changes a member's role or status. Member changes of one team are
+/// decided one at a time under the team's row lock, so the last active
+/// ADMIN cannot be demoted by two concurrent requests each seeing another.
 pub async fn update(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
+    if_match: IfMatch,
     Path(id): Path<String>,
     ApiJson(change): ApiJson<UserChange>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Response, ApiError> {
     principal.require(&state, &context, Action::ManageUsers).await?;
     let id = UserId::from_uuid(path_id(&id)?);
     let scope = principal.scope();
     let txn = state.db().begin().await?;
-    let before = users::get(&txn, scope, id).await?;
+    teams::get_for_update(&txn, scope).await?;
+    let before = users::get_for_update(&txn, scope, id).await?;
+    if_match.check(before.version)?;
     let loses_admin = before.role == Role::Admin
         && before.status == UserStatus::Active
         && (change.role.is_some_and(|r| r != Role::Admin) || change.status == Some(UserStatus::Inactive));
@@ -80,7 +90,8 @@ pub async fn update(
         audit::append(&txn, event).await?;
     }
     txn.commit().await?;
-    Ok(Json(UserView::load(state.db().conn(), after).await?))
+    let version = after.version;
+    Ok(with_etag(Json(UserView::load(state.db().conn(), after).await?), version))
 }
 
 pub async fn unlock(
@@ -106,13 +117,16 @@ pub async fn delete(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
+    if_match: IfMatch,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     principal.require(&state, &context, Action::ManageUsers).await?;
     let id = UserId::from_uuid(path_id(&id)?);
     let scope = principal.scope();
     let txn = state.db().begin().await?;
-    let target = users::get(&txn, scope, id).await?;
+    teams::get_for_update(&txn, scope).await?;
+    let target = users::get_for_update(&txn, scope, id).await?;
+    if_match.check(target.version)?;
     let active_admin = target.role == Role::Admin && target.status == UserStatus::Active;
     if active_admin && users::count_active_admins(&txn, scope).await? <= 1 {
         return Err(ApiError::Conflict("The team's last active administrator cannot be deleted."));

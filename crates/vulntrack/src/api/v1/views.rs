@@ -24,6 +24,9 @@ pub struct UserView {
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every change to the profile, role or status; also the
+    /// `ETag`, for `If-Match`.
+    pub version: i64,
 }
 
 impl UserView {
@@ -44,6 +47,7 @@ impl UserView {
             last_login_at: user.last_login_at,
             created_at: user.created_at,
             updated_at: user.updated_at,
+            version: user.version,
         }
     }
 
