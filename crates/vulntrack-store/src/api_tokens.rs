@@ -70,10 +70,10 @@ pub async fn create(db: &impl ConnectionTrait, scope: TeamScope, new: NewApiToke
     Ok(api_tokens::Entity::insert(row).exec_with_returning(db).await?.into())
 }
 
+/// Live: not revoked and not expired. Every token has an expiry (migration
+/// 8 gave one to tokens made before it was required).
 fn live(now: DateTime<Utc>) -> Condition {
-    Condition::all()
-        .add(api_tokens::Column::RevokedAt.is_null())
-        .add(Condition::any().add(api_tokens::Column::ExpiresAt.is_null()).add(api_tokens::Column::ExpiresAt.gt(now)))
+    Condition::all().add(api_tokens::Column::RevokedAt.is_null()).add(api_tokens::Column::ExpiresAt.gt(now))
 }
 
 /// The live token with this hash. Unscoped: the token is the credential
@@ -119,6 +119,23 @@ pub async fn list_live(
         .collect())
 }
 
+/// Every live token of the team, newest first (the ADMIN's overview).
+pub async fn list_live_for_team(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<ApiToken>> {
+    Ok(api_tokens::Entity::find()
+        .filter(api_tokens::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(live(now))
+        .order_by_desc(api_tokens::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(ApiToken::from)
+        .collect())
+}
+
 /// Revokes one of the user's tokens; false when there is no such live token.
 pub async fn revoke(
     db: &impl ConnectionTrait,
@@ -149,6 +166,17 @@ pub async fn revoke_all(
         .col_expr(api_tokens::Column::RevokedAt, Expr::value(now))
         .filter(api_tokens::Column::TeamId.eq(scope.team_id().as_uuid()))
         .filter(api_tokens::Column::UserId.eq(user_id.as_uuid()))
+        .filter(api_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Revokes every live token of every team (operator path, as
+/// [`crate::sessions::revoke_every_session`]).
+pub async fn revoke_every_token(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<u64> {
+    Ok(api_tokens::Entity::update_many()
+        .col_expr(api_tokens::Column::RevokedAt, Expr::value(now))
         .filter(api_tokens::Column::RevokedAt.is_null())
         .exec(db)
         .await?

@@ -32,6 +32,8 @@ pub enum Actor {
         email: String,
     },
     System,
+    /// The operator, through the `vulntrack` command line.
+    Cli,
     /// Nobody signed in (a failed login, a reset request).
     Anonymous,
 }
@@ -42,6 +44,7 @@ impl Actor {
             Actor::User { .. } => "USER",
             Actor::Token { .. } => "TOKEN",
             Actor::System => "SYSTEM",
+            Actor::Cli => "CLI",
             Actor::Anonymous => "ANONYMOUS",
         }
     }
@@ -343,6 +346,36 @@ pub struct ChainBreak {
     pub id: Uuid,
     pub seq: i64,
     pub reason: String,
+}
+
+/// The newest row of a chain: its sequence number and hash. Saved
+/// elsewhere (a log collector, a file), it lets a later check notice rows
+/// missing from the end, which the chain alone cannot show.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// The chain's head, or `None` while it has no rows.
+pub async fn head(db: &impl ConnectionTrait, team: Option<TeamId>) -> StoreResult<Option<ChainHead>> {
+    Ok(audit_log::Entity::find()
+        .filter(chain_filter(team))
+        .order_by_desc(audit_log::Column::Seq)
+        .limit(1)
+        .one(db)
+        .await?
+        .map(|row| ChainHead { seq: row.seq, hash: row.hash }))
+}
+
+/// The hash stored at `seq` in the chain, if that row exists.
+pub async fn hash_at(db: &impl ConnectionTrait, team: Option<TeamId>, seq: i64) -> StoreResult<Option<String>> {
+    Ok(audit_log::Entity::find()
+        .filter(chain_filter(team))
+        .filter(audit_log::Column::Seq.eq(seq))
+        .one(db)
+        .await?
+        .map(|row| row.hash))
 }
 
 /// Rows read per query while walking a chain.

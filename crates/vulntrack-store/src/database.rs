@@ -173,6 +173,23 @@ pub enum StorageCheck {
     Faulty(StorageFault),
 }
 
+/// The PostgreSQL advisory lock key that serialises migrations
+/// (`"vulntrak"` in ASCII), shared by every VulnTrack process.
+const MIGRATION_LOCK_KEY: i64 = 0x7675_6c6e_7472_616b;
+/// How long a process waits for another's migrations.
+const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(600);
+
+/// SQLite's "database is locked" (SQLITE_BUSY), after its busy timeout.
+fn is_busy(error: &DbErr) -> bool {
+    let (DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))
+    | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+    | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))) = error
+    else {
+        return false;
+    };
+    matches!(&**e, sea_orm::sqlx::Error::Database(db) if db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5))
+}
+
 /// How much a readiness probe writes while a full disk is on record: more
 /// than a typical request, so "space has returned" means room to work.
 const PROBE_BYTES: usize = 64 * 1024;
@@ -323,8 +340,34 @@ impl Database {
     }
 
     /// Applies pending migrations; a no-op when the schema is current.
+    ///
+    /// Several servers (or `migrate` runs) may start together against one
+    /// database: the migrations run in one transaction that first takes a
+    /// lock — a transaction-scoped advisory lock on PostgreSQL, SQLite's
+    /// write lock (`BEGIN IMMEDIATE`) — so the others wait, then find the
+    /// schema current. Either every pending migration applies or none does.
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.conn, None).await
+        let txn = self.begin_waiting(MIGRATION_LOCK_WAIT).await?;
+        if self.backend == Backend::Postgres {
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")).await?;
+        }
+        Migrator::up(&txn, None).await?;
+        txn.commit().await
+    }
+
+    /// [`Database::begin`], waiting past SQLite's busy timeout (up to
+    /// `patience`) while another process holds the write lock.
+    async fn begin_waiting(&self, patience: Duration) -> Result<DatabaseTransaction, DbErr> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            match self.begin().await {
+                Err(error) if is_busy(&error) && tokio::time::Instant::now() < deadline => {
+                    tracing::info!("waiting for another process's migrations to finish");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Names of migrations not yet applied.

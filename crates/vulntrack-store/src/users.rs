@@ -200,6 +200,24 @@ pub async fn sign_in_record_of(db: &impl ConnectionTrait, scope: TeamScope, id: 
         .and_then(sign_in_record)
 }
 
+/// Locks the account until `until` (the operator's containment step);
+/// false when the team has no such user.
+pub async fn lock_until(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    id: UserId,
+    until: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let result = users::Entity::update_many()
+        .col_expr(users::Column::LockedUntil, Expr::value(until))
+        .filter(users::Column::Id.eq(id.as_uuid()))
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::DeletedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
 /// Stores the failed sign-in bookkeeping.
 pub async fn record_login_failures(
     db: &impl ConnectionTrait,

@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod api;
 pub mod app;
+pub mod audit_heads;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -12,6 +12,7 @@ mod m20261129_000004_audit_integrity;
 mod m20261129_000005_team_settings;
 mod m20261129_000006_search_weights;
 mod m20261129_000007_integrity;
+mod m20261129_000008_token_expiry;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_team_settings::Migration),
             Box::new(m20261129_000006_search_weights::Migration),
             Box::new(m20261129_000007_integrity::Migration),
+            Box::new(m20261129_000008_token_expiry::Migration),
         ]
     }
 }

@@ -4,5 +4,8 @@
 
 pub mod accounts;
 pub mod comments;
+pub mod operator;
+pub mod password_resets;
 pub mod sessions;
+pub mod tokens;
 pub mod vulnerabilities;

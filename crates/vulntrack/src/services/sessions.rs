@@ -187,6 +187,41 @@ pub async fn sign_out(
     Ok(cookie::clear(state.config().is_production()))
 }
 
+/// What "sign out everywhere" ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedOutEverywhere {
+    pub sessions: u64,
+    pub tokens: u64,
+}
+
+/// Ends every session of the principal's account (this one included) and,
+/// when asked, every API token too: after a suspected compromise, a token
+/// minted from a stolen session would otherwise outlive it.
+pub async fn sign_out_everywhere(
+    state: &AppState,
+    context: &RequestContext,
+    principal: &Principal,
+    revoke_tokens: bool,
+) -> Result<SignedOutEverywhere, ApiError> {
+    let now = Utc::now();
+    let txn = state.db().begin().await?;
+    let sessions = sessions::revoke_all(&txn, principal.scope(), principal.user.id, None, now).await?;
+    let tokens = if revoke_tokens {
+        vulntrack_store::api_tokens::revoke_all(&txn, principal.scope(), principal.user.id, now).await?
+    } else {
+        0
+    };
+    audit::append(
+        &txn,
+        AuditEvent::new(Some(principal.user.team_id), principal.actor(), "LOGOUT_ALL", context)
+            .entity("user", principal.user.id)
+            .details(json!({ "sessions_revoked": sessions, "tokens_revoked": tokens })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(SignedOutEverywhere { sessions, tokens })
+}
+
 /// The operator's session lifetime, shortened to the team's if it chose one.
 pub fn effective_ttl(operator: std::time::Duration, team_seconds: Option<i64>) -> std::time::Duration {
     team_seconds

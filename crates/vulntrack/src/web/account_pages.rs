@@ -18,7 +18,7 @@ use vulntrack_store::{api_tokens, notifications, sessions, users};
 
 use super::page::{Nav, WebUser, page_error};
 use crate::{
-    api::v1::{me, session_auth, tokens},
+    api::v1::{me, tokens},
     app::AppState,
     http::{ApiError, ApiJson, ClientContext},
 };
@@ -137,6 +137,8 @@ pub struct AccountPage {
     notice: Option<String>,
     errors: Vec<String>,
     new_token: Option<String>,
+    /// The longest token lifetime the operator allows, in days.
+    token_max_days: u64,
 }
 
 async fn account_page(
@@ -160,6 +162,7 @@ async fn account_page(
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = AccountPage {
+        token_max_days: state.config().token_max_ttl.as_secs() / 86_400,
         nav: Some(user.nav.clone()),
         profile: Profile {
             name: account.name,
@@ -279,14 +282,24 @@ pub async fn revoke_session(
     after(&state, &user, outcome.map(|_| ()), "Session signed out.").await
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct SignOutEverywhereForm {
+    /// The "also revoke my API tokens" box.
+    #[serde(default)]
+    revoke_tokens: Option<String>,
+}
+
 pub async fn revoke_all_sessions(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     user: WebUser,
     jar: CookieJar,
+    Form(form): Form<SignOutEverywhereForm>,
 ) -> Response {
-    match session_auth::logout_all(State(state), ClientContext(context), user.principal, jar).await {
-        Ok((_, jar)) => (jar, Redirect::to("/login")).into_response(),
+    let revoke_tokens = form.revoke_tokens.is_some();
+    match crate::services::sessions::sign_out_everywhere(&state, &context, &user.principal, revoke_tokens).await {
+        Ok(_) => (jar.add(crate::auth::cookie::clear(state.config().is_production())), Redirect::to("/login"))
+            .into_response(),
         Err(error) => page_error(error),
     }
 }

@@ -55,6 +55,18 @@ pub struct UsersPage {
     notice: Option<String>,
     errors: Vec<String>,
     new_link: Option<(String, String)>,
+    tokens: Vec<MemberTokenRow>,
+}
+
+/// A member's live API token, for the ADMIN's overview.
+pub struct MemberTokenRow {
+    owner_id: String,
+    owner: String,
+    id: String,
+    name: String,
+    prefix: String,
+    expires: String,
+    last_used: String,
 }
 
 const ROLES: &[(&str, &str)] = &[("ADMIN", "Admin"), ("ANALYST", "Analyst"), ("VIEWER", "Viewer")];
@@ -76,8 +88,25 @@ async fn users_page(
         (Err(e), _) | (_, Err(e)) => return page_error(e.into()),
     };
     let now = Utc::now();
+    let live_tokens = match vulntrack_store::api_tokens::list_live_for_team(db, scope, now).await {
+        Ok(tokens) => tokens,
+        Err(e) => return page_error(e.into()),
+    };
+    let names: std::collections::HashMap<_, _> = members.iter().map(|m| (m.id, m.name.clone())).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = UsersPage {
+        tokens: live_tokens
+            .into_iter()
+            .map(|t| MemberTokenRow {
+                owner_id: t.user_id.to_string(),
+                owner: names.get(&t.user_id).cloned().unwrap_or_else(|| "(former member)".into()),
+                id: t.id.to_string(),
+                name: t.name,
+                prefix: t.prefix,
+                expires: t.expires_at.map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string()),
+                last_used: t.last_used_at.map_or_else(|| "never".into(), |at| at.format("%Y-%m-%d %H:%M").to_string()),
+            })
+            .collect(),
         nav: Some(user.nav.clone()),
         members: members
             .into_iter()
@@ -174,6 +203,22 @@ pub async fn unlock_member(
     let outcome =
         user_api::unlock(State(state.clone()), ClientContext(context), user.principal.clone(), Path(id)).await;
     after(&state, &user, outcome.map(|_| ()), "Account unlocked.").await
+}
+
+/// Revokes a member's API token (ADMIN).
+pub async fn revoke_member_token(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path((id, token_id)): Path<(String, String)>,
+) -> Response {
+    let outcome = async {
+        let member = vulntrack_domain::UserId::from_uuid(crate::api::v1::views::path_id(&id)?);
+        let token = crate::api::v1::views::path_id(&token_id)?;
+        crate::services::tokens::revoke_member_token(&state, &user.principal, &context, member, token).await
+    }
+    .await;
+    after(&state, &user, outcome, "API token revoked.").await
 }
 
 pub async fn delete_member(

@@ -52,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/unlock", post(admin_pages::unlock_member))
         .route("/admin/users/{id}/reset-link", post(admin_pages::reset_link))
         .route("/admin/users/{id}/delete", post(admin_pages::delete_member))
+        .route("/admin/users/{id}/tokens/{token_id}/revoke", post(admin_pages::revoke_member_token))
         .route("/admin/invitations", post(admin_pages::invite))
         .route("/admin/invitations/{id}/delete", post(admin_pages::withdraw_invitation))
         .route("/invite", get(admin_pages::invite_landing).post(admin_pages::accept))

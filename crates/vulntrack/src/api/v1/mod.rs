@@ -44,6 +44,8 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(users::list))
         .route("/users/{id}", patch(users::update).delete(users::delete))
         .route("/users/{id}/unlock", post(users::unlock))
+        .route("/users/{id}/tokens", get(users::list_tokens))
+        .route("/users/{id}/tokens/{token_id}", delete(users::revoke_token))
         .route("/users/{id}/password-reset", post(password_reset::admin_link))
         .route("/team", get(team::show).patch(team::update))
         .route("/vulnerabilities", get(vulnerabilities::list).post(vulnerabilities::create))

@@ -9,7 +9,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -26,9 +26,8 @@ use crate::{
     auth::{Principal, secret_token},
     http::{ApiError, ApiJson, ClientContext},
     mail::Mail,
+    services,
 };
-
-pub const RESET_LIFETIME: Duration = Duration::hours(1);
 
 #[derive(Deserialize)]
 pub struct ResetRequest {
@@ -55,16 +54,9 @@ async fn issue_reset(
     actor: Actor,
     context: &RequestContext,
 ) -> Result<ResetLink, ApiError> {
-    let secret = secret_token::issue("");
-    let expires_at = Utc::now() + RESET_LIFETIME;
-    let txn = state.db().begin().await?;
-    let reset = password_resets::create(&txn, scope, user_id, &secret.hash, expires_at).await?;
-    let event = AuditEvent::new(Some(scope.team_id()), actor, "PASSWORD_RESET_REQUESTED", context)
-        .entity("user", user_id)
-        .details(json!({ "reset_id": reset.id, "expires_at": expires_at }));
-    audit::append(&txn, event).await?;
-    txn.commit().await?;
-    Ok(ResetLink { reset_url: state.link(&format!("/reset-password?token={}", secret.plain)), expires_at })
+    let link = services::password_resets::issue(state.db(), &state.config().public_url, scope, user_id, actor, context)
+        .await?;
+    Ok(ResetLink { reset_url: link.url, expires_at: link.expires_at })
 }
 
 /// Always 202, whether or not the email belongs to anyone, so the answer

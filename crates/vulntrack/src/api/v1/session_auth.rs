@@ -1,15 +1,5 @@
 //! Signing in and out.
 
-use axum::{Json, extract::State, http::StatusCode, response::Response};
-use axum_extra::extract::CookieJar;
-use chrono::Utc;
-use serde::Deserialize;
-use serde_json::json;
-use vulntrack_store::{
-    audit::{self, AuditEvent},
-    sessions,
-};
-
 use super::views::{UserEnvelope, UserView};
 use crate::{
     app::AppState,
@@ -18,6 +8,9 @@ use crate::{
     ratelimit,
     services::sessions as sign_in,
 };
+use axum::{Json, body::Bytes, extract::State, http::StatusCode, response::Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
 
 #[derive(Deserialize)]
 pub struct LoginRequest {
@@ -52,21 +45,28 @@ pub async fn logout(
     Ok((StatusCode::NO_CONTENT, jar.add(cleared)))
 }
 
+/// `{"revoke_tokens": true}` (optional) also revokes the account's API
+/// tokens.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutAllRequest {
+    #[serde(default)]
+    revoke_tokens: bool,
+}
+
 pub async fn logout_all(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
     jar: CookieJar,
+    body: Bytes,
 ) -> Result<(StatusCode, CookieJar), ApiError> {
-    let txn = state.db().begin().await?;
-    let revoked = sessions::revoke_all(&txn, principal.scope(), principal.user.id, None, Utc::now()).await?;
-    audit::append(
-        &txn,
-        AuditEvent::new(Some(principal.user.team_id), principal.actor(), "LOGOUT_ALL", &context)
-            .entity("user", principal.user.id)
-            .details(json!({ "sessions_revoked": revoked })),
-    )
-    .await?;
-    txn.commit().await?;
+    let request: LogoutAllRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        LogoutAllRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("The body is not valid JSON for this request: {e}")))?
+    };
+    sign_in::sign_out_everywhere(&state, &context, &principal, request.revoke_tokens).await?;
     Ok((StatusCode::NO_CONTENT, jar.add(cookie::clear(state.config().is_production()))))
 }

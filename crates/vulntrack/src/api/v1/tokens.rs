@@ -24,6 +24,8 @@ use crate::{
 };
 
 pub const TOKEN_PREFIX: &str = "vt_";
+/// Every token expires; this is its lifetime when none is asked for.
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
 /// How much of a token is kept in clear to tell tokens apart.
 const SHOWN_PREFIX_CHARS: usize = 10;
 
@@ -32,7 +34,9 @@ const SHOWN_PREFIX_CHARS: usize = 10;
 pub struct TokenRequest {
     #[garde(length(chars, min = 1, max = 100), custom(not_blank))]
     name: String,
-    #[garde(range(min = 1, max = 3650))]
+    /// Default [`DEFAULT_TOKEN_DAYS`]; at most the operator's
+    /// `VULNTRACK_TOKEN_MAX_TTL`.
+    #[garde(range(min = 1))]
     expires_in_days: Option<i64>,
 }
 
@@ -50,6 +54,11 @@ pub struct TokenView {
 }
 
 impl TokenView {
+    /// A token as listed (its secret is never shown again).
+    pub fn listed(token: ApiToken) -> Self {
+        Self::new(token, None)
+    }
+
     fn new(token: ApiToken, secret: Option<String>) -> Self {
         Self {
             id: token.id,
@@ -76,7 +85,16 @@ pub async fn create(
     request.validate().map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
     let secret = secret_token::issue(TOKEN_PREFIX);
     let prefix: String = secret.plain.chars().take(SHOWN_PREFIX_CHARS).collect();
-    let expires_at = request.expires_in_days.map(|days| Utc::now() + Duration::days(days));
+    let max_days = i64::try_from(state.config().token_max_ttl.as_secs() / 86_400).unwrap_or(i64::MAX);
+    let days = request.expires_in_days.unwrap_or(DEFAULT_TOKEN_DAYS.min(max_days));
+    if days > max_days {
+        return Err(ApiError::field(
+            "expires_in_days",
+            "range",
+            &format!("must be at most {max_days} days (the operator's maximum token lifetime)"),
+        ));
+    }
+    let expires_at = Some(Utc::now() + Duration::days(days));
     let txn = state.db().begin().await?;
     let token = api_tokens::create(
         &txn,

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use vulntrack_domain::{Action, Role, UserId, UserStatus};
 use vulntrack_store::{
+    api_tokens,
     audit::{self, AuditEvent},
     sessions, teams, users,
 };
@@ -81,8 +82,14 @@ pub async fn update(
     if before.status != after.status {
         fields.insert("status".into(), json!({ "before": before.status, "after": after.status }));
         let action = if after.status == UserStatus::Inactive { "USER_DEACTIVATED" } else { "USER_REACTIVATED" };
+        // Deactivation ends the member's sessions and API tokens for good:
+        // reactivating does not bring them back.
         if after.status == UserStatus::Inactive {
-            sessions::revoke_all(&txn, scope, id, None, Utc::now()).await?;
+            let now = Utc::now();
+            let sessions = sessions::revoke_all(&txn, scope, id, None, now).await?;
+            let tokens = api_tokens::revoke_all(&txn, scope, id, now).await?;
+            fields.insert("sessions_revoked".into(), json!(sessions));
+            fields.insert("tokens_revoked".into(), json!(tokens));
         }
         let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), action, &context)
             .entity("user", id)
@@ -137,5 +144,37 @@ pub async fn delete(
         .details(json!({ "email": target.email, "role": target.role }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A member's live API tokens (ADMIN): to see what a departing or
+/// compromised account can still do.
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Listing<super::tokens::TokenView>>, ApiError> {
+    principal.require(&state, &context, Action::ManageUsers).await?;
+    let member = users::get(state.db().conn(), principal.scope(), UserId::from_uuid(path_id(&id)?)).await?;
+    let tokens = api_tokens::list_live(state.db().conn(), principal.scope(), member.id, Utc::now()).await?;
+    Ok(Json(Listing { items: tokens.into_iter().map(super::tokens::TokenView::listed).collect() }))
+}
+
+/// Revokes one of a member's API tokens (ADMIN).
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    Path((id, token_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    crate::services::tokens::revoke_member_token(
+        &state,
+        &principal,
+        &context,
+        UserId::from_uuid(path_id(&id)?),
+        path_id(&token_id)?,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

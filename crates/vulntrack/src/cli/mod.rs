@@ -1,11 +1,14 @@
-//! The command line: `serve` (the default), `migrate`, `admin create-user`
-//! and `config check`.
+//! The command line: `serve` (the default), `migrate`, `backup`, `admin …`
+//! (accounts and incident response), `audit verify|head` and `config check`.
 //!
 //! Every failure ends as one line on stderr and a non-zero exit: 2 for bad
 //! configuration or input, 1 when something that should work does not
 //! (the database is unreachable, a migration fails).
 
-use std::{io::Read, process::ExitCode, str::FromStr};
+mod backup;
+mod incident;
+
+use std::{io::Read, path::PathBuf, process::ExitCode, str::FromStr};
 
 use clap::{Parser, Subcommand};
 use vulntrack_domain::{AccountInput, Role};
@@ -31,6 +34,12 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the live database to FILE (SQLite: VACUUM
+    /// INTO; PostgreSQL: pg_dump -Fc).
+    Backup {
+        /// Where to write it; must not exist yet.
+        file: PathBuf,
+    },
     /// Operator tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -49,7 +58,14 @@ enum AuditCommand {
         /// Only this team's chain (default: every team and the instance-wide chain).
         #[arg(long)]
         team: Option<String>,
+        /// Also fail if a chain is behind or diverges from the heads saved in
+        /// FILE by `vulntrack audit head` (rows missing from the end).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
     },
+    /// Print each chain's newest seq and hash as JSON (save it as a
+    /// checkpoint for `audit verify --checkpoint`).
+    Head,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +87,45 @@ enum AdminCommand {
         /// never taken as arguments, which other users can see).
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+    /// Block sign-in until unlocked, and end the account's sessions.
+    Lock {
+        #[arg(long)]
+        email: String,
+    },
+    /// Lift a lock (the operator's, or one from failed sign-ins).
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
+    /// Deactivate an account; its sessions and API tokens end for good.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Reactivate a deactivated account (revoked credentials stay revoked).
+    Reactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// End the sessions of one account (--email) or of everyone (--all).
+    RevokeSessions {
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        email: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Revoke the API tokens of one account (--email) or of everyone (--all).
+    RevokeTokens {
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        email: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Print a one-time password reset link for the account.
+    ResetLink {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -161,11 +216,69 @@ async fn run(command: Command) -> Result<(), Failure> {
             println!("created {} {} ({}) in team {:?}", user.role, user.email, user.id, team.name);
             Ok(())
         }
-        Command::Audit(AuditCommand::Verify { team }) => {
+        Command::Audit(AuditCommand::Verify { team, checkpoint }) => {
+            let saved = checkpoint.as_deref().map(read_checkpoint).transpose()?;
             let db = connect(&config).await?;
-            verify_audit(&db, team.as_deref()).await
+            verify_audit(&db, team.as_deref()).await?;
+            match saved {
+                Some(saved) => verify_against(&db, &saved).await,
+                None => Ok(()),
+            }
+        }
+        Command::Audit(AuditCommand::Head) => {
+            let db = connect(&config).await?;
+            let checkpoint = crate::audit_heads::checkpoint(&db)
+                .await
+                .map_err(|e| Failure::runtime(format!("cannot read the audit log: {e}")))?;
+            let json = serde_json::to_string_pretty(&checkpoint).map_err(|e| Failure::runtime(e.to_string()))?;
+            println!("{json}");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let db = connect(&config).await?;
+            backup::backup(&db, &config.database_url, &file).await
+        }
+        Command::Admin(command) => {
+            let db = connect(&config).await?;
+            match command {
+                AdminCommand::CreateUser { .. } => Ok(()),
+                AdminCommand::Lock { email } => incident::lock(&db, &email).await,
+                AdminCommand::Unlock { email } => incident::unlock(&db, &email).await,
+                AdminCommand::Deactivate { email } => incident::deactivate(&db, &email).await,
+                AdminCommand::Reactivate { email } => incident::reactivate(&db, &email).await,
+                AdminCommand::RevokeSessions { email, all } => {
+                    incident::revoke_sessions(&db, &incident::target(email, all)?).await
+                }
+                AdminCommand::RevokeTokens { email, all } => {
+                    incident::revoke_tokens(&db, &incident::target(email, all)?).await
+                }
+                AdminCommand::ResetLink { email } => incident::reset_link(&db, &config.public_url, &email).await,
+            }
         }
         Command::Config(_) => Ok(()),
+    }
+}
+
+fn read_checkpoint(path: &std::path::Path) -> Result<crate::audit_heads::Checkpoint, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::input(format!("cannot read the checkpoint {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Failure::input(format!("{} is not a checkpoint written by `vulntrack audit head`: {e}", path.display()))
+    })
+}
+
+/// Fails when a chain is behind or diverges from the saved heads.
+async fn verify_against(db: &Database, saved: &crate::audit_heads::Checkpoint) -> Result<(), Failure> {
+    let problems = crate::audit_heads::compare(db, saved)
+        .await
+        .map_err(|e| Failure::runtime(format!("cannot read the audit log: {e}")))?;
+    match problems.first() {
+        None => {
+            println!("checkpoint of {}: every chain is at or past it", saved.taken_at.format("%Y-%m-%d %H:%M:%S UTC"));
+            Ok(())
+        }
+        Some(first) if problems.len() == 1 => Err(Failure::runtime(first.clone())),
+        Some(first) => Err(Failure::runtime(format!("{first} (and {} more)", problems.len() - 1))),
     }
 }
 
@@ -180,16 +293,7 @@ async fn verify_audit(db: &Database, team: Option<&str>) -> Result<(), Failure> 
                 .ok_or_else(|| Failure::input(format!("no team is named {name:?}")))?;
             vec![(format!("team {:?}", team.name), Some(team.id))]
         }
-        None => {
-            let mut all: Vec<_> = teams::list_all(db.conn())
-                .await
-                .map_err(failed)?
-                .into_iter()
-                .map(|t| (format!("team {:?}", t.name), Some(t.id)))
-                .collect();
-            all.push(("instance-wide events".to_string(), None));
-            all
-        }
+        None => crate::audit_heads::chains(db).await.map_err(failed)?,
     };
     for (label, team) in chains {
         match audit::verify_chain(db.conn(), team).await.map_err(failed)? {
@@ -227,6 +331,9 @@ async fn migrate(db: &Database) -> Result<(), Failure> {
     }
     db.migrate().await.map_err(|e| Failure::runtime(format!("migration failed: {e}")))
 }
+
+/// How often the audit chain heads are logged (INFO) for log shipping.
+const AUDIT_HEAD_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 async fn serve(config: Config) -> Result<(), Failure> {
     let secret = config.resolve_secret()?;
@@ -276,6 +383,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
         ));
     }
     tokio::spawn(crate::alerts::monitor(state.clone(), std::time::Duration::from_secs(15)));
+    tokio::spawn(crate::audit_heads::log_periodically(db.clone(), AUDIT_HEAD_LOG_EVERY));
     let router = app::build_router(state);
     app::serve(listener, router, transport, app::shutdown_signal())
         .await
