@@ -346,13 +346,21 @@ impl Database {
     /// lock — a transaction-scoped advisory lock on PostgreSQL, SQLite's
     /// write lock (`BEGIN IMMEDIATE`) — so the others wait, then find the
     /// schema current. Either every pending migration applies or none does.
-    pub async fn migrate(&self) -> Result<(), DbErr> {
+    /// Returns the names of the migrations it applied.
+    pub async fn migrate(&self) -> Result<Vec<String>, DbErr> {
         let txn = self.begin_waiting(MIGRATION_LOCK_WAIT).await?;
         if self.backend == Backend::Postgres {
             txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")).await?;
         }
-        Migrator::up(&txn, None).await?;
-        txn.commit().await
+        // Read under the lock too: reading creates the bookkeeping table.
+        let pending: Vec<String> =
+            Migrator::get_pending_migrations(&txn).await?.iter().map(|m| m.name().to_string()).collect();
+        if !pending.is_empty() {
+            tracing::info!(migrations = ?pending, "applying database migrations");
+            Migrator::up(&txn, None).await?;
+        }
+        txn.commit().await?;
+        Ok(pending)
     }
 
     /// [`Database::begin`], waiting past SQLite's busy timeout (up to

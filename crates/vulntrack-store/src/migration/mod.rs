@@ -13,6 +13,7 @@ mod m20261129_000005_team_settings;
 mod m20261129_000006_search_weights;
 mod m20261129_000007_integrity;
 mod m20261129_000008_token_expiry;
+mod m20261129_000009_cli_actor;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_search_weights::Migration),
             Box::new(m20261129_000007_integrity::Migration),
             Box::new(m20261129_000008_token_expiry::Migration),
+            Box::new(m20261129_000009_cli_actor::Migration),
         ]
     }
 }

@@ -324,12 +324,7 @@ async fn connect(config: &Config) -> Result<Database, Failure> {
 }
 
 async fn migrate(db: &Database) -> Result<(), Failure> {
-    let pending =
-        db.pending_migrations().await.map_err(|e| Failure::runtime(format!("cannot read migrations: {e}")))?;
-    if !pending.is_empty() {
-        tracing::info!(migrations = ?pending, "applying database migrations");
-    }
-    db.migrate().await.map_err(|e| Failure::runtime(format!("migration failed: {e}")))
+    db.migrate().await.map(|_| ()).map_err(|e| Failure::runtime(format!("migration failed: {e}")))
 }
 
 /// How often the audit chain heads are logged (INFO) for log shipping.

@@ -21,7 +21,7 @@ use crate::support::{TestDb, binary};
 const STRONG_PASSWORD: &str = "k3#Vq9!zLw2@Tr";
 
 /// The binary with a clean environment (only PATH and `vars`) in `dir`.
-fn vulntrack(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
+pub fn vulntrack(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
     let mut command = Command::new(binary());
     command
         .args(args)
@@ -34,11 +34,11 @@ fn vulntrack(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
     command
 }
 
-async fn run(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+pub async fn run(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
     vulntrack(dir, args, vars).output().await.expect("binary runs")
 }
 
-async fn run_with_stdin(dir: &Path, args: &[&str], vars: &[(&str, &str)], stdin: &str) -> Output {
+pub async fn run_with_stdin(dir: &Path, args: &[&str], vars: &[(&str, &str)], stdin: &str) -> Output {
     let mut child = vulntrack(dir, args, vars)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -51,13 +51,13 @@ async fn run_with_stdin(dir: &Path, args: &[&str], vars: &[(&str, &str)], stdin:
     child.wait_with_output().await.expect("binary runs")
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Asserts the failure is exactly one `error: …` line mentioning `needle`,
 /// with no panic or backtrace.
-fn assert_one_line_error(output: &Output, status: i32, needle: &str) {
+pub fn assert_one_line_error(output: &Output, status: i32, needle: &str) {
     let text = stderr(output);
     assert_eq!(output.status.code(), Some(status), "stderr: {text}");
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();

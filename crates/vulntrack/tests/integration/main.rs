@@ -14,6 +14,8 @@ mod conformance;
 mod hardening;
 mod health;
 mod integrity;
+mod operations;
 mod readiness;
+mod tokens;
 mod vulnerabilities;
 mod web;
