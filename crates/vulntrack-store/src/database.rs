@@ -173,6 +173,11 @@ pub enum StorageCheck {
     Faulty(StorageFault),
 }
 
+fn probe_id() -> i64 {
+    let (_, low) = uuid::Uuid::now_v7().as_u64_pair();
+    i64::from_ne_bytes(low.to_ne_bytes())
+}
+
 /// The PostgreSQL advisory lock key that serialises migrations
 /// (`"vulntrak"` in ASCII), shared by every VulnTrack process.
 const MIGRATION_LOCK_KEY: i64 = 0x7675_6c6e_7472_616b;
@@ -305,15 +310,23 @@ impl Database {
     /// transaction: it fails while the disk has no room for it.
     async fn probe_write(&self) -> Result<(), DbErr> {
         use sea_orm::sea_query::{Alias, Query};
+        let id = probe_id();
         let txn = self.begin().await?;
         let insert = Query::insert()
             .into_table(Alias::new("storage_probe"))
             .columns([Alias::new("id"), Alias::new("filler")])
-            .values([1i64.into(), "0".repeat(PROBE_BYTES).into()])
+            // A fresh id each time: probes from several nodes never collide.
+            .values([id.into(), "0".repeat(PROBE_BYTES).into()])
             .map_err(|e| DbErr::Custom(e.to_string()))?
             .to_owned();
         txn.execute(&insert).await?;
-        txn.execute(&Query::delete().from_table(Alias::new("storage_probe")).to_owned()).await?;
+        txn.execute(
+            &Query::delete()
+                .from_table(Alias::new("storage_probe"))
+                .and_where(sea_orm::sea_query::ExprTrait::eq(sea_orm::sea_query::Expr::col(Alias::new("id")), id))
+                .to_owned(),
+        )
+        .await?;
         txn.commit().await
     }
 

@@ -52,7 +52,11 @@ impl AppState {
         let mailer = Mailer::from_config(&config)?;
         let own_origin = config.public_url.origin().ascii_serialization();
         let cursors = CursorCodec::new(&secret);
-        let rate_limiter = config.redis_url.as_ref().map_or_else(RateLimiter::in_memory, RateLimiter::with_redis);
+        let redis_ca = config.redis_ca_file.as_ref().map(std::fs::read).transpose()?;
+        let rate_limiter = match &config.redis_url {
+            Some(url) => RateLimiter::with_redis(url, redis_ca),
+            None => RateLimiter::in_memory(),
+        };
         let hsts = config.hsts.as_deref().map(HeaderValue::from_str).transpose()?;
         let metrics_token_hash = config.metrics_token.as_ref().map(|token| {
             use secrecy::ExposeSecret;

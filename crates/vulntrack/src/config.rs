@@ -90,6 +90,9 @@ pub struct Config {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: DatabaseUrl,
+    /// A more privileged role's URL for migrations (the server's own role
+    /// then needs no right to change the schema).
+    pub migrate_database_url: Option<DatabaseUrl>,
     pub db_max_connections: u32,
     /// How long a request waits for a database connection before it
     /// answers 503 (also the bound on noticing an outage).
@@ -120,6 +123,9 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// Shared rate limits across instances; in memory without it.
     pub redis_url: Option<SecretString>,
+    /// PEM certificate(s) to trust for a `rediss://` Redis instead of the
+    /// system's roots (a private CA).
+    pub redis_ca_file: Option<PathBuf>,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     /// How long a request may take before it is answered 408.
@@ -252,7 +258,15 @@ impl Default for Layered {
 
 /// Keys the environment provider must not pick up: secrets are read by
 /// [`read_secret`] so that `_FILE` works and they never pass through figment.
-const SECRET_KEYS: &[&str] = &["secret", "secret_file", "secret_previous", "secret_previous_file", "config"];
+const SECRET_KEYS: &[&str] = &[
+    "secret",
+    "secret_file",
+    "secret_previous",
+    "secret_previous_file",
+    "migrate_database_url",
+    "migrate_database_url_file",
+    "config",
+];
 
 impl Config {
     /// Loads from the process environment and the optional config file.
@@ -288,6 +302,19 @@ impl Config {
             }
             None => DatabaseUrl::sqlite_file(&layered.data_dir.join("vulntrack.db")),
         };
+        let migrate_database_url = match read_secret(&var, "VULNTRACK_MIGRATE_DATABASE_URL")? {
+            Some(raw) => Some(
+                DatabaseUrl::parse(raw.expose_secret())
+                    .map_err(|e| ConfigError::new("VULNTRACK_MIGRATE_DATABASE_URL", e.to_string()))?,
+            ),
+            None => None,
+        };
+        if migrate_database_url.as_ref().is_some_and(|m| m.backend() != database_url.backend()) {
+            return Err(ConfigError::new(
+                "VULNTRACK_MIGRATE_DATABASE_URL",
+                "must name the same kind of database as DATABASE_URL",
+            ));
+        }
         let production = layered.env == Environment::Production;
         let secret = match read_secret(&var, "VULNTRACK_SECRET")? {
             Some(secret) if secret.expose_secret().len() < MIN_SECRET_BYTES => {
@@ -389,6 +416,24 @@ impl Config {
             anon: rule("VULNTRACK_RATE_LIMIT_ANON", &layered.rate_limit_anon, defaults.anon)?,
         };
         let redis_url = read_secret(&var, "REDIS_URL")?;
+        let redis_ca_file = var("VULNTRACK_REDIS_CA_FILE").filter(|v| !v.is_empty()).map(PathBuf::from);
+        if let Some(path) = &redis_ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                ConfigError::new("VULNTRACK_REDIS_CA_FILE", format!("cannot read {}: {e}", path.display()))
+            })?;
+            if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+                return Err(ConfigError::new("VULNTRACK_REDIS_CA_FILE", "holds no PEM certificate"));
+            }
+            if !redis_url.as_ref().is_some_and(|u| u.expose_secret().starts_with("rediss://")) {
+                return Err(ConfigError::new("VULNTRACK_REDIS_CA_FILE", "applies only to a rediss:// REDIS_URL"));
+            }
+        }
+        if redis_url.as_ref().is_some_and(|u| u.expose_secret().contains("#insecure")) {
+            return Err(ConfigError::new(
+                "REDIS_URL",
+                "#insecure (no certificate check) is not supported; trust a private CA with VULNTRACK_REDIS_CA_FILE",
+            ));
+        }
         if let Some(redis) = &redis_url
             && redis::Client::open(redis.expose_secret()).is_err()
         {
@@ -454,6 +499,7 @@ impl Config {
             bind,
             data_dir: layered.data_dir,
             database_url,
+            migrate_database_url,
             db_max_connections: layered.db_max_connections,
             db_acquire_timeout,
             token_max_ttl,
@@ -473,6 +519,7 @@ impl Config {
             trusted_proxies,
             rate_limits,
             redis_url,
+            redis_ca_file,
             body_limit: layered.body_limit,
             request_timeout,
             tls,
@@ -493,6 +540,7 @@ impl Config {
             bind,
             data_dir,
             database_url,
+            migrate_database_url: None,
             db_max_connections: defaults.db_max_connections,
             db_acquire_timeout: parse_duration(&defaults.db_acquire_timeout).expect("default timeout parses"),
             token_max_ttl: parse_duration(&defaults.token_max_ttl).expect("default TTL parses"),
@@ -511,6 +559,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             rate_limits: RateLimits::default(),
             redis_url: None,
+            redis_ca_file: None,
             body_limit: defaults.body_limit,
             request_timeout: parse_duration(&defaults.request_timeout).expect("default timeout parses"),
             tls: None,
@@ -577,6 +626,10 @@ impl Config {
             ("VULNTRACK_BIND", self.bind.to_string()),
             ("VULNTRACK_DATA_DIR", self.data_dir.display().to_string()),
             ("DATABASE_URL", self.database_url.redacted()),
+            (
+                "VULNTRACK_MIGRATE_DATABASE_URL",
+                self.migrate_database_url.as_ref().map_or_else(|| "(DATABASE_URL)".into(), DatabaseUrl::redacted),
+            ),
             ("VULNTRACK_DB_MAX_CONNECTIONS", self.db_max_connections.to_string()),
             ("VULNTRACK_DB_ACQUIRE_TIMEOUT", format!("{}s", self.db_acquire_timeout.as_secs())),
             ("VULNTRACK_TOKEN_MAX_TTL", format!("{}s", self.token_max_ttl.as_secs())),

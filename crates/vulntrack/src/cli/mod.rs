@@ -194,7 +194,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Serve => serve(config).await,
         Command::Migrate => {
             let db = connect(&config).await?;
-            migrate(&db).await?;
+            migrate(&config, &db).await?;
             println!("database schema is up to date");
             Ok(())
         }
@@ -205,7 +205,7 @@ async fn run(command: Command) -> Result<(), Failure> {
                 .map_err(|errors| Failure::input(format!("cannot create user: {errors}")))?;
             let db = connect(&config).await?;
             if config.auto_migrate {
-                migrate(&db).await?;
+                migrate(&config, &db).await?;
             }
             let (team, user) = accounts::create_user_in_team(&db, &crate::auth::PasswordHasher::default(), account)
                 .await
@@ -310,7 +310,11 @@ async fn verify_audit(db: &Database, team: Option<&str>) -> Result<(), Failure> 
 }
 
 async fn connect(config: &Config) -> Result<Database, Failure> {
-    if config.database_url.backend() == vulntrack_store::Backend::Sqlite {
+    connect_to(config, &config.database_url).await
+}
+
+async fn connect_to(config: &Config, url: &vulntrack_store::DatabaseUrl) -> Result<Database, Failure> {
+    if url.backend() == vulntrack_store::Backend::Sqlite {
         config.ensure_data_dir()?;
     }
     let settings = PoolSettings {
@@ -318,13 +322,24 @@ async fn connect(config: &Config) -> Result<Database, Failure> {
         acquire_timeout: config.db_acquire_timeout,
         ..PoolSettings::default()
     };
-    Database::connect(&config.database_url, settings).await.map_err(|error| {
-        Failure::runtime(format!("cannot connect to the database at {}: {error}", config.database_url.redacted()))
-    })
+    Database::connect(url, settings)
+        .await
+        .map_err(|error| Failure::runtime(format!("cannot connect to the database at {}: {error}", url.redacted())))
 }
 
-async fn migrate(db: &Database) -> Result<(), Failure> {
-    db.migrate().await.map(|_| ()).map_err(|e| Failure::runtime(format!("migration failed: {e}")))
+/// Applies pending migrations, as `VULNTRACK_MIGRATE_DATABASE_URL`'s role
+/// when one is configured.
+async fn migrate(config: &Config, db: &Database) -> Result<(), Failure> {
+    let failed = |e: sea_orm::DbErr| Failure::runtime(format!("migration failed: {e}"));
+    match &config.migrate_database_url {
+        None => db.migrate().await.map(|_| ()).map_err(failed),
+        Some(url) => {
+            let owner = connect_to(config, url).await?;
+            let outcome = owner.migrate().await.map(|_| ()).map_err(failed);
+            let _ = owner.close().await;
+            outcome
+        }
+    }
 }
 
 /// How often the audit chain heads are logged (INFO) for log shipping.
@@ -334,7 +349,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let secret = config.resolve_secret()?;
     let db = connect(&config).await?;
     if config.auto_migrate {
-        migrate(&db).await?;
+        migrate(&config, &db).await?;
     }
     let transport = match &config.tls {
         Some(files) => app::Transport::Tls(app::tls_config(files).map_err(|e| Failure::input(e.to_string()))?),

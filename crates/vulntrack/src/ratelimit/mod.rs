@@ -105,6 +105,8 @@ impl Backend {
 #[derive(Debug)]
 struct Shared {
     url: String,
+    /// PEM roots to trust for `rediss://` instead of the system's.
+    ca_pem: Option<Vec<u8>>,
     window: Mutex<Option<RedisWindow>>,
     healthy: AtomicBool,
     last_failure_ms: AtomicU64,
@@ -128,11 +130,16 @@ impl RateLimiter {
         Self { memory: Arc::new(MemoryWindow::default()), redis: None }
     }
 
-    /// A limiter that uses Redis at `url`; the connection is made on first
-    /// use, so a Redis that is down at start-up only means local limits.
-    pub fn with_redis(url: &SecretString) -> Self {
+    /// A limiter that uses Redis at `url` (`redis://`, or `rediss://` over
+    /// TLS, trusting `ca_pem` if given, else the system's roots); the
+    /// connection is made on first use, so a Redis that is down at start-up
+    /// only means local limits.
+    pub fn with_redis(url: &SecretString, ca_pem: Option<Vec<u8>>) -> Self {
+        // rustls (inside the Redis client) uses the process's provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let shared = Shared {
             url: url.expose_secret().to_string(),
+            ca_pem,
             window: Mutex::new(None),
             healthy: AtomicBool::new(true),
             last_failure_ms: AtomicU64::new(0),
@@ -153,7 +160,13 @@ impl RateLimiter {
         if let Some(window) = slot.as_ref() {
             return Ok(window.clone());
         }
-        let client = redis::Client::open(shared.url.as_str())?;
+        let client = match &shared.ca_pem {
+            Some(pem) => redis::Client::build_with_tls(
+                shared.url.as_str(),
+                redis::TlsCertificates { client_tls: None, root_cert: Some(pem.clone()) },
+            )?,
+            None => redis::Client::open(shared.url.as_str())?,
+        };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(redis_window::TIMEOUT))
             .set_response_timeout(Some(redis_window::TIMEOUT))

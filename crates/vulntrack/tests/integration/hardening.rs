@@ -533,3 +533,110 @@ async fn metrics_expose_the_counters_and_move_with_traffic() {
     let off = TestApp::spawn().await;
     assert_eq!(off.get("/metrics").await.status, StatusCode::NOT_FOUND, "off unless configured");
 }
+
+/// A redis-server speaking only TLS, with a CA of its own, for one test.
+struct TlsRedis {
+    child: std::process::Child,
+    port: u16,
+    ca: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TlsRedis {
+    fn start() -> Option<Self> {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+        let dir = tempfile::tempdir().expect("dir");
+        let ca_key = KeyPair::generate().expect("key");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        ca_params.distinguished_name.push(DnType::CommonName, "VulnTrack test CA");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+        let ca_cert = ca_params.self_signed(&ca_key).expect("CA");
+        let ca = Issuer::new(ca_params, ca_key);
+        let server_key = KeyPair::generate().expect("key");
+        let mut server = CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()]).expect("params");
+        server.distinguished_name.push(DnType::CommonName, "localhost");
+        let server_cert = server.signed_by(&server_key, &ca).expect("server cert");
+        let write = |name: &str, pem: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, pem).expect("write pem");
+            path
+        };
+        let ca_path = write("ca.pem", ca_cert.pem());
+        let cert = write("server.pem", server_cert.pem());
+        let key = write("server.key", server_key.serialize_pem());
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", "0", "--tls-port", &port.to_string(), "--tls-auth-clients", "no"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--tls-cert-file")
+            .arg(&cert)
+            .arg("--tls-key-file")
+            .arg(&key)
+            .arg("--tls-ca-cert-file")
+            .arg(&ca_path)
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        Some(Self { child, port, ca: ca_path, _dir: dir })
+    }
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn limits_are_shared_through_a_redis_spoken_to_over_tls() {
+    if std::env::var("VULNTRACK_TEST_REDIS_URL").is_err() {
+        eprintln!("the rediss:// test runs in the Redis pass of .ci/run");
+        return;
+    }
+    let redis = TlsRedis::start().expect("redis-server (with TLS) must be installed for the Redis pass");
+    let listening = eventually(Duration::from_secs(10), async || {
+        tokio::net::TcpStream::connect(("127.0.0.1", redis.port)).await.is_ok()
+    })
+    .await;
+    assert!(listening, "redis-server did not start with TLS");
+    let url = format!("rediss://127.0.0.1:{}/", redis.port);
+    let app = TestApp::spawn_with(|c| {
+        c.redis_url = Some(SecretString::from(url.clone()));
+        c.redis_ca_file = Some(redis.ca.clone());
+        c.rate_limits.login = rule(3, 900);
+    })
+    .await;
+    let other = app.sibling();
+    let attempt = |router: Router| async move {
+        let request = Request::post("/api/v1/auth/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({ "email": "tls@example.com", "password": "x" }).to_string()))
+            .expect("request");
+        router.oneshot(request).await.expect("response").status()
+    };
+    let statuses = [
+        attempt(app.router.clone()).await,
+        attempt(other.clone()).await,
+        attempt(app.router.clone()).await,
+        attempt(other.clone()).await,
+    ];
+    assert_eq!(
+        statuses,
+        [StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS]
+    );
+    assert_eq!(app.get("/readyz").await.body["checks"]["rate_limiter"], "redis", "the limiter speaks TLS to Redis");
+
+    // Without trusting the CA, the certificate is refused: no silent
+    // plaintext or unverified fallback, the instance keeps local limits.
+    let untrusting = TestApp::spawn_with(|c| {
+        c.redis_url = Some(SecretString::from(url.clone()));
+        c.rate_limits.login = rule(3, 900);
+    })
+    .await;
+    assert_eq!(attempt(untrusting.router.clone()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(untrusting.get("/readyz").await.body["checks"]["rate_limiter"], "memory (redis unreachable)");
+}
