@@ -819,7 +819,13 @@ mod tests {
             ("VULNTRACK_RATE_LIMIT_LOGIN", "5 per minute"),
             ("VULNTRACK_RATE_LIMIT_API", "0/1m"),
             ("REDIS_URL", "http://cache"),
+            ("REDIS_URL", "rediss://cache:6380/#insecure"),
+            ("VULNTRACK_REDIS_CA_FILE", "/nonexistent/ca.pem"),
             ("VULNTRACK_REQUEST_TIMEOUT", "soon"),
+            ("VULNTRACK_DB_ACQUIRE_TIMEOUT", "0s"),
+            ("VULNTRACK_DB_ACQUIRE_TIMEOUT", "5m"),
+            ("VULNTRACK_TOKEN_MAX_TTL", "1h"),
+            ("VULNTRACK_MIGRATE_DATABASE_URL", "postgres://owner@db/vt"),
             ("DATABASE_URL", "nonsense"),
         ] {
             let err = load(&[(name, value)]).unwrap_err();

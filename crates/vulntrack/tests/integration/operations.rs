@@ -279,3 +279,151 @@ fn which(program: &str) -> Option<std::path::PathBuf> {
         .map(|dir| std::path::Path::new(dir).join(program))
         .find(|p| p.is_file())
 }
+
+/// Runs SQL text as psql would (statements split on `;`, comments and the
+/// `\connect` line left out), returning the database `\connect` names.
+async fn run_sql_file(admin_url: &str, sql: &str) -> String {
+    use sea_orm::ConnectionTrait;
+    let mut database = None;
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    let mut current = String::new();
+    for line in sql.lines() {
+        let line = line.trim();
+        if line.starts_with("--") || line.is_empty() {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix("\\connect ") {
+            database = Some(name.trim().to_string());
+            continue;
+        }
+        current.push_str(line);
+        current.push(' ');
+        if line.ends_with(';') {
+            let statement = std::mem::take(&mut current);
+            if database.is_none() { before.push(statement) } else { after.push(statement) }
+        }
+    }
+    let database = database.expect("the file connects to the new database");
+    let connect = |url: String| async move {
+        vulntrack_store::Database::connect(
+            &vulntrack_store::DatabaseUrl::parse(&url).expect("url"),
+            vulntrack_store::PoolSettings::default(),
+        )
+        .await
+        .expect("connect as superuser")
+    };
+    let admin = connect(admin_url.to_string()).await;
+    for statement in before {
+        admin.conn().execute_unprepared(&statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    admin.close().await.expect("close");
+    let inside = connect(crate::support::database_url_with_name(admin_url, &database)).await;
+    for statement in after {
+        inside.conn().execute_unprepared(&statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    inside.close().await.expect("close");
+    database
+}
+
+fn as_role(admin_url: &str, database: &str, role: &str) -> String {
+    let mut url = url::Url::parse(&crate::support::database_url_with_name(admin_url, database)).expect("url");
+    url.set_username(role).expect("user");
+    url.to_string()
+}
+
+#[tokio::test]
+async fn the_runbooks_least_privileged_roles_migrate_and_serve() {
+    use sea_orm::ConnectionTrait;
+    let Some(admin_url) = crate::support::pg_admin_url() else {
+        eprintln!("the least-privilege roles are PostgreSQL's: this runs in the PostgreSQL pass");
+        return;
+    };
+    let suffix = &uuid::Uuid::now_v7().simple().to_string()[24..];
+    let (owner, app_role, database) =
+        (format!("vt_owner_{suffix}"), format!("vt_app_{suffix}"), format!("vt_lp_{suffix}"));
+    let sql = include_str!("../../../../docs/postgres-least-privilege.sql")
+        .replace("vulntrack_owner", &owner)
+        .replace("vulntrack_app", &app_role)
+        .replace("DATABASE vulntrack ", &format!("DATABASE {database} "))
+        .replace("\\connect vulntrack", &format!("\\connect {database}"));
+    let database = run_sql_file(&admin_url, &sql).await;
+    let (owner_url, app_url) = (as_role(&admin_url, &database, &owner), as_role(&admin_url, &database, &app_role));
+
+    // `vulntrack migrate` as the owner, the server's own URL being the app's.
+    let dir = tempfile::tempdir().expect("dir");
+    let vars = [("DATABASE_URL", app_url.as_str()), ("VULNTRACK_MIGRATE_DATABASE_URL", owner_url.as_str())];
+    let migrated = run(dir.path(), &["migrate"], &vars).await;
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    let superuser = vulntrack_store::Database::connect(
+        &vulntrack_store::DatabaseUrl::parse(&crate::support::database_url_with_name(&admin_url, &database))
+            .expect("url"),
+        vulntrack_store::PoolSettings::default(),
+    )
+    .await
+    .expect("connect");
+    superuser
+        .conn()
+        .execute_unprepared(&format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {app_role}"))
+        .await
+        .expect("the runbook's post-migration REVOKE");
+
+    // The application role serves: sign-up, writes with their audit rows.
+    let app_db = vulntrack_store::Database::connect(
+        &vulntrack_store::DatabaseUrl::parse(&app_url).expect("url"),
+        vulntrack_store::PoolSettings::default(),
+    )
+    .await
+    .expect("connect as the application role");
+    let app = TestApp::over(TestDb::fresh().await, app_db.clone());
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let created =
+        app.post("/api/v1/vulnerabilities", As::Cookie(&admin), crate::vulnerabilities::sample("Least")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+
+    // …and can change no schema, nor the audit log.
+    for forbidden in [
+        "DROP TABLE vulnerabilities",
+        "CREATE TABLE intruder (a int)",
+        "DELETE FROM audit_log",
+        "ALTER TABLE users ADD COLUMN x int",
+    ] {
+        let refused = app_db.conn().execute_unprepared(forbidden).await;
+        assert!(refused.is_err(), "the application role must not run {forbidden}");
+    }
+
+    // Password rotation: a new password for the role, then a new URL. (The
+    // test server trusts local connections, so this shows the commands run,
+    // not that the old password stops working.)
+    superuser
+        .conn()
+        .execute_unprepared(&format!("ALTER ROLE {app_role} PASSWORD 'rotated-app-password'"))
+        .await
+        .expect("ALTER ROLE … PASSWORD");
+    let url_file = dir.path().join("database-url");
+    let mut rotated = url::Url::parse(&app_url).expect("url");
+    rotated.set_password(Some("rotated-app-password")).expect("password");
+    std::fs::write(&url_file, rotated.as_str()).expect("write");
+    let url_file = url_file.to_str().expect("path").to_string();
+    let check = run(dir.path(), &["audit", "verify"], &[("DATABASE_URL_FILE", url_file.as_str())]).await;
+    assert!(check.status.success(), "{}", stderr(&check));
+
+    app_db.close().await.expect("close");
+    drop(app);
+    superuser.close().await.expect("close");
+    let admin_db = vulntrack_store::Database::connect(
+        &vulntrack_store::DatabaseUrl::parse(&admin_url).expect("url"),
+        vulntrack_store::PoolSettings::default(),
+    )
+    .await
+    .expect("connect");
+    for cleanup in [
+        format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+        format!("DROP ROLE IF EXISTS {app_role}"),
+        format!("DROP ROLE IF EXISTS {owner}"),
+    ] {
+        admin_db.conn().execute_unprepared(&cleanup).await.expect("clean up");
+    }
+}
