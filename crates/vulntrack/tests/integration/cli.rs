@@ -68,13 +68,13 @@ pub fn assert_one_line_error(output: &Output, status: i32, needle: &str) {
 }
 
 /// A running `serve`, its address read from its log.
-struct Server {
+pub struct Server {
     child: Child,
-    addr: SocketAddr,
+    pub addr: SocketAddr,
 }
 
 impl Server {
-    async fn start(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Self {
+    pub async fn start(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Self {
         let mut vars = vars.to_vec();
         vars.push(("VULNTRACK_BIND", "127.0.0.1:0"));
         let mut child =
@@ -101,7 +101,7 @@ impl Server {
     }
 
     /// SIGTERM, then the exit status of a graceful shutdown.
-    async fn terminate(mut self) -> std::process::ExitStatus {
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().expect("pid").to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill");
         assert!(sent.success());

@@ -255,19 +255,28 @@ async fn backup_makes_a_restorable_copy_of_the_live_database() {
             assert_eq!(row.try_get_by_index::<i64>(0).expect("count"), 1, "the copy holds the data");
         }
         vulntrack_store::Backend::Postgres => {
-            // pg_restore into a new database, then the restored chain verifies.
-            let target = TestDb::fresh().await;
+            // createdb, pg_restore into it, then the restored chain verifies.
+            let admin_url = crate::support::pg_admin_url().expect("PostgreSQL pass");
+            let admin = url::Url::parse(&admin_url).expect("url");
+            let name = format!("vt_restored_{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
+            let created = std::process::Command::new("createdb")
+                .args(["-h", admin.host_str().expect("host"), "-p", &admin.port().unwrap_or(5432).to_string()])
+                .args(["-U", admin.username(), &name])
+                .output()
+                .expect("createdb runs");
+            assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+            let url = crate::support::database_url_with_name(&admin_url, &name);
             let restore = std::process::Command::new("pg_restore")
                 .arg("--no-owner")
-                .arg(format!("--dbname={}", target.url.expose()))
+                .arg(format!("--dbname={url}"))
                 .arg(&file)
                 .output()
                 .expect("pg_restore runs");
             assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
-            let url = target.url.expose().to_string();
-            let verify = run(target.dir.path(), &["audit", "verify"], &[("DATABASE_URL", url.as_str())]).await;
+            let verify = run(&dir, &["audit", "verify"], &[("DATABASE_URL", url.as_str())]).await;
             assert!(verify.status.success(), "{}", stderr(&verify));
             assert!(stdout(&verify).contains("chain intact"), "{}", stdout(&verify));
+            psql(&admin_url, &["-d", "postgres", "-c", &format!("DROP DATABASE {name} WITH (FORCE)")]);
         }
     }
 }
@@ -280,50 +289,18 @@ fn which(program: &str) -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Runs SQL text as psql would (statements split on `;`, comments and the
-/// `\connect` line left out), returning the database `\connect` names.
-async fn run_sql_file(admin_url: &str, sql: &str) -> String {
-    use sea_orm::ConnectionTrait;
-    let mut database = None;
-    let mut before = Vec::new();
-    let mut after = Vec::new();
-    let mut current = String::new();
-    for line in sql.lines() {
-        let line = line.trim();
-        if line.starts_with("--") || line.is_empty() {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix("\\connect ") {
-            database = Some(name.trim().to_string());
-            continue;
-        }
-        current.push_str(line);
-        current.push(' ');
-        if line.ends_with(';') {
-            let statement = std::mem::take(&mut current);
-            if database.is_none() { before.push(statement) } else { after.push(statement) }
-        }
-    }
-    let database = database.expect("the file connects to the new database");
-    let connect = |url: String| async move {
-        vulntrack_store::Database::connect(
-            &vulntrack_store::DatabaseUrl::parse(&url).expect("url"),
-            vulntrack_store::PoolSettings::default(),
-        )
-        .await
-        .expect("connect as superuser")
-    };
-    let admin = connect(admin_url.to_string()).await;
-    for statement in before {
-        admin.conn().execute_unprepared(&statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
-    }
-    admin.close().await.expect("close");
-    let inside = connect(crate::support::database_url_with_name(admin_url, &database)).await;
-    for statement in after {
-        inside.conn().execute_unprepared(&statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
-    }
-    inside.close().await.expect("close");
-    database
+/// `psql -v ON_ERROR_STOP=1 …` against the server of `admin_url`, as the
+/// runbook runs it; `extra` picks a database (`-d`) or a command (`-c`).
+fn psql(admin_url: &str, extra: &[&str]) -> std::process::Output {
+    let url = url::Url::parse(admin_url).expect("admin URL");
+    let output = std::process::Command::new("psql")
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-h", url.host_str().expect("host")])
+        .args(["-p", &url.port().unwrap_or(5432).to_string(), "-U", url.username()])
+        .args(extra)
+        .output()
+        .expect("psql runs");
+    assert!(output.status.success(), "psql {extra:?}: {}", String::from_utf8_lossy(&output.stderr));
+    output
 }
 
 fn as_role(admin_url: &str, database: &str, role: &str) -> String {
@@ -347,7 +324,9 @@ async fn the_runbooks_least_privileged_roles_migrate_and_serve() {
         .replace("vulntrack_app", &app_role)
         .replace("DATABASE vulntrack ", &format!("DATABASE {database} "))
         .replace("\\connect vulntrack", &format!("\\connect {database}"));
-    let database = run_sql_file(&admin_url, &sql).await;
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), &sql).expect("write the SQL");
+    psql(&admin_url, &["-d", "postgres", "-f", file.path().to_str().expect("path")]);
     let (owner_url, app_url) = (as_role(&admin_url, &database, &owner), as_role(&admin_url, &database, &app_role));
 
     // `vulntrack migrate` as the owner, the server's own URL being the app's.
@@ -397,11 +376,7 @@ async fn the_runbooks_least_privileged_roles_migrate_and_serve() {
     // Password rotation: a new password for the role, then a new URL. (The
     // test server trusts local connections, so this shows the commands run,
     // not that the old password stops working.)
-    superuser
-        .conn()
-        .execute_unprepared(&format!("ALTER ROLE {app_role} PASSWORD 'rotated-app-password'"))
-        .await
-        .expect("ALTER ROLE … PASSWORD");
+    psql(&admin_url, &["-d", &database, "-c", &format!("ALTER ROLE {app_role} PASSWORD 'rotated-app-password'")]);
     let url_file = dir.path().join("database-url");
     let mut rotated = url::Url::parse(&app_url).expect("url");
     rotated.set_password(Some("rotated-app-password")).expect("password");
@@ -412,7 +387,6 @@ async fn the_runbooks_least_privileged_roles_migrate_and_serve() {
 
     app_db.close().await.expect("close");
     drop(app);
-    superuser.close().await.expect("close");
     let admin_db = vulntrack_store::Database::connect(
         &vulntrack_store::DatabaseUrl::parse(&admin_url).expect("url"),
         vulntrack_store::PoolSettings::default(),
@@ -426,4 +400,66 @@ async fn the_runbooks_least_privileged_roles_migrate_and_serve() {
     ] {
         admin_db.conn().execute_unprepared(&cleanup).await.expect("clean up");
     }
+}
+
+/// `openssl rand -hex 32`, as the runbook makes a secret.
+fn new_secret() -> String {
+    let output = std::process::Command::new("openssl").args(["rand", "-hex", "32"]).output().expect("openssl runs");
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).expect("hex").trim().to_string()
+}
+
+#[tokio::test]
+async fn rotating_the_secret_keeps_sessions_signed_with_the_previous_one_until_it_is_dropped() {
+    let test_db = TestDb::fresh().await;
+    let url = test_db.url.expose().to_string();
+    let dir = test_db.dir.path();
+    let (old, new) = (new_secret(), new_secret());
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::new();
+    let login = async |server: &crate::cli::Server| {
+        client
+            .post(format!("http://{}/api/v1/auth/login", server.addr))
+            .json(&json!({ "email": ADMIN, "password": PASSWORD }))
+            .send()
+            .await
+            .expect("login")
+    };
+    let me = async |server: &crate::cli::Server, cookie: &str| {
+        client
+            .get(format!("http://{}/api/v1/me", server.addr))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("me")
+            .status()
+            .as_u16()
+    };
+
+    let before =
+        crate::cli::Server::start(dir, &["serve"], &[("DATABASE_URL", &url), ("VULNTRACK_SECRET", &old)]).await;
+    let setup = client
+        .post(format!("http://{}/api/v1/setup", before.addr))
+        .json(&json!({ "team_name": "Blue Team", "name": "Ada Admin", "email": ADMIN, "password": PASSWORD }))
+        .send()
+        .await
+        .expect("setup");
+    assert_eq!(setup.status().as_u16(), 201);
+    let signed_in = login(&before).await;
+    let cookie =
+        signed_in.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_string();
+    assert!(before.terminate().await.success());
+
+    let rotating = crate::cli::Server::start(
+        dir,
+        &["serve"],
+        &[("DATABASE_URL", &url), ("VULNTRACK_SECRET", &new), ("VULNTRACK_SECRET_PREVIOUS", &old)],
+    )
+    .await;
+    assert_eq!(me(&rotating, &cookie).await, 200, "a session signed with the previous secret still works");
+    assert!(rotating.terminate().await.success());
+
+    let after = crate::cli::Server::start(dir, &["serve"], &[("DATABASE_URL", &url), ("VULNTRACK_SECRET", &new)]).await;
+    assert_eq!(me(&after, &cookie).await, 401, "once the previous secret is dropped, its sessions end");
+    assert!(after.terminate().await.success());
 }
