@@ -182,7 +182,6 @@ pub async fn revoke_tokens(db: &Database, target: &Target) -> Result<u64, Operat
 /// A one-time reset link for the account, to hand over out of band.
 pub async fn reset_link(db: &Database, public_url: &url::Url, email: &str) -> Result<IssuedLink, OperatorError> {
     let user = account(db, email).await?;
-    let mut context = RequestContext::default();
-    context.user_agent = Some("vulntrack admin reset-link".into());
+    let context = RequestContext { user_agent: Some("vulntrack admin reset-link".into()), ..Default::default() };
     Ok(password_resets::issue(db, public_url, user.scope(), user.id, Actor::Cli, &context).await?)
 }
