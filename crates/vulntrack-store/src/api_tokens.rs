@@ -100,16 +100,18 @@ pub async fn touch(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> S
     Ok(())
 }
 
-/// The user's live tokens, newest first.
-pub async fn list_live(
+/// Live tokens of the team (of one member, if given), newest first.
+async fn live_of_team(
     db: &impl ConnectionTrait,
     scope: TeamScope,
-    user_id: UserId,
+    user_id: Option<UserId>,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<ApiToken>> {
-    Ok(api_tokens::Entity::find()
-        .filter(api_tokens::Column::TeamId.eq(scope.team_id().as_uuid()))
-        .filter(api_tokens::Column::UserId.eq(user_id.as_uuid()))
+    let mut select = api_tokens::Entity::find().filter(api_tokens::Column::TeamId.eq(scope.team_id().as_uuid()));
+    if let Some(user_id) = user_id {
+        select = select.filter(api_tokens::Column::UserId.eq(user_id.as_uuid()));
+    }
+    Ok(select
         .filter(live(now))
         .order_by_desc(api_tokens::Column::CreatedAt)
         .all(db)
@@ -119,21 +121,23 @@ pub async fn list_live(
         .collect())
 }
 
+/// The user's live tokens, newest first.
+pub async fn list_live(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    user_id: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<ApiToken>> {
+    live_of_team(db, scope, Some(user_id), now).await
+}
+
 /// Every live token of the team, newest first (the ADMIN's overview).
 pub async fn list_live_for_team(
     db: &impl ConnectionTrait,
     scope: TeamScope,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<ApiToken>> {
-    Ok(api_tokens::Entity::find()
-        .filter(api_tokens::Column::TeamId.eq(scope.team_id().as_uuid()))
-        .filter(live(now))
-        .order_by_desc(api_tokens::Column::CreatedAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(ApiToken::from)
-        .collect())
+    live_of_team(db, scope, None, now).await
 }
 
 /// Revokes one of the user's tokens; false when there is no such live token.

@@ -124,29 +124,22 @@ pub async fn create(db: &impl ConnectionTrait, scope: TeamScope, new: NewUser<'_
         .and_then(User::try_from)
 }
 
-/// A user of the scope's team; another team's user is `NotFound`.
-pub async fn get(db: &impl ConnectionTrait, scope: TeamScope, id: UserId) -> StoreResult<User> {
+fn of_team(scope: TeamScope, id: UserId) -> sea_orm::Select<users::Entity> {
     users::Entity::find_by_id(id.as_uuid())
         .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
         .filter(users::Column::DeletedAt.is_null())
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound)
-        .and_then(User::try_from)
+}
+
+/// A user of the scope's team; another team's user is `NotFound`.
+pub async fn get(db: &impl ConnectionTrait, scope: TeamScope, id: UserId) -> StoreResult<User> {
+    of_team(scope, id).one(db).await?.ok_or(StoreError::NotFound).and_then(User::try_from)
 }
 
 /// Like [`get`], inside a write transaction, holding the row until it ends
 /// (`FOR UPDATE` on PostgreSQL; SQLite's write transaction holds the lock).
 pub async fn get_for_update(txn: &sea_orm::DatabaseTransaction, scope: TeamScope, id: UserId) -> StoreResult<User> {
     use sea_orm::QuerySelect;
-    users::Entity::find_by_id(id.as_uuid())
-        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
-        .filter(users::Column::DeletedAt.is_null())
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or(StoreError::NotFound)
-        .and_then(User::try_from)
+    of_team(scope, id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound).and_then(User::try_from)
 }
 
 /// What sign-in needs to know about an account.

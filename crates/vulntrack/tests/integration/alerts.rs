@@ -252,17 +252,7 @@ async fn alerts_are_for_admins_of_the_team_and_can_be_acknowledged() {
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
 
     // Another team's admin sees none of Blue Team's alerts.
-    let other = vulntrack_store::teams::create(app.db.conn(), "Red Team").await.expect("team");
-    let hash =
-        vulntrack_store::users::find_for_sign_in(app.db.conn(), ADMIN).await.expect("q").expect("u").password_hash;
-    let new = vulntrack_store::users::NewUser {
-        email: "red@example.com",
-        name: "Red Admin",
-        role: vulntrack_domain::Role::Admin,
-        password_hash: &hash,
-    };
-    vulntrack_store::users::create(app.db.conn(), other.scope(), new).await.expect("user");
-    let red = app.login("red@example.com", PASSWORD).await;
+    let red = crate::support::other_team_admin(&app, "red@example.com").await;
     let red_view = app.get_as("/api/v1/security/alerts", As::Cookie(&red)).await;
     assert!(!red_view.body.to_string().contains(&id), "team alerts stay in their team: {}", red_view.body);
     let foreign_ack =

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use vulntrack_store::{Backend, Database, DatabaseUrl, PoolSettings};
 
 use crate::{
-    readiness::postgres_address,
-    support::{As, PASSWORD, TestApp, TestDb, eventually, proxy::ToggleProxy},
+    readiness::app_behind_a_switchable_proxy,
+    support::{As, PASSWORD, TestApp, TestDb, eventually},
     vulnerabilities::{app_with_admin, create, sample},
 };
 
@@ -323,19 +323,10 @@ async fn the_edit_form_shows_a_concurrent_change_and_keeps_the_input() {
 
 #[tokio::test]
 async fn during_a_database_outage_every_request_answers_503_and_no_alert_is_made_up() {
-    let test_db = TestDb::fresh().await;
-    let Some(target) = postgres_address(&test_db.url) else {
+    let Some((app, proxy)) = app_behind_a_switchable_proxy(PoolSettings::default().acquire_timeout).await else {
         eprintln!("an embedded SQLite file cannot become unreachable; this runs in the PostgreSQL pass");
         return;
     };
-    test_db.migrated().await.close().await.expect("close");
-    let proxy = ToggleProxy::start(target).await;
-    let mut through_proxy = url::Url::parse(test_db.url.expose()).expect("url");
-    through_proxy.set_port(Some(proxy.addr.port())).expect("port");
-    through_proxy.set_host(Some("127.0.0.1")).expect("host");
-    let url = DatabaseUrl::parse(through_proxy.as_str()).expect("proxied url");
-    let db = Database::connect(&url, PoolSettings::default()).await.expect("connect through proxy");
-    let app = TestApp::over(test_db, db);
     let token = admin_token(&app).await;
     let cookie = app.login(ADMIN, PASSWORD).await;
 

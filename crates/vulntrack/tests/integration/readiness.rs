@@ -10,25 +10,29 @@ use vulntrack_store::{Database, DatabaseUrl, PoolSettings};
 
 use crate::support::{TestApp, TestDb, eventually, proxy::ToggleProxy};
 
-#[tokio::test]
-async fn readyz_reports_a_database_outage_and_recovers() {
+/// On PostgreSQL: the app over a fresh database reached through a proxy
+/// that can be switched off. `None` on SQLite, whose embedded file cannot
+/// become unreachable (the PostgreSQL pass of .ci/run covers it).
+pub async fn app_behind_a_switchable_proxy(acquire_timeout: Duration) -> Option<(TestApp, ToggleProxy)> {
     let test_db = TestDb::fresh().await;
-    let Some(target) = postgres_address(&test_db.url) else {
-        // An embedded SQLite file cannot become unreachable; this behaviour
-        // is proven by the PostgreSQL run of the suite (see .ci/run).
-        eprintln!("readyz outage test needs PostgreSQL: it runs in the PostgreSQL pass");
-        return;
-    };
+    let target = postgres_address(&test_db.url)?;
     test_db.migrated().await.close().await.expect("close");
-
     let proxy = ToggleProxy::start(target).await;
     let mut through_proxy = url::Url::parse(test_db.url.expose()).expect("url");
     through_proxy.set_port(Some(proxy.addr.port())).expect("port");
     through_proxy.set_host(Some("127.0.0.1")).expect("host");
     let url = DatabaseUrl::parse(through_proxy.as_str()).expect("proxied url");
-    let settings = PoolSettings { acquire_timeout: Duration::from_secs(1), ..PoolSettings::default() };
+    let settings = PoolSettings { acquire_timeout, ..PoolSettings::default() };
     let db = Database::connect(&url, settings).await.expect("connect through proxy");
-    let app = TestApp::over(test_db, db);
+    Some((TestApp::over(test_db, db), proxy))
+}
+
+#[tokio::test]
+async fn readyz_reports_a_database_outage_and_recovers() {
+    let Some((app, proxy)) = app_behind_a_switchable_proxy(Duration::from_secs(1)).await else {
+        eprintln!("readyz outage test needs PostgreSQL: it runs in the PostgreSQL pass");
+        return;
+    };
 
     assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
 

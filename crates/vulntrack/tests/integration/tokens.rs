@@ -80,17 +80,7 @@ async fn admins_list_and_revoke_members_tokens_and_nobody_else_can() {
     assert_eq!(app.delete(&revoke_path, As::Cookie(&admin)).await.status, StatusCode::NOT_FOUND, "already revoked");
 
     // Another team's ADMIN cannot see or touch them.
-    let other = vulntrack_store::teams::create(app.db.conn(), "Red Team").await.expect("team");
-    let hash =
-        vulntrack_store::users::find_for_sign_in(app.db.conn(), ADMIN).await.expect("q").expect("u").password_hash;
-    let new = vulntrack_store::users::NewUser {
-        email: "red@example.com",
-        name: "Red Admin",
-        role: vulntrack_domain::Role::Admin,
-        password_hash: &hash,
-    };
-    vulntrack_store::users::create(app.db.conn(), other.scope(), new).await.expect("user");
-    let red = app.login("red@example.com", PASSWORD).await;
+    let red = crate::support::other_team_admin(&app, "red@example.com").await;
     assert_eq!(app.get_as(&list_path, As::Cookie(&red)).await.status, StatusCode::NOT_FOUND);
 }
 

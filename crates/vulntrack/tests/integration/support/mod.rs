@@ -265,6 +265,11 @@ impl TestApp {
         self.send(Method::DELETE, path, auth, None, &[]).await
     }
 
+    /// An argon2id hash of [`PASSWORD`], as the server makes them.
+    pub async fn test_hasher_hash(&self) -> String {
+        vulntrack::auth::PasswordHasher::default().hash(SecretString::from(PASSWORD)).await.expect("hash")
+    }
+
     /// Runs first-run setup with an ADMIN `email` and [`PASSWORD`].
     pub async fn setup_admin(&self, team: &str, email: &str) -> serde_json::Value {
         let response = self
@@ -305,6 +310,22 @@ impl TestApp {
         assert_eq!(accepted.status, StatusCode::CREATED, "{accepted:?}");
         self.login(email, PASSWORD).await
     }
+}
+
+/// An ADMIN of a second team ("Red Team", made directly in the store) with
+/// `email` and [`PASSWORD`], signed in: for checking what one team cannot
+/// see of another's.
+pub async fn other_team_admin(app: &TestApp, email: &str) -> String {
+    let other = vulntrack_store::teams::create(app.db.conn(), "Red Team").await.expect("team");
+    let hash = app.test_hasher_hash().await;
+    let new = vulntrack_store::users::NewUser {
+        email,
+        name: "Red Admin",
+        role: vulntrack_domain::Role::Admin,
+        password_hash: &hash,
+    };
+    vulntrack_store::users::create(app.db.conn(), other.scope(), new).await.expect("user");
+    app.login(email, PASSWORD).await
 }
 
 /// A password every policy rule accepts.
