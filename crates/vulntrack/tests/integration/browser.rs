@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 use vulntrack::app;
 
-use crate::support::{PASSWORD, TestApp, eventually};
+use crate::support::{As, PASSWORD, TestApp, eventually};
 
 const DRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -96,6 +96,17 @@ impl Browser {
     async fn go(&mut self, path: &str) {
         self.client.goto(&format!("{}{path}", self.base)).await.expect("navigate");
         self.collect_log().await;
+    }
+
+    /// Takes back the console's note of a page answered with `status` on
+    /// purpose (a 409 conflict page): the browser logs every 4xx document
+    /// as an error, but this one is the expected answer.
+    async fn expect_page_status(&mut self, path: &str, status: u16) {
+        self.collect_log().await;
+        let expected = format!("{path} - Failed to load resource: the server responded with a status of {status}");
+        let before = self.problems.len();
+        self.problems.retain(|p| !p.contains(&expected));
+        assert_eq!(before - self.problems.len(), 1, "exactly one {status} answer for {path}");
     }
 
     /// Keeps every console message at SEVERE level (errors and CSP
@@ -258,6 +269,20 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
     browser.click("form.inline button[type=submit]").await;
     assert!(browser.see("In progress").await, "the status changed");
     browser.shot("vulnerability").await;
+
+    // Someone else saves while the edit form is open: the form comes back
+    // with the other change shown and this user's input kept.
+    browser.go("/vulnerabilities/VT-1/edit").await;
+    let elsewhere = app.login("ada@example.com", PASSWORD).await;
+    let other = app.patch("/api/v1/vulnerabilities/VT-1", As::Cookie(&elsewhere), json!({ "severity": "LOW" })).await;
+    assert_eq!(other.status, axum::http::StatusCode::OK);
+    browser.fill("#title", "Retitled in the browser").await;
+    browser.click("form.vuln-form button[type=submit]").await;
+    assert!(browser.see("Someone else saved this record").await, "the conflict is shown");
+    let kept = browser.client.find(Locator::Css("#title")).await.expect("title").prop("value").await.expect("value");
+    assert!(kept.is_some_and(|v| v.contains("Retitled in the browser")), "the input is kept");
+    browser.shot("edit-conflict").await;
+    browser.expect_page_status("/vulnerabilities/VT-1/edit", 409).await;
 
     browser.go("/").await;
     let figure = |id: &'static str| {
