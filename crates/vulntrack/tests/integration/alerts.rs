@@ -259,3 +259,62 @@ async fn alerts_are_for_admins_of_the_team_and_can_be_acknowledged() {
         app.send(Method::POST, &format!("/api/v1/security/alerts/{id}/ack"), As::Cookie(&red), None, &[]).await;
     assert_eq!(foreign_ack.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_outage_is_announced_at_its_first_failed_query_and_alerts_made_during_it_are_stored_after() {
+    let (hook, received) = webhook_receiver().await;
+    let Some((app, proxy)) =
+        crate::readiness::app_behind_a_switchable_proxy(Duration::from_secs(1), |c| c.alert_webhook_url = Some(hook))
+            .await
+    else {
+        eprintln!("an embedded SQLite file cannot become unreachable; this runs in the PostgreSQL pass");
+        return;
+    };
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+
+    proxy.down();
+    let first_failure = chrono::Utc::now();
+    let refused = app.get_as("/api/v1/vulnerabilities", As::Cookie(&admin)).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    // No poll ran: the failed request itself announced the outage.
+    assert!(webhook_gets(&received, alerts::DATABASE_UNREACHABLE).await, "announced at the first failed query");
+
+    // An alert raised while nothing can be stored is announced at once…
+    let new = vulntrack_store::security_alerts::NewAlert {
+        team: None,
+        rule: alerts::HIGH_ERROR_RATE,
+        severity: "HIGH",
+        subject: "http",
+        window_start: alerts::window_start(chrono::Utc::now(), Duration::from_secs(300)),
+        evidence: json!({ "during": "outage" }),
+    };
+    alerts::raise(&app.state, new).await;
+    assert!(webhook_gets(&received, alerts::HIGH_ERROR_RATE).await, "announced though it cannot be stored");
+    assert_eq!(alerts::pending_count(&app.state), 1, "kept until storage returns");
+
+    // …and stored, with the outage itself, once the database answers again.
+    proxy.up();
+    let stored = eventually(Duration::from_secs(15), async || {
+        alerts::check_database(&app.state).await;
+        alerts::pending_count(&app.state) == 0
+    })
+    .await;
+    assert!(stored, "the kept alert was stored");
+    assert_eq!(stored_rule(&app, &admin, alerts::HIGH_ERROR_RATE).await, 1);
+    let listed = app.get_as("/api/v1/security/alerts", As::Cookie(&admin)).await;
+    let outage = listed.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|a| a["rule"] == alerts::DATABASE_UNREACHABLE)
+        .cloned()
+        .expect("the outage alert is stored");
+    let down_since: chrono::DateTime<chrono::Utc> =
+        outage["evidence"]["down_since"].as_str().expect("down_since").parse().expect("time");
+    assert!(
+        (down_since - first_failure).num_seconds().abs() <= 2,
+        "the outage window starts at the first failed query ({first_failure}), not at a later poll: {down_since}"
+    );
+    assert_eq!(received_rule(&received, alerts::DATABASE_UNREACHABLE), 1, "one announcement per outage");
+}

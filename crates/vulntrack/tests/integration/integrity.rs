@@ -323,7 +323,8 @@ async fn the_edit_form_shows_a_concurrent_change_and_keeps_the_input() {
 
 #[tokio::test]
 async fn during_a_database_outage_every_request_answers_503_and_no_alert_is_made_up() {
-    let Some((app, proxy)) = app_behind_a_switchable_proxy(PoolSettings::default().acquire_timeout).await else {
+    let Some((app, proxy)) = app_behind_a_switchable_proxy(PoolSettings::default().acquire_timeout, |_| {}).await
+    else {
         eprintln!("an embedded SQLite file cannot become unreachable; this runs in the PostgreSQL pass");
         return;
     };

@@ -188,6 +188,15 @@ async fn a_checkpoint_catches_a_truncated_audit_tail_that_the_chain_alone_cannot
     let ok = operator(&app, &["audit", "verify", "--checkpoint", checkpoint.to_str().expect("path")]).await;
     assert!(ok.contains("at or past it"), "{ok}");
 
+    // A checkpoint from another history (a forged or swapped database).
+    let mut forged: Value = serde_json::from_str(&head).expect("json");
+    forged["chains"][0]["hash"] = json!("0".repeat(64));
+    let forged_file = dir.join("forged.json");
+    std::fs::write(&forged_file, forged.to_string()).expect("write");
+    let diverged =
+        operator_output(&app, &["audit", "verify", "--checkpoint", forged_file.to_str().expect("path")]).await;
+    assert_one_line_error(&diverged, 1, "diverges from the checkpoint");
+
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "not json").expect("write");
     let refused = operator_output(&app, &["audit", "verify", "--checkpoint", bad.to_str().expect("path")]).await;

@@ -13,7 +13,10 @@ use crate::support::{TestApp, TestDb, eventually, proxy::ToggleProxy};
 /// On PostgreSQL: the app over a fresh database reached through a proxy
 /// that can be switched off. `None` on SQLite, whose embedded file cannot
 /// become unreachable (the PostgreSQL pass of .ci/run covers it).
-pub async fn app_behind_a_switchable_proxy(acquire_timeout: Duration) -> Option<(TestApp, ToggleProxy)> {
+pub async fn app_behind_a_switchable_proxy(
+    acquire_timeout: Duration,
+    adjust: impl FnOnce(&mut vulntrack::Config),
+) -> Option<(TestApp, ToggleProxy)> {
     let test_db = TestDb::fresh().await;
     let target = postgres_address(&test_db.url)?;
     test_db.migrated().await.close().await.expect("close");
@@ -24,12 +27,12 @@ pub async fn app_behind_a_switchable_proxy(acquire_timeout: Duration) -> Option<
     let url = DatabaseUrl::parse(through_proxy.as_str()).expect("proxied url");
     let settings = PoolSettings { acquire_timeout, ..PoolSettings::default() };
     let db = Database::connect(&url, settings).await.expect("connect through proxy");
-    Some((TestApp::over(test_db, db), proxy))
+    Some((TestApp::over_with(test_db, db, adjust), proxy))
 }
 
 #[tokio::test]
 async fn readyz_reports_a_database_outage_and_recovers() {
-    let Some((app, proxy)) = app_behind_a_switchable_proxy(Duration::from_secs(1)).await else {
+    let Some((app, proxy)) = app_behind_a_switchable_proxy(Duration::from_secs(1), |_| {}).await else {
         eprintln!("readyz outage test needs PostgreSQL: it runs in the PostgreSQL pass");
         return;
     };

@@ -129,6 +129,8 @@ pub fn unlimited() -> RateLimits {
 /// The real router over a fresh, migrated database.
 pub struct TestApp {
     pub router: Router,
+    /// The state behind `router`, for calling services directly.
+    pub state: AppState,
     pub db: Database,
     pub test_db: TestDb,
     pub config: Config,
@@ -183,14 +185,14 @@ impl TestApp {
         Self::over_with(test_db, db, |_| {})
     }
 
-    fn over_with(test_db: TestDb, db: Database, adjust: impl FnOnce(&mut Config)) -> Self {
+    pub fn over_with(test_db: TestDb, db: Database, adjust: impl FnOnce(&mut Config)) -> Self {
         if std::env::var_os("VULNTRACK_TEST_LOG").is_some() {
             vulntrack::telemetry::init(LogFormat::Text);
         }
         let mut config = test_config(test_db.url.clone(), test_db.dir.path().to_path_buf());
         adjust(&mut config);
         let state = AppState::new(db.clone(), config.clone(), SecretString::from(TEST_SECRET)).expect("app state");
-        Self { router: vulntrack::build_router(state), db, test_db, config }
+        Self { router: vulntrack::build_router(state.clone()), state, db, test_db, config }
     }
 
     /// A second instance of the app over the same database and config, with
