@@ -211,6 +211,24 @@ pub async fn lock_until(
     Ok(result.rows_affected > 0)
 }
 
+/// The account's failed sign-in bookkeeping, read inside a write
+/// transaction with the row held, so concurrent failures count one after
+/// another (each sees the others' increments) instead of all writing the
+/// same "count read + 1".
+pub async fn failures_for_update(
+    txn: &sea_orm::DatabaseTransaction,
+    scope: TeamScope,
+    id: UserId,
+) -> StoreResult<LoginFailures> {
+    use sea_orm::QuerySelect;
+    let row = of_team(scope, id).lock_exclusive().one(txn).await?.ok_or(StoreError::NotFound)?;
+    Ok(LoginFailures {
+        count: row.failed_login_count,
+        window_start: row.failed_login_window_start,
+        locked_until: row.locked_until,
+    })
+}
+
 /// Stores the failed sign-in bookkeeping.
 pub async fn record_login_failures(
     db: &impl ConnectionTrait,

@@ -116,36 +116,26 @@ pub async fn sign_in(
     };
 
     if let Some(reason) = refusal {
-        metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
-        let txn = db.begin().await?;
-        audit::append(&txn, login_failed(Some(user.team_id), email, reason, context).entity("user", user.id)).await?;
-        if let FailureReason::BadPassword = reason {
-            let failures = record.failures.after_failure(now);
-            users::record_login_failures(&txn, scope, user.id, failures).await?;
-            if failures.just_locked(&record.failures, now) {
-                metrics::counter!(crate::metrics::LOCKOUTS).increment(1);
-                let locked = AuditEvent::new(Some(user.team_id), Actor::System, "ACCOUNT_LOCKED", context)
-                    .entity("user", user.id)
-                    .details(json!({ "failed_attempts": failures.count, "locked_until": failures.locked_until }));
-                audit::append(&txn, locked).await?;
-            }
-        }
-        txn.commit().await?;
-        crate::alerts::on_login_failure(state, Some((user.team_id, user.id, &user.email)), context.ip.as_deref()).await;
-        return Err(ApiError::Unauthorized);
+        return Err(refuse(state, context, email, user, reason, now).await);
     }
 
-    metrics::counter!(crate::metrics::LOGINS, "outcome" => "success").increment(1);
-    state.rate_limiter().refund(&account_limit_key(context, email)).await;
     let upgraded_hash = match verification {
         Verification::MatchNeedsUpgrade => Some(state.hasher().hash(password).await?),
         _ => None,
     };
+    // The lock is decided again under the row lock: failures counted while
+    // this password was being checked may have locked the account.
+    let txn = db.begin().await?;
+    if users::failures_for_update(&txn, scope, user.id).await?.is_locked(now) {
+        drop(txn);
+        return Err(refuse(state, context, email, user, FailureReason::Locked, now).await);
+    }
+    metrics::counter!(crate::metrics::LOGINS, "outcome" => "success").increment(1);
+    state.rate_limiter().refund(&account_limit_key(context, email)).await;
     // The team may choose a shorter lifetime than the operator's maximum.
-    let team_ttl = vulntrack_store::teams::get(db.conn(), scope).await?.session_ttl_seconds;
+    let team_ttl = vulntrack_store::teams::get(&txn, scope).await?.session_ttl_seconds;
     let ttl = effective_ttl(state.config().session_ttl, team_ttl);
     let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(24));
-    let txn = db.begin().await?;
     users::record_login_success(&txn, scope, user.id, now, upgraded_hash.as_deref()).await?;
     let session =
         sessions::create(&txn, scope, user.id, expires_at, context.ip.as_deref(), context.user_agent.as_deref())
@@ -161,6 +151,45 @@ pub async fn sign_in(
     let cookie = cookie::issue(token, state.config().is_production(), ttl);
     let user = users::get(db.conn(), scope, user.id).await?;
     Ok(SignedIn { user, cookie })
+}
+
+/// Records a refused sign-in (audit row, failure count, lock) and returns
+/// the one answer every refusal gets. A wrong password is counted under
+/// the row lock, and the lock is decided from the count just written.
+async fn refuse(
+    state: &AppState,
+    context: &RequestContext,
+    email: &str,
+    user: &User,
+    reason: FailureReason,
+    now: chrono::DateTime<Utc>,
+) -> ApiError {
+    let outcome = async {
+        metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
+        let scope = user.scope();
+        let txn = state.db().begin().await?;
+        audit::append(&txn, login_failed(Some(user.team_id), email, reason, context).entity("user", user.id)).await?;
+        if let FailureReason::BadPassword = reason {
+            let before = users::failures_for_update(&txn, scope, user.id).await?;
+            let failures = before.after_failure(now);
+            users::record_login_failures(&txn, scope, user.id, failures).await?;
+            if failures.just_locked(&before, now) {
+                metrics::counter!(crate::metrics::LOCKOUTS).increment(1);
+                let locked = AuditEvent::new(Some(user.team_id), Actor::System, "ACCOUNT_LOCKED", context)
+                    .entity("user", user.id)
+                    .details(json!({ "failed_attempts": failures.count, "locked_until": failures.locked_until }));
+                audit::append(&txn, locked).await?;
+            }
+        }
+        txn.commit().await?;
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    if let Err(error) = outcome {
+        return error;
+    }
+    crate::alerts::on_login_failure(state, Some((user.team_id, user.id, &user.email)), context.ip.as_deref()).await;
+    ApiError::Unauthorized
 }
 
 /// Ends the principal's session (server-side, at once) and returns the

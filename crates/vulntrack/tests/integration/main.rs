@@ -15,6 +15,7 @@ mod hardening;
 mod health;
 mod integrity;
 mod operations;
+mod pentest;
 mod readiness;
 mod tokens;
 mod vulnerabilities;
