@@ -25,5 +25,5 @@ pub mod users;
 pub mod vulnerabilities;
 
 pub use database::{Backend, Database, DatabaseUrl, PoolSettings, StorageCheck, StorageFault};
-pub use error::{Outage, StoreError, outage_of};
+pub use error::{Outage, StoreError, StoreResult, outage_of};
 pub use scope::TeamScope;

@@ -90,3 +90,21 @@ pub async fn claim(
         .await?;
     Ok((claimed.rows_affected > 0).then(|| row.into()))
 }
+
+/// Voids every outstanding reset link of the user: a newer link, a used
+/// one or a new password makes the older ones worthless. Returns how many.
+pub async fn void_all_for_user(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    user_id: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    Ok(password_resets::Entity::update_many()
+        .col_expr(password_resets::Column::UsedAt, Expr::value(now))
+        .filter(password_resets::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(password_resets::Column::UserId.eq(user_id.as_uuid()))
+        .filter(password_resets::Column::UsedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod comments;
+pub mod credentials;
 pub mod operator;
 pub mod password_resets;
 pub mod sessions;

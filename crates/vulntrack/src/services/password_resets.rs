@@ -35,6 +35,8 @@ pub async fn issue(
     let secret = secret_token::issue("");
     let expires_at = Utc::now() + RESET_LIFETIME;
     let txn = db.begin().await?;
+    // Only the newest link works: issuing one voids the earlier ones.
+    password_resets::void_all_for_user(&txn, scope, user_id, Utc::now()).await?;
     let reset = password_resets::create(&txn, scope, user_id, &secret.hash, expires_at).await?;
     let event = AuditEvent::new(Some(scope.team_id()), actor, "PASSWORD_RESET_REQUESTED", context)
         .entity("user", user_id)

@@ -146,11 +146,19 @@ pub async fn change_password(
     let hash = state.hasher().hash(SecretString::from(request.new_password)).await?;
     let txn = db.begin().await?;
     users::set_password_hash(&txn, principal.scope(), user.id, &hash).await?;
-    // Every other session ends; the one that changed the password stays.
-    let revoked = sessions::revoke_all(&txn, principal.scope(), user.id, principal.session_id(), Utc::now()).await?;
+    // Every other session, every API token and every reset link ends; the
+    // session that changed the password stays.
+    let ended = crate::services::credentials::after_password_change(
+        &txn,
+        principal.scope(),
+        user.id,
+        principal.session_id(),
+        Utc::now(),
+    )
+    .await?;
     let event = AuditEvent::new(Some(user.team_id), principal.actor(), "PASSWORD_CHANGED", &context)
         .entity("user", user.id)
-        .details(json!({ "sessions_revoked": revoked }));
+        .details(json!(ended));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -17,7 +17,7 @@ use vulntrack_domain::{Action, PasswordPolicy, UserId, UserStatus, ValidationErr
 use vulntrack_store::{
     TeamScope,
     audit::{self, Actor, AuditEvent, RequestContext},
-    password_resets, sessions, users,
+    password_resets, users,
 };
 
 use super::views::path_id;
@@ -152,7 +152,7 @@ async fn confirm_reset(
     let txn = db.begin().await?;
     password_resets::claim(&txn, &token_hash, now).await?.ok_or_else(invalid_token)?;
     users::set_password_hash(&txn, reset.scope(), user.id, &hash).await?;
-    let revoked = sessions::revoke_all(&txn, reset.scope(), user.id, None, now).await?;
+    let ended = crate::services::credentials::after_password_change(&txn, reset.scope(), user.id, None, now).await?;
     let event = AuditEvent::new(
         Some(user.team_id),
         Actor::User { id: user.id, email: user.email.clone() },
@@ -160,7 +160,8 @@ async fn confirm_reset(
         &context,
     )
     .entity("user", user.id)
-    .details(json!({ "reset_id": reset.id, "sessions_revoked": revoked }));
+    .details(json!({ "reset_id": reset.id, "sessions_revoked": ended.sessions_revoked,
+                     "tokens_revoked": ended.tokens_revoked, "reset_links_voided": ended.reset_links_voided }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
