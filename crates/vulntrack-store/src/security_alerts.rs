@@ -87,11 +87,41 @@ pub async fn raise(db: &impl ConnectionTrait, new: NewAlert<'_>) -> StoreResult<
     }
 }
 
+/// A team sees only its own alerts. Instance-wide ones (no team: password
+/// spraying across accounts, invalid tokens per client, outages, the error
+/// rate) carry other teams' traffic and are the operator's
+/// (`vulntrack alerts list|ack`, the log, the webhook, metrics).
 fn visible_to(scope: TeamScope) -> Condition {
-    Condition::any().add(alerts::Column::TeamId.eq(scope.team_id().as_uuid())).add(alerts::Column::TeamId.is_null())
+    Condition::all().add(alerts::Column::TeamId.eq(scope.team_id().as_uuid()))
 }
 
-/// The team's alerts and the instance-wide ones, newest first.
+/// The instance-wide alerts, newest first (operator path).
+pub async fn list_instance_wide(db: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<SecurityAlert>> {
+    Ok(alerts::Entity::find()
+        .filter(alerts::Column::TeamId.is_null())
+        .order_by_desc(alerts::Column::CreatedAt)
+        .order_by_desc(alerts::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(SecurityAlert::from)
+        .collect())
+}
+
+/// Acknowledges an instance-wide alert (operator path; no user recorded).
+pub async fn acknowledge_instance_wide(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<bool> {
+    let result = alerts::Entity::update_many()
+        .col_expr(alerts::Column::AcknowledgedAt, Expr::value(Utc::now()))
+        .filter(alerts::Column::Id.eq(id))
+        .filter(alerts::Column::TeamId.is_null())
+        .filter(alerts::Column::AcknowledgedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// The team's alerts, newest first.
 pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, limit: u64) -> StoreResult<Vec<SecurityAlert>> {
     Ok(alerts::Entity::find()
         .filter(visible_to(scope))

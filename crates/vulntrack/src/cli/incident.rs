@@ -9,7 +9,9 @@ use crate::services::operator::{self, OperatorError, Target};
 
 fn failed(what: &str) -> impl Fn(OperatorError) -> Failure + '_ {
     move |error| match error {
-        OperatorError::NoSuchAccount(_) => Failure::input(format!("cannot {what}: {error}")),
+        OperatorError::NoSuchAccount(_) | OperatorError::NoSuchAlert(_) => {
+            Failure::input(format!("cannot {what}: {error}"))
+        }
         OperatorError::Store(_) => Failure::runtime(format!("cannot {what}: {error}")),
     }
 }

@@ -7,6 +7,7 @@
 
 mod backup;
 mod incident;
+mod operator_alerts;
 
 use std::{io::Read, path::PathBuf, process::ExitCode, str::FromStr};
 
@@ -49,6 +50,21 @@ enum Command {
     /// Audit log tasks.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The instance-wide security alerts (teams see only their own).
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertsCommand {
+    /// List instance-wide alerts, newest first.
+    List {
+        /// Only those not acknowledged yet.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Acknowledge an instance-wide alert by its id.
+    Ack { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,6 +249,13 @@ async fn run(command: Command) -> Result<(), Failure> {
             let json = serde_json::to_string_pretty(&checkpoint).map_err(|e| Failure::runtime(e.to_string()))?;
             println!("{json}");
             Ok(())
+        }
+        Command::Alerts(command) => {
+            let db = connect(&config).await?;
+            match command {
+                AlertsCommand::List { open } => operator_alerts::list(&db, open).await,
+                AlertsCommand::Ack { id } => operator_alerts::acknowledge(&db, &id).await,
+            }
         }
         Command::Backup { file } => {
             let db = connect(&config).await?;

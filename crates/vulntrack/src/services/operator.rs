@@ -20,6 +20,8 @@ use super::password_resets::{self, IssuedLink};
 pub enum OperatorError {
     #[error("no account has the email {0:?}")]
     NoSuchAccount(String),
+    #[error("no open instance-wide alert has the id {0}")]
+    NoSuchAlert(uuid::Uuid),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -184,4 +186,18 @@ pub async fn reset_link(db: &Database, public_url: &url::Url, email: &str) -> Re
     let user = account(db, email).await?;
     let context = RequestContext { user_agent: Some("vulntrack admin reset-link".into()), ..Default::default() };
     Ok(password_resets::issue(db, public_url, user.scope(), user.id, Actor::Cli, &context).await?)
+}
+
+/// Acknowledges an instance-wide alert, audited in the instance-wide chain.
+pub async fn acknowledge_alert(db: &Database, id: uuid::Uuid) -> Result<(), OperatorError> {
+    let txn = db.begin().await?;
+    if !vulntrack_store::security_alerts::acknowledge_instance_wide(&txn, id).await? {
+        return Err(OperatorError::NoSuchAlert(id));
+    }
+    let event = AuditEvent::new(None, Actor::Cli, "ALERT_ACKNOWLEDGED", &RequestContext::default())
+        .entity("security_alert", id)
+        .details(details(json!({})));
+    audit::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok(())
 }

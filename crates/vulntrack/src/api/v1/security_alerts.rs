@@ -21,7 +21,8 @@ use crate::{
 
 const LIST_LIMIT: u64 = 200;
 
-/// The team's alerts and the instance-wide ones, newest first.
+/// The team's own alerts, newest first (instance-wide ones are the
+/// operator's: `vulntrack alerts list`).
 pub async fn list(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
