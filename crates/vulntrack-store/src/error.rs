@@ -12,6 +12,9 @@ pub enum StoreError {
     /// the person (e.g. "email").
     #[error("{what} already exists")]
     Conflict { what: &'static str },
+    /// A lookup by a non-unique label matched several rows.
+    #[error("several {what} match; use an id, or rename one")]
+    Ambiguous { what: &'static str },
     /// The row changed since it was read (its version moved on).
     #[error("changed by someone else")]
     Stale,

@@ -58,16 +58,19 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> 
         updated_at: Set(now),
         version: Set(1),
     };
-    teams::Entity::insert(row)
-        .exec_with_returning(db)
-        .await
-        .map(Team::from)
-        .map_err(|e| StoreError::conflict_on_unique(e, "team name"))
+    Ok(teams::Entity::insert(row).exec_with_returning(db).await.map(Team::from)?)
 }
 
 /// Looks a team up by exact name. Operator path (see the module docs).
+/// Names need not be unique; several teams with the name are `Ambiguous`
+/// (the operator renames one).
 pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> StoreResult<Option<Team>> {
-    Ok(teams::Entity::find().filter(teams::Column::Name.eq(name)).one(db).await?.map(Team::from))
+    use sea_orm::QuerySelect;
+    let mut found = teams::Entity::find().filter(teams::Column::Name.eq(name)).limit(2).all(db).await?;
+    match found.len() {
+        0 | 1 => Ok(found.pop().map(Team::from)),
+        _ => Err(StoreError::Ambiguous { what: "teams with this name" }),
+    }
 }
 
 /// The named team, created if it does not exist. Operator path.
@@ -78,7 +81,7 @@ pub async fn find_or_create(db: &impl ConnectionTrait, name: &str) -> StoreResul
     }
 }
 
-/// Renames the scope's team; a name another team has is a `Conflict`.
+/// Renames the scope's team (names need not be unique).
 pub async fn rename(db: &impl ConnectionTrait, scope: TeamScope, name: &str) -> StoreResult<Team> {
     teams::Entity::update_many()
         .col_expr(teams::Column::Name, sea_orm::sea_query::Expr::value(name))
@@ -89,8 +92,7 @@ pub async fn rename(db: &impl ConnectionTrait, scope: TeamScope, name: &str) -> 
         )
         .filter(teams::Column::Id.eq(scope.team_id().as_uuid()))
         .exec(db)
-        .await
-        .map_err(|e| StoreError::conflict_on_unique(e, "team name"))?;
+        .await?;
     get(db, scope).await
 }
 

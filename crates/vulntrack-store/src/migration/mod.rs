@@ -14,6 +14,7 @@ mod m20261129_000006_search_weights;
 mod m20261129_000007_integrity;
 mod m20261129_000008_token_expiry;
 mod m20261129_000009_cli_actor;
+mod m20261129_000010_team_names_not_unique;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_integrity::Migration),
             Box::new(m20261129_000008_token_expiry::Migration),
             Box::new(m20261129_000009_cli_actor::Migration),
+            Box::new(m20261129_000010_team_names_not_unique::Migration),
         ]
     }
 }

@@ -75,6 +75,8 @@ pub struct Server {
 
 impl Server {
     pub async fn start(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Self {
+        // reqwest (rustls without a built-in provider) needs one per process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut vars = vars.to_vec();
         vars.push(("VULNTRACK_BIND", "127.0.0.1:0"));
         let mut child =

@@ -69,8 +69,14 @@ pub async fn create(
     principal.require(&state, &context, Action::ManageUsers).await?;
     request.email = request.email.trim().to_string();
     request.validate().map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
-    if users::find_for_sign_in(state.db().conn(), &request.email).await?.is_some() {
-        return Err(ApiError::field("email", "taken", "already has an account"));
+    // Only a member of this very team is reported: an account in another
+    // team must stay invisible, so its address is invited like a new one
+    // (its owner, not the inviter, learns at sign-up that it is taken).
+    if users::find_for_sign_in(state.db().conn(), &request.email)
+        .await?
+        .is_some_and(|found| found.user.team_id == principal.user.team_id)
+    {
+        return Err(ApiError::field("email", "taken", "is already a member of your team"));
     }
     let secret = secret_token::issue("");
     let ttl = Duration::from_std(state.config().invite_ttl).unwrap_or(Duration::hours(72));

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use serde_json::json;
 use vulntrack_domain::{AccountInput, Role};
 use vulntrack_store::{
-    StoreError,
     audit::{self, Actor, AuditEvent},
     invitations, teams,
 };
@@ -114,12 +113,7 @@ async fn register_open(
     .map_err(ApiError::Validation)?;
     let password_hash = accounts::hash_password(state.hasher(), &account).await?;
     let txn = state.db().begin().await?;
-    let team = match teams::create(&txn, &account.team_name).await {
-        Err(StoreError::Conflict { .. }) => {
-            return Err(ApiError::field("team_name", "taken", "is already used by another team"));
-        }
-        other => other?,
-    };
+    let team = teams::create(&txn, &account.team_name).await?;
     let user = accounts::insert_user(&txn, team.scope(), &account, &password_hash).await?;
     let event = AuditEvent::new(
         Some(team.id),

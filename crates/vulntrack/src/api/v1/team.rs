@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use vulntrack_domain::{Action, TeamId, ValidationErrors, validation::not_blank};
 use vulntrack_store::{
-    StoreError,
     audit::{self, AuditEvent},
     teams::{self, Team},
 };
@@ -69,12 +68,7 @@ pub async fn update(
     let txn = state.db().begin().await?;
     let before = teams::get_for_update(&txn, scope).await?;
     if_match.check(before.version)?;
-    let after = match teams::rename(&txn, scope, &change.name).await {
-        Err(StoreError::Conflict { .. }) => {
-            return Err(ApiError::field("name", "taken", "is already used by another team"));
-        }
-        other => other?,
-    };
+    let after = teams::rename(&txn, scope, &change.name).await?;
     if before.name != after.name {
         let event = AuditEvent::new(Some(after.id), principal.actor(), "TEAM_UPDATED", &context)
             .entity("team", after.id)
