@@ -4,6 +4,7 @@
 //! isolation and reused by the HTTP layer, the CLI and the store alike.
 
 pub mod account;
+pub mod control_chars;
 pub mod duration;
 pub mod ids;
 pub mod lockout;

@@ -208,8 +208,29 @@ fn chain_filter(team: Option<TeamId>) -> sea_orm::Condition {
     }
 }
 
+/// `text` cut to the column's `max` characters.
+fn fit(text: Option<String>, max: usize) -> Option<String> {
+    text.map(|t| if t.chars().count() > max { t.chars().take(max).collect() } else { t })
+}
+
+/// The details with every NUL replaced (PostgreSQL's `jsonb` refuses
+/// `\u0000`): whatever a client managed to put in them, the row is written.
+fn storable(details: Value) -> Value {
+    match details {
+        Value::String(text) if text.contains('\0') => Value::String(text.replace('\0', "\u{fffd}")),
+        Value::Array(items) => Value::Array(items.into_iter().map(storable).collect()),
+        Value::Object(fields) => Value::Object(
+            fields.into_iter().map(|(key, value)| (key.replace('\0', "\u{fffd}"), storable(value))).collect(),
+        ),
+        other => other,
+    }
+}
+
 /// Appends one event to its team's chain. Call it inside the transaction
-/// that makes the change it records.
+/// that makes the change it records. Client-supplied context (address,
+/// user agent, request id) is cut to its column's size and NULs are
+/// replaced, so no request can make the audit write — and with it the
+/// audited action, or the record of a refusal — fail.
 pub async fn append(db: &impl ConnectionTrait, event: AuditEvent) -> StoreResult<AuditRecord> {
     lock_chain(db, event.team).await?;
     let last = audit_log::Entity::find()
@@ -230,10 +251,10 @@ pub async fn append(db: &impl ConnectionTrait, event: AuditEvent) -> StoreResult
         action: event.action.to_string(),
         entity_type: event.entity_type.map(str::to_string),
         entity_id: event.entity_id,
-        details: event.details,
-        ip: event.context.ip,
-        user_agent: event.context.user_agent,
-        request_id: event.context.request_id,
+        details: storable(event.details),
+        ip: fit(event.context.ip, 45),
+        user_agent: fit(event.context.user_agent, 512),
+        request_id: fit(event.context.request_id, 64),
         prev_hash,
         hash: String::new(),
         // PostgreSQL keeps microseconds; hashing what is stored keeps the

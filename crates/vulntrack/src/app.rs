@@ -147,6 +147,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::input_guard::refuse_control_characters))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::middleware::limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::attach))

@@ -19,6 +19,10 @@ pub fn html(status: StatusCode) -> Response {
         StatusCode::FORBIDDEN => "You do not have permission to see this page.",
         StatusCode::TOO_MANY_REQUESTS => "Too many requests. Please wait a moment and try again.",
         StatusCode::REQUEST_TIMEOUT => "The request took too long. Please try again.",
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            "The form held characters no field may contain (control characters such as NUL). Go back, remove them and send it again."
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => "What was sent is larger than VulnTrack accepts.",
         s if s.is_server_error() => "Something went wrong on our side. Please try again later.",
         _ => "The request could not be handled.",
     };

@@ -7,8 +7,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+use vulntrack_domain::control_chars;
 
-use crate::http::error::Problem;
+use crate::http::{ApiError, error::Problem};
 
 /// Like `axum::Json`, with problem+json rejections: 415 without a JSON
 /// content type, 400 for malformed JSON, 422 for a body of the wrong shape
@@ -24,8 +26,8 @@ where
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
+        let value = match axum::Json::<Value>::from_request(request, state).await {
+            Ok(axum::Json(value)) => value,
             Err(rejection) => {
                 let status = match &rejection {
                     JsonRejection::MissingJsonContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -38,8 +40,16 @@ where
                 let detail = std::error::Error::source(&rejection)
                     .and_then(std::error::Error::source)
                     .map_or_else(|| rejection.body_text(), ToString::to_string);
-                Err(Problem::new(status, Some(detail)).into_response())
+                return Err(Problem::new(status, Some(detail)).into_response());
             }
+        };
+        // Every text field of every JSON body, before any handler sees it.
+        let errors = control_chars::errors_in_json(&value);
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors).into_response());
         }
+        serde_json::from_value(value)
+            .map(Self)
+            .map_err(|error| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, Some(error.to_string())).into_response())
     }
 }

@@ -37,6 +37,32 @@ impl MakeRequestId for MakeRequestUuidV7 {
     }
 }
 
+/// The longest request id taken from a client or proxy (the audit log's
+/// column holds 64).
+const MAX_REQUEST_ID: usize = 64;
+
+/// A client's `X-Request-Id` is kept only if it is short and made of
+/// characters ids are made of; otherwise it is dropped and a fresh one is
+/// generated, so nothing a client sends can make an audit write fail.
+async fn keep_only_safe_request_ids(mut request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let safe = |value: &axum::http::HeaderValue| {
+        value.to_str().is_ok_and(|id| {
+            !id.is_empty()
+                && id.len() <= MAX_REQUEST_ID
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        })
+    };
+    let unsafe_id = {
+        let mut ids = request.headers().get_all(REQUEST_ID_HEADER).iter();
+        let first = ids.next();
+        first.is_some_and(|id| !safe(id)) || ids.next().is_some()
+    };
+    if unsafe_id {
+        request.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    next.run(request).await
+}
+
 /// A panic inside a handler becomes a bare 500 problem; the panic message
 /// goes to the log, never to the client.
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
@@ -56,6 +82,7 @@ pub fn apply(router: Router, state: AppState, timeout: Duration) -> Router {
     router.layer(
         ServiceBuilder::new()
             .layer(axum::middleware::from_fn_with_state(state, security_headers::apply))
+            .layer(axum::middleware::from_fn(keep_only_safe_request_ids))
             .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuidV7))
             .layer(
                 TraceLayer::new_for_http()

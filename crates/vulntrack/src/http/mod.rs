@@ -6,6 +6,7 @@ pub mod cursor;
 pub mod error;
 pub mod error_pages;
 pub mod health;
+pub mod input_guard;
 pub mod json;
 pub mod middleware;
 pub mod security_headers;

@@ -122,7 +122,7 @@ async fn failed_logins_for_one_account_alert_once_per_window() {
 
 #[tokio::test]
 async fn password_spraying_from_one_client_alerts_once() {
-    let (app, admin, received) = app_with_webhook().await;
+    let (app, _admin, received) = app_with_webhook().await;
     for n in 0..19 {
         fail_login(&app, "203.0.113.66", &format!("guess{n}@example.com")).await;
     }
@@ -156,7 +156,7 @@ async fn repeated_permission_denials_alert_once() {
 
 #[tokio::test]
 async fn a_burst_of_invalid_api_tokens_alerts_once() {
-    let (app, admin, received) = app_with_webhook().await;
+    let (app, _admin, received) = app_with_webhook().await;
     let client = [("x-forwarded-for", "192.0.2.200")];
     for n in 0..9 {
         let response = app.send(Method::GET, "/api/v1/me", As::Bearer(&format!("vt_guess{n}")), None, &client).await;
