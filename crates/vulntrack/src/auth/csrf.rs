@@ -28,8 +28,24 @@ fn crosses_sites(headers: &HeaderMap, own_origin: &str) -> bool {
     header("origin").is_some_and(|origin| origin != own_origin)
 }
 
+/// Whether the browser fetches this as a subresource (an image, a script,
+/// a stylesheet…) rather than as a page or from a script's fetch. No route
+/// serves those with a session: an `<img src=/api/…>` planted anywhere
+/// must not make a viewer's browser run the request as the viewer.
+fn is_subresource(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-dest")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|dest| !matches!(dest, "document" | "empty" | "iframe" | "frame" | "nested-document"))
+}
+
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let bearer = bearer_token_of(request.headers()).is_some();
+    let cookie = request.headers().contains_key(axum::http::header::COOKIE);
+    if cookie && !bearer && is_subresource(request.headers()) && !request.uri().path().starts_with("/static/") {
+        tracing::warn!(path = %request.uri().path(), "a signed-in subresource request refused");
+        return ApiError::Forbidden("This address is not served as an image, script or style.").into_response();
+    }
     if !is_safe(request.method()) && !bearer && crosses_sites(request.headers(), state.own_origin()) {
         tracing::warn!(method = %request.method(), path = %request.uri().path(), "cross-site request refused");
         return ApiError::Forbidden("Cross-site requests are not allowed.").into_response();

@@ -33,6 +33,12 @@ fn fixed() -> [(HeaderName, &'static str); 6] {
 pub async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
+    // Anything but the static files may depend on who is signed in (pages,
+    // API answers, error pages): never stored by a browser or a proxy.
+    let shared_asset = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .is_some_and(|v| v.to_str().is_ok_and(|v| v.starts_with("public")));
     let headers = response.headers_mut();
     for (name, value) in fixed() {
         headers.insert(name, HeaderValue::from_static(value));
@@ -40,7 +46,7 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
     if let Some(hsts) = state.hsts_header() {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
     }
-    if api {
+    if api || !shared_asset {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     headers.remove(header::SERVER);

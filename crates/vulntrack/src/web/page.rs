@@ -30,9 +30,22 @@ pub struct WebUser {
 
 /// Where to come back to after signing in: a local path only, so the
 /// parameter cannot send anyone off-site.
+///
+/// Browsers drop tabs and line breaks from URLs and read `\\` as `/`, so
+/// `/\t/evil.example` would become `//evil.example`: the path must hold no
+/// control character, whitespace or backslash, must not start with `//`,
+/// and must resolve to this same origin.
 pub fn safe_next(next: &str) -> String {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local { next.to_string() } else { "/".to_string() }
+    const HOST: &str = "vulntrack.invalid";
+    let plain = !next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    let same_origin = url::Url::parse(&format!("http://{HOST}/"))
+        .and_then(|base| base.join(next))
+        .is_ok_and(|url| url.host_str() == Some(HOST) && url.port().is_none() && !url.path().starts_with("//"));
+    if plain && next.starts_with('/') && !next.starts_with("//") && same_origin {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
 }
 
 impl FromRequestParts<AppState> for WebUser {
@@ -115,7 +128,18 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next("/vulnerabilities/VT-1"), "/vulnerabilities/VT-1");
-        for hostile in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", ""] {
+        for hostile in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/x\r\nSet-Cookie: a=b",
+            "/ /evil.example",
+            "/%2F/evil.example/../..//evil.example",
+        ] {
             assert_eq!(safe_next(hostile), "/", "{hostile}");
         }
     }
