@@ -15,6 +15,7 @@ pub mod mail;
 pub mod metrics;
 pub mod ratelimit;
 pub mod services;
+pub mod spreadsheet;
 pub mod telemetry;
 pub mod web;
 
