@@ -169,3 +169,34 @@ pub async fn revoke_every_session(db: &impl ConnectionTrait, now: DateTime<Utc>)
         .await?
         .rows_affected)
 }
+
+/// Shortens every live session of the team that would outlive
+/// `created_at + lifetime` to end then (a team choosing a shorter session
+/// lifetime caps the sessions already open, not only new ones). Returns how
+/// many were shortened.
+pub async fn cap_lifetime(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    lifetime: chrono::Duration,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let live = sessions::Entity::find()
+        .filter(sessions::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .filter(sessions::Column::ExpiresAt.gt(now))
+        .all(db)
+        .await?;
+    let mut shortened = 0;
+    for session in live {
+        let cap = session.created_at + lifetime;
+        if cap < session.expires_at {
+            sessions::Entity::update_many()
+                .col_expr(sessions::Column::ExpiresAt, Expr::value(cap))
+                .filter(sessions::Column::Id.eq(session.id))
+                .exec(db)
+                .await?;
+            shortened += 1;
+        }
+    }
+    Ok(shortened)
+}

@@ -137,9 +137,18 @@ pub async fn save(
         let before = teams::get(&txn, scope).await?.session_ttl_seconds;
         if before != chosen {
             teams::set_session_ttl(&txn, scope, chosen).await?;
+            // Sessions already open end by the new lifetime too.
+            let lifetime = std::time::Duration::from_secs(seconds);
+            let shortened = vulntrack_store::sessions::cap_lifetime(
+                &txn,
+                scope,
+                chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::MAX),
+                chrono::Utc::now(),
+            )
+            .await?;
             let event = AuditEvent::new(Some(scope.team_id()), user.principal.actor(), "SETTINGS_CHANGED", &context)
                 .entity("team", scope.team_id())
-                .details(json!({ "session_ttl_seconds": { "before": before, "after": chosen } }));
+                .details(json!({ "session_ttl_seconds": { "before": before, "after": chosen }, "sessions_shortened": shortened }));
             audit::append(&txn, event).await?;
         }
         txn.commit().await?;
