@@ -151,6 +151,7 @@ pub fn build_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::middleware::limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::attach))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::body_limit::refuse_announced_oversize))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .with_state(state.clone());
     middleware::apply(routes, state, timeout)

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every route: the error type and the middleware.
 
+pub mod body_limit;
 pub mod client_ip;
 pub mod context;
 pub mod cursor;
