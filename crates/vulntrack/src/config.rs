@@ -333,6 +333,14 @@ impl Config {
             None => SecretSource::DataDirFile(layered.data_dir.join(SECRET_FILE_NAME)),
         };
         let public_url = match layered.public_url {
+            // Production cookies are `Secure` with the `__Host-` prefix: a
+            // browser keeps none over plain http, so nobody could sign in.
+            Some(raw) if production && parse_public_url(&raw)?.scheme() == "http" => {
+                return Err(ConfigError::new(
+                    "VULNTRACK_PUBLIC_URL",
+                    "must be an https:// URL in production (session cookies are Secure); when TLS ends at a proxy, give the https:// address people type",
+                ));
+            }
             Some(raw) => parse_public_url(&raw)?,
             None if production => {
                 return Err(ConfigError::new(
@@ -913,6 +921,20 @@ mod tests {
         assert_eq!(config.trusted_proxies.len(), 2);
         assert_eq!(config.rate_limits.login, RateRule::new(3, std::time::Duration::from_secs(600)));
         assert_eq!(config.rate_limits.api, RateLimits::default().api);
+    }
+
+    #[test]
+    fn production_refuses_a_plain_http_public_url() {
+        let secret = "s".repeat(MIN_SECRET_BYTES);
+        let err = load(&[
+            ("VULNTRACK_ENV", "production"),
+            ("VULNTRACK_SECRET", secret.as_str()),
+            ("VULNTRACK_PUBLIC_URL", "http://vt.example.com"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "VULNTRACK_PUBLIC_URL");
+        assert!(err.message.contains("https://"), "{err}");
+        assert!(load(&[("VULNTRACK_PUBLIC_URL", "http://127.0.0.1:3000")]).is_ok(), "development may use http");
     }
 
     #[test]

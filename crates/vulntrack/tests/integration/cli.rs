@@ -156,6 +156,14 @@ async fn malformed_configuration_is_one_line_and_exit_status_2() {
         (&[("DATABASE_URL", "postgres://db/vt?sslmode=sometimes")], "DATABASE_URL"),
         (&[("VULNTRACK_ENV", "production")], "VULNTRACK_SECRET"),
         (&[("VULNTRACK_ENV", "production"), ("VULNTRACK_SECRET", "too-short")], "VULNTRACK_SECRET"),
+        (
+            &[
+                ("VULNTRACK_ENV", "production"),
+                ("VULNTRACK_SECRET", "a-production-secret-of-32-bytes-at-least!"),
+                ("VULNTRACK_PUBLIC_URL", "http://vt.example.com"),
+            ],
+            "VULNTRACK_PUBLIC_URL",
+        ),
         (&[("VULNTRACK_ENV", "staging")], "VULNTRACK_ENV"),
         (&[("VULNTRACK_BIND", "localhost")], "VULNTRACK_BIND"),
         (&[("VULNTRACK_DB_MAX_CONNECTIONS", "0")], "VULNTRACK_DB_MAX_CONNECTIONS"),
