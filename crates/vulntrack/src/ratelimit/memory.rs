@@ -56,6 +56,12 @@ impl MemoryWindow {
 
     /// Counts one event for `key` at `now_ms` if the rule allows it.
     pub fn check(&self, key: &str, rule: RateRule, now_ms: u64) -> Decision {
+        self.check_n(key, rule, now_ms, 1)
+    }
+
+    /// Counts `n` events at once (a bulk change of `n` records), all or
+    /// none: allowed only if the window has room for every one.
+    pub fn check_n(&self, key: &str, rule: RateRule, now_ms: u64, n: u32) -> Decision {
         let count = self.checks.fetch_add(1, Ordering::Relaxed) + 1;
         if count.is_multiple_of(SWEEP_EVERY) {
             let index = usize::try_from((count / SWEEP_EVERY) % SHARDS as u64).unwrap_or(0);
@@ -70,9 +76,9 @@ impl MemoryWindow {
             events.pop_front();
         }
         let limit = rule.limit as usize;
-        let allowed = events.len() < limit;
+        let allowed = events.len() + n as usize <= limit;
         if allowed {
-            events.push_back(now_ms);
+            events.extend(std::iter::repeat_n(now_ms, n as usize));
         }
         let reset_ms = events.front().map_or(window, |oldest| oldest.saturating_add(window).saturating_sub(now_ms));
         Decision {
@@ -121,6 +127,14 @@ mod tests {
         assert!(window.check("k", RULE, 60_000).allowed, "a slot frees when the oldest event ages out");
         assert!(!window.check("k", RULE, 60_001).allowed);
         assert!(window.check("other", RULE, 60_001).allowed, "keys are independent");
+    }
+
+    #[test]
+    fn weighted_checks_take_all_or_nothing() {
+        let window = MemoryWindow::default();
+        assert!(window.check_n("k", RULE, 0, 2).allowed);
+        assert!(!window.check_n("k", RULE, 1, 2).allowed, "two more would make four of three");
+        assert_eq!(window.check_n("k", RULE, 2, 1).remaining, 0, "the refused batch took nothing");
     }
 
     #[test]

@@ -31,6 +31,11 @@ pub const HANDLER_LIMITED: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct ResolvedToken(pub Option<api_tokens::ApiToken>);
 
+/// The API budget of a user, whichever credential they use.
+pub fn api_bucket(user: uuid::Uuid) -> String {
+    format!("api:user:{user}")
+}
+
 pub async fn limit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let limits = state.config().rate_limits;
     let client = request.extensions().get::<ClientIp>().map(|c| c.0.to_string()).unwrap_or_default();
@@ -44,7 +49,9 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
             Err(error) => return ApiError::from(error).into_response(),
         };
         match &found {
-            Some(token) => bucket = Some((format!("api:token:{}", token.id), limits.api)),
+            // Per user, not per token: every token shares its owner's
+            // budget, so minting tokens does not multiply it.
+            Some(token) => bucket = Some((api_bucket(token.user_id.as_uuid()), limits.api)),
             None => crate::alerts::on_bad_token(&state, &client).await,
         }
         request.extensions_mut().insert(ResolvedToken(found));
@@ -53,7 +60,7 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
         let claims =
             jar.get(cookie::name(state.config().is_production())).and_then(|c| state.session_keys().verify(c.value()));
         if let Some(claims) = claims {
-            bucket = Some((format!("api:user:{}", claims.sub), limits.api));
+            bucket = Some((api_bucket(claims.sub), limits.api));
         }
     }
     let (key, rule) = match bucket {

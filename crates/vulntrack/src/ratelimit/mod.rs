@@ -178,8 +178,8 @@ impl RateLimiter {
         Ok(window)
     }
 
-    async fn check_redis(shared: &Shared, key: &str, rule: RateRule) -> Option<Decision> {
-        let attempt = async { Self::redis_window(shared).await?.check(key, rule).await };
+    async fn check_redis(shared: &Shared, key: &str, rule: RateRule, n: u32) -> Option<Decision> {
+        let attempt = async { Self::redis_window(shared).await?.check(key, rule, n).await };
         let outcome = tokio::time::timeout(redis_window::TIMEOUT * 2, attempt).await;
         match outcome {
             Ok(Ok(decision)) => {
@@ -204,15 +204,21 @@ impl RateLimiter {
 
     /// Counts one event for `key` under `rule`.
     pub async fn check(&self, key: &str, rule: RateRule) -> Decision {
+        self.check_n(key, rule, 1).await
+    }
+
+    /// Counts `n` events for `key` at once (a bulk change by its size):
+    /// allowed only if the window has room for all of them.
+    pub async fn check_n(&self, key: &str, rule: RateRule, n: u32) -> Decision {
         if let Some(shared) = &self.redis {
             let cooling_down = !shared.healthy.load(Ordering::Relaxed)
                 && now_ms().saturating_sub(shared.last_failure_ms.load(Ordering::Relaxed))
                     < u64::try_from(RETRY_AFTER_FAILURE.as_millis()).unwrap_or(u64::MAX);
-            if !cooling_down && let Some(decision) = Self::check_redis(shared, key, rule).await {
+            if !cooling_down && let Some(decision) = Self::check_redis(shared, key, rule, n).await {
                 return decision;
             }
         }
-        self.memory.check(key, rule, now_ms())
+        self.memory.check_n(key, rule, now_ms(), n)
     }
 }
 

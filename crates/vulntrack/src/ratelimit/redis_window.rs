@@ -9,7 +9,8 @@ use vulntrack_domain::rate::RateRule;
 use super::Decision;
 
 /// KEYS[1]: the sorted set of event times; ARGV: window ms, limit, a unique
-/// member. Returns {allowed, count, ms until a slot frees}.
+/// member prefix, how many events (all or none). Returns {allowed, count,
+/// ms until a slot frees}.
 const SCRIPT: &str = r"
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
@@ -17,10 +18,13 @@ local window = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
+local n = tonumber(ARGV[4])
 local allowed = 0
-if count < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  count = count + 1
+if count + n <= limit then
+  for i = 1, n do
+    redis.call('ZADD', KEYS[1], now, ARGV[3] .. ':' .. i)
+  end
+  count = count + n
   allowed = 1
 end
 local reset = window
@@ -59,7 +63,7 @@ impl RedisWindow {
         redis::cmd("ZPOPMAX").arg(format!("{}{key}", self.prefix)).exec_async(&mut connection).await
     }
 
-    pub async fn check(&self, key: &str, rule: RateRule) -> redis::RedisResult<Decision> {
+    pub async fn check(&self, key: &str, rule: RateRule, n: u32) -> redis::RedisResult<Decision> {
         let window_ms = u64::try_from(rule.window.as_millis()).unwrap_or(u64::MAX);
         let member = uuid::Uuid::now_v7().to_string();
         let mut connection = self.connection.clone();
@@ -69,6 +73,7 @@ impl RedisWindow {
             .arg(window_ms)
             .arg(rule.limit)
             .arg(member)
+            .arg(n)
             .invoke_async(&mut connection)
             .await?;
         Ok(Decision {
