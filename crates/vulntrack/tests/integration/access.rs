@@ -115,6 +115,14 @@ async fn route(app: &TestApp, admin: &str, name: &str, n: usize) -> Call {
         "delete user" => (Method::DELETE, format!("/api/v1/users/{}", fresh_user(app, n).await), None),
         "unlock user" => (Method::POST, format!("/api/v1/users/{}/unlock", fresh_user(app, n).await), None),
         "reset link" => (Method::POST, format!("/api/v1/users/{}/password-reset", fresh_user(app, n).await), None),
+        "member tokens" => (Method::GET, format!("/api/v1/users/{}/tokens", fresh_user(app, n).await), None),
+        "revoke member token" => {
+            (Method::DELETE, format!("/api/v1/users/{}/tokens/{random}", fresh_user(app, n).await), None)
+        }
+        "audit log" => (Method::GET, "/api/v1/audit-logs".into(), None),
+        "audit export" => (Method::GET, "/api/v1/audit-logs/export?format=jsonl".into(), None),
+        "alerts" => (Method::GET, "/api/v1/security/alerts".into(), None),
+        "acknowledge alert" => (Method::POST, format!("/api/v1/security/alerts/{random}/ack"), None),
         "team" => (Method::GET, "/api/v1/team".into(), None),
         "update team" => (Method::PATCH, "/api/v1/team".into(), Some(json!({ "name": "Blue Team" }))),
         "list vulnerabilities" => (Method::GET, "/api/v1/vulnerabilities".into(), None),
@@ -179,6 +187,12 @@ const MATRIX: &[(&str, [u16; 4])] = &[
     ("delete user", [UNAUTHORIZED, FORBIDDEN, FORBIDDEN, NO_CONTENT]),
     ("unlock user", [UNAUTHORIZED, FORBIDDEN, FORBIDDEN, NO_CONTENT]),
     ("reset link", [UNAUTHORIZED, FORBIDDEN, FORBIDDEN, CREATED]),
+    ("member tokens", [UNAUTHORIZED, FORBIDDEN, FORBIDDEN, OK]),
+    ("revoke member token", [UNAUTHORIZED, FORBIDDEN, FORBIDDEN, NOT_FOUND]),
+    ("audit log", [UNAUTHORIZED, FORBIDDEN, FORBIDDEN, OK]),
+    ("audit export", [UNAUTHORIZED, FORBIDDEN, FORBIDDEN, OK]),
+    ("alerts", [UNAUTHORIZED, FORBIDDEN, FORBIDDEN, OK]),
+    ("acknowledge alert", [UNAUTHORIZED, FORBIDDEN, FORBIDDEN, NOT_FOUND]),
     ("team", [UNAUTHORIZED, FORBIDDEN, FORBIDDEN, OK]),
     ("update team", [UNAUTHORIZED, FORBIDDEN, FORBIDDEN, OK]),
     ("list vulnerabilities", [UNAUTHORIZED, OK, OK, OK]),
