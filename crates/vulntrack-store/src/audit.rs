@@ -129,6 +129,9 @@ pub struct AuditRecord {
     pub request_id: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The id of the key the hash was made with; `None` for rows written
+    /// before chains were keyed (plain SHA-256).
+    pub hash_key: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -151,17 +154,18 @@ impl From<audit_log::Model> for AuditRecord {
             request_id: row.request_id,
             prev_hash: row.prev_hash,
             hash: row.hash,
+            hash_key: row.hash_key,
             created_at: row.created_at,
         }
     }
 }
 
 impl AuditRecord {
-    /// SHA-256 (hex) over the canonical form of every recorded field and
-    /// the previous hash. serde_json sorts object keys, so equal details
-    /// always serialise the same way.
-    pub fn compute_hash(&self) -> String {
-        let canonical = json!([
+    /// The canonical form of every recorded field and the previous hash.
+    /// serde_json sorts object keys, so equal details always serialise the
+    /// same way.
+    fn canonical(&self) -> String {
+        json!([
             self.team_id.map(|t| t.to_string()),
             self.seq,
             self.actor_kind,
@@ -177,9 +181,96 @@ impl AuditRecord {
             self.request_id,
             self.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             self.prev_hash,
-        ]);
-        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+        ])
+        .to_string()
     }
+
+    /// The row's hash: HMAC-SHA256 under `key` (hex), or plain SHA-256 for
+    /// rows written before chains were keyed (`key` is `None`).
+    pub fn compute_hash(&self, key: Option<&ChainKey>) -> String {
+        match key {
+            Some(key) => key.mac(self.canonical().as_bytes()),
+            None => hex::encode(Sha256::digest(self.canonical().as_bytes())),
+        }
+    }
+}
+
+/// A key that chains are made with: derived from the signing secret, which
+/// the database does not hold, so someone who can write to the database
+/// cannot recompute a chain after changing a row.
+#[derive(Clone)]
+pub struct ChainKey {
+    id: String,
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainKey").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+impl ChainKey {
+    /// The audit-chain key derived from `secret` (HMAC-SHA256 of a fixed
+    /// label), and an id that names it without revealing it.
+    pub fn derive(secret: &[u8]) -> Self {
+        use hmac::{KeyInit, Mac};
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret).unwrap_or_else(|_| unreachable_key());
+        mac.update(b"vulntrack audit chain v1");
+        let key: [u8; 32] = mac.finalize().into_bytes().into();
+        let id = hex::encode(&Sha256::digest(key)[..8]);
+        Self { id, key }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn mac(&self, data: &[u8]) -> String {
+        use hmac::{KeyInit, Mac};
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable_key());
+        mac.update(data);
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// HMAC takes keys of any length; this cannot happen.
+fn unreachable_key() -> HmacSha256 {
+    <HmacSha256 as hmac::KeyInit>::new(&Default::default())
+}
+
+/// The keys of this process: the current one signs new rows; the previous
+/// one (after a secret rotation) still verifies the rows it signed.
+#[derive(Debug, Clone)]
+pub struct ChainKeys {
+    pub current: ChainKey,
+    pub previous: Option<ChainKey>,
+}
+
+impl ChainKeys {
+    fn by_id(&self, id: &str) -> Option<&ChainKey> {
+        std::iter::once(&self.current).chain(self.previous.as_ref()).find(|k| k.id == id)
+    }
+}
+
+static CHAIN_KEYS: std::sync::OnceLock<ChainKeys> = std::sync::OnceLock::new();
+
+/// Installs the process's chain keys (the server and every command do, at
+/// start). Installing the same current key again is a no-op; a different
+/// one is refused, since one process writes with one key.
+pub fn install_chain_keys(keys: ChainKeys) -> Result<(), String> {
+    let installed = CHAIN_KEYS.get_or_init(|| keys.clone());
+    if installed.current.id == keys.current.id {
+        Ok(())
+    } else {
+        Err(format!("audit chain key {} is already in use in this process", installed.current.id))
+    }
+}
+
+fn chain_keys() -> Option<&'static ChainKeys> {
+    CHAIN_KEYS.get()
 }
 
 /// Serialises appends to one chain. PostgreSQL takes a transaction-scoped
@@ -257,11 +348,12 @@ pub async fn append(db: &impl ConnectionTrait, event: AuditEvent) -> StoreResult
         request_id: fit(event.context.request_id, 64),
         prev_hash,
         hash: String::new(),
+        hash_key: chain_keys().map(|k| k.current.id.clone()),
         // PostgreSQL keeps microseconds; hashing what is stored keeps the
         // chain verifiable on both backends.
         created_at: Utc::now().trunc_subsecs(6),
     };
-    record.hash = record.compute_hash();
+    record.hash = record.compute_hash(chain_keys().map(|k| &k.current));
     let row = audit_log::ActiveModel {
         id: Set(record.id),
         team_id: Set(record.team_id.map(|t| t.as_uuid())),
@@ -279,6 +371,7 @@ pub async fn append(db: &impl ConnectionTrait, event: AuditEvent) -> StoreResult
         request_id: Set(record.request_id.clone()),
         prev_hash: Set(record.prev_hash.clone()),
         hash: Set(record.hash.clone()),
+        hash_key: Set(record.hash_key.clone()),
         created_at: Set(record.created_at),
     };
     audit_log::Entity::insert(row).exec_without_returning(db).await?;
@@ -409,6 +502,8 @@ const VERIFY_BATCH: u64 = 1000;
 pub async fn verify_chain(db: &impl ConnectionTrait, team: Option<TeamId>) -> StoreResult<Result<u64, ChainBreak>> {
     let mut expected_seq = 1;
     let mut previous_hash = GENESIS_HASH.to_string();
+    // Once a chain is keyed, an unkeyed row after it is a forgery.
+    let mut keyed = false;
     loop {
         let rows = audit_log::Entity::find()
             .filter(chain_filter(team))
@@ -429,7 +524,22 @@ pub async fn verify_chain(db: &impl ConnectionTrait, team: Option<TeamId>) -> St
             if record.prev_hash != previous_hash {
                 return broken("does not follow the previous row's hash".into());
             }
-            if record.compute_hash() != record.hash {
+            let key = match (&record.hash_key, chain_keys()) {
+                (None, _) if keyed => {
+                    return broken("is not keyed although earlier rows are (rewritten without the key)".into());
+                }
+                (None, _) => None,
+                (Some(id), keys) => match keys.and_then(|k| k.by_id(id)) {
+                    Some(key) => Some(key),
+                    None => {
+                        return broken(format!(
+                            "is signed with audit key {id}, which this configuration does not hold (after a secret rotation, set VULNTRACK_SECRET_PREVIOUS)"
+                        ));
+                    }
+                },
+            };
+            keyed |= key.is_some();
+            if record.compute_hash(key) != record.hash {
                 return broken("content does not match its hash (altered)".into());
             }
             previous_hash = record.hash;

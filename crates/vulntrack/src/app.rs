@@ -49,6 +49,11 @@ impl AppState {
     /// `secret` is the resolved signing secret (see `Config::resolve_secret`).
     pub fn new(db: Database, config: Config, secret: SecretString) -> anyhow::Result<Self> {
         let session_keys = SessionKeys::new(&secret, config.secret_previous.as_ref())?;
+        vulntrack_store::audit::install_chain_keys(crate::audit_heads::chain_keys(
+            &secret,
+            config.secret_previous.as_ref(),
+        ))
+        .map_err(|e| anyhow::anyhow!(e))?;
         let mailer = Mailer::from_config(&config)?;
         let own_origin = config.public_url.origin().ascii_serialization();
         let cursors = CursorCodec::new(&secret);

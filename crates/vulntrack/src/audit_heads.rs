@@ -11,6 +11,17 @@ use serde::{Deserialize, Serialize};
 use vulntrack_domain::TeamId;
 use vulntrack_store::{Database, StoreError, audit, teams};
 
+/// The audit chains' keys for this configuration: derived from the signing
+/// secret (and, after a rotation, the previous one, which still verifies
+/// the rows it signed).
+pub fn chain_keys(secret: &secrecy::SecretString, previous: Option<&secrecy::SecretString>) -> audit::ChainKeys {
+    use secrecy::ExposeSecret;
+    audit::ChainKeys {
+        current: audit::ChainKey::derive(secret.expose_secret().as_bytes()),
+        previous: previous.map(|p| audit::ChainKey::derive(p.expose_secret().as_bytes())),
+    }
+}
+
 /// One chain's head.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {

@@ -597,7 +597,7 @@ impl Config {
             SecretSource::DataDirFile(path) => path,
         };
         let variable = "VULNTRACK_SECRET";
-        if path.exists() {
+        let read = |path: &Path| {
             let secret = std::fs::read_to_string(path)
                 .map_err(|e| ConfigError::new(variable, format!("cannot read {}: {e}", path.display())))?;
             let secret = secret.trim_end().to_string();
@@ -607,19 +607,34 @@ impl Config {
                     format!("{} holds a secret shorter than {MIN_SECRET_BYTES} bytes", path.display()),
                 ));
             }
-            return Ok(SecretString::from(secret));
+            Ok(SecretString::from(secret))
+        };
+        if path.exists() {
+            return read(path);
         }
         self.ensure_data_dir()?;
         let mut bytes = [0u8; 32];
         rand::fill(&mut bytes);
         let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        write_private_file(path, &secret)
-            .map_err(|e| ConfigError::new(variable, format!("cannot write {}: {e}", path.display())))?;
-        tracing::warn!(
-            path = %path.display(),
-            "VULNTRACK_SECRET is not set: generated a development secret; set VULNTRACK_SECRET in production"
-        );
-        Ok(SecretString::from(secret))
+        // Written whole to a private temporary file, then linked into place
+        // only if no other process (a concurrent first start) got there
+        // first; in that case, its secret is the one.
+        let temporary = path.with_extension(format!("new-{}", std::process::id()));
+        write_private_file(&temporary, &secret)
+            .map_err(|e| ConfigError::new(variable, format!("cannot write {}: {e}", temporary.display())))?;
+        let linked = std::fs::hard_link(&temporary, path);
+        let _ = std::fs::remove_file(&temporary);
+        match linked {
+            Ok(()) => {
+                tracing::warn!(
+                    path = %path.display(),
+                    "VULNTRACK_SECRET is not set: generated a development secret; set VULNTRACK_SECRET in production"
+                );
+                Ok(SecretString::from(secret))
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => read(path),
+            Err(error) => Err(ConfigError::new(variable, format!("cannot write {}: {error}", path.display()))),
+        }
     }
 
     pub fn is_production(&self) -> bool {

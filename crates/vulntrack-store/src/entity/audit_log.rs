@@ -21,6 +21,7 @@ pub struct Model {
     pub request_id: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    pub hash_key: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

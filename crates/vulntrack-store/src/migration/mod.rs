@@ -15,6 +15,7 @@ mod m20261129_000007_integrity;
 mod m20261129_000008_token_expiry;
 mod m20261129_000009_cli_actor;
 mod m20261129_000010_team_names_not_unique;
+mod m20261129_000011_keyed_audit_chain;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_token_expiry::Migration),
             Box::new(m20261129_000009_cli_actor::Migration),
             Box::new(m20261129_000010_team_names_not_unique::Migration),
+            Box::new(m20261129_000011_keyed_audit_chain::Migration),
         ]
     }
 }

@@ -205,6 +205,17 @@ async fn run(command: Command) -> Result<(), Failure> {
         print!("{}", config.describe());
         return Ok(());
     }
+    // Every command may write or check audit rows: the chain keys come from
+    // the signing secret, as in the server (which installs them itself, and
+    // is the one to warn about a generated development secret).
+    if !matches!(command, Command::Serve) {
+        let secret = config.resolve_secret()?;
+        vulntrack_store::audit::install_chain_keys(crate::audit_heads::chain_keys(
+            &secret,
+            config.secret_previous.as_ref(),
+        ))
+        .map_err(Failure::runtime)?;
+    }
     telemetry::init(config.log_format);
     match command {
         Command::Serve => serve(config).await,

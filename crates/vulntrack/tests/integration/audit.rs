@@ -244,6 +244,7 @@ async fn verify_cli(app: &TestApp) -> std::process::Output {
         .args(["audit", "verify"])
         .env_clear()
         .env("DATABASE_URL", app.test_db.url.expose())
+        .env("VULNTRACK_SECRET", crate::support::TEST_SECRET)
         .current_dir(app.test_db.dir.path())
         .output()
         .await

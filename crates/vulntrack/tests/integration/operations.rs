@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::{
     cli::{assert_one_line_error, run, stderr},
-    support::{As, PASSWORD, TestApp, TestDb},
+    support::{As, PASSWORD, TEST_SECRET, TestApp, TestDb},
 };
 
 const ADMIN: &str = "admin@example.com";
@@ -28,7 +28,11 @@ async fn operator(app: &TestApp, args: &[&str]) -> String {
 
 async fn operator_output(app: &TestApp, args: &[&str]) -> Output {
     let url = app.test_db.url.expose().to_string();
-    let vars = [("DATABASE_URL", url.as_str()), ("VULNTRACK_PUBLIC_URL", "https://vulntrack.example.com/")];
+    let vars = [
+        ("DATABASE_URL", url.as_str()),
+        ("VULNTRACK_PUBLIC_URL", "https://vulntrack.example.com/"),
+        ("VULNTRACK_SECRET", TEST_SECRET),
+    ];
     run(app.test_db.dir.path(), args, &vars).await
 }
 
@@ -209,7 +213,7 @@ async fn a_checkpoint_catches_a_truncated_audit_tail_that_the_chain_alone_cannot
         let restored = restored_dir.path().join("vulntrack.db");
         std::fs::copy(&backup, &restored).expect("restore the backup file");
         let url = format!("sqlite://{}", restored.display());
-        let vars = [("DATABASE_URL", url.as_str())];
+        let vars = [("DATABASE_URL", url.as_str()), ("VULNTRACK_SECRET", TEST_SECRET)];
         let plain = run(restored_dir.path(), &["audit", "verify"], &vars).await;
         assert!(plain.status.success(), "the restored chain is intact on its own: {}", stderr(&plain));
         let against =
@@ -243,7 +247,12 @@ async fn backup_makes_a_restorable_copy_of_the_live_database() {
             let restored = restored_dir.path().join("vulntrack.db");
             std::fs::copy(&file, &restored).expect("restore");
             let url = format!("sqlite://{}", restored.display());
-            let verify = run(restored_dir.path(), &["audit", "verify"], &[("DATABASE_URL", url.as_str())]).await;
+            let verify = run(
+                restored_dir.path(),
+                &["audit", "verify"],
+                &[("DATABASE_URL", url.as_str()), ("VULNTRACK_SECRET", TEST_SECRET)],
+            )
+            .await;
             assert!(verify.status.success(), "{}", stderr(&verify));
             let db = vulntrack_store::Database::connect(
                 &vulntrack_store::DatabaseUrl::parse(&url).expect("url"),
@@ -282,7 +291,9 @@ async fn backup_makes_a_restorable_copy_of_the_live_database() {
                 .output()
                 .expect("pg_restore runs");
             assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
-            let verify = run(&dir, &["audit", "verify"], &[("DATABASE_URL", url.as_str())]).await;
+            let verify =
+                run(&dir, &["audit", "verify"], &[("DATABASE_URL", url.as_str()), ("VULNTRACK_SECRET", TEST_SECRET)])
+                    .await;
             assert!(verify.status.success(), "{}", stderr(&verify));
             assert!(stdout(&verify).contains("chain intact"), "{}", stdout(&verify));
             psql(&admin_url, &["-d", "postgres", "-c", &format!("DROP DATABASE {name} WITH (FORCE)")]);
@@ -391,7 +402,12 @@ async fn the_runbooks_least_privileged_roles_migrate_and_serve() {
     rotated.set_password(Some("rotated-app-password")).expect("password");
     std::fs::write(&url_file, rotated.as_str()).expect("write");
     let url_file = url_file.to_str().expect("path").to_string();
-    let check = run(dir.path(), &["audit", "verify"], &[("DATABASE_URL_FILE", url_file.as_str())]).await;
+    let check = run(
+        dir.path(),
+        &["audit", "verify"],
+        &[("DATABASE_URL_FILE", url_file.as_str()), ("VULNTRACK_SECRET", TEST_SECRET)],
+    )
+    .await;
     assert!(check.status.success(), "{}", stderr(&check));
 
     app_db.close().await.expect("close");
