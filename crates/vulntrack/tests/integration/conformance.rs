@@ -35,8 +35,12 @@ async fn teams_and_users_story() {
     let red = teams::create(conn, "Red Team").await.expect("create team");
     let blue = teams::find_or_create(conn, "Blue Team").await.expect("create team");
     assert_eq!(teams::find_or_create(conn, "Red Team").await.expect("find").id, red.id, "existing team reused");
-    assert!(matches!(teams::create(conn, "Red Team").await, Err(StoreError::Conflict { .. })));
     assert_eq!(teams::get(conn, blue.scope()).await.expect("own team").name, "Blue Team");
+    // Names are labels: a second "Red Team" may exist (its name reveals no
+    // other team), and a lookup by that name is then ambiguous.
+    let second_red = teams::create(conn, "Red Team").await.expect("names need not be unique");
+    assert_ne!(second_red.id, red.id);
+    assert!(matches!(teams::find_or_create(conn, "Red Team").await, Err(StoreError::Ambiguous { .. })));
 
     let alice = users::create(conn, red.scope(), new_user("Alice@Example.com", Role::Admin)).await.expect("alice");
     assert_eq!(alice.team_id, red.id);
