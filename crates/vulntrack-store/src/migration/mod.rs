@@ -37,3 +37,9 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// The names of every migration, oldest first: what a schema is made of
+/// (tests name their template database after it).
+pub fn names() -> Vec<String> {
+    Migrator::migrations().iter().map(|m| m.name().to_string()).collect()
+}

@@ -66,6 +66,38 @@ impl TestDb {
         }
     }
 
+    /// A fresh database whose schema is already current: copied from a
+    /// template migrated once per test run (PostgreSQL `CREATE DATABASE …
+    /// TEMPLATE`, a file copy on SQLite), as crates.io's tests do, instead
+    /// of running every migration for every test.
+    pub async fn from_template() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match pg_admin_url() {
+            None => {
+                let template = sqlite_template().await;
+                let path = dir.path().join("test.db");
+                std::fs::copy(template, &path).expect("copy the template database");
+                Self { url: DatabaseUrl::sqlite_file(&path), dir, pg_name: None }
+            }
+            Some(admin) => {
+                let template = postgres_template(&admin).await;
+                let name = format!("vt_test_{}", uuid::Uuid::now_v7().simple());
+                let admin_db =
+                    Database::connect(&DatabaseUrl::parse(&admin).expect("admin URL"), PoolSettings::default())
+                        .await
+                        .unwrap_or_else(|e| panic!("{PG_ADMIN_URL_VAR} is set but PostgreSQL does not answer: {e}"));
+                admin_db
+                    .conn()
+                    .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    .await
+                    .expect("copy the template database");
+                admin_db.close().await.expect("close admin connection");
+                let url = DatabaseUrl::parse(&database_url_with_name(&admin, &name)).expect("test database URL");
+                Self { url, dir, pg_name: Some(name) }
+            }
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         self.url.backend()
     }
@@ -80,6 +112,91 @@ impl TestDb {
     pub async fn connect(&self) -> Database {
         Database::connect(&self.url, PoolSettings::default()).await.expect("connect to test database")
     }
+}
+
+/// The SQLite template of this test run: migrated once, closed (so its WAL
+/// is checkpointed into the file), then only copied.
+async fn sqlite_template() -> &'static std::path::Path {
+    static TEMPLATE: tokio::sync::OnceCell<(TempDir, PathBuf)> = tokio::sync::OnceCell::const_new();
+    let (_, path) = TEMPLATE
+        .get_or_init(|| async {
+            let dir = tempfile::tempdir().expect("template dir");
+            let path = dir.path().join("template.db");
+            let db =
+                Database::connect(&DatabaseUrl::sqlite_file(&path), PoolSettings::default()).await.expect("template");
+            db.migrate().await.expect("migrate the template");
+            db.close().await.expect("close the template");
+            (dir, path)
+        })
+        .await;
+    path
+}
+
+/// The PostgreSQL template of this schema: named after the migrations, so
+/// runs with the same schema share it and a changed schema gets a new one
+/// (older templates are dropped when a new one is made). Made once, under
+/// an advisory lock, by whichever test process gets there first.
+async fn postgres_template(admin: &str) -> &'static str {
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            use sha2::Digest;
+            let names = vulntrack_store::migration::names().join(",");
+            let digest = hex::encode(&sha2::Sha256::digest(names.as_bytes())[..6]);
+            let name = format!("vt_template_{digest}");
+            let admin_db = Database::connect(&DatabaseUrl::parse(admin).expect("admin URL"), PoolSettings::default())
+                .await
+                .expect("PostgreSQL answers");
+            let txn = admin_db.begin().await.expect("begin");
+            txn.execute_unprepared("SELECT pg_advisory_xact_lock(746573747470)").await.expect("template lock");
+            let exists = txn
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
+                ))
+                .await
+                .expect("look for the template")
+                .is_some();
+            if !exists {
+                let stale = txn
+                    .query_all_raw(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Postgres,
+                        "SELECT datname FROM pg_database WHERE datname LIKE 'vt\\_template\\_%'".to_string(),
+                    ))
+                    .await
+                    .expect("old templates");
+                for row in stale {
+                    let old: String = row.try_get_by_index(0).expect("name");
+                    let _ = admin_db
+                        .conn()
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {old} WITH (FORCE)"))
+                        .await;
+                }
+                let building = format!("{name}_building");
+                let _ = admin_db
+                    .conn()
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+                    .await;
+                admin_db
+                    .conn()
+                    .execute_unprepared(&format!("CREATE DATABASE {building}"))
+                    .await
+                    .expect("create template");
+                let url = DatabaseUrl::parse(&database_url_with_name(admin, &building)).expect("template URL");
+                let db = Database::connect(&url, PoolSettings::default()).await.expect("connect template");
+                db.migrate().await.expect("migrate the template");
+                db.close().await.expect("close the template");
+                admin_db
+                    .conn()
+                    .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .await
+                    .expect("publish the template");
+            }
+            txn.commit().await.expect("release the template lock");
+            admin_db.close().await.expect("close");
+            name
+        })
+        .await
 }
 
 /// `admin` with its database name replaced by `name`.
@@ -176,8 +293,8 @@ impl TestApp {
 
     /// A TestApp whose configuration `adjust` may change first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let test_db = TestDb::fresh().await;
-        let db = test_db.migrated().await;
+        let test_db = TestDb::from_template().await;
+        let db = test_db.connect().await;
         Self::over_with(test_db, db, adjust)
     }
 
