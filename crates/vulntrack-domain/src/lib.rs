@@ -4,6 +4,7 @@
 //! isolation and reused by the HTTP layer, the CLI and the store alike.
 
 pub mod account;
+pub mod audit_action;
 pub mod control_chars;
 pub mod duration;
 pub mod ids;
@@ -17,6 +18,7 @@ pub mod validation;
 pub mod vulnerability;
 
 pub use account::{AccountInput, NewAccount, normalize_email};
+pub use audit_action::{AlertRule, AuditAction};
 pub use ids::{TeamId, UserId};
 pub use password_policy::{PasswordPolicy, PasswordRule};
 pub use policy::Action;

@@ -86,7 +86,7 @@ pub struct AuditEvent {
     /// The team the event belongs to; `None` for instance-wide events.
     pub team: Option<TeamId>,
     pub actor: Actor,
-    pub action: &'static str,
+    pub action: vulntrack_domain::AuditAction,
     pub entity_type: Option<&'static str>,
     pub entity_id: Option<String>,
     pub details: Value,
@@ -94,7 +94,12 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    pub fn new(team: Option<TeamId>, actor: Actor, action: &'static str, context: &RequestContext) -> Self {
+    pub fn new(
+        team: Option<TeamId>,
+        actor: Actor,
+        action: vulntrack_domain::AuditAction,
+        context: &RequestContext,
+    ) -> Self {
         Self { team, actor, action, entity_type: None, entity_id: None, details: json!({}), context: context.clone() }
     }
 

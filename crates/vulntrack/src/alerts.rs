@@ -7,6 +7,7 @@ use std::{
     sync::Mutex,
     time::{Duration, Instant},
 };
+use vulntrack_domain::AuditAction;
 
 use chrono::{DateTime, DurationRound, Utc};
 use serde_json::json;
@@ -19,14 +20,14 @@ use vulntrack_store::{
 
 use crate::app::AppState;
 
-pub const FAILED_LOGINS_ACCOUNT: &str = "FAILED_LOGINS_ACCOUNT";
-pub const PASSWORD_SPRAYING: &str = "PASSWORD_SPRAYING";
-pub const PRIVILEGE_ESCALATION: &str = "PRIVILEGE_ESCALATION_ATTEMPTS";
-pub const INVALID_API_TOKENS: &str = "INVALID_API_TOKENS";
-pub const DATABASE_UNREACHABLE: &str = "DATABASE_UNREACHABLE";
+pub const FAILED_LOGINS_ACCOUNT: &str = vulntrack_domain::AlertRule::FailedLoginsAccount.as_str();
+pub const PASSWORD_SPRAYING: &str = vulntrack_domain::AlertRule::PasswordSpraying.as_str();
+pub const PRIVILEGE_ESCALATION: &str = vulntrack_domain::AlertRule::PrivilegeEscalationAttempts.as_str();
+pub const INVALID_API_TOKENS: &str = vulntrack_domain::AlertRule::InvalidApiTokens.as_str();
+pub const DATABASE_UNREACHABLE: &str = vulntrack_domain::AlertRule::DatabaseUnreachable.as_str();
 /// The database answers but cannot store (disk full, I/O errors).
-pub const STORAGE_FAULT: &str = "STORAGE_FAULT";
-pub const HIGH_ERROR_RATE: &str = "HIGH_ERROR_RATE";
+pub const STORAGE_FAULT: &str = vulntrack_domain::AlertRule::StorageFault.as_str();
+pub const HIGH_ERROR_RATE: &str = vulntrack_domain::AlertRule::HighErrorRate.as_str();
 
 const FIFTEEN_MINUTES: Duration = Duration::from_secs(15 * 60);
 const TEN_MINUTES: Duration = Duration::from_secs(10 * 60);
@@ -249,7 +250,7 @@ pub async fn on_login_failure(state: &AppState, account: Option<(TeamId, UserId,
             state,
             EventCount {
                 team: Some(team),
-                action: "LOGIN_FAILED",
+                action: AuditAction::LoginFailed.as_str(),
                 since,
                 entity_id: Some(&user_id),
                 ..Default::default()
@@ -269,8 +270,11 @@ pub async fn on_login_failure(state: &AppState, account: Option<(TeamId, UserId,
         }
     }
     if let Some(ip) = client {
-        let failures =
-            count(state, EventCount { action: "LOGIN_FAILED", since, ip: Some(ip), ..Default::default() }).await;
+        let failures = count(
+            state,
+            EventCount { action: AuditAction::LoginFailed.as_str(), since, ip: Some(ip), ..Default::default() },
+        )
+        .await;
         if failures >= 20 {
             let new = NewAlert {
                 team: None,
@@ -293,7 +297,7 @@ pub async fn on_permission_denied(state: &AppState, team: TeamId, user: UserId, 
         state,
         EventCount {
             team: Some(team),
-            action: "PERMISSION_DENIED",
+            action: AuditAction::PermissionDenied.as_str(),
             since,
             actor_id: Some(user.as_uuid()),
             ..Default::default()

@@ -11,6 +11,7 @@ use axum_extra::extract::CookieJar;
 use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::{Action, UserStatus};
 use vulntrack_store::{
     TeamScope, api_tokens,
@@ -65,7 +66,7 @@ impl Principal {
         if self.user.role.allows(action) {
             return Ok(());
         }
-        let event = AuditEvent::new(Some(self.user.team_id), self.actor(), "PERMISSION_DENIED", context)
+        let event = AuditEvent::new(Some(self.user.team_id), self.actor(), AuditAction::PermissionDenied, context)
             .details(json!({ "action": action.name(), "role": self.user.role }));
         let txn = state.db().begin().await?;
         audit::append(&txn, event).await?;

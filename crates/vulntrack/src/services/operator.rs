@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::{UserStatus, normalize_email};
 use vulntrack_store::{
     Database, StoreError, api_tokens,
@@ -61,7 +62,7 @@ fn details(mut extra: Value) -> Value {
     extra
 }
 
-fn event(user: &users::User, action: &'static str, extra: Value) -> AuditEvent {
+fn event(user: &users::User, action: AuditAction, extra: Value) -> AuditEvent {
     let mut all = json!({ "email": user.email });
     if let (Value::Object(all), Value::Object(extra)) = (&mut all, extra) {
         all.extend(extra);
@@ -86,8 +87,11 @@ pub async fn lock(db: &Database, email: &str) -> Result<(users::User, DateTime<U
     let txn = db.begin().await?;
     users::lock_until(&txn, user.scope(), user.id, until).await?;
     let sessions = sessions::revoke_all(&txn, user.scope(), user.id, None, now).await?;
-    audit::append(&txn, event(&user, "ACCOUNT_LOCKED", json!({ "locked_until": until, "sessions_revoked": sessions })))
-        .await?;
+    audit::append(
+        &txn,
+        event(&user, AuditAction::AccountLocked, json!({ "locked_until": until, "sessions_revoked": sessions })),
+    )
+    .await?;
     txn.commit().await?;
     Ok((user, until, Ended { sessions, tokens: 0 }))
 }
@@ -97,7 +101,7 @@ pub async fn unlock(db: &Database, email: &str) -> Result<users::User, OperatorE
     let user = account(db, email).await?;
     let txn = db.begin().await?;
     users::unlock(&txn, user.scope(), user.id).await?;
-    audit::append(&txn, event(&user, "ACCOUNT_UNLOCKED", json!({}))).await?;
+    audit::append(&txn, event(&user, AuditAction::AccountUnlocked, json!({}))).await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -118,7 +122,7 @@ pub async fn deactivate(db: &Database, email: &str) -> Result<(users::User, Ende
     };
     let extra = json!({ "status": { "before": user.status, "after": UserStatus::Inactive },
                         "sessions_revoked": ended.sessions, "tokens_revoked": ended.tokens });
-    audit::append(&txn, event(&user, "USER_DEACTIVATED", extra)).await?;
+    audit::append(&txn, event(&user, AuditAction::UserDeactivated, extra)).await?;
     txn.commit().await?;
     Ok((user, ended))
 }
@@ -128,7 +132,7 @@ pub async fn reactivate(db: &Database, email: &str) -> Result<users::User, Opera
     let txn = db.begin().await?;
     users::set_role_and_status(&txn, user.scope(), user.id, None, Some(UserStatus::Active)).await?;
     let extra = json!({ "status": { "before": user.status, "after": UserStatus::Active } });
-    audit::append(&txn, event(&user, "USER_REACTIVATED", extra)).await?;
+    audit::append(&txn, event(&user, AuditAction::UserReactivated, extra)).await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -141,14 +145,15 @@ pub async fn revoke_sessions(db: &Database, target: &Target) -> Result<u64, Oper
             let user = account(db, email).await?;
             let txn = db.begin().await?;
             let revoked = sessions::revoke_all(&txn, user.scope(), user.id, None, now).await?;
-            audit::append(&txn, event(&user, "SESSIONS_REVOKED", json!({ "sessions_revoked": revoked }))).await?;
+            audit::append(&txn, event(&user, AuditAction::SessionsRevoked, json!({ "sessions_revoked": revoked })))
+                .await?;
             txn.commit().await?;
             Ok(revoked)
         }
         Target::All => {
             let txn = db.begin().await?;
             let revoked = sessions::revoke_every_session(&txn, now).await?;
-            let event = AuditEvent::new(None, Actor::Cli, "SESSIONS_REVOKED", &RequestContext::default())
+            let event = AuditEvent::new(None, Actor::Cli, AuditAction::SessionsRevoked, &RequestContext::default())
                 .details(details(json!({ "scope": "all", "sessions_revoked": revoked })));
             audit::append(&txn, event).await?;
             txn.commit().await?;
@@ -165,14 +170,14 @@ pub async fn revoke_tokens(db: &Database, target: &Target) -> Result<u64, Operat
             let user = account(db, email).await?;
             let txn = db.begin().await?;
             let revoked = api_tokens::revoke_all(&txn, user.scope(), user.id, now).await?;
-            audit::append(&txn, event(&user, "TOKENS_REVOKED", json!({ "tokens_revoked": revoked }))).await?;
+            audit::append(&txn, event(&user, AuditAction::TokensRevoked, json!({ "tokens_revoked": revoked }))).await?;
             txn.commit().await?;
             Ok(revoked)
         }
         Target::All => {
             let txn = db.begin().await?;
             let revoked = api_tokens::revoke_every_token(&txn, now).await?;
-            let event = AuditEvent::new(None, Actor::Cli, "TOKENS_REVOKED", &RequestContext::default())
+            let event = AuditEvent::new(None, Actor::Cli, AuditAction::TokensRevoked, &RequestContext::default())
                 .details(details(json!({ "scope": "all", "tokens_revoked": revoked })));
             audit::append(&txn, event).await?;
             txn.commit().await?;
@@ -194,7 +199,7 @@ pub async fn acknowledge_alert(db: &Database, id: uuid::Uuid) -> Result<(), Oper
     if !vulntrack_store::security_alerts::acknowledge_instance_wide(&txn, id).await? {
         return Err(OperatorError::NoSuchAlert(id));
     }
-    let event = AuditEvent::new(None, Actor::Cli, "ALERT_ACKNOWLEDGED", &RequestContext::default())
+    let event = AuditEvent::new(None, Actor::Cli, AuditAction::AlertAcknowledged, &RequestContext::default())
         .entity("security_alert", id)
         .details(details(json!({})));
     audit::append(&txn, event).await?;

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::UserId;
 use vulntrack_store::{
     Database, StoreError, TeamScope,
@@ -38,7 +39,7 @@ pub async fn issue(
     // Only the newest link works: issuing one voids the earlier ones.
     password_resets::void_all_for_user(&txn, scope, user_id, Utc::now()).await?;
     let reset = password_resets::create(&txn, scope, user_id, &secret.hash, expires_at).await?;
-    let event = AuditEvent::new(Some(scope.team_id()), actor, "PASSWORD_RESET_REQUESTED", context)
+    let event = AuditEvent::new(Some(scope.team_id()), actor, AuditAction::PasswordResetRequested, context)
         .entity("user", user_id)
         .details(json!({ "reset_id": reset.id, "expires_at": expires_at }));
     audit::append(&txn, event).await?;

@@ -6,6 +6,7 @@ use axum_extra::extract::cookie::Cookie;
 use chrono::Utc;
 use secrecy::SecretString;
 use serde_json::json;
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::{UserStatus, normalize_email, rate::RateRule};
 use vulntrack_store::{
     audit::{self, Actor, AuditEvent, RequestContext},
@@ -70,7 +71,7 @@ fn login_failed(
     reason: FailureReason,
     context: &RequestContext,
 ) -> AuditEvent {
-    AuditEvent::new(team, Actor::Anonymous, "LOGIN_FAILED", context)
+    AuditEvent::new(team, Actor::Anonymous, AuditAction::LoginFailed, context)
         .details(json!({ "email": email.trim().chars().take(254).collect::<String>(), "reason": reason.as_str() }))
 }
 
@@ -140,10 +141,14 @@ pub async fn sign_in(
     let session =
         sessions::create(&txn, scope, user.id, expires_at, context.ip.as_deref(), context.user_agent.as_deref())
             .await?;
-    let event =
-        AuditEvent::new(Some(user.team_id), Actor::User { id: user.id, email: user.email.clone() }, "LOGIN", context)
-            .entity("session", session.id)
-            .details(json!({ "password_hash_upgraded": upgraded_hash.is_some() }));
+    let event = AuditEvent::new(
+        Some(user.team_id),
+        Actor::User { id: user.id, email: user.email.clone() },
+        AuditAction::Login,
+        context,
+    )
+    .entity("session", session.id)
+    .details(json!({ "password_hash_upgraded": upgraded_hash.is_some() }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
 
@@ -175,7 +180,7 @@ async fn refuse(
             users::record_login_failures(&txn, scope, user.id, failures).await?;
             if failures.just_locked(&before, now) {
                 metrics::counter!(crate::metrics::LOCKOUTS).increment(1);
-                let locked = AuditEvent::new(Some(user.team_id), Actor::System, "ACCOUNT_LOCKED", context)
+                let locked = AuditEvent::new(Some(user.team_id), Actor::System, AuditAction::AccountLocked, context)
                     .entity("user", user.id)
                     .details(json!({ "failed_attempts": failures.count, "locked_until": failures.locked_until }));
                 audit::append(&txn, locked).await?;
@@ -208,7 +213,7 @@ pub async fn sign_out(
     sessions::revoke(&txn, principal.scope(), principal.user.id, session_id, Utc::now()).await?;
     audit::append(
         &txn,
-        AuditEvent::new(Some(principal.user.team_id), principal.actor(), "LOGOUT", context)
+        AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::Logout, context)
             .entity("session", session_id),
     )
     .await?;
@@ -242,7 +247,7 @@ pub async fn sign_out_everywhere(
     };
     audit::append(
         &txn,
-        AuditEvent::new(Some(principal.user.team_id), principal.actor(), "LOGOUT_ALL", context)
+        AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::LogoutAll, context)
             .entity("user", principal.user.id)
             .details(json!({ "sessions_revoked": sessions, "tokens_revoked": tokens })),
     )

@@ -4,6 +4,7 @@
 use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::{Action, UserId};
 use vulntrack_store::{
     api_tokens,
@@ -29,7 +30,7 @@ pub async fn revoke_member_token(
     if !api_tokens::revoke(&txn, scope, member.id, token, Utc::now()).await? {
         return Err(ApiError::NotFound);
     }
-    let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), "TOKEN_REVOKED", context)
+    let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), AuditAction::TokenRevoked, context)
         .entity("api_token", token)
         .details(json!({ "owner_id": member.id, "owner_email": member.email }));
     audit::append(&txn, event).await?;

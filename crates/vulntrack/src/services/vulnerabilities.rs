@@ -2,6 +2,7 @@
 //! and the notifications they cause.
 
 use serde_json::{Map, Value, json};
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::{
     Action, UserId,
     vulnerability::{
@@ -56,7 +57,7 @@ fn changes(before: &VulnerabilityRecord, after: &VulnerabilityRecord) -> Map<Str
 fn event(
     principal: &Principal,
     context: &RequestContext,
-    action: &'static str,
+    action: AuditAction,
     vulnerability: &Vulnerability,
 ) -> AuditEvent {
     AuditEvent::new(Some(vulnerability.team_id), principal.actor(), action, context)
@@ -86,11 +87,13 @@ pub async fn create(
     let txn = state.db().begin().await?;
     let created = vulnerabilities::create(&txn, scope, &record, Some(principal.user.id)).await?;
     let summary = json!({ "key": created.key(), "title": created.record.title, "severity": created.record.severity, "status": created.record.status });
-    audit::append(&txn, event(principal, context, "VULNERABILITY_CREATED", &created).details(summary)).await?;
+    audit::append(&txn, event(principal, context, AuditAction::VulnerabilityCreated, &created).details(summary))
+        .await?;
     if let Some(assignee) = created.record.assignee_id {
         audit::append(
             &txn,
-            event(principal, context, "VULNERABILITY_ASSIGNED", &created).details(json!({ "assignee_id": assignee })),
+            event(principal, context, AuditAction::VulnerabilityAssigned, &created)
+                .details(json!({ "assignee_id": assignee })),
         )
         .await?;
         if assignee != principal.user.id {
@@ -132,13 +135,17 @@ pub async fn update(
     let status_change = diff.remove("status");
     let assignee_change = diff.remove("assignee_id");
     if !diff.is_empty() {
-        audit::append(&txn, event(principal, context, "VULNERABILITY_UPDATED", &updated).details(Value::Object(diff)))
-            .await?;
+        audit::append(
+            &txn,
+            event(principal, context, AuditAction::VulnerabilityUpdated, &updated).details(Value::Object(diff)),
+        )
+        .await?;
     }
     if let Some(change) = status_change {
         audit::append(
             &txn,
-            event(principal, context, "VULNERABILITY_STATUS_CHANGED", &updated).details(json!({ "status": change })),
+            event(principal, context, AuditAction::VulnerabilityStatusChanged, &updated)
+                .details(json!({ "status": change })),
         )
         .await?;
         let message = format!(
@@ -161,7 +168,8 @@ pub async fn update(
     if let Some(change) = assignee_change {
         audit::append(
             &txn,
-            event(principal, context, "VULNERABILITY_ASSIGNED", &updated).details(json!({ "assignee_id": change })),
+            event(principal, context, AuditAction::VulnerabilityAssigned, &updated)
+                .details(json!({ "assignee_id": change })),
         )
         .await?;
         if let Some(assignee) = updated.record.assignee_id.filter(|a| *a != principal.user.id) {
@@ -190,7 +198,8 @@ pub async fn delete(
         return Err(ApiError::NotFound);
     }
     let details = json!({ "key": current.key(), "title": current.record.title, "severity": current.record.severity });
-    audit::append(&txn, event(principal, context, "VULNERABILITY_DELETED", &current).details(details)).await?;
+    audit::append(&txn, event(principal, context, AuditAction::VulnerabilityDeleted, &current).details(details))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

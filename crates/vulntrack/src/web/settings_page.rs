@@ -13,6 +13,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::json;
 use vulntrack_domain::Action;
+use vulntrack_domain::AuditAction;
 use vulntrack_store::{
     audit::{self, AuditEvent},
     teams,
@@ -146,7 +147,7 @@ pub async fn save(
                 chrono::Utc::now(),
             )
             .await?;
-            let event = AuditEvent::new(Some(scope.team_id()), user.principal.actor(), "SETTINGS_CHANGED", &context)
+            let event = AuditEvent::new(Some(scope.team_id()), user.principal.actor(), AuditAction::SettingsChanged, &context)
                 .entity("team", scope.team_id())
                 .details(json!({ "session_ttl_seconds": { "before": before, "after": chosen }, "sessions_shortened": shortened }));
             audit::append(&txn, event).await?;

@@ -381,3 +381,22 @@ async fn the_viewer_filters_pages_and_exports_safely() {
     let bad_format = app.get_as("/api/v1/audit-logs/export?format=xlsx", As::Cookie(&admin)).await;
     assert_eq!(bad_format.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn the_viewer_filters_only_on_actions_the_log_records() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, crate::support::PASSWORD).await;
+    let known = app.get_as("/api/v1/audit-logs?action=login", As::Cookie(&admin)).await;
+    assert_eq!(known.status, StatusCode::OK);
+    assert!(known.body["items"].as_array().expect("items").iter().all(|r| r["action"] == "LOGIN"));
+    let misspelt = app.get_as("/api/v1/audit-logs?action=LOGIN_FAIL", As::Cookie(&admin)).await;
+    assert_eq!(misspelt.status, StatusCode::UNPROCESSABLE_ENTITY, "{misspelt:?}");
+    assert_eq!(misspelt.body["errors"][0]["field"], "action");
+    // Every row written is one of the declared actions.
+    let all = app.get_as("/api/v1/audit-logs?limit=200", As::Cookie(&admin)).await;
+    for row in all.body["items"].as_array().expect("items") {
+        let action = row["action"].as_str().expect("action");
+        assert!(action.parse::<vulntrack_domain::AuditAction>().is_ok(), "{action} is declared");
+    }
+}

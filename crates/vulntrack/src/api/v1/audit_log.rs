@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::{Action, TeamId, ValidationErrors, validation::FieldError};
 use vulntrack_store::{
     TeamScope,
@@ -94,13 +95,18 @@ impl From<AuditRecord> for AuditView {
 
 fn query_of(state: &AppState, principal: &Principal, params: &AuditParams) -> Result<AuditQuery, ApiError> {
     let mut errors = ValidationErrors::default();
-    let actions = params
-        .action
-        .iter()
-        .flat_map(|a| a.split(','))
-        .map(|a| a.trim().to_uppercase())
-        .filter(|a| !a.is_empty())
-        .collect();
+    // Only actions the log records: a misspelt filter is an error, not an
+    // empty page.
+    let mut actions = Vec::new();
+    for action in params.action.iter().flat_map(|a| a.split(',')).map(|a| a.trim().to_uppercase()) {
+        if action.is_empty() {
+            continue;
+        }
+        match action.parse::<AuditAction>() {
+            Ok(known) => actions.push(known.as_str().to_string()),
+            Err(e) => errors.push(vulntrack_domain::FieldError::new("action", "invalid", format!("{action:?}: {e}"))),
+        }
+    }
     let actor_id = match params.actor_id.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         None => None,
         Some(text) => Uuid::parse_str(text).map_or_else(
@@ -246,7 +252,7 @@ pub async fn export(
     let mut query = query_of(&state, &principal, &params)?;
     query.limit = EXPORT_BATCH;
     let txn = state.db().begin().await?;
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "DATA_EXPORTED", &context)
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::DataExported, &context)
         .entity("audit_log", principal.user.team_id)
         .details(json!({
             "format": if format == Format::Csv { "csv" } else { "jsonl" },

@@ -10,6 +10,7 @@ use garde::Validate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::{Action, Role, ValidationErrors};
 use vulntrack_store::{
     audit::{self, AuditEvent},
@@ -93,7 +94,7 @@ pub async fn create(
         },
     )
     .await?;
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "USER_INVITED", &context)
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::UserInvited, &context)
         .entity("invitation", invitation.id)
         .details(json!({ "email": invitation.email, "role": invitation.role, "expires_at": invitation.expires_at }));
     audit::append(&txn, event).await?;
@@ -122,9 +123,10 @@ pub async fn delete(
     let id = path_id(&id)?;
     let txn = state.db().begin().await?;
     let removed = invitations::delete_pending(&txn, principal.scope(), id).await?.ok_or(ApiError::NotFound)?;
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "INVITATION_REVOKED", &context)
-        .entity("invitation", id)
-        .details(json!({ "email": removed.email, "role": removed.role }));
+    let event =
+        AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::InvitationRevoked, &context)
+            .entity("invitation", id)
+            .details(json!({ "email": removed.email, "role": removed.role }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::{PasswordPolicy, ValidationErrors, validation::FieldError, validation::not_blank};
 use vulntrack_store::{
     audit::{self, AuditEvent},
@@ -105,7 +106,7 @@ pub async fn update(
         }
     }
     if !changes.is_empty() {
-        let event = AuditEvent::new(Some(after.team_id), principal.actor(), "PROFILE_UPDATED", &context)
+        let event = AuditEvent::new(Some(after.team_id), principal.actor(), AuditAction::ProfileUpdated, &context)
             .entity("user", after.id)
             .details(Value::Object(changes));
         audit::append(&txn, event).await?;
@@ -156,7 +157,7 @@ pub async fn change_password(
         Utc::now(),
     )
     .await?;
-    let event = AuditEvent::new(Some(user.team_id), principal.actor(), "PASSWORD_CHANGED", &context)
+    let event = AuditEvent::new(Some(user.team_id), principal.actor(), AuditAction::PasswordChanged, &context)
         .entity("user", user.id)
         .details(json!(ended));
     audit::append(&txn, event).await?;
@@ -207,7 +208,7 @@ pub async fn revoke_session(
     if !sessions::revoke(&txn, principal.scope(), principal.user.id, id, Utc::now()).await? {
         return Err(ApiError::NotFound);
     }
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "SESSION_REVOKED", &context)
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::SessionRevoked, &context)
         .entity("session", id);
     audit::append(&txn, event).await?;
     txn.commit().await?;

@@ -2,6 +2,7 @@
 
 use crate::ratelimit;
 use axum::response::Response;
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::rate::RateRule;
 
 use axum::{
@@ -97,7 +98,7 @@ async fn request_reset(
         }
         None => {
             let txn = state.db().begin().await?;
-            let event = AuditEvent::new(None, Actor::Anonymous, "PASSWORD_RESET_REQUESTED", &context).details(
+            let event = AuditEvent::new(None, Actor::Anonymous, AuditAction::PasswordResetRequested, &context).details(
                 json!({ "email": request.email.trim().chars().take(254).collect::<String>(), "account": "none" }),
             );
             audit::append(&txn, event).await?;
@@ -156,7 +157,7 @@ async fn confirm_reset(
     let event = AuditEvent::new(
         Some(user.team_id),
         Actor::User { id: user.id, email: user.email.clone() },
-        "PASSWORD_RESET",
+        AuditAction::PasswordReset,
         &context,
     )
     .entity("user", user.id)

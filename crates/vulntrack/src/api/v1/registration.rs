@@ -3,6 +3,7 @@
 
 use crate::ratelimit;
 use axum::response::Response;
+use vulntrack_domain::AuditAction;
 use vulntrack_store::audit::RequestContext;
 
 use axum::{Json, extract::State, http::StatusCode};
@@ -81,7 +82,7 @@ pub(crate) async fn create_account(
     let event = AuditEvent::new(
         Some(team.id),
         Actor::User { id: user.id, email: user.email.clone() },
-        "INVITATION_ACCEPTED",
+        AuditAction::InvitationAccepted,
         &context,
     )
     .entity("user", user.id)
@@ -118,7 +119,7 @@ async fn register_open(
     let event = AuditEvent::new(
         Some(team.id),
         Actor::User { id: user.id, email: user.email.clone() },
-        "USER_REGISTERED",
+        AuditAction::UserRegistered,
         &context,
     )
     .entity("user", user.id)

@@ -7,6 +7,7 @@ use axum::{
 };
 use serde_json::json;
 use vulntrack_domain::Action;
+use vulntrack_domain::AuditAction;
 use vulntrack_store::{
     audit::{self, AuditEvent},
     security_alerts::{self, SecurityAlert},
@@ -45,9 +46,10 @@ pub async fn acknowledge(
     if !security_alerts::acknowledge(&txn, principal.scope(), id, principal.user.id).await? {
         return Err(ApiError::NotFound);
     }
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "ALERT_ACKNOWLEDGED", &context)
-        .entity("security_alert", id)
-        .details(json!({}));
+    let event =
+        AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::AlertAcknowledged, &context)
+            .entity("security_alert", id)
+            .details(json!({}));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::{Action, TeamId, ValidationErrors, validation::not_blank};
 use vulntrack_store::{
     audit::{self, AuditEvent},
@@ -70,7 +71,7 @@ pub async fn update(
     if_match.check(before.version)?;
     let after = teams::rename(&txn, scope, &change.name).await?;
     if before.name != after.name {
-        let event = AuditEvent::new(Some(after.id), principal.actor(), "TEAM_UPDATED", &context)
+        let event = AuditEvent::new(Some(after.id), principal.actor(), AuditAction::TeamUpdated, &context)
             .entity("team", after.id)
             .details(json!({ "name": { "before": before.name, "after": after.name } }));
         audit::append(&txn, event).await?;

@@ -10,6 +10,7 @@ use garde::Validate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::{ValidationErrors, validation::not_blank};
 use vulntrack_store::{
     api_tokens::{self, ApiToken, NewApiToken},
@@ -108,7 +109,7 @@ pub async fn create(
         },
     )
     .await?;
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "TOKEN_CREATED", &context)
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::TokenCreated, &context)
         .entity("api_token", token.id)
         .details(json!({ "name": token.name, "expires_at": token.expires_at }));
     audit::append(&txn, event).await?;
@@ -132,7 +133,7 @@ pub async fn revoke(
     if !api_tokens::revoke(&txn, principal.scope(), principal.user.id, id, Utc::now()).await? {
         return Err(ApiError::NotFound);
     }
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "TOKEN_REVOKED", &context)
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::TokenRevoked, &context)
         .entity("api_token", id);
     audit::append(&txn, event).await?;
     txn.commit().await?;

@@ -10,6 +10,7 @@ use axum::{
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use vulntrack_domain::AuditAction;
 use vulntrack_domain::{Action, Role, UserId, UserStatus};
 use vulntrack_store::{
     api_tokens,
@@ -74,14 +75,18 @@ pub async fn update(
     let mut fields = Map::new();
     if before.role != after.role {
         fields.insert("role".into(), json!({ "before": before.role, "after": after.role }));
-        let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), "USER_ROLE_CHANGED", &context)
+        let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), AuditAction::UserRoleChanged, &context)
             .entity("user", id)
             .details(json!({ "role": { "before": before.role, "after": after.role } }));
         audit::append(&txn, event).await?;
     }
     if before.status != after.status {
         fields.insert("status".into(), json!({ "before": before.status, "after": after.status }));
-        let action = if after.status == UserStatus::Inactive { "USER_DEACTIVATED" } else { "USER_REACTIVATED" };
+        let action = if after.status == UserStatus::Inactive {
+            AuditAction::UserDeactivated
+        } else {
+            AuditAction::UserReactivated
+        };
         // Deactivation ends the member's sessions and API tokens for good:
         // reactivating does not bring them back.
         if after.status == UserStatus::Inactive {
@@ -113,8 +118,9 @@ pub async fn unlock(
     if !users::unlock(&txn, principal.scope(), id).await? {
         return Err(ApiError::NotFound);
     }
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), "ACCOUNT_UNLOCKED", &context)
-        .entity("user", id);
+    let event =
+        AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::AccountUnlocked, &context)
+            .entity("user", id);
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -139,7 +145,7 @@ pub async fn delete(
         return Err(ApiError::Conflict("The team's last active administrator cannot be deleted."));
     }
     users::soft_delete(&txn, scope, id).await?;
-    let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), "USER_DELETED", &context)
+    let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), AuditAction::UserDeleted, &context)
         .entity("user", id)
         .details(json!({ "email": target.email, "role": target.role }));
     audit::append(&txn, event).await?;
