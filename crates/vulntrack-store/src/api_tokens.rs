@@ -11,6 +11,8 @@ use vulntrack_domain::{TeamId, UserId};
 use crate::{entity::api_tokens, error::StoreResult, scope::TeamScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Built only by the store: its `scope()` vouches for the team.
+#[non_exhaustive]
 pub struct ApiToken {
     pub id: Uuid,
     pub team_id: TeamId,

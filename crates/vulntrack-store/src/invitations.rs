@@ -12,6 +12,8 @@ use crate::{
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Built only by the store: its `scope()` vouches for the team.
+#[non_exhaustive]
 pub struct Invitation {
     pub id: Uuid,
     pub team_id: TeamId,

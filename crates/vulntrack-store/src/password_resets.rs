@@ -8,6 +8,8 @@ use vulntrack_domain::{TeamId, UserId};
 use crate::{entity::password_resets, error::StoreResult, scope::TeamScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Built only by the store: its `scope()` vouches for the team.
+#[non_exhaustive]
 pub struct PasswordReset {
     pub id: Uuid,
     pub team_id: TeamId,

@@ -14,6 +14,8 @@ use crate::{entity::sessions, error::StoreResult, scope::TeamScope};
 pub const TOUCH_INTERVAL: Duration = Duration::seconds(60);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Built only by the store: its `scope()` vouches for the team.
+#[non_exhaustive]
 pub struct Session {
     pub id: Uuid,
     pub team_id: TeamId,

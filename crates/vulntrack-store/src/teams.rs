@@ -16,6 +16,8 @@ use crate::{
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Built only by the store: its `scope()` vouches for the team.
+#[non_exhaustive]
 pub struct Team {
     pub id: TeamId,
     pub name: String,

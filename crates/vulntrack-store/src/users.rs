@@ -18,6 +18,8 @@ use crate::{
 /// A user as the rest of the application sees it: typed, and without the
 /// password hash, which only the sign-in path reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Built only by the store: its `scope()` vouches for the team.
+#[non_exhaustive]
 pub struct User {
     pub id: UserId,
     pub team_id: TeamId,
