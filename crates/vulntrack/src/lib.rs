@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod ratelimit;
 pub mod services;
 pub mod spreadsheet;
+pub mod state;
 pub mod telemetry;
 pub mod web;
 
