@@ -11,27 +11,55 @@ use axum::{
 
 use crate::http::error::Problem;
 
-/// A self-contained error page: no scripts, no styles, nothing to load.
-pub fn html(status: StatusCode) -> Response {
-    let title = status.canonical_reason().unwrap_or("Error");
-    let message = match status {
+/// The styled error page (the site's stylesheet, phone viewport and dark
+/// mode, like every other page); it says what happened and never shows
+/// internals.
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    nav: Option<crate::web::page::Nav>,
+    code: u16,
+    title: &'static str,
+    message: &'static str,
+}
+
+fn message_for(status: StatusCode) -> &'static str {
+    match status {
         StatusCode::NOT_FOUND => "There is nothing at this address.",
         StatusCode::FORBIDDEN => "You do not have permission to see this page.",
+        StatusCode::METHOD_NOT_ALLOWED => "That action is not available at this address.",
         StatusCode::TOO_MANY_REQUESTS => "Too many requests. Please wait a moment and try again.",
         StatusCode::REQUEST_TIMEOUT => "The request took too long. Please try again.",
         StatusCode::UNPROCESSABLE_ENTITY => {
             "The form held characters no field may contain (control characters such as NUL). Go back, remove them and send it again."
         }
         StatusCode::PAYLOAD_TOO_LARGE => "What was sent is larger than VulnTrack accepts.",
+        StatusCode::PRECONDITION_FAILED => {
+            "The record changed since you opened it. Open it again and redo your change."
+        }
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "VulnTrack cannot reach its storage right now; nothing was changed. Please try again in a few seconds."
+        }
         s if s.is_server_error() => "Something went wrong on our side. Please try again later.",
         _ => "The request could not be handled.",
+    }
+}
+
+/// The error page for `status`.
+pub fn html(status: StatusCode) -> Response {
+    let page = ErrorPage {
+        nav: None,
+        code: status.as_u16(),
+        title: status.canonical_reason().unwrap_or("Error"),
+        message: message_for(status),
     };
-    let body = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{code} {title} · VulnTrack</title></head>\
-         <body><h1>{code} {title}</h1><p>{message}</p><p><a href=\"/\">Back to VulnTrack</a></p></body></html>\n",
-        code = status.as_u16()
-    );
-    (status, Html(body)).into_response()
+    match askama::Template::render(&page) {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "error page failed to render");
+            (status, Html(format!("<!doctype html><title>{}</title><h1>{}</h1>", page.code, page.code))).into_response()
+        }
+    }
 }
 
 /// The error body for `path`: problem+json for the API, HTML otherwise.

@@ -8,7 +8,7 @@ mod auth_pages;
 mod dashboard;
 mod markdown;
 mod oversight_pages;
-mod page;
+pub mod page;
 mod settings_page;
 mod vulnerability_pages;
 

@@ -299,6 +299,21 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
         browser.go(&format!("/admin/{page}")).await;
         browser.shot(&format!("admin-{page}")).await;
     }
+    // Error pages are styled like the rest, and readable on a phone.
+    browser.go("/no-such-page").await;
+    assert!(browser.see("There is nothing at this address.").await, "the 404 page says what happened");
+    let styled = browser.client.find(Locator::Css("link[rel=stylesheet][href='/static/app.css']")).await;
+    assert!(styled.is_ok(), "the error page uses the site's stylesheet");
+    browser.shot("error-404").await;
+    browser.expect_page_status("/no-such-page", 404).await;
+    browser.client.set_window_size(390, 844).await.expect("phone width");
+    browser.go("/no-such-page").await;
+    let width = browser.client.execute("return document.documentElement.scrollWidth", vec![]).await.expect("width");
+    assert!(width.as_u64().is_some_and(|w| w <= 390), "the error page fits a 390 px phone: {width}");
+    browser.shot("error-404-phone").await;
+    browser.expect_page_status("/no-such-page", 404).await;
+    browser.client.set_window_size(1280, 900).await.expect("desktop width");
+
     browser.go("/notifications").await;
     browser.shot("notifications").await;
 
