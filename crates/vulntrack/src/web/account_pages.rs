@@ -18,7 +18,7 @@ use vulntrack_store::{api_tokens, notifications, sessions, users};
 
 use super::page::{Nav, WebUser, page_error};
 use crate::{
-    api::v1::{me, tokens},
+    api::v1::me,
     app::AppState,
     http::{ApiError, ApiJson, ClientContext},
 };
@@ -318,23 +318,18 @@ pub async fn create_token(
     Form(form): Form<TokenForm>,
 ) -> Response {
     let days = form.expires_in_days.trim();
-    let expires =
-        if days.is_empty() { Value::Null } else { days.parse::<i64>().map_or_else(|_| json!(days), |n| json!(n)) };
-    let created = async {
-        tokens::create(
-            State(state.clone()),
-            ClientContext(context),
-            user.principal.clone(),
-            api_body(json!({ "name": form.name, "expires_in_days": expires }))?,
-        )
-        .await
-    }
-    .await;
-    match created {
-        Ok((_, axum::Json(view))) => {
-            let token = serde_json::to_value(&view).ok().and_then(|v| v["token"].as_str().map(str::to_string));
-            account_page(&state, &user, None, Vec::new(), token).await
-        }
+    let expires_in_days = match days {
+        "" => None,
+        days => match days.parse::<i64>() {
+            Ok(days) => Some(days),
+            Err(_) => {
+                let message = "expires in days: must be a whole number of days".to_string();
+                return account_page(&state, &user, None, vec![message], None).await;
+            }
+        },
+    };
+    match crate::services::tokens::create_own(&state, &user.principal, &context, &form.name, expires_in_days).await {
+        Ok(created) => account_page(&state, &user, None, Vec::new(), Some(created.secret)).await,
         Err(error) => after(&state, &user, Err(error), "").await,
     }
 }
@@ -345,6 +340,10 @@ pub async fn revoke_token(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let outcome = tokens::revoke(State(state.clone()), ClientContext(context), user.principal.clone(), Path(id)).await;
-    after(&state, &user, outcome.map(|_| ()), "Token revoked.").await
+    let outcome = async {
+        let id = crate::api::v1::views::path_id(&id)?;
+        crate::services::tokens::revoke_own(&state, &user.principal, &context, id).await
+    }
+    .await;
+    after(&state, &user, outcome, "Token revoked.").await
 }
