@@ -8,5 +8,6 @@ pub mod credentials;
 pub mod operator;
 pub mod password_resets;
 pub mod sessions;
+pub mod team;
 pub mod tokens;
 pub mod vulnerabilities;

@@ -11,20 +11,14 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use serde_json::json;
 use vulntrack_domain::Action;
-use vulntrack_domain::AuditAction;
-use vulntrack_store::{
-    audit::{self, AuditEvent},
-    teams,
-};
+use vulntrack_store::teams;
 
 use super::{
-    account_pages::{api_body, messages},
+    account_pages::messages,
     page::{Choice, Nav, WebUser, page_error},
 };
 use crate::{
-    api::v1::team as team_api,
     app::AppState,
     http::{ApiError, ClientContext},
 };
@@ -104,58 +98,24 @@ pub async fn save(
     user: WebUser,
     Form(form): Form<SettingsForm>,
 ) -> Response {
-    let renamed = async {
-        team_api::update(
-            State(state.clone()),
-            ClientContext(context.clone()),
-            user.principal.clone(),
-            IfMatch::Absent,
-            api_body(json!({ "name": form.name }))?,
-        )
-        .await
-    }
-    .await;
-    if let Err(error) = renamed {
+    use crate::services::team;
+    let principal = &user.principal;
+    if let Err(error) = team::rename(&state, principal, &context, &form.name, &IfMatch::Absent).await {
         return match error {
             error @ (ApiError::Forbidden(_) | ApiError::Internal(_) | ApiError::Storage(_)) => page_error(error),
             error => settings_page(&state, &user, None, messages(&error)).await,
         };
     }
     let maximum = state.config().session_ttl.as_secs();
-    let Some(seconds) = form.session_ttl.parse::<u64>().ok().filter(|s| *s >= 60 && *s <= maximum) else {
-        return settings_page(
-            &state,
-            &user,
-            None,
-            vec![format!("session lifetime: must be between 1 minute and {}", human(maximum))],
-        )
-        .await;
+    let Ok(seconds) = form.session_ttl.trim().parse::<u64>() else {
+        let message = format!("session lifetime: must be between 1 minute and {}", human(maximum));
+        return settings_page(&state, &user, None, vec![message]).await;
     };
-    let chosen = (seconds < maximum).then(|| i64::try_from(seconds).unwrap_or(i64::MAX));
-    let scope = user.principal.scope();
-    let outcome: Result<(), ApiError> = async {
-        let txn = state.db().begin().await?;
-        let before = teams::get(&txn, scope).await?.session_ttl_seconds;
-        if before != chosen {
-            teams::set_session_ttl(&txn, scope, chosen).await?;
-            // Sessions already open end by the new lifetime too.
-            let lifetime = std::time::Duration::from_secs(seconds);
-            let shortened = vulntrack_store::sessions::cap_lifetime(
-                &txn,
-                scope,
-                chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::MAX),
-                chrono::Utc::now(),
-            )
-            .await?;
-            let event = AuditEvent::new(Some(scope.team_id()), user.principal.actor(), AuditAction::SettingsChanged, &context)
-                .entity("team", scope.team_id())
-                .details(json!({ "session_ttl_seconds": { "before": before, "after": chosen }, "sessions_shortened": shortened }));
-            audit::append(&txn, event).await?;
-        }
-        txn.commit().await?;
-        Ok(())
+    let outcome = team::set_session_lifetime(&state, principal, &context, seconds).await.map(|_| ());
+    if let Err(ApiError::Validation(_)) = outcome {
+        let message = format!("session lifetime: must be between 1 minute and {}", human(maximum));
+        return settings_page(&state, &user, None, vec![message]).await;
     }
-    .await;
     match outcome {
         Ok(()) => settings_page(&state, &user, Some("Settings saved.".into()), Vec::new()).await,
         Err(error) => page_error(error),

@@ -4,13 +4,8 @@ use axum::{Json, extract::State, response::Response};
 use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use vulntrack_domain::AuditAction;
 use vulntrack_domain::{Action, TeamId, ValidationErrors, validation::not_blank};
-use vulntrack_store::{
-    audit::{self, AuditEvent},
-    teams::{self, Team},
-};
+use vulntrack_store::teams::{self, Team};
 
 use crate::{
     app::AppState,
@@ -60,23 +55,10 @@ pub async fn update(
     ClientContext(context): ClientContext,
     principal: Principal,
     if_match: IfMatch,
-    ApiJson(mut change): ApiJson<TeamChange>,
+    ApiJson(change): ApiJson<TeamChange>,
 ) -> Result<Response, ApiError> {
-    principal.require(&state, &context, Action::ManageTeam).await?;
-    change.name = change.name.trim().to_string();
     change.validate().map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
-    let scope = principal.scope();
-    let txn = state.db().begin().await?;
-    let before = teams::get_for_update(&txn, scope).await?;
-    if_match.check(before.version)?;
-    let after = teams::rename(&txn, scope, &change.name).await?;
-    if before.name != after.name {
-        let event = AuditEvent::new(Some(after.id), principal.actor(), AuditAction::TeamUpdated, &context)
-            .entity("team", after.id)
-            .details(json!({ "name": { "before": before.name, "after": after.name } }));
-        audit::append(&txn, event).await?;
-    }
-    txn.commit().await?;
+    let after = crate::services::team::rename(&state, &principal, &context, &change.name, &if_match).await?;
     let version = after.version;
     Ok(with_etag(Json(TeamView::from(after)), version))
 }
