@@ -261,14 +261,16 @@ pub async fn change_password(
     user: WebUser,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let body = json!({ "current_password": form.current_password, "new_password": form.new_password });
-    let outcome = async {
-        me::change_password(State(state.clone()), ClientContext(context), user.principal.clone(), api_body(body)?)
-            .await
-            .map(|_| ())
-    }
-    .await;
-    after(&state, &user, outcome, "Password changed; your other sessions are signed out.").await
+    let outcome = crate::services::credentials::change_password(
+        &state,
+        &user.principal,
+        &context,
+        form.current_password,
+        form.new_password,
+    )
+    .await
+    .map(|_| ());
+    after(&state, &user, outcome, "Password changed; your other sessions, API tokens and reset links have ended.").await
 }
 
 pub async fn revoke_session(
@@ -277,9 +279,12 @@ pub async fn revoke_session(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let outcome =
-        me::revoke_session(State(state.clone()), ClientContext(context), user.principal.clone(), Path(id)).await;
-    after(&state, &user, outcome.map(|_| ()), "Session signed out.").await
+    let outcome = async {
+        let id = crate::api::v1::views::path_id(&id)?;
+        crate::services::credentials::revoke_own_session(&state, &user.principal, &context, id).await
+    }
+    .await;
+    after(&state, &user, outcome, "Session signed out.").await
 }
 
 #[derive(Debug, Default, Deserialize)]

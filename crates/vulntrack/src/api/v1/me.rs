@@ -8,12 +8,11 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use garde::Validate;
-use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 use vulntrack_domain::AuditAction;
-use vulntrack_domain::{PasswordPolicy, ValidationErrors, validation::FieldError, validation::not_blank};
+use vulntrack_domain::{ValidationErrors, validation::not_blank};
 use vulntrack_store::{
     audit::{self, AuditEvent},
     sessions,
@@ -128,40 +127,14 @@ pub async fn change_password(
     principal: Principal,
     ApiJson(request): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let db = state.db();
-    let user = &principal.user;
-    let record = users::sign_in_record_of(db.conn(), principal.scope(), user.id).await?;
-    let current_ok = request.current_password.len() <= 1024
-        && state.hasher().verify(SecretString::from(request.current_password), record.password_hash).await?.matched();
-    let mut errors = ValidationErrors::default();
-    if !current_ok {
-        errors.push(FieldError::new("current_password", "incorrect", "is not your current password"));
-    }
-    let policy = PasswordPolicy { email: &user.email, name: &user.name };
-    for error in policy.field_errors("new_password", &request.new_password) {
-        errors.push(error);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let hash = state.hasher().hash(SecretString::from(request.new_password)).await?;
-    let txn = db.begin().await?;
-    users::set_password_hash(&txn, principal.scope(), user.id, &hash).await?;
-    // Every other session, every API token and every reset link ends; the
-    // session that changed the password stays.
-    let ended = crate::services::credentials::after_password_change(
-        &txn,
-        principal.scope(),
-        user.id,
-        principal.session_id(),
-        Utc::now(),
+    crate::services::credentials::change_password(
+        &state,
+        &principal,
+        &context,
+        request.current_password,
+        request.new_password,
     )
     .await?;
-    let event = AuditEvent::new(Some(user.team_id), principal.actor(), AuditAction::PasswordChanged, &context)
-        .entity("user", user.id)
-        .details(json!(ended));
-    audit::append(&txn, event).await?;
-    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -203,14 +176,6 @@ pub async fn revoke_session(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = path_id(&id)?;
-    let txn = state.db().begin().await?;
-    if !sessions::revoke(&txn, principal.scope(), principal.user.id, id, Utc::now()).await? {
-        return Err(ApiError::NotFound);
-    }
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::SessionRevoked, &context)
-        .entity("session", id);
-    audit::append(&txn, event).await?;
-    txn.commit().await?;
+    crate::services::credentials::revoke_own_session(&state, &principal, &context, path_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
