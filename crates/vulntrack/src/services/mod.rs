@@ -3,6 +3,7 @@
 //! audit rows (and notifications) in one transaction.
 
 pub mod accounts;
+pub mod alerts;
 pub mod comments;
 pub mod credentials;
 pub mod operator;

@@ -17,7 +17,7 @@ use vulntrack_store::{
 };
 
 use super::page::{Nav, WebUser, page_error};
-use crate::{api::v1::security_alerts as alert_api, app::AppState, http::ClientContext};
+use crate::{app::AppState, http::ClientContext};
 
 const PAGE: u64 = 100;
 
@@ -200,8 +200,13 @@ pub async fn acknowledge(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    match alert_api::acknowledge(State(state), ClientContext(context), user.principal, Path(id)).await {
-        Ok(_) => Redirect::to("/admin/alerts").into_response(),
+    let outcome = async {
+        let id = crate::api::v1::views::path_id(&id)?;
+        crate::services::alerts::acknowledge(&state, &user.principal, &context, id).await
+    }
+    .await;
+    match outcome {
+        Ok(()) => Redirect::to("/admin/alerts").into_response(),
         Err(error) => page_error(error),
     }
 }

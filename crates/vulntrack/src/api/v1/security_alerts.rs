@@ -5,13 +5,8 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use serde_json::json;
 use vulntrack_domain::Action;
-use vulntrack_domain::AuditAction;
-use vulntrack_store::{
-    audit::{self, AuditEvent},
-    security_alerts::{self, SecurityAlert},
-};
+use vulntrack_store::security_alerts::{self, SecurityAlert};
 
 use super::views::{Listing, path_id};
 use crate::{
@@ -40,17 +35,6 @@ pub async fn acknowledge(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require(&state, &context, Action::ViewAudit).await?;
-    let id = path_id(&id)?;
-    let txn = state.db().begin().await?;
-    if !security_alerts::acknowledge(&txn, principal.scope(), id, principal.user.id).await? {
-        return Err(ApiError::NotFound);
-    }
-    let event =
-        AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::AlertAcknowledged, &context)
-            .entity("security_alert", id)
-            .details(json!({}));
-    audit::append(&txn, event).await?;
-    txn.commit().await?;
+    crate::services::alerts::acknowledge(&state, &principal, &context, path_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
