@@ -95,10 +95,10 @@ fn visible_to(scope: TeamScope) -> Condition {
     Condition::all().add(alerts::Column::TeamId.eq(scope.team_id().as_uuid()))
 }
 
-/// The instance-wide alerts, newest first (operator path).
-pub async fn list_instance_wide(db: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<SecurityAlert>> {
+/// Alerts matching `condition`, newest first.
+async fn newest(db: &impl ConnectionTrait, condition: Condition, limit: u64) -> StoreResult<Vec<SecurityAlert>> {
     Ok(alerts::Entity::find()
-        .filter(alerts::Column::TeamId.is_null())
+        .filter(condition)
         .order_by_desc(alerts::Column::CreatedAt)
         .order_by_desc(alerts::Column::Id)
         .limit(limit)
@@ -107,6 +107,11 @@ pub async fn list_instance_wide(db: &impl ConnectionTrait, limit: u64) -> StoreR
         .into_iter()
         .map(SecurityAlert::from)
         .collect())
+}
+
+/// The instance-wide alerts, newest first (operator path).
+pub async fn list_instance_wide(db: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<SecurityAlert>> {
+    newest(db, Condition::all().add(alerts::Column::TeamId.is_null()), limit).await
 }
 
 /// Acknowledges an instance-wide alert (operator path; no user recorded).
@@ -123,16 +128,7 @@ pub async fn acknowledge_instance_wide(db: &impl ConnectionTrait, id: Uuid) -> S
 
 /// The team's alerts, newest first.
 pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, limit: u64) -> StoreResult<Vec<SecurityAlert>> {
-    Ok(alerts::Entity::find()
-        .filter(visible_to(scope))
-        .order_by_desc(alerts::Column::CreatedAt)
-        .order_by_desc(alerts::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(SecurityAlert::from)
-        .collect())
+    newest(db, visible_to(scope), limit).await
 }
 
 /// Marks an alert the team can see as acknowledged; false if there is none.

@@ -48,21 +48,7 @@ impl TestDb {
                 let url = DatabaseUrl::sqlite_file(&dir.path().join("test.db"));
                 Self { url, dir, pg_name: None }
             }
-            Some(admin) => {
-                let name = format!("vt_test_{}", uuid::Uuid::now_v7().simple());
-                let admin_db =
-                    Database::connect(&DatabaseUrl::parse(&admin).expect("admin URL"), PoolSettings::default())
-                        .await
-                        .unwrap_or_else(|e| panic!("{PG_ADMIN_URL_VAR} is set but PostgreSQL does not answer: {e}"));
-                admin_db
-                    .conn()
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
-                admin_db.close().await.expect("close admin connection");
-                let url = DatabaseUrl::parse(&database_url_with_name(&admin, &name)).expect("test database URL");
-                Self { url, dir, pg_name: Some(name) }
-            }
+            Some(admin) => Self::postgres(admin, dir, "").await,
         }
     }
 
@@ -81,21 +67,26 @@ impl TestDb {
             }
             Some(admin) => {
                 let template = postgres_template(&admin).await;
-                let name = format!("vt_test_{}", uuid::Uuid::now_v7().simple());
-                let admin_db =
-                    Database::connect(&DatabaseUrl::parse(&admin).expect("admin URL"), PoolSettings::default())
-                        .await
-                        .unwrap_or_else(|e| panic!("{PG_ADMIN_URL_VAR} is set but PostgreSQL does not answer: {e}"));
-                admin_db
-                    .conn()
-                    .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
-                    .await
-                    .expect("copy the template database");
-                admin_db.close().await.expect("close admin connection");
-                let url = DatabaseUrl::parse(&database_url_with_name(&admin, &name)).expect("test database URL");
-                Self { url, dir, pg_name: Some(name) }
+                Self::postgres(admin, dir, &format!(" TEMPLATE {template}")).await
             }
         }
+    }
+
+    /// A new PostgreSQL database (`CREATE DATABASE name{options}`), dropped
+    /// with this value.
+    async fn postgres(admin: String, dir: TempDir, options: &str) -> Self {
+        let name = format!("vt_test_{}", uuid::Uuid::now_v7().simple());
+        let admin_db = Database::connect(&DatabaseUrl::parse(&admin).expect("admin URL"), PoolSettings::default())
+            .await
+            .unwrap_or_else(|e| panic!("{PG_ADMIN_URL_VAR} is set but PostgreSQL does not answer: {e}"));
+        admin_db
+            .conn()
+            .execute_unprepared(&format!("CREATE DATABASE {name}{options}"))
+            .await
+            .expect("create test database");
+        admin_db.close().await.expect("close admin connection");
+        let url = DatabaseUrl::parse(&database_url_with_name(&admin, &name)).expect("test database URL");
+        Self { url, dir, pg_name: Some(name) }
     }
 
     pub fn backend(&self) -> Backend {
