@@ -8,6 +8,7 @@ pub mod comments;
 pub mod credentials;
 pub mod operator;
 pub mod password_resets;
+pub mod profile;
 pub mod sessions;
 pub mod team;
 pub mod tokens;

@@ -13,12 +13,11 @@ use axum::{
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
 use serde::{Deserialize, de::DeserializeOwned};
-use serde_json::{Value, json};
+use serde_json::Value;
 use vulntrack_store::{api_tokens, notifications, sessions, users};
 
 use super::page::{Nav, WebUser, page_error};
 use crate::{
-    api::v1::me,
     app::AppState,
     http::{ApiError, ApiJson, ClientContext},
 };
@@ -233,19 +232,16 @@ pub async fn save_profile(
     user: WebUser,
     Form(form): Form<ProfileForm>,
 ) -> Response {
-    let body = json!({ "name": form.name, "job_title": form.job_title, "department": form.department, "phone": form.phone, "bio": form.bio });
-    let outcome = async {
-        me::update(
-            State(state.clone()),
-            ClientContext(context),
-            user.principal.clone(),
-            IfMatch::Absent,
-            api_body(body)?,
-        )
-        .await
-        .map(|_| ())
-    }
-    .await;
+    let change = crate::services::profile::ProfileChange {
+        name: Some(form.name),
+        phone: Some(form.phone),
+        job_title: Some(form.job_title),
+        department: Some(form.department),
+        bio: Some(form.bio),
+        is_onboarded: None,
+    };
+    let outcome =
+        crate::services::profile::update(&state, &user.principal, &context, change, &IfMatch::Absent).await.map(|_| ());
     after(&state, &user, outcome, "Profile saved.").await
 }
 
