@@ -12,7 +12,7 @@ use axum::{
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use vulntrack_domain::{Action, Role, UserStatus};
 use vulntrack_store::{invitations, users};
 
@@ -21,7 +21,7 @@ use super::{
     page::{Choice, Nav, WebUser, page_error},
 };
 use crate::{
-    api::v1::{invitations as invitation_api, password_reset, registration, users as user_api},
+    api::v1::{invitations as invitation_api, password_reset, registration},
     app::AppState,
     auth::secret_token,
     http::{ApiError, ClientContext},
@@ -171,24 +171,18 @@ pub async fn update_member(
     Path(id): Path<String>,
     Form(form): Form<MemberForm>,
 ) -> Response {
-    let mut body = Map::new();
-    if let Some(role) = form.role {
-        body.insert("role".into(), json!(role));
-    }
-    if let Some(status) = form.status {
-        body.insert("status".into(), json!(status));
-    }
     let outcome = async {
-        user_api::update(
-            State(state.clone()),
-            ClientContext(context),
-            user.principal.clone(),
-            IfMatch::Absent,
-            Path(id),
-            api_body(Value::Object(body))?,
-        )
-        .await
-        .map(|_| ())
+        let member = vulntrack_domain::UserId::from_uuid(crate::api::v1::views::path_id(&id)?);
+        let role = form.role.as_deref().map(str::parse).transpose().map_err(
+            |e: vulntrack_domain::string_enum::UnknownValue| ApiError::field("role", "invalid", &e.to_string()),
+        )?;
+        let status = form.status.as_deref().map(str::parse).transpose().map_err(
+            |e: vulntrack_domain::string_enum::UnknownValue| ApiError::field("status", "invalid", &e.to_string()),
+        )?;
+        let change = crate::services::members::MemberChange { role, status };
+        crate::services::members::update(&state, &user.principal, &context, member, change, &IfMatch::Absent)
+            .await
+            .map(|_| ())
     }
     .await;
     after(&state, &user, outcome, "Member updated.").await
@@ -200,9 +194,12 @@ pub async fn unlock_member(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let outcome =
-        user_api::unlock(State(state.clone()), ClientContext(context), user.principal.clone(), Path(id)).await;
-    after(&state, &user, outcome.map(|_| ()), "Account unlocked.").await
+    let outcome = async {
+        let member = vulntrack_domain::UserId::from_uuid(crate::api::v1::views::path_id(&id)?);
+        crate::services::members::unlock(&state, &user.principal, &context, member).await
+    }
+    .await;
+    after(&state, &user, outcome, "Account unlocked.").await
 }
 
 /// Revokes a member's API token (ADMIN).
@@ -227,15 +224,12 @@ pub async fn delete_member(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let outcome = user_api::delete(
-        State(state.clone()),
-        ClientContext(context),
-        user.principal.clone(),
-        IfMatch::Absent,
-        Path(id),
-    )
+    let outcome = async {
+        let member = vulntrack_domain::UserId::from_uuid(crate::api::v1::views::path_id(&id)?);
+        crate::services::members::delete(&state, &user.principal, &context, member, &IfMatch::Absent).await
+    }
     .await;
-    after(&state, &user, outcome.map(|_| ()), "Member deleted; their records stay.").await
+    after(&state, &user, outcome, "Member deleted; their records stay.").await
 }
 
 pub async fn reset_link(

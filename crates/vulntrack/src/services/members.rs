@@ -1,0 +1,133 @@
+//! A team's members (ADMIN): role and status changes, unlocking, deletion.
+//! Member changes of one team are decided one at a time under the team's
+//! row lock (the last active ADMIN rule), each with its audit rows in one
+//! transaction.
+
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use vulntrack_domain::{Action, AuditAction, Role, UserId, UserStatus};
+use vulntrack_store::{
+    api_tokens,
+    audit::{self, AuditEvent, RequestContext},
+    sessions, teams,
+    users::{self, User},
+};
+
+use crate::{
+    app::AppState,
+    auth::Principal,
+    http::{ApiError, versioning::IfMatch},
+};
+
+/// A change to a member: a new role, a new status, or both.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberChange {
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+}
+
+/// Changes a member's role or status. Member changes of one team are
+/// decided one at a time under the team's row lock, so the last active
+/// ADMIN cannot be demoted by two concurrent requests each seeing another.
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    context: &RequestContext,
+    id: UserId,
+    change: MemberChange,
+    if_match: &IfMatch,
+) -> Result<User, ApiError> {
+    principal.require(state, context, Action::ManageUsers).await?;
+    let scope = principal.scope();
+    let txn = state.db().begin().await?;
+    teams::get_for_update(&txn, scope).await?;
+    let before = users::get_for_update(&txn, scope, id).await?;
+    if_match.check(before.version)?;
+    let loses_admin = before.role == Role::Admin
+        && before.status == UserStatus::Active
+        && (change.role.is_some_and(|r| r != Role::Admin) || change.status == Some(UserStatus::Inactive));
+    if loses_admin && users::count_active_admins(&txn, scope).await? <= 1 {
+        return Err(ApiError::Conflict("The team's last active administrator cannot be demoted or deactivated."));
+    }
+    let after = users::set_role_and_status(&txn, scope, id, change.role, change.status).await?;
+    let mut fields = Map::new();
+    if before.role != after.role {
+        fields.insert("role".into(), json!({ "before": before.role, "after": after.role }));
+        let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), AuditAction::UserRoleChanged, context)
+            .entity("user", id)
+            .details(json!({ "role": { "before": before.role, "after": after.role } }));
+        audit::append(&txn, event).await?;
+    }
+    if before.status != after.status {
+        fields.insert("status".into(), json!({ "before": before.status, "after": after.status }));
+        let action = if after.status == UserStatus::Inactive {
+            AuditAction::UserDeactivated
+        } else {
+            AuditAction::UserReactivated
+        };
+        // Deactivation ends the member's sessions and API tokens for good:
+        // reactivating does not bring them back.
+        if after.status == UserStatus::Inactive {
+            let now = Utc::now();
+            let sessions = sessions::revoke_all(&txn, scope, id, None, now).await?;
+            let tokens = api_tokens::revoke_all(&txn, scope, id, now).await?;
+            fields.insert("sessions_revoked".into(), json!(sessions));
+            fields.insert("tokens_revoked".into(), json!(tokens));
+        }
+        let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), action, context)
+            .entity("user", id)
+            .details(Value::Object(fields.clone()));
+        audit::append(&txn, event).await?;
+    }
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Lifts a member's lock-out.
+pub async fn unlock(
+    state: &AppState,
+    principal: &Principal,
+    context: &RequestContext,
+    id: UserId,
+) -> Result<(), ApiError> {
+    principal.require(state, context, Action::ManageUsers).await?;
+    let txn = state.db().begin().await?;
+    if !users::unlock(&txn, principal.scope(), id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::AccountUnlocked, context)
+        .entity("user", id);
+    audit::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes a member (their records stay, shown as a deleted user); the
+/// team's last active ADMIN cannot be deleted.
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    context: &RequestContext,
+    id: UserId,
+    if_match: &IfMatch,
+) -> Result<(), ApiError> {
+    principal.require(state, context, Action::ManageUsers).await?;
+    let scope = principal.scope();
+    let txn = state.db().begin().await?;
+    teams::get_for_update(&txn, scope).await?;
+    let target = users::get_for_update(&txn, scope, id).await?;
+    if_match.check(target.version)?;
+    let active_admin = target.role == Role::Admin && target.status == UserStatus::Active;
+    if active_admin && users::count_active_admins(&txn, scope).await? <= 1 {
+        return Err(ApiError::Conflict("The team's last active administrator cannot be deleted."));
+    }
+    users::soft_delete(&txn, scope, id).await?;
+    let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), AuditAction::UserDeleted, context)
+        .entity("user", id)
+        .details(json!({ "email": target.email, "role": target.role }));
+    audit::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok(())
+}
