@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod comments;
 pub mod credentials;
+pub mod invitations;
 pub mod members;
 pub mod operator;
 pub mod password_resets;

@@ -21,7 +21,7 @@ use super::{
     page::{Choice, Nav, WebUser, page_error},
 };
 use crate::{
-    api::v1::{invitations as invitation_api, password_reset, registration},
+    api::v1::{password_reset, registration},
     app::AppState,
     auth::secret_token,
     http::{ApiError, ClientContext},
@@ -265,22 +265,16 @@ pub async fn invite(
     Form(form): Form<InviteForm>,
 ) -> Response {
     let created = async {
-        invitation_api::create(
-            State(state.clone()),
-            ClientContext(context),
-            user.principal.clone(),
-            api_body(json!({ "email": form.email, "role": form.role }))?,
-        )
-        .await
+        let role = form
+            .role
+            .parse::<vulntrack_domain::Role>()
+            .map_err(|e| ApiError::field("role", "invalid", &e.to_string()))?;
+        crate::services::invitations::invite(&state, &user.principal, &context, &form.email, role).await
     }
     .await;
     match created {
-        Ok((_, axum::Json(view))) => {
-            let url = serde_json::to_value(&view)
-                .ok()
-                .and_then(|v| v["invite_url"].as_str().map(str::to_string))
-                .unwrap_or_default();
-            users_page(&state, &user, None, Vec::new(), Some(("Invitation link".into(), url))).await
+        Ok(invited) => {
+            users_page(&state, &user, None, Vec::new(), Some(("Invitation link".into(), invited.link))).await
         }
         Err(error) => after(&state, &user, Err(error), "").await,
     }
@@ -292,9 +286,12 @@ pub async fn withdraw_invitation(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let outcome =
-        invitation_api::delete(State(state.clone()), ClientContext(context), user.principal.clone(), Path(id)).await;
-    after(&state, &user, outcome.map(|_| ()), "Invitation withdrawn.").await
+    let outcome = async {
+        let id = crate::api::v1::views::path_id(&id)?;
+        crate::services::invitations::withdraw(&state, &user.principal, &context, id).await
+    }
+    .await;
+    after(&state, &user, outcome, "Invitation withdrawn.").await
 }
 
 #[derive(Template, WebTemplate)]

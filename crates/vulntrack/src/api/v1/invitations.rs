@@ -5,31 +5,22 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use chrono::{DateTime, Duration, Utc};
-use garde::Validate;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
-use vulntrack_domain::AuditAction;
-use vulntrack_domain::{Action, Role, ValidationErrors};
-use vulntrack_store::{
-    audit::{self, AuditEvent},
-    invitations::{self, Invitation, NewInvitation},
-    users,
-};
+use vulntrack_domain::{Action, Role};
+use vulntrack_store::invitations::{self, Invitation};
 
 use super::views::{Listing, path_id};
 use crate::{
     app::AppState,
-    auth::{Principal, secret_token},
+    auth::Principal,
     http::{ApiError, ApiJson, ClientContext},
 };
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize)]
 pub struct InvitationRequest {
-    #[garde(email, length(max = 254))]
     email: String,
-    #[garde(skip)]
     role: Role,
 }
 
@@ -65,42 +56,11 @@ pub async fn create(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
-    ApiJson(mut request): ApiJson<InvitationRequest>,
+    ApiJson(request): ApiJson<InvitationRequest>,
 ) -> Result<(StatusCode, Json<InvitationView>), ApiError> {
-    principal.require(&state, &context, Action::ManageUsers).await?;
-    request.email = request.email.trim().to_string();
-    request.validate().map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
-    // Only a member of this very team is reported: an account in another
-    // team must stay invisible, so its address is invited like a new one
-    // (its owner, not the inviter, learns at sign-up that it is taken).
-    if users::find_for_sign_in(state.db().conn(), &request.email)
-        .await?
-        .is_some_and(|found| found.user.team_id == principal.user.team_id)
-    {
-        return Err(ApiError::field("email", "taken", "is already a member of your team"));
-    }
-    let secret = secret_token::issue("");
-    let ttl = Duration::from_std(state.config().invite_ttl).unwrap_or(Duration::hours(72));
-    let txn = state.db().begin().await?;
-    let invitation = invitations::create(
-        &txn,
-        principal.scope(),
-        NewInvitation {
-            email: &request.email,
-            role: request.role,
-            token_hash: &secret.hash,
-            invited_by: principal.user.id,
-            expires_at: Utc::now() + ttl,
-        },
-    )
-    .await?;
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::UserInvited, &context)
-        .entity("invitation", invitation.id)
-        .details(json!({ "email": invitation.email, "role": invitation.role, "expires_at": invitation.expires_at }));
-    audit::append(&txn, event).await?;
-    txn.commit().await?;
-    let invite_url = state.link(&format!("/invite?token={}", secret.plain));
-    Ok((StatusCode::CREATED, Json(InvitationView::new(invitation, Some(invite_url)))))
+    let invited =
+        crate::services::invitations::invite(&state, &principal, &context, &request.email, request.role).await?;
+    Ok((StatusCode::CREATED, Json(InvitationView::new(invited.invitation, Some(invited.link)))))
 }
 
 pub async fn list(
@@ -119,15 +79,6 @@ pub async fn delete(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require(&state, &context, Action::ManageUsers).await?;
-    let id = path_id(&id)?;
-    let txn = state.db().begin().await?;
-    let removed = invitations::delete_pending(&txn, principal.scope(), id).await?.ok_or(ApiError::NotFound)?;
-    let event =
-        AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::InvitationRevoked, &context)
-            .entity("invitation", id)
-            .details(json!({ "email": removed.email, "role": removed.role }));
-    audit::append(&txn, event).await?;
-    txn.commit().await?;
+    crate::services::invitations::withdraw(&state, &principal, &context, path_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
