@@ -195,6 +195,28 @@ fn is_busy(error: &DbErr) -> bool {
     matches!(&**e, sea_orm::sqlx::Error::Database(db) if db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5))
 }
 
+/// Opens a SQLite pool, waiting (up to [`MIGRATION_LOCK_WAIT`]) while
+/// another process holds the file. Switching a new file to WAL takes an
+/// exclusive lock, and SQLite answers SQLITE_BUSY at once instead of calling
+/// the busy handler when several processes open one new file together (as
+/// servers or `migrate` runs started at the same moment do).
+async fn open_sqlite_waiting(
+    pool: SqlitePoolOptions,
+    options: SqliteConnectOptions,
+) -> Result<sea_orm::sqlx::SqlitePool, DbErr> {
+    let to_db_err = |e: sea_orm::sqlx::Error| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)));
+    let deadline = tokio::time::Instant::now() + MIGRATION_LOCK_WAIT;
+    loop {
+        match pool.clone().connect_with(options.clone()).await.map_err(to_db_err) {
+            Err(error) if is_busy(&error) && tokio::time::Instant::now() < deadline => {
+                tracing::info!("the database file is locked by another process; waiting");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// How much a readiness probe writes while a full disk is on record: more
 /// than a typical request, so "space has returned" means room to work.
 const PROBE_BYTES: usize = 64 * 1024;
@@ -229,11 +251,8 @@ impl Database {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
-                    .after_release(|conn, _| Box::pin(still_clean(conn)))
-                    .connect_with(options)
-                    .await
-                    .map_err(to_db_err)?;
-                SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+                    .after_release(|conn, _| Box::pin(still_clean(conn)));
+                SqlxSqliteConnector::from_sqlx_sqlite_pool(open_sqlite_waiting(pool, options).await?)
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(&url.url).map_err(to_db_err)?.application_name("vulntrack");
