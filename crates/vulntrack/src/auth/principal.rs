@@ -25,6 +25,7 @@ use crate::{
     auth::{cookie, secret_token},
     http::ApiError,
     ratelimit::middleware::ResolvedToken,
+    services::ServiceError,
 };
 
 /// How the request authenticated.
@@ -60,9 +61,21 @@ impl Principal {
         }
     }
 
+    /// Whether to offer `action` (a button, a link): what a page shows. It
+    /// decides nothing and audits nothing; the write itself goes through
+    /// [`Principal::require`] in its service.
+    pub fn may(&self, action: vulntrack_domain::Action) -> bool {
+        self.user.role.allows(action)
+    }
+
     /// `Ok` when the principal's role allows `action`; otherwise the denial
     /// is written to the audit log and the request answers 403.
-    pub async fn require(&self, state: &AppState, context: &RequestContext, action: Action) -> Result<(), ApiError> {
+    pub async fn require(
+        &self,
+        state: &AppState,
+        context: &RequestContext,
+        action: Action,
+    ) -> Result<(), ServiceError> {
         if self.user.role.allows(action) {
             return Ok(());
         }
@@ -72,7 +85,7 @@ impl Principal {
         audit::append(&txn, event).await?;
         txn.commit().await?;
         crate::alerts::on_permission_denied(state, self.user.team_id, self.user.id, &self.user.email).await;
-        Err(ApiError::Forbidden("Your role does not allow this."))
+        Err(ServiceError::NotAllowed("Your role does not allow this."))
     }
 }
 

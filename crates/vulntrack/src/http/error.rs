@@ -63,8 +63,31 @@ pub enum ApiError {
     /// `If-Match` named a version that is no longer current.
     #[error("precondition failed")]
     PreconditionFailed { current_version: i64 },
+    /// A budget is spent: 429 with `Retry-After`.
+    #[error("too many requests")]
+    TooManyRequests { retry_after_seconds: u64 },
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
+}
+
+/// How the JSON API shows what a service refused.
+impl From<crate::services::ServiceError> for ApiError {
+    fn from(error: crate::services::ServiceError) -> Self {
+        use crate::services::ServiceError as S;
+        match error {
+            S::Invalid(errors) => ApiError::Validation(errors),
+            S::Malformed(detail) => ApiError::BadRequest(detail),
+            S::NotAuthenticated => ApiError::Unauthorized,
+            S::NotAllowed(detail) => ApiError::Forbidden(detail),
+            S::NotFound => ApiError::NotFound,
+            S::Conflict(detail) => ApiError::Conflict(detail),
+            S::Stale { current_version } => ApiError::PreconditionFailed { current_version },
+            S::RateLimited { retry_after_seconds } => ApiError::TooManyRequests { retry_after_seconds },
+            S::Unavailable(detail) => ApiError::Unavailable(detail),
+            S::Storage(outage) => ApiError::Storage(outage),
+            S::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
 }
 
 /// The problem details body.
@@ -166,6 +189,14 @@ impl IntoResponse for ApiError {
                 if let Ok(etag) = HeaderValue::from_str(&crate::http::versioning::etag(current_version)) {
                     response.headers_mut().insert(header::ETAG, etag);
                 }
+                response
+            }
+            ApiError::TooManyRequests { retry_after_seconds } => {
+                metrics::counter!(crate::metrics::RATE_LIMITED).increment(1);
+                let mut response =
+                    Problem::new(StatusCode::TOO_MANY_REQUESTS, Some("Too many requests; try again later.".into()))
+                        .into_response();
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds.max(1)));
                 response
             }
             ApiError::Internal(cause) => {

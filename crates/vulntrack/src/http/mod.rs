@@ -10,6 +10,7 @@ pub mod health;
 pub mod input_guard;
 pub mod json;
 pub mod middleware;
+pub mod params;
 pub mod security_headers;
 pub mod static_files;
 pub mod versioning;
@@ -17,3 +18,9 @@ pub mod versioning;
 pub use context::ClientContext;
 pub use error::ApiError;
 pub use json::ApiJson;
+
+/// A path id; anything that is not a UUID cannot name a record, so it is
+/// answered like a missing one.
+pub fn path_id(text: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(text).map_err(|_| ApiError::NotFound)
+}

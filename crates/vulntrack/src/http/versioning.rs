@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::http::ApiError;
+use crate::services::ServiceError;
 
 /// The strong entity tag of a version.
 pub fn etag(version: i64) -> String {
@@ -54,11 +54,11 @@ impl IfMatch {
     }
 
     /// `Ok` when `current` satisfies the precondition; 412 otherwise.
-    pub fn check(&self, current: i64) -> Result<(), ApiError> {
+    pub fn check(&self, current: i64) -> Result<(), ServiceError> {
         match self {
             IfMatch::Absent | IfMatch::Any => Ok(()),
             IfMatch::OneOf(versions) if versions.contains(&current) => Ok(()),
-            IfMatch::OneOf(_) => Err(ApiError::PreconditionFailed { current_version: current }),
+            IfMatch::OneOf(_) => Err(ServiceError::Stale { current_version: current }),
         }
     }
 }

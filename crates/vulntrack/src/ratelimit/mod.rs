@@ -3,6 +3,7 @@
 //! answering, checks fall back to the local window, the change is logged
 //! and reported by `/readyz`, and Redis is tried again every few seconds.
 
+pub mod budgets;
 mod memory;
 pub mod middleware;
 mod redis_window;
@@ -63,13 +64,19 @@ impl Decision {
 
     /// The 429 answer: problem+json with `Retry-After`.
     pub fn refusal(&self) -> Response {
-        metrics::counter!(crate::metrics::RATE_LIMITED).increment(1);
         let mut response =
             Problem::new(StatusCode::TOO_MANY_REQUESTS, Some("Too many requests; try again later.".into()))
                 .into_response();
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(self.reset_seconds()));
-        self.annotate(response.headers_mut());
+        self.annotate_refusal(response.headers_mut());
         response
+    }
+
+    /// Marks a refusal shown some other way (a page): counted, with
+    /// `Retry-After` and the `X-RateLimit-*` headers.
+    pub fn annotate_refusal(&self, headers: &mut HeaderMap) {
+        metrics::counter!(crate::metrics::RATE_LIMITED).increment(1);
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(self.reset_seconds()));
+        self.annotate(headers);
     }
 
     /// The tighter of two decisions (refused beats allowed; then fewer left).
@@ -261,4 +268,18 @@ pub async fn enforce<R: IntoResponse>(
         decision.annotate(response.headers_mut());
     }
     response
+}
+
+/// Spends one event of each budget for a caller that shows its own answer
+/// (the web pages): a refusal is [`ServiceError::RateLimited`] with the
+/// time until the tightest window has room again.
+pub async fn spend(limiter: &RateLimiter, checks: &[(String, RateRule)]) -> Result<(), crate::services::ServiceError> {
+    for (key, rule) in checks {
+        let decision = limiter.check(key, *rule).await;
+        if !decision.allowed {
+            metrics::counter!(crate::metrics::RATE_LIMITED).increment(1);
+            return Err(crate::services::ServiceError::RateLimited { retry_after_seconds: decision.reset_seconds() });
+        }
+    }
+    Ok(())
 }

@@ -15,7 +15,7 @@ use vulntrack_store::{
 use crate::{
     app::AppState,
     auth::{PasswordHasher, password::HashError},
-    http::ApiError,
+    services::ServiceError,
 };
 
 pub const ALREADY_SET_UP: &str = "VulnTrack is already set up; sign in instead.";
@@ -87,24 +87,24 @@ pub async fn first_run_setup(
     name: String,
     email: String,
     password: String,
-) -> Result<(teams::Team, users::User), ApiError> {
+) -> Result<(teams::Team, users::User), ServiceError> {
     if users::count_all(state.db().conn()).await? > 0 {
-        return Err(ApiError::Conflict(ALREADY_SET_UP));
+        return Err(ServiceError::Conflict(ALREADY_SET_UP));
     }
     let account = AccountInput { team_name, email, name, role: Role::Admin, password }
         .validate_all()
-        .map_err(ApiError::Validation)?;
+        .map_err(ServiceError::Invalid)?;
     let password_hash = hash_password(state.hasher(), &account).await?;
 
     let txn = state.db().begin().await?;
     // The marker row makes a concurrent second setup fail here; the count
     // inside the transaction also catches users made by the CLI meanwhile.
     match instance::mark_setup_done(&txn).await {
-        Err(StoreError::Conflict { .. }) => return Err(ApiError::Conflict(ALREADY_SET_UP)),
+        Err(StoreError::Conflict { .. }) => return Err(ServiceError::Conflict(ALREADY_SET_UP)),
         other => other?,
     }
     if users::count_all(&txn).await? > 0 {
-        return Err(ApiError::Conflict(ALREADY_SET_UP));
+        return Err(ServiceError::Conflict(ALREADY_SET_UP));
     }
     let team = teams::create(&txn, &account.team_name).await?;
     let user = insert_user(&txn, team.scope(), &account, &password_hash).await?;

@@ -8,7 +8,7 @@ use vulntrack_store::{
     security_alerts,
 };
 
-use crate::{app::AppState, auth::Principal, http::ApiError};
+use crate::{app::AppState, auth::Principal, services::ServiceError};
 
 /// Marks one of the team's own alerts acknowledged; another team's, or an
 /// instance-wide one (the operator's), is `NotFound`.
@@ -17,11 +17,11 @@ pub async fn acknowledge(
     principal: &Principal,
     context: &RequestContext,
     id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     principal.require(state, context, Action::ViewAudit).await?;
     let txn = state.db().begin().await?;
     if !security_alerts::acknowledge(&txn, principal.scope(), id, principal.user.id).await? {
-        return Err(ApiError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     let event =
         AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::AlertAcknowledged, context)

@@ -12,19 +12,15 @@ use vulntrack_store::{
 };
 
 use super::vulnerabilities::watchers;
-use crate::{
-    app::AppState,
-    auth::Principal,
-    http::{ApiError, versioning::IfMatch},
-};
+use crate::{app::AppState, auth::Principal, http::versioning::IfMatch, services::ServiceError};
 
 pub const BODY_MAX: usize = 10_000;
 
-fn check_body(body: &str) -> Result<String, ApiError> {
+fn check_body(body: &str) -> Result<String, ServiceError> {
     let body = body.trim();
     let length = body.chars().count();
     if length == 0 || length > BODY_MAX {
-        return Err(ApiError::Validation(
+        return Err(ServiceError::Invalid(
             FieldError::new("body", "length", format!("must be 1–{BODY_MAX} characters")).into(),
         ));
     }
@@ -37,7 +33,7 @@ pub async fn add(
     context: &RequestContext,
     vulnerability: &str,
     body: &str,
-) -> Result<Comment, ApiError> {
+) -> Result<Comment, ServiceError> {
     let scope = principal.scope();
     let target = vulnerabilities::find(state.db().conn(), scope, vulnerability).await?;
     principal.require(state, context, Action::Comment).await?;
@@ -65,12 +61,12 @@ pub async fn edit(
     id: Uuid,
     body: &str,
     if_match: &IfMatch,
-) -> Result<Comment, ApiError> {
+) -> Result<Comment, ServiceError> {
     let scope = principal.scope();
     let comment = comments::get(state.db().conn(), scope, id).await?;
     principal.require(state, context, Action::Comment).await?;
     if comment.author_id != principal.user.id {
-        return Err(ApiError::Forbidden("Only the author can edit a comment."));
+        return Err(ServiceError::NotAllowed("Only the author can edit a comment."));
     }
     let body = check_body(body)?;
     let txn = state.db().begin().await?;
@@ -91,7 +87,7 @@ pub async fn delete(
     context: &RequestContext,
     id: Uuid,
     if_match: &IfMatch,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let scope = principal.scope();
     let comment = comments::get(state.db().conn(), scope, id).await?;
     let own = comment.author_id == principal.user.id;

@@ -16,7 +16,7 @@ use vulntrack_store::{
     password_resets, sessions, users,
 };
 
-use crate::{app::AppState, auth::Principal, http::ApiError};
+use crate::{app::AppState, auth::Principal, services::ServiceError};
 
 /// How much a credential event ended, for its audit row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -52,7 +52,7 @@ pub async fn change_password(
     context: &RequestContext,
     current_password: String,
     new_password: String,
-) -> Result<Ended, ApiError> {
+) -> Result<Ended, ServiceError> {
     let db = state.db();
     let user = &principal.user;
     let record = users::sign_in_record_of(db.conn(), principal.scope(), user.id).await?;
@@ -67,7 +67,7 @@ pub async fn change_password(
         errors.push(error);
     }
     if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        return Err(ServiceError::Invalid(errors));
     }
     let hash = state.hasher().hash(SecretString::from(new_password)).await?;
     let txn = db.begin().await?;
@@ -87,10 +87,10 @@ pub async fn revoke_own_session(
     principal: &Principal,
     context: &RequestContext,
     id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let txn = state.db().begin().await?;
     if !sessions::revoke(&txn, principal.scope(), principal.user.id, id, Utc::now()).await? {
-        return Err(ApiError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::SessionRevoked, context)
         .entity("session", id);

@@ -13,7 +13,7 @@ use vulntrack_store::{
 use crate::{
     app::AppState,
     auth::{Principal, secret_token},
-    http::ApiError,
+    services::ServiceError,
 };
 
 /// A new invitation and the one link that accepts it (shown once).
@@ -33,18 +33,18 @@ pub async fn invite(
     context: &RequestContext,
     email: &str,
     role: Role,
-) -> Result<Invited, ApiError> {
+) -> Result<Invited, ServiceError> {
     principal.require(state, context, Action::ManageUsers).await?;
     let email = email.trim();
     let well_formed = email.len() <= 254 && garde::rules::email::parse_email(email).is_ok();
     if !well_formed {
-        return Err(ApiError::Validation(FieldError::new("email", "email", "is not a valid email address").into()));
+        return Err(ServiceError::Invalid(FieldError::new("email", "email", "is not a valid email address").into()));
     }
     if users::find_for_sign_in(state.db().conn(), email)
         .await?
         .is_some_and(|found| found.user.team_id == principal.user.team_id)
     {
-        return Err(ApiError::field("email", "taken", "is already a member of your team"));
+        return Err(ServiceError::field("email", "taken", "is already a member of your team"));
     }
     let secret = secret_token::issue("");
     let ttl = Duration::from_std(state.config().invite_ttl).unwrap_or(Duration::hours(72));
@@ -76,10 +76,10 @@ pub async fn withdraw(
     principal: &Principal,
     context: &RequestContext,
     id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     principal.require(state, context, Action::ManageUsers).await?;
     let txn = state.db().begin().await?;
-    let removed = invitations::delete_pending(&txn, principal.scope(), id).await?.ok_or(ApiError::NotFound)?;
+    let removed = invitations::delete_pending(&txn, principal.scope(), id).await?.ok_or(ServiceError::NotFound)?;
     let event =
         AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::InvitationRevoked, context)
             .entity("invitation", id)

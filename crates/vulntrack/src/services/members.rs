@@ -14,11 +14,7 @@ use vulntrack_store::{
     users::{self, User},
 };
 
-use crate::{
-    app::AppState,
-    auth::Principal,
-    http::{ApiError, versioning::IfMatch},
-};
+use crate::{app::AppState, auth::Principal, http::versioning::IfMatch, services::ServiceError};
 
 /// A change to a member: a new role, a new status, or both.
 #[derive(Debug, Default, Deserialize)]
@@ -38,7 +34,7 @@ pub async fn update(
     id: UserId,
     change: MemberChange,
     if_match: &IfMatch,
-) -> Result<User, ApiError> {
+) -> Result<User, ServiceError> {
     principal.require(state, context, Action::ManageUsers).await?;
     let scope = principal.scope();
     let txn = state.db().begin().await?;
@@ -49,7 +45,7 @@ pub async fn update(
         && before.status == UserStatus::Active
         && (change.role.is_some_and(|r| r != Role::Admin) || change.status == Some(UserStatus::Inactive));
     if loses_admin && users::count_active_admins(&txn, scope).await? <= 1 {
-        return Err(ApiError::Conflict("The team's last active administrator cannot be demoted or deactivated."));
+        return Err(ServiceError::Conflict("The team's last active administrator cannot be demoted or deactivated."));
     }
     let after = users::set_role_and_status(&txn, scope, id, change.role, change.status).await?;
     let mut fields = Map::new();
@@ -91,11 +87,11 @@ pub async fn unlock(
     principal: &Principal,
     context: &RequestContext,
     id: UserId,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     principal.require(state, context, Action::ManageUsers).await?;
     let txn = state.db().begin().await?;
     if !users::unlock(&txn, principal.scope(), id).await? {
-        return Err(ApiError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::AccountUnlocked, context)
         .entity("user", id);
@@ -112,7 +108,7 @@ pub async fn delete(
     context: &RequestContext,
     id: UserId,
     if_match: &IfMatch,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     principal.require(state, context, Action::ManageUsers).await?;
     let scope = principal.scope();
     let txn = state.db().begin().await?;
@@ -121,7 +117,7 @@ pub async fn delete(
     if_match.check(target.version)?;
     let active_admin = target.role == Role::Admin && target.status == UserStatus::Active;
     if active_admin && users::count_active_admins(&txn, scope).await? <= 1 {
-        return Err(ApiError::Conflict("The team's last active administrator cannot be deleted."));
+        return Err(ServiceError::Conflict("The team's last active administrator cannot be deleted."));
     }
     users::soft_delete(&txn, scope, id).await?;
     let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), AuditAction::UserDeleted, context)

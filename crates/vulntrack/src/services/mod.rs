@@ -6,12 +6,17 @@ pub mod accounts;
 pub mod alerts;
 pub mod comments;
 pub mod credentials;
+pub mod error;
 pub mod invitations;
 pub mod members;
 pub mod operator;
 pub mod password_resets;
 pub mod profile;
+pub mod registration;
 pub mod sessions;
 pub mod team;
 pub mod tokens;
 pub mod vulnerabilities;
+pub mod vulnerability_list;
+
+pub use error::ServiceError;

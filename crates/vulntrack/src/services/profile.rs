@@ -9,11 +9,7 @@ use vulntrack_store::{
     users::{self, ProfileUpdate, User},
 };
 
-use crate::{
-    app::AppState,
-    auth::Principal,
-    http::{ApiError, versioning::IfMatch},
-};
+use crate::{app::AppState, auth::Principal, http::versioning::IfMatch, services::ServiceError};
 
 fn optional_not_blank(value: &Option<String>, context: &()) -> garde::Result {
     value.as_deref().map_or(Ok(()), |v| not_blank(v, context))
@@ -61,8 +57,8 @@ pub async fn update(
     context: &RequestContext,
     change: ProfileChange,
     if_match: &IfMatch,
-) -> Result<User, ApiError> {
-    change.validate().map_err(|report| ApiError::Validation(ValidationErrors::from_garde(&report)))?;
+) -> Result<User, ServiceError> {
+    change.validate().map_err(|report| ServiceError::Invalid(ValidationErrors::from_garde(&report)))?;
     let update = ProfileUpdate {
         name: change.name.map(|n| n.trim().to_string()),
         phone: optional(change.phone),

@@ -17,7 +17,7 @@ use vulntrack_store::{
 use crate::{
     app::AppState,
     auth::{Principal, cookie, password::Verification},
-    http::ApiError,
+    services::ServiceError,
 };
 
 /// A new session: the user and the cookie that carries it.
@@ -80,7 +80,7 @@ pub async fn sign_in(
     context: &RequestContext,
     email: &str,
     password: String,
-) -> Result<SignedIn, ApiError> {
+) -> Result<SignedIn, ServiceError> {
     let db = state.db();
     let password = SecretString::from(password);
     let record = users::find_for_sign_in(db.conn(), email).await?;
@@ -95,7 +95,7 @@ pub async fn sign_in(
         metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
         txn.commit().await?;
         crate::alerts::on_login_failure(state, None, context.ip.as_deref()).await;
-        return Err(ApiError::Unauthorized);
+        return Err(ServiceError::NotAuthenticated);
     };
 
     let verification = if too_long {
@@ -168,7 +168,7 @@ async fn refuse(
     user: &User,
     reason: FailureReason,
     now: chrono::DateTime<Utc>,
-) -> ApiError {
+) -> ServiceError {
     let outcome = async {
         metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
         let scope = user.scope();
@@ -187,14 +187,14 @@ async fn refuse(
             }
         }
         txn.commit().await?;
-        Ok::<_, ApiError>(())
+        Ok::<_, ServiceError>(())
     }
     .await;
     if let Err(error) = outcome {
         return error;
     }
     crate::alerts::on_login_failure(state, Some((user.team_id, user.id, &user.email)), context.ip.as_deref()).await;
-    ApiError::Unauthorized
+    ServiceError::NotAuthenticated
 }
 
 /// Ends the principal's session (server-side, at once) and returns the
@@ -203,9 +203,9 @@ pub async fn sign_out(
     state: &AppState,
     context: &RequestContext,
     principal: &Principal,
-) -> Result<Cookie<'static>, ApiError> {
+) -> Result<Cookie<'static>, ServiceError> {
     let Some(session_id) = principal.session_id() else {
-        return Err(ApiError::BadRequest(
+        return Err(ServiceError::Malformed(
             "Logout ends a browser session; revoke an API token with DELETE /api/v1/tokens/{id}.".into(),
         ));
     };
@@ -236,7 +236,7 @@ pub async fn sign_out_everywhere(
     context: &RequestContext,
     principal: &Principal,
     revoke_tokens: bool,
-) -> Result<SignedOutEverywhere, ApiError> {
+) -> Result<SignedOutEverywhere, ServiceError> {
     let now = Utc::now();
     let txn = state.db().begin().await?;
     let sessions = sessions::revoke_all(&txn, principal.scope(), principal.user.id, None, now).await?;

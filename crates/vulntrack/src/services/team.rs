@@ -11,11 +11,7 @@ use vulntrack_store::{
     teams::{self, Team},
 };
 
-use crate::{
-    app::AppState,
-    auth::Principal,
-    http::{ApiError, versioning::IfMatch},
-};
+use crate::{app::AppState, auth::Principal, http::versioning::IfMatch, services::ServiceError};
 
 /// Renames the team (names are labels; another team's name is allowed).
 pub async fn rename(
@@ -24,11 +20,11 @@ pub async fn rename(
     context: &RequestContext,
     name: &str,
     if_match: &IfMatch,
-) -> Result<Team, ApiError> {
+) -> Result<Team, ServiceError> {
     principal.require(state, context, Action::ManageTeam).await?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::Validation(FieldError::new("name", "length", "must be 1–100 characters").into()));
+        return Err(ServiceError::Invalid(FieldError::new("name", "length", "must be 1–100 characters").into()));
     }
     let scope = principal.scope();
     let txn = state.db().begin().await?;
@@ -53,7 +49,7 @@ pub async fn set_session_lifetime(
     principal: &Principal,
     context: &RequestContext,
     seconds: u64,
-) -> Result<Team, ApiError> {
+) -> Result<Team, ServiceError> {
     principal.require(state, context, Action::ManageTeam).await?;
     let maximum = state.config().session_ttl.as_secs();
     if !(60..=maximum).contains(&seconds) {
@@ -63,7 +59,7 @@ pub async fn set_session_lifetime(
             "range",
             format!("must be between 60 and {maximum} seconds (the operator's maximum)"),
         ));
-        return Err(ApiError::Validation(errors));
+        return Err(ServiceError::Invalid(errors));
     }
     let chosen = (seconds < maximum).then(|| i64::try_from(seconds).unwrap_or(i64::MAX));
     let scope = principal.scope();

@@ -15,7 +15,7 @@ use vulntrack_store::{
 use crate::{
     app::AppState,
     auth::{Principal, principal::Credential, secret_token},
-    http::ApiError,
+    services::ServiceError,
 };
 
 pub const TOKEN_PREFIX: &str = "vt_";
@@ -41,9 +41,9 @@ pub async fn create_own(
     context: &RequestContext,
     name: &str,
     expires_in_days: Option<i64>,
-) -> Result<CreatedToken, ApiError> {
+) -> Result<CreatedToken, ServiceError> {
     if let Credential::ApiToken(_) = principal.credential {
-        return Err(ApiError::Forbidden("API tokens are created from a signed-in session."));
+        return Err(ServiceError::NotAllowed("API tokens are created from a signed-in session."));
     }
     let name = name.trim();
     let mut errors = vulntrack_domain::ValidationErrors::default();
@@ -60,7 +60,7 @@ pub async fn create_own(
         ));
     }
     if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        return Err(ServiceError::Invalid(errors));
     }
     let secret = secret_token::issue(TOKEN_PREFIX);
     let prefix: String = secret.plain.chars().take(SHOWN_PREFIX_CHARS).collect();
@@ -91,10 +91,10 @@ pub async fn revoke_own(
     principal: &Principal,
     context: &RequestContext,
     id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let txn = state.db().begin().await?;
     if !api_tokens::revoke(&txn, principal.scope(), principal.user.id, id, Utc::now()).await? {
-        return Err(ApiError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::TokenRevoked, context)
         .entity("api_token", id);
@@ -111,13 +111,13 @@ pub async fn revoke_member_token(
     context: &RequestContext,
     member: UserId,
     token: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     principal.require(state, context, Action::ManageUsers).await?;
     let scope = principal.scope();
     let member = users::get(state.db().conn(), scope, member).await?;
     let txn = state.db().begin().await?;
     if !api_tokens::revoke(&txn, scope, member.id, token, Utc::now()).await? {
-        return Err(ApiError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), AuditAction::TokenRevoked, context)
         .entity("api_token", token)

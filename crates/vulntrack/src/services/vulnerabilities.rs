@@ -17,23 +17,19 @@ use vulntrack_store::{
     vulnerabilities::{self, Vulnerability},
 };
 
-use crate::{
-    app::AppState,
-    auth::Principal,
-    http::{ApiError, versioning::IfMatch},
-};
+use crate::{app::AppState, auth::Principal, http::versioning::IfMatch, services::ServiceError};
 
 /// `assignee` must be an active member of the team.
 async fn check_assignee(
     db: &impl sea_orm::ConnectionTrait,
     scope: TeamScope,
     assignee: Option<UserId>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let Some(id) = assignee else { return Ok(()) };
     match users::get(db, scope, id).await {
         Ok(user) if user.status == vulntrack_domain::UserStatus::Active => Ok(()),
         Ok(_) | Err(StoreError::NotFound) => {
-            Err(ApiError::field("assignee_id", "not_member", "must be an active member of your team"))
+            Err(ServiceError::field("assignee_id", "not_member", "must be an active member of your team"))
         }
         Err(other) => Err(other.into()),
     }
@@ -78,10 +74,10 @@ pub async fn create(
     principal: &Principal,
     context: &RequestContext,
     body: &Value,
-) -> Result<Vulnerability, ApiError> {
+) -> Result<Vulnerability, ServiceError> {
     principal.require(state, context, Action::WriteVulnerabilities).await?;
-    let fields = input::parse(body, Mode::Create).map_err(ApiError::Validation)?;
-    let record = VulnerabilityRecord::create(fields).map_err(ApiError::Validation)?;
+    let fields = input::parse(body, Mode::Create).map_err(ServiceError::Invalid)?;
+    let record = VulnerabilityRecord::create(fields).map_err(ServiceError::Invalid)?;
     let scope = principal.scope();
     check_assignee(state.db().conn(), scope, record.assignee_id).await?;
     let txn = state.db().begin().await?;
@@ -116,17 +112,17 @@ pub async fn update(
     id_or_key: &str,
     body: &Value,
     if_match: &IfMatch,
-) -> Result<Vulnerability, ApiError> {
+) -> Result<Vulnerability, ServiceError> {
     let scope = principal.scope();
     // Not found before forbidden, so a role without the right learns
     // nothing about which records exist.
     vulnerabilities::find(state.db().conn(), scope, id_or_key).await?;
     principal.require(state, context, Action::WriteVulnerabilities).await?;
-    let fields = input::parse(body, Mode::Update).map_err(ApiError::Validation)?;
+    let fields = input::parse(body, Mode::Update).map_err(ServiceError::Invalid)?;
     let txn = state.db().begin().await?;
     let current = vulnerabilities::find_for_update(&txn, scope, id_or_key).await?;
     if_match.check(current.version)?;
-    let next = current.record.apply(fields).map_err(ApiError::Validation)?;
+    let next = current.record.apply(fields).map_err(ServiceError::Invalid)?;
     if next.assignee_id != current.record.assignee_id {
         check_assignee(&txn, scope, next.assignee_id).await?;
     }
@@ -187,7 +183,7 @@ pub async fn delete(
     context: &RequestContext,
     id_or_key: &str,
     if_match: &IfMatch,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let scope = principal.scope();
     vulnerabilities::find(state.db().conn(), scope, id_or_key).await?;
     principal.require(state, context, Action::WriteVulnerabilities).await?;
@@ -195,7 +191,7 @@ pub async fn delete(
     let current = vulnerabilities::find_for_update(&txn, scope, id_or_key).await?;
     if_match.check(current.version)?;
     if !vulnerabilities::delete(&txn, scope, current.id).await? {
-        return Err(ApiError::NotFound);
+        return Err(ServiceError::NotFound);
     }
     let details = json!({ "key": current.key(), "title": current.record.title, "severity": current.record.severity });
     audit::append(&txn, event(principal, context, AuditAction::VulnerabilityDeleted, &current).details(details))

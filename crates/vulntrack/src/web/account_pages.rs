@@ -1,5 +1,5 @@
-//! Notifications and the account page. Writes go through the JSON API's
-//! own handlers, so the pages cannot drift from the API's rules.
+//! Notifications and the account page: adapters over the profile,
+//! credentials, sessions and tokens services.
 
 use crate::http::versioning::IfMatch;
 use askama::Template;
@@ -12,32 +12,15 @@ use axum::{
 };
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
-use serde::{Deserialize, de::DeserializeOwned};
-use serde_json::Value;
+use serde::Deserialize;
 use vulntrack_store::{api_tokens, notifications, sessions, users};
 
-use super::page::{Nav, WebUser, page_error};
+use super::page::{Nav, PageError, WebUser, form_messages};
 use crate::{
     app::AppState,
-    http::{ApiError, ApiJson, ClientContext},
+    http::{ClientContext, path_id},
+    services::ServiceError,
 };
-
-/// Builds an API request body from form values.
-pub fn api_body<T: DeserializeOwned>(value: Value) -> Result<ApiJson<T>, ApiError> {
-    serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::BadRequest(e.to_string()))
-}
-
-/// A form error as sentences for the page.
-pub fn messages(error: &ApiError) -> Vec<String> {
-    match error {
-        ApiError::Validation(errors) => {
-            errors.iter().map(|e| format!("{}: {}", e.field.replace('_', " "), e.message)).collect()
-        }
-        ApiError::Forbidden(message) | ApiError::Conflict(message) => vec![(*message).to_string()],
-        ApiError::BadRequest(message) => vec![message.clone()],
-        _ => vec!["That did not work; please try again.".to_string()],
-    }
-}
 
 fn when(time: chrono::DateTime<Utc>) -> (String, String) {
     (time.format("%Y-%m-%d %H:%M UTC").to_string(), time.to_rfc3339())
@@ -60,46 +43,46 @@ pub struct NotificationsPage {
     unread: u64,
 }
 
-pub async fn notifications_page(State(state): State<AppState>, user: WebUser) -> Response {
+pub async fn notifications_page(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
     let scope = user.principal.scope();
-    match notifications::list(state.db().conn(), scope, user.principal.user.id, false, 200).await {
-        Ok(found) => NotificationsPage {
-            unread: user.nav.unread,
-            nav: Some(user.nav.clone()),
-            items: found
-                .into_iter()
-                .map(|n| {
-                    let (when, iso) = when(n.created_at);
-                    NotificationItem {
-                        id: n.id.to_string(),
-                        link: n.vulnerability_id.map(|v| format!("/vulnerabilities/{v}")),
-                        read: n.read_at.is_some(),
-                        message: n.message,
-                        when,
-                        iso,
-                    }
-                })
-                .collect(),
-        }
-        .into_response(),
-        Err(error) => page_error(error.into()),
+    let found = notifications::list(state.db().conn(), scope, user.principal.user.id, false, 200).await?;
+    Ok(NotificationsPage {
+        unread: user.nav.unread,
+        nav: Some(user.nav.clone()),
+        items: found
+            .into_iter()
+            .map(|n| {
+                let (when, iso) = when(n.created_at);
+                NotificationItem {
+                    id: n.id.to_string(),
+                    link: n.vulnerability_id.map(|v| format!("/vulnerabilities/{v}")),
+                    read: n.read_at.is_some(),
+                    message: n.message,
+                    when,
+                    iso,
+                }
+            })
+            .collect(),
+    }
+    .into_response())
+}
+
+pub async fn mark_read(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = path_id(&id)?;
+    if notifications::mark_read(state.db().conn(), user.principal.scope(), user.principal.user.id, id).await? {
+        Ok(Redirect::to("/notifications").into_response())
+    } else {
+        Err(ServiceError::NotFound.into())
     }
 }
 
-pub async fn mark_read(State(state): State<AppState>, user: WebUser, Path(id): Path<String>) -> Response {
-    let Ok(id) = uuid::Uuid::parse_str(&id) else { return page_error(ApiError::NotFound) };
-    match notifications::mark_read(state.db().conn(), user.principal.scope(), user.principal.user.id, id).await {
-        Ok(true) => Redirect::to("/notifications").into_response(),
-        Ok(false) => page_error(ApiError::NotFound),
-        Err(error) => page_error(error.into()),
-    }
-}
-
-pub async fn mark_all_read(State(state): State<AppState>, user: WebUser) -> Response {
-    match notifications::mark_all_read(state.db().conn(), user.principal.scope(), user.principal.user.id).await {
-        Ok(_) => Redirect::to("/notifications").into_response(),
-        Err(error) => page_error(error.into()),
-    }
+pub async fn mark_all_read(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
+    notifications::mark_all_read(state.db().conn(), user.principal.scope(), user.principal.user.id).await?;
+    Ok(Redirect::to("/notifications").into_response())
 }
 
 #[derive(Default)]
@@ -146,19 +129,14 @@ async fn account_page(
     notice: Option<String>,
     errors: Vec<String>,
     new_token: Option<String>,
-) -> Response {
+) -> Result<Response, PageError> {
     let db = state.db().conn();
     let scope = user.principal.scope();
     let me = user.principal.user.id;
     let now = Utc::now();
-    let (account, live, tokens) = match (
-        users::get(db, scope, me).await,
-        sessions::list_live(db, scope, me, now).await,
-        api_tokens::list_live(db, scope, me, now).await,
-    ) {
-        (Ok(a), Ok(s), Ok(t)) => (a, s, t),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return page_error(e.into()),
-    };
+    let account = users::get(db, scope, me).await?;
+    let live = sessions::list_live(db, scope, me, now).await?;
+    let tokens = api_tokens::list_live(db, scope, me, now).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = AccountPage {
         token_max_days: state.config().token_max_ttl.as_secs() / 86_400,
@@ -197,19 +175,24 @@ async fn account_page(
         errors,
         new_token,
     };
-    (status, page).into_response()
+    Ok((status, page).into_response())
 }
 
-pub async fn account(State(state): State<AppState>, user: WebUser) -> Response {
+pub async fn account(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
     account_page(&state, &user, None, Vec::new(), None).await
 }
 
-async fn after(state: &AppState, user: &WebUser, outcome: Result<(), ApiError>, done: &str) -> Response {
+/// The account page after a change: its notice, or the reasons it was refused.
+async fn after(
+    state: &AppState,
+    user: &WebUser,
+    outcome: Result<(), PageError>,
+    done: &str,
+) -> Result<Response, PageError> {
     match outcome {
         Ok(()) => account_page(state, user, Some(done.to_string()), Vec::new(), None).await,
-        Err(ApiError::NotFound) => page_error(ApiError::NotFound),
-        Err(error @ (ApiError::Internal(_) | ApiError::Storage(_))) => page_error(error),
-        Err(error) => account_page(state, user, None, messages(&error), None).await,
+        Err(PageError::Service(error)) => account_page(state, user, None, form_messages(error)?, None).await,
+        Err(error) => Err(error),
     }
 }
 
@@ -231,7 +214,7 @@ pub async fn save_profile(
     ClientContext(context): ClientContext,
     user: WebUser,
     Form(form): Form<ProfileForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let change = crate::services::profile::ProfileChange {
         name: Some(form.name),
         phone: Some(form.phone),
@@ -240,8 +223,10 @@ pub async fn save_profile(
         bio: Some(form.bio),
         is_onboarded: None,
     };
-    let outcome =
-        crate::services::profile::update(&state, &user.principal, &context, change, &IfMatch::Absent).await.map(|_| ());
+    let outcome = crate::services::profile::update(&state, &user.principal, &context, change, &IfMatch::Absent)
+        .await
+        .map(|_| ())
+        .map_err(PageError::from);
     after(&state, &user, outcome, "Profile saved.").await
 }
 
@@ -256,7 +241,7 @@ pub async fn change_password(
     ClientContext(context): ClientContext,
     user: WebUser,
     Form(form): Form<PasswordForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let outcome = crate::services::credentials::change_password(
         &state,
         &user.principal,
@@ -265,7 +250,8 @@ pub async fn change_password(
         form.new_password,
     )
     .await
-    .map(|_| ());
+    .map(|_| ())
+    .map_err(PageError::from);
     after(&state, &user, outcome, "Password changed; your other sessions, API tokens and reset links have ended.").await
 }
 
@@ -274,12 +260,11 @@ pub async fn revoke_session(
     ClientContext(context): ClientContext,
     user: WebUser,
     Path(id): Path<String>,
-) -> Response {
-    let outcome = async {
-        let id = crate::api::v1::views::path_id(&id)?;
-        crate::services::credentials::revoke_own_session(&state, &user.principal, &context, id).await
-    }
-    .await;
+) -> Result<Response, PageError> {
+    let id = path_id(&id)?;
+    let outcome = crate::services::credentials::revoke_own_session(&state, &user.principal, &context, id)
+        .await
+        .map_err(Into::into);
     after(&state, &user, outcome, "Session signed out.").await
 }
 
@@ -296,13 +281,10 @@ pub async fn revoke_all_sessions(
     user: WebUser,
     jar: CookieJar,
     Form(form): Form<SignOutEverywhereForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let revoke_tokens = form.revoke_tokens.is_some();
-    match crate::services::sessions::sign_out_everywhere(&state, &context, &user.principal, revoke_tokens).await {
-        Ok(_) => (jar.add(crate::auth::cookie::clear(state.config().is_production())), Redirect::to("/login"))
-            .into_response(),
-        Err(error) => page_error(error),
-    }
+    crate::services::sessions::sign_out_everywhere(&state, &context, &user.principal, revoke_tokens).await?;
+    Ok((jar.add(crate::auth::cookie::clear(state.config().is_production())), Redirect::to("/login")).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -317,7 +299,7 @@ pub async fn create_token(
     ClientContext(context): ClientContext,
     user: WebUser,
     Form(form): Form<TokenForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let days = form.expires_in_days.trim();
     let expires_in_days = match days {
         "" => None,
@@ -331,7 +313,7 @@ pub async fn create_token(
     };
     match crate::services::tokens::create_own(&state, &user.principal, &context, &form.name, expires_in_days).await {
         Ok(created) => account_page(&state, &user, None, Vec::new(), Some(created.secret)).await,
-        Err(error) => after(&state, &user, Err(error), "").await,
+        Err(error) => after(&state, &user, Err(error.into()), "").await,
     }
 }
 
@@ -340,11 +322,8 @@ pub async fn revoke_token(
     ClientContext(context): ClientContext,
     user: WebUser,
     Path(id): Path<String>,
-) -> Response {
-    let outcome = async {
-        let id = crate::api::v1::views::path_id(&id)?;
-        crate::services::tokens::revoke_own(&state, &user.principal, &context, id).await
-    }
-    .await;
+) -> Result<Response, PageError> {
+    let id = path_id(&id)?;
+    let outcome = crate::services::tokens::revoke_own(&state, &user.principal, &context, id).await.map_err(Into::into);
     after(&state, &user, outcome, "Token revoked.").await
 }

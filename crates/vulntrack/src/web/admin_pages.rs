@@ -7,25 +7,24 @@ use axum::{
     Form,
     extract::{Path, Query, State},
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::json;
-use vulntrack_domain::{Action, Role, UserStatus};
+use vulntrack_domain::{Action, Role, UserId, UserStatus, string_enum::UnknownValue};
 use vulntrack_store::{invitations, users};
 
 use super::{
-    account_pages::{api_body, messages},
-    page::{Choice, Nav, WebUser, page_error},
+    auth_pages::{signed_in_or_login, too_many, wait_message},
+    page::{Choice, Nav, PageError, WebUser, form_messages},
 };
 use crate::{
-    api::v1::{password_reset, registration},
     app::AppState,
     auth::secret_token,
-    http::{ApiError, ClientContext},
-    services::sessions,
+    http::{ClientContext, path_id},
+    ratelimit::{self, budgets},
+    services::{ServiceError, invitations as invitation_service, members, password_resets, registration, tokens},
 };
 
 pub struct MemberRow {
@@ -77,21 +76,13 @@ async fn users_page(
     notice: Option<String>,
     errors: Vec<String>,
     new_link: Option<(String, String)>,
-) -> Response {
-    if !user.principal.user.role.allows(Action::ManageUsers) {
-        return page_error(ApiError::Forbidden("Only administrators manage the team."));
-    }
+) -> Result<Response, PageError> {
     let db = state.db().conn();
     let scope = user.principal.scope();
-    let (members, pending) = match (users::list(db, scope).await, invitations::list_pending(db, scope).await) {
-        (Ok(m), Ok(p)) => (m, p),
-        (Err(e), _) | (_, Err(e)) => return page_error(e.into()),
-    };
+    let members = users::list(db, scope).await?;
+    let pending = invitations::list_pending(db, scope).await?;
     let now = Utc::now();
-    let live_tokens = match vulntrack_store::api_tokens::list_live_for_team(db, scope, now).await {
-        Ok(tokens) => tokens,
-        Err(e) => return page_error(e.into()),
-    };
+    let live_tokens = vulntrack_store::api_tokens::list_live_for_team(db, scope, now).await?;
     let names: std::collections::HashMap<_, _> = members.iter().map(|m| (m.id, m.name.clone())).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = UsersPage {
@@ -141,21 +132,37 @@ async fn users_page(
         errors,
         new_link,
     };
-    (status, page).into_response()
+    Ok((status, page).into_response())
 }
 
-pub async fn users(State(state): State<AppState>, user: WebUser) -> Response {
+pub async fn users(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+) -> Result<Response, PageError> {
+    user.principal.require(&state, &context, Action::ManageUsers).await?;
     users_page(&state, &user, None, Vec::new(), None).await
 }
 
-async fn after(state: &AppState, user: &WebUser, outcome: Result<(), ApiError>, done: &str) -> Response {
+/// The members page after a change: its notice, or why it was refused.
+async fn after(
+    state: &AppState,
+    user: &WebUser,
+    outcome: Result<(), ServiceError>,
+    done: &str,
+) -> Result<Response, PageError> {
     match outcome {
         Ok(()) => users_page(state, user, Some(done.to_string()), Vec::new(), None).await,
-        Err(error @ (ApiError::NotFound | ApiError::Internal(_) | ApiError::Storage(_) | ApiError::Forbidden(_))) => {
-            page_error(error)
-        }
-        Err(error) => users_page(state, user, None, messages(&error), None).await,
+        Err(error) => users_page(state, user, None, form_messages(error)?, None).await,
     }
+}
+
+/// A form's choice of a named value (a role, a status), or its field error.
+fn choice<T: std::str::FromStr<Err = UnknownValue>>(
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, ServiceError> {
+    value.map(str::parse).transpose().map_err(|e: UnknownValue| ServiceError::field(field, "invalid", &e.to_string()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,19 +177,14 @@ pub async fn update_member(
     user: WebUser,
     Path(id): Path<String>,
     Form(form): Form<MemberForm>,
-) -> Response {
+) -> Result<Response, PageError> {
+    let member = UserId::from_uuid(path_id(&id)?);
     let outcome = async {
-        let member = vulntrack_domain::UserId::from_uuid(crate::api::v1::views::path_id(&id)?);
-        let role = form.role.as_deref().map(str::parse).transpose().map_err(
-            |e: vulntrack_domain::string_enum::UnknownValue| ApiError::field("role", "invalid", &e.to_string()),
-        )?;
-        let status = form.status.as_deref().map(str::parse).transpose().map_err(
-            |e: vulntrack_domain::string_enum::UnknownValue| ApiError::field("status", "invalid", &e.to_string()),
-        )?;
-        let change = crate::services::members::MemberChange { role, status };
-        crate::services::members::update(&state, &user.principal, &context, member, change, &IfMatch::Absent)
-            .await
-            .map(|_| ())
+        let change = members::MemberChange {
+            role: choice("role", form.role.as_deref())?,
+            status: choice("status", form.status.as_deref())?,
+        };
+        members::update(&state, &user.principal, &context, member, change, &IfMatch::Absent).await.map(|_| ())
     }
     .await;
     after(&state, &user, outcome, "Member updated.").await
@@ -193,12 +195,9 @@ pub async fn unlock_member(
     ClientContext(context): ClientContext,
     user: WebUser,
     Path(id): Path<String>,
-) -> Response {
-    let outcome = async {
-        let member = vulntrack_domain::UserId::from_uuid(crate::api::v1::views::path_id(&id)?);
-        crate::services::members::unlock(&state, &user.principal, &context, member).await
-    }
-    .await;
+) -> Result<Response, PageError> {
+    let member = UserId::from_uuid(path_id(&id)?);
+    let outcome = members::unlock(&state, &user.principal, &context, member).await;
     after(&state, &user, outcome, "Account unlocked.").await
 }
 
@@ -208,13 +207,10 @@ pub async fn revoke_member_token(
     ClientContext(context): ClientContext,
     user: WebUser,
     Path((id, token_id)): Path<(String, String)>,
-) -> Response {
-    let outcome = async {
-        let member = vulntrack_domain::UserId::from_uuid(crate::api::v1::views::path_id(&id)?);
-        let token = crate::api::v1::views::path_id(&token_id)?;
-        crate::services::tokens::revoke_member_token(&state, &user.principal, &context, member, token).await
-    }
-    .await;
+) -> Result<Response, PageError> {
+    let member = UserId::from_uuid(path_id(&id)?);
+    let token = path_id(&token_id)?;
+    let outcome = tokens::revoke_member_token(&state, &user.principal, &context, member, token).await;
     after(&state, &user, outcome, "API token revoked.").await
 }
 
@@ -223,12 +219,9 @@ pub async fn delete_member(
     ClientContext(context): ClientContext,
     user: WebUser,
     Path(id): Path<String>,
-) -> Response {
-    let outcome = async {
-        let member = vulntrack_domain::UserId::from_uuid(crate::api::v1::views::path_id(&id)?);
-        crate::services::members::delete(&state, &user.principal, &context, member, &IfMatch::Absent).await
-    }
-    .await;
+) -> Result<Response, PageError> {
+    let member = UserId::from_uuid(path_id(&id)?);
+    let outcome = members::delete(&state, &user.principal, &context, member, &IfMatch::Absent).await;
     after(&state, &user, outcome, "Member deleted; their records stay.").await
 }
 
@@ -237,17 +230,10 @@ pub async fn reset_link(
     ClientContext(context): ClientContext,
     user: WebUser,
     Path(id): Path<String>,
-) -> Response {
-    match password_reset::admin_link(State(state.clone()), ClientContext(context), user.principal.clone(), Path(id))
-        .await
-    {
-        Ok((_, axum::Json(link))) => {
-            let url = serde_json::to_value(&link)
-                .ok()
-                .and_then(|v| v["reset_url"].as_str().map(str::to_string))
-                .unwrap_or_default();
-            users_page(&state, &user, None, Vec::new(), Some(("Password reset link".into(), url))).await
-        }
+) -> Result<Response, PageError> {
+    let member = UserId::from_uuid(path_id(&id)?);
+    match password_resets::issue_for_member(&state, &user.principal, &context, member).await {
+        Ok(link) => users_page(&state, &user, None, Vec::new(), Some(("Password reset link".into(), link.url))).await,
         Err(error) => after(&state, &user, Err(error), "").await,
     }
 }
@@ -263,13 +249,10 @@ pub async fn invite(
     ClientContext(context): ClientContext,
     user: WebUser,
     Form(form): Form<InviteForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let created = async {
-        let role = form
-            .role
-            .parse::<vulntrack_domain::Role>()
-            .map_err(|e| ApiError::field("role", "invalid", &e.to_string()))?;
-        crate::services::invitations::invite(&state, &user.principal, &context, &form.email, role).await
+        let role = choice::<Role>("role", Some(&form.role))?.unwrap_or(Role::Viewer);
+        invitation_service::invite(&state, &user.principal, &context, &form.email, role).await
     }
     .await;
     match created {
@@ -285,12 +268,9 @@ pub async fn withdraw_invitation(
     ClientContext(context): ClientContext,
     user: WebUser,
     Path(id): Path<String>,
-) -> Response {
-    let outcome = async {
-        let id = crate::api::v1::views::path_id(&id)?;
-        crate::services::invitations::withdraw(&state, &user.principal, &context, id).await
-    }
-    .await;
+) -> Result<Response, PageError> {
+    let id = path_id(&id)?;
+    let outcome = invitation_service::withdraw(&state, &user.principal, &context, id).await;
     after(&state, &user, outcome, "Invitation withdrawn.").await
 }
 
@@ -311,12 +291,13 @@ pub struct TokenParam {
     token: String,
 }
 
-async fn invite_page(state: &AppState, token: String, name: String, errors: Vec<String>) -> Response {
-    let found = invitations::find_valid(state.db().conn(), &secret_token::hash(token.trim()), Utc::now()).await;
-    let invitation = match found {
-        Ok(found) => found,
-        Err(error) => return page_error(error.into()),
-    };
+async fn invite_page(
+    state: &AppState,
+    token: String,
+    name: String,
+    errors: Vec<String>,
+) -> Result<Response, PageError> {
+    let invitation = invitations::find_valid(state.db().conn(), &secret_token::hash(token.trim()), Utc::now()).await?;
     let status = if invitation.is_none() {
         StatusCode::NOT_FOUND
     } else if errors.is_empty() {
@@ -326,10 +307,13 @@ async fn invite_page(state: &AppState, token: String, name: String, errors: Vec<
     };
     let page =
         InvitePage { nav: None, valid: invitation.is_some(), email: invitation.map(|i| i.email), token, name, errors };
-    (status, page).into_response()
+    Ok((status, page).into_response())
 }
 
-pub async fn invite_landing(State(state): State<AppState>, Query(params): Query<TokenParam>) -> Response {
+pub async fn invite_landing(
+    State(state): State<AppState>,
+    Query(params): Query<TokenParam>,
+) -> Result<Response, PageError> {
     invite_page(&state, params.token, String::new(), Vec::new()).await
 }
 
@@ -345,29 +329,17 @@ pub async fn accept(
     ClientContext(context): ClientContext,
     jar: CookieJar,
     Form(form): Form<AcceptForm>,
-) -> Response {
-    let (key, rule) = password_reset::reset_bucket(&state, &context);
-    if !state.rate_limiter().check(&key, rule).await.allowed {
-        return invite_page(&state, form.token, form.name, vec!["Too many attempts; please wait a while.".into()])
-            .await;
-    }
-    let request = match api_body(json!({ "token": form.token, "name": form.name, "password": form.password })) {
-        Ok(request) => request.0,
-        Err(error) => return page_error(error),
+) -> Result<Response, PageError> {
+    let created = async {
+        ratelimit::spend(state.rate_limiter(), &[budgets::accounts_and_resets(&state, &context)]).await?;
+        registration::accept_invitation(&state, &context, &form.token, form.name.clone(), form.password.clone()).await
     };
-    match registration::create_account(state.clone(), context.clone(), request).await {
-        Ok((_, axum::Json(created))) => {
-            let email =
-                serde_json::to_value(&created).ok().and_then(|v| v["user"]["email"].as_str().map(str::to_string));
-            match email {
-                Some(email) => match sessions::sign_in(&state, &context, &email, form.password).await {
-                    Ok(signed_in) => (jar.add(signed_in.cookie), Redirect::to("/")).into_response(),
-                    Err(_) => Redirect::to("/login").into_response(),
-                },
-                None => Redirect::to("/login").into_response(),
-            }
+    match created.await {
+        Ok((_, user)) => Ok(signed_in_or_login(&state, &context, jar, &user.email, form.password).await),
+        Err(ServiceError::RateLimited { retry_after_seconds }) => {
+            let page = invite_page(&state, form.token, form.name, vec![wait_message(retry_after_seconds)]).await?;
+            Ok(too_many(page, retry_after_seconds))
         }
-        Err(error @ (ApiError::Internal(_) | ApiError::Storage(_))) => page_error(error),
-        Err(error) => invite_page(&state, form.token, form.name, messages(&error)).await,
+        Err(error) => invite_page(&state, form.token, form.name, form_messages(error)?).await,
     }
 }

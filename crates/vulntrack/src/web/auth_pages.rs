@@ -12,11 +12,12 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use vulntrack_store::users;
 
-use super::page::{Nav, WebUser, page_error, safe_next};
+use super::page::{Nav, PageError, WebUser, form_messages, safe_next};
 use crate::{
     app::AppState,
-    http::{ApiError, ClientContext},
-    services::{accounts, sessions},
+    http::ClientContext,
+    ratelimit::{self, budgets},
+    services::{ServiceError, accounts, password_resets, sessions},
 };
 
 #[derive(Template, WebTemplate)]
@@ -34,13 +35,11 @@ pub struct NextParam {
     next: String,
 }
 
-pub async fn login_page(State(state): State<AppState>, Query(params): Query<NextParam>) -> Response {
-    match users::count_all(state.db().conn()).await {
-        Ok(0) => return Redirect::to("/setup").into_response(),
-        Ok(_) => {}
-        Err(error) => return page_error(error.into()),
+pub async fn login_page(State(state): State<AppState>, Query(params): Query<NextParam>) -> Result<Response, PageError> {
+    if users::count_all(state.db().conn()).await? == 0 {
+        return Ok(Redirect::to("/setup").into_response());
     }
-    LoginPage { nav: None, email: String::new(), next: safe_next(&params.next), error: None }.into_response()
+    Ok(LoginPage { nav: None, email: String::new(), next: safe_next(&params.next), error: None }.into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,7 +55,7 @@ pub async fn login(
     ClientContext(context): ClientContext,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let next = safe_next(&form.next);
     let again = |status: StatusCode, message: &str| {
         let page =
@@ -67,15 +66,19 @@ pub async fn login(
         let decision = state.rate_limiter().check(&key, rule).await;
         if !decision.allowed {
             let minutes = decision.reset.as_secs().div_ceil(60);
-            return again(StatusCode::TOO_MANY_REQUESTS, &format!("Too many attempts. Try again in {minutes} min."));
+            let mut page =
+                again(StatusCode::TOO_MANY_REQUESTS, &format!("Too many attempts. Try again in {minutes} min."));
+            decision.annotate_refusal(page.headers_mut());
+            return Ok(page);
         }
     }
     match sessions::sign_in(&state, &context, &form.email, form.password.clone()).await {
-        Ok(signed_in) => (jar.add(signed_in.cookie), Redirect::to(&next)).into_response(),
-        Err(ApiError::Unauthorized) => {
-            again(StatusCode::UNAUTHORIZED, "The email or password is wrong, or the account is locked or deactivated.")
-        }
-        Err(other) => page_error(other),
+        Ok(signed_in) => Ok((jar.add(signed_in.cookie), Redirect::to(&next)).into_response()),
+        Err(ServiceError::NotAuthenticated) => Ok(again(
+            StatusCode::UNAUTHORIZED,
+            "The email or password is wrong, or the account is locked or deactivated.",
+        )),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -131,11 +134,11 @@ fn setup_page_with(form: &SetupForm, errors: &vulntrack_domain::ValidationErrors
     }
 }
 
-pub async fn setup_page(State(state): State<AppState>) -> Response {
-    match users::count_all(state.db().conn()).await {
-        Ok(0) => setup_page_with(&SetupForm::default(), &Default::default()).into_response(),
-        Ok(_) => Redirect::to("/login").into_response(),
-        Err(error) => page_error(error.into()),
+pub async fn setup_page(State(state): State<AppState>) -> Result<Response, PageError> {
+    if users::count_all(state.db().conn()).await? == 0 {
+        Ok(setup_page_with(&SetupForm::default(), &Default::default()).into_response())
+    } else {
+        Ok(Redirect::to("/login").into_response())
     }
 }
 
@@ -144,7 +147,7 @@ pub async fn setup(
     ClientContext(context): ClientContext,
     jar: CookieJar,
     Form(form): Form<SetupForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let outcome = accounts::first_run_setup(
         &state,
         &context,
@@ -155,15 +158,27 @@ pub async fn setup(
     )
     .await;
     match outcome {
-        Ok(_) => match sessions::sign_in(&state, &context, &form.email, form.password).await {
-            Ok(signed_in) => (jar.add(signed_in.cookie), Redirect::to("/")).into_response(),
-            Err(_) => Redirect::to("/login").into_response(),
-        },
-        Err(ApiError::Validation(errors)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, setup_page_with(&form, &errors)).into_response()
+        Ok(_) => Ok(signed_in_or_login(&state, &context, jar, &form.email, form.password).await),
+        Err(ServiceError::Invalid(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, setup_page_with(&form, &errors)).into_response())
         }
-        Err(ApiError::Conflict(_)) => Redirect::to("/login").into_response(),
-        Err(other) => page_error(other),
+        Err(ServiceError::Conflict(_)) => Ok(Redirect::to("/login").into_response()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// After an account is made: signed in and home, or to the sign-in page
+/// when signing in is refused (e.g. a lockout meanwhile).
+pub async fn signed_in_or_login(
+    state: &AppState,
+    context: &vulntrack_store::audit::RequestContext,
+    jar: CookieJar,
+    email: &str,
+    password: String,
+) -> Response {
+    match sessions::sign_in(state, context, email, password).await {
+        Ok(signed_in) => (jar.add(signed_in.cookie), Redirect::to("/")).into_response(),
+        Err(_) => Redirect::to("/login").into_response(),
     }
 }
 
@@ -172,11 +187,9 @@ pub async fn logout(
     ClientContext(context): ClientContext,
     user: WebUser,
     jar: CookieJar,
-) -> Response {
-    match sessions::sign_out(&state, &context, &user.principal).await {
-        Ok(cleared) => (jar.add(cleared), Redirect::to("/login")).into_response(),
-        Err(error) => page_error(error),
-    }
+) -> Result<Response, PageError> {
+    let cleared = sessions::sign_out(&state, &context, &user.principal).await?;
+    Ok((jar.add(cleared), Redirect::to("/login")).into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -201,17 +214,33 @@ pub async fn forgot(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     Form(form): Form<ForgotForm>,
-) -> Response {
-    let request = match super::account_pages::api_body(serde_json::json!({ "email": form.email })) {
-        Ok(request) => request,
-        Err(error) => return page_error(error),
+) -> Result<Response, PageError> {
+    let outcome = async {
+        ratelimit::spend(state.rate_limiter(), &[budgets::accounts_and_resets(&state, &context)]).await?;
+        password_resets::request_link(&state, &context, &form.email).await
     };
-    let response = crate::api::v1::password_reset::request(State(state), ClientContext(context), request).await;
-    if response.status() == StatusCode::TOO_MANY_REQUESTS {
-        let page = ForgotPage { nav: None, sent: false, error: Some("Too many requests; please wait a while.".into()) };
-        return (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+    match outcome.await {
+        Ok(()) => Ok(ForgotPage { nav: None, sent: true, error: None }.into_response()),
+        Err(ServiceError::RateLimited { retry_after_seconds }) => {
+            let page = ForgotPage { nav: None, sent: false, error: Some(wait_message(retry_after_seconds)) };
+            Ok(too_many(page, retry_after_seconds))
+        }
+        Err(other) => Err(other.into()),
     }
-    ForgotPage { nav: None, sent: true, error: None }.into_response()
+}
+
+/// What a page says when a budget is spent.
+pub fn wait_message(retry_after_seconds: u64) -> String {
+    format!("Too many attempts; try again in {} min.", retry_after_seconds.div_ceil(60).max(1))
+}
+
+/// A page answered with 429 and `Retry-After`, as the API answers.
+pub fn too_many(page: impl IntoResponse, retry_after_seconds: u64) -> Response {
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+    response
+        .headers_mut()
+        .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after_seconds.max(1)));
+    response
 }
 
 #[derive(Template, WebTemplate)]
@@ -242,32 +271,20 @@ pub async fn reset(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     Form(form): Form<ResetForm>,
-) -> Response {
-    let body = serde_json::json!({ "token": form.token, "new_password": form.new_password });
-    let request = match super::account_pages::api_body(body) {
-        Ok(request) => request,
-        Err(error) => return page_error(error),
+) -> Result<Response, PageError> {
+    let outcome = async {
+        ratelimit::spend(state.rate_limiter(), &[budgets::accounts_and_resets(&state, &context)]).await?;
+        password_resets::confirm(&state, &context, &form.token, form.new_password).await
     };
-    let response = crate::api::v1::password_reset::confirm(State(state), ClientContext(context), request).await;
-    if response.status() == StatusCode::NO_CONTENT {
-        return Redirect::to("/login").into_response();
+    match outcome.await {
+        Ok(()) => Ok(Redirect::to("/login").into_response()),
+        Err(ServiceError::RateLimited { retry_after_seconds }) => {
+            let page = ResetPage { nav: None, token: form.token, errors: vec![wait_message(retry_after_seconds)] };
+            Ok(too_many(page, retry_after_seconds))
+        }
+        Err(error) => {
+            let errors = form_messages(error)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, ResetPage { nav: None, token: form.token, errors }).into_response())
+        }
     }
-    let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
-    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let errors = problem["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| {
-                    let field = e["field"].as_str().unwrap_or_default().replace('_', " ");
-                    format!("{field}: {}", e["message"].as_str().unwrap_or_default())
-                })
-                .collect()
-        })
-        .unwrap_or_else(|| {
-            vec![problem["detail"].as_str().unwrap_or("That did not work; please try again.").to_string()]
-        });
-    (status, ResetPage { nav: None, token: form.token, errors }).into_response()
 }

@@ -11,7 +11,7 @@ use chrono::Utc;
 use vulntrack_domain::vulnerability::{Severity, VulnStatus};
 use vulntrack_store::vulnerabilities::{self, Direction, ListQuery, Sort, Vulnerability};
 
-use super::page::{Nav, WebUser, page_error};
+use super::page::{Nav, PageError, WebUser};
 use crate::app::AppState;
 
 const TREND_DAYS: u32 = 90;
@@ -126,14 +126,11 @@ fn items(found: Vec<Vulnerability>, note: impl Fn(&Vulnerability) -> String) -> 
         .collect()
 }
 
-pub async fn dashboard(State(state): State<AppState>, user: WebUser) -> Response {
-    match build(&state, &user).await {
-        Ok(page) => page.into_response(),
-        Err(error) => page_error(error),
-    }
+pub async fn dashboard(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
+    Ok(build(&state, &user).await?.into_response())
 }
 
-async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, crate::http::ApiError> {
+async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, PageError> {
     let db = state.db().conn();
     let scope = user.principal.scope();
     let stats = vulnerabilities::stats(db, scope).await?;

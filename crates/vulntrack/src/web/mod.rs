@@ -4,13 +4,13 @@
 
 mod account_pages;
 mod admin_pages;
-mod auth_pages;
+pub(crate) mod auth_pages;
 mod dashboard;
 mod markdown;
 mod oversight_pages;
 pub mod page;
 mod settings_page;
-mod vulnerability_pages;
+mod vulnerabilities;
 
 use axum::{
     Router,
@@ -29,14 +29,14 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(auth_pages::logout))
         .route("/forgot-password", get(auth_pages::forgot_page).post(auth_pages::forgot))
         .route("/reset-password", get(auth_pages::reset_page).post(auth_pages::reset))
-        .route("/vulnerabilities", get(vulnerability_pages::list).post(vulnerability_pages::create))
-        .route("/vulnerabilities/new", get(vulnerability_pages::new_form))
-        .route("/vulnerabilities/bulk", post(vulnerability_pages::bulk))
-        .route("/vulnerabilities/{id}", get(vulnerability_pages::detail))
-        .route("/vulnerabilities/{id}/comments", post(vulnerability_pages::comment))
-        .route("/vulnerabilities/{id}/status", post(vulnerability_pages::change_status))
-        .route("/vulnerabilities/{id}/edit", get(vulnerability_pages::edit_form).post(vulnerability_pages::update))
-        .route("/vulnerabilities/{id}/delete", post(vulnerability_pages::delete))
+        .route("/vulnerabilities", get(vulnerabilities::list).post(vulnerabilities::create))
+        .route("/vulnerabilities/new", get(vulnerabilities::new_form))
+        .route("/vulnerabilities/bulk", post(vulnerabilities::bulk))
+        .route("/vulnerabilities/{id}", get(vulnerabilities::detail))
+        .route("/vulnerabilities/{id}/comments", post(vulnerabilities::comment))
+        .route("/vulnerabilities/{id}/status", post(vulnerabilities::change_status))
+        .route("/vulnerabilities/{id}/edit", get(vulnerabilities::edit_form).post(vulnerabilities::update))
+        .route("/vulnerabilities/{id}/delete", post(vulnerabilities::delete))
         .route("/notifications", get(account_pages::notifications_page))
         .route("/notifications/read-all", post(account_pages::mark_all_read))
         .route("/notifications/{id}/read", post(account_pages::mark_read))

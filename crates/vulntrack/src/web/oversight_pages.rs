@@ -16,8 +16,11 @@ use vulntrack_store::{
     security_alerts,
 };
 
-use super::page::{Nav, WebUser, page_error};
-use crate::{app::AppState, http::ClientContext};
+use super::page::{Nav, PageError, WebUser};
+use crate::{
+    app::AppState,
+    http::{ClientContext, path_id},
+};
 
 const PAGE: u64 = 100;
 
@@ -78,10 +81,8 @@ pub async fn audit_log(
     ClientContext(context): ClientContext,
     user: WebUser,
     Query(filters): Query<AuditFilters>,
-) -> Response {
-    if let Err(error) = user.principal.require(&state, &context, Action::ViewAudit).await {
-        return page_error(error);
-    }
+) -> Result<Response, PageError> {
+    user.principal.require(&state, &context, Action::ViewAudit).await?;
     let mut errors = ValidationErrors::default();
     let query = AuditQuery {
         actions: filters.action.split(',').map(|a| a.trim().to_uppercase()).filter(|a| !a.is_empty()).collect(),
@@ -106,10 +107,7 @@ pub async fn audit_log(
         }
         filter.finish()
     };
-    let mut rows = match audit::list(state.db().conn(), user.principal.scope(), &query).await {
-        Ok(rows) => rows,
-        Err(error) => return page_error(error.into()),
-    };
+    let mut rows = audit::list(state.db().conn(), user.principal.scope(), &query).await?;
     let more = rows.len() as u64 > PAGE;
     rows.truncate(PAGE as usize);
     let next_link = more.then(|| rows.last().map(|r| format!("/admin/audit?{filter}&before={}", r.seq))).flatten();
@@ -144,7 +142,7 @@ pub async fn audit_log(
         next_link,
         errors: errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
     };
-    (status, page).into_response()
+    Ok((status, page).into_response())
 }
 
 pub struct AlertRow {
@@ -165,33 +163,33 @@ pub struct AlertsPage {
     alerts: Vec<AlertRow>,
 }
 
-pub async fn alerts(State(state): State<AppState>, ClientContext(context): ClientContext, user: WebUser) -> Response {
-    if let Err(error) = user.principal.require(&state, &context, Action::ViewAudit).await {
-        return page_error(error);
+pub async fn alerts(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+) -> Result<Response, PageError> {
+    user.principal.require(&state, &context, Action::ViewAudit).await?;
+    let found = security_alerts::list(state.db().conn(), user.principal.scope(), 200).await?;
+    Ok(AlertsPage {
+        nav: Some(user.nav.clone()),
+        alerts: found
+            .into_iter()
+            .map(|a| {
+                let (when, iso) = when(a.created_at);
+                AlertRow {
+                    id: a.id.to_string(),
+                    when,
+                    iso,
+                    severity: a.severity,
+                    rule: a.rule.replace('_', " ").to_lowercase(),
+                    subject: a.subject,
+                    evidence: a.evidence.to_string(),
+                    acknowledged: a.acknowledged_at.is_some(),
+                }
+            })
+            .collect(),
     }
-    match security_alerts::list(state.db().conn(), user.principal.scope(), 200).await {
-        Ok(found) => AlertsPage {
-            nav: Some(user.nav.clone()),
-            alerts: found
-                .into_iter()
-                .map(|a| {
-                    let (when, iso) = when(a.created_at);
-                    AlertRow {
-                        id: a.id.to_string(),
-                        when,
-                        iso,
-                        severity: a.severity,
-                        rule: a.rule.replace('_', " ").to_lowercase(),
-                        subject: a.subject,
-                        evidence: a.evidence.to_string(),
-                        acknowledged: a.acknowledged_at.is_some(),
-                    }
-                })
-                .collect(),
-        }
-        .into_response(),
-        Err(error) => page_error(error.into()),
-    }
+    .into_response())
 }
 
 pub async fn acknowledge(
@@ -199,14 +197,7 @@ pub async fn acknowledge(
     ClientContext(context): ClientContext,
     user: WebUser,
     Path(id): Path<String>,
-) -> Response {
-    let outcome = async {
-        let id = crate::api::v1::views::path_id(&id)?;
-        crate::services::alerts::acknowledge(&state, &user.principal, &context, id).await
-    }
-    .await;
-    match outcome {
-        Ok(()) => Redirect::to("/admin/alerts").into_response(),
-        Err(error) => page_error(error),
-    }
+) -> Result<Response, PageError> {
+    crate::services::alerts::acknowledge(&state, &user.principal, &context, path_id(&id)?).await?;
+    Ok(Redirect::to("/admin/alerts").into_response())
 }

@@ -3,12 +3,12 @@
 
 use axum::{
     extract::FromRequestParts,
-    http::{StatusCode, request::Parts},
+    http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
 use vulntrack_store::{notifications, teams};
 
-use crate::{app::AppState, auth::Principal, http::ApiError, http::error_pages};
+use crate::{app::AppState, auth::Principal, http::ApiError, http::error_pages, services::ServiceError};
 
 /// The header's view of the signed-in user.
 #[derive(Debug, Clone)]
@@ -59,45 +59,103 @@ impl FromRequestParts<AppState> for WebUser {
                 let target = url::form_urlencoded::Serializer::new(String::new()).append_pair("next", here).finish();
                 return Err(Redirect::to(&format!("/login?{target}")).into_response());
             }
-            Err(other) => return Err(page_error(other)),
+            Err(other) => return Err(PageError::from(other).into_response()),
         };
         let db = state.db().conn();
-        let team = teams::get(db, principal.scope()).await.map_err(|e| page_error(e.into()))?;
+        let team = teams::get(db, principal.scope()).await.map_err(|e| PageError::from(e).into_response())?;
         let unread = notifications::unread_count(db, principal.scope(), principal.user.id)
             .await
-            .map_err(|e| page_error(e.into()))?;
+            .map_err(|e| PageError::from(e).into_response())?;
         let nav = Nav {
             name: principal.user.name.clone(),
             team: team.name,
             role: principal.user.role.to_string(),
             unread,
-            admin: principal.user.role.allows(vulntrack_domain::Action::ManageUsers),
+            admin: principal.may(vulntrack_domain::Action::ManageUsers),
         };
         Ok(Self { principal, nav })
     }
 }
 
-/// An error as a page: the same plain pages as unmatched addresses.
-pub fn page_error(error: ApiError) -> Response {
-    let status = match error {
-        ApiError::NotFound => StatusCode::NOT_FOUND,
-        ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ApiError::Unauthorized => return Redirect::to("/login").into_response(),
-        ApiError::Conflict(_) => StatusCode::CONFLICT,
-        ApiError::BadRequest(_) | ApiError::Validation(_) => StatusCode::BAD_REQUEST,
-        ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-        ApiError::Storage(outage) => {
-            let mut response = error_pages::html(StatusCode::SERVICE_UNAVAILABLE);
-            crate::http::error::mark_storage_outage(&mut response, outage);
-            return response;
+/// Why a page could not be shown. Web handlers return
+/// `Result<_, PageError>` and use `?` on service, store and extractor
+/// errors; each becomes the styled error page with its status (a sign-in
+/// that is missing becomes a redirect to `/login`).
+#[derive(Debug)]
+pub enum PageError {
+    Service(ServiceError),
+    Api(ApiError),
+}
+
+impl From<ServiceError> for PageError {
+    fn from(error: ServiceError) -> Self {
+        PageError::Service(error)
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        PageError::Api(error)
+    }
+}
+
+impl From<vulntrack_store::StoreError> for PageError {
+    fn from(error: vulntrack_store::StoreError) -> Self {
+        PageError::Service(error.into())
+    }
+}
+
+impl PageError {
+    pub fn not_allowed() -> Self {
+        PageError::Service(ServiceError::NotAllowed("Your role does not allow this."))
+    }
+}
+
+/// What a form shows when its service refused the input: field errors and
+/// conflicts as sentences beside the form. Anything else is not the form's
+/// to explain and becomes the error page.
+pub fn form_messages(error: ServiceError) -> Result<Vec<String>, PageError> {
+    match error {
+        ServiceError::Invalid(errors) => {
+            Ok(errors.iter().map(|e| format!("{}: {}", e.field.replace('_', " "), e.message)).collect())
         }
-        ApiError::Internal(cause) => {
-            tracing::error!(error = ?cause, "page failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    error_pages::html(status)
+        ServiceError::Conflict(message) => Ok(vec![message.to_string()]),
+        ServiceError::Malformed(message) => Ok(vec![message]),
+        other => Err(other.into()),
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let error = match self {
+            PageError::Service(error) => ApiError::from(error),
+            PageError::Api(error) => error,
+        };
+        let status = match error {
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Unauthorized => return Redirect::to("/login").into_response(),
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::BadRequest(_) | ApiError::Validation(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::TooManyRequests { retry_after_seconds } => {
+                let mut response = error_pages::html(StatusCode::TOO_MANY_REQUESTS);
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds.max(1)));
+                return response;
+            }
+            ApiError::Storage(outage) => {
+                let mut response = error_pages::html(StatusCode::SERVICE_UNAVAILABLE);
+                crate::http::error::mark_storage_outage(&mut response, outage);
+                return response;
+            }
+            ApiError::Internal(cause) => {
+                tracing::error!(error = ?cause, "page failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        error_pages::html(status)
+    }
 }
 
 /// One `<option>` of a `<select>`.

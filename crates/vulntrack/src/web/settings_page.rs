@@ -14,14 +14,8 @@ use serde::Deserialize;
 use vulntrack_domain::Action;
 use vulntrack_store::teams;
 
-use super::{
-    account_pages::messages,
-    page::{Choice, Nav, WebUser, page_error},
-};
-use crate::{
-    app::AppState,
-    http::{ApiError, ClientContext},
-};
+use super::page::{Choice, Nav, PageError, WebUser, form_messages};
+use crate::{app::AppState, http::ClientContext, services::ServiceError};
 
 const CHOICES: &[(u64, &str)] = &[
     (3600, "1 hour"),
@@ -50,11 +44,13 @@ fn human(seconds: u64) -> String {
         .map_or_else(|| format!("{} hours", seconds / 3600), |(_, l)| (*l).to_string())
 }
 
-async fn settings_page(state: &AppState, user: &WebUser, notice: Option<String>, errors: Vec<String>) -> Response {
-    let team = match teams::get(state.db().conn(), user.principal.scope()).await {
-        Ok(team) => team,
-        Err(error) => return page_error(error.into()),
-    };
+async fn settings_page(
+    state: &AppState,
+    user: &WebUser,
+    notice: Option<String>,
+    errors: Vec<String>,
+) -> Result<Response, PageError> {
+    let team = teams::get(state.db().conn(), user.principal.scope()).await?;
     let maximum = state.config().session_ttl.as_secs();
     let current = team.session_ttl_seconds.and_then(|s| u64::try_from(s).ok()).unwrap_or(maximum).min(maximum);
     let mut ttl_options: Vec<Choice> = CHOICES
@@ -76,13 +72,15 @@ async fn settings_page(state: &AppState, user: &WebUser, notice: Option<String>,
         notice,
         errors,
     };
-    (status, page).into_response()
+    Ok((status, page).into_response())
 }
 
-pub async fn settings(State(state): State<AppState>, ClientContext(context): ClientContext, user: WebUser) -> Response {
-    if let Err(error) = user.principal.require(&state, &context, Action::ManageTeam).await {
-        return page_error(error);
-    }
+pub async fn settings(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+) -> Result<Response, PageError> {
+    user.principal.require(&state, &context, Action::ManageTeam).await?;
     settings_page(&state, &user, None, Vec::new()).await
 }
 
@@ -97,27 +95,23 @@ pub async fn save(
     ClientContext(context): ClientContext,
     user: WebUser,
     Form(form): Form<SettingsForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     use crate::services::team;
     let principal = &user.principal;
     if let Err(error) = team::rename(&state, principal, &context, &form.name, &IfMatch::Absent).await {
-        return match error {
-            error @ (ApiError::Forbidden(_) | ApiError::Internal(_) | ApiError::Storage(_)) => page_error(error),
-            error => settings_page(&state, &user, None, messages(&error)).await,
-        };
+        return settings_page(&state, &user, None, form_messages(error)?).await;
     }
     let maximum = state.config().session_ttl.as_secs();
     let Ok(seconds) = form.session_ttl.trim().parse::<u64>() else {
         let message = format!("session lifetime: must be between 1 minute and {}", human(maximum));
         return settings_page(&state, &user, None, vec![message]).await;
     };
-    let outcome = team::set_session_lifetime(&state, principal, &context, seconds).await.map(|_| ());
-    if let Err(ApiError::Validation(_)) = outcome {
-        let message = format!("session lifetime: must be between 1 minute and {}", human(maximum));
-        return settings_page(&state, &user, None, vec![message]).await;
-    }
-    match outcome {
-        Ok(()) => settings_page(&state, &user, Some("Settings saved.".into()), Vec::new()).await,
-        Err(error) => page_error(error),
+    match team::set_session_lifetime(&state, principal, &context, seconds).await {
+        Ok(_) => settings_page(&state, &user, Some("Settings saved.".into()), Vec::new()).await,
+        Err(ServiceError::Invalid(_)) => {
+            let message = format!("session lifetime: must be between 1 minute and {}", human(maximum));
+            settings_page(&state, &user, None, vec![message]).await
+        }
+        Err(error) => Err(error.into()),
     }
 }

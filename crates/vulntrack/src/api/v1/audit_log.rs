@@ -19,7 +19,7 @@ use vulntrack_store::{
     audit::{self, AuditEvent, AuditQuery, AuditRecord},
 };
 
-use super::params;
+use crate::http::params;
 use crate::{
     app::AppState,
     auth::Principal,

@@ -15,7 +15,8 @@ use vulntrack_store::{
     vulnerabilities,
 };
 
-use super::views::{Listing, path_id};
+use super::views::Listing;
+use crate::http::path_id;
 use crate::{
     app::AppState,
     auth::Principal,

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use vulntrack_domain::{Action, Role};
 use vulntrack_store::invitations::{self, Invitation};
 
-use super::views::{Listing, path_id};
+use super::views::Listing;
+use crate::http::path_id;
 use crate::{
     app::AppState,
     auth::Principal,

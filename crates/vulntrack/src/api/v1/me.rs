@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use vulntrack_store::sessions;
 
-use super::views::{Listing, UserView, path_id};
+use super::views::{Listing, UserView};
+use crate::http::path_id;
 use crate::services::profile::ProfileChange;
 use crate::{
     app::AppState,

@@ -5,7 +5,6 @@ mod comments;
 pub(crate) mod invitations;
 pub(crate) mod me;
 pub(crate) mod notifications;
-mod params;
 pub(crate) mod password_reset;
 pub(crate) mod registration;
 pub(crate) mod security_alerts;
@@ -67,10 +66,6 @@ pub fn router() -> Router<AppState> {
 
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
-        match error {
-            AccountError::Invalid(errors) => ApiError::Validation(errors),
-            AccountError::Store(error) => error.into(),
-            AccountError::Hash(error) => error.into(),
-        }
+        crate::services::ServiceError::from(error).into()
     }
 }

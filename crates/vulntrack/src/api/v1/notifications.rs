@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use vulntrack_store::notifications::{self, Notification};
 
-use super::views::path_id;
+use crate::http::path_id;
 use crate::{app::AppState, auth::Principal, http::ApiError};
 
 /// The newest this many are listed.

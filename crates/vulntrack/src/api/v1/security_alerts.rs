@@ -8,7 +8,8 @@ use axum::{
 use vulntrack_domain::Action;
 use vulntrack_store::security_alerts::{self, SecurityAlert};
 
-use super::views::{Listing, path_id};
+use super::views::Listing;
+use crate::http::path_id;
 use crate::{
     app::AppState,
     auth::Principal,

@@ -12,7 +12,8 @@ use uuid::Uuid;
 use vulntrack_domain::{ValidationErrors, validation::not_blank};
 use vulntrack_store::api_tokens::{self, ApiToken};
 
-use super::views::{Listing, path_id};
+use super::views::Listing;
+use crate::http::path_id;
 use crate::{
     app::AppState,
     auth::Principal,

@@ -11,7 +11,8 @@ use chrono::Utc;
 use vulntrack_domain::{Action, UserId};
 use vulntrack_store::{api_tokens, teams, users};
 
-use super::views::{Listing, UserView, path_id};
+use super::views::{Listing, UserView};
+use crate::http::path_id;
 use crate::services::members::{self, MemberChange};
 use crate::{
     app::AppState,

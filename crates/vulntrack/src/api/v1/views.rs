@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
-use uuid::Uuid;
 use vulntrack_domain::{Role, TeamId, UserId, UserStatus};
 use vulntrack_store::{teams, users::User};
 
@@ -67,10 +66,4 @@ pub struct UserEnvelope {
 #[derive(Debug, Serialize)]
 pub struct Listing<T> {
     pub items: Vec<T>,
-}
-
-/// A path id; anything that is not a UUID cannot name a record, so it is
-/// answered like a missing one.
-pub fn path_id(text: &str) -> Result<Uuid, crate::http::ApiError> {
-    Uuid::parse_str(text).map_err(|_| crate::http::ApiError::NotFound)
 }

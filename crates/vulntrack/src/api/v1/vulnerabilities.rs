@@ -12,20 +12,18 @@ use axum::{
 };
 use axum_extra::extract::Query;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 use vulntrack_domain::{
-    UserId, ValidationErrors,
-    validation::FieldError,
+    UserId,
     vulnerability::{
         Severity, VulnKind, VulnStatus, cvss_score,
         risk::{Dread, Stride},
     },
 };
-use vulntrack_store::vulnerabilities::{self, Direction, ListQuery, Position, Sort, Vulnerability};
+use vulntrack_store::vulnerabilities::{self, Vulnerability};
 
-use super::params;
 use crate::{
     app::AppState,
     auth::Principal,
@@ -33,11 +31,11 @@ use crate::{
         ApiError, ApiJson, ClientContext,
         versioning::{IfMatch, with_etag},
     },
-    services,
+    services::{
+        self,
+        vulnerability_list::{ListParams, list_query},
+    },
 };
-
-pub const LIMIT_MAX: u64 = 200;
-pub const LIMIT_DEFAULT: u64 = 50;
 
 #[derive(Debug, Serialize)]
 pub struct DreadView {
@@ -116,7 +114,7 @@ pub async fn create(
     principal: Principal,
     ApiJson(body): ApiJson<Value>,
 ) -> Response {
-    let checks = [(format!("create:{}", principal.user.id), state.config().rate_limits.create)];
+    let checks = [crate::ratelimit::budgets::creates(&state, principal.user.id)];
     let work = async {
         let created = services::vulnerabilities::create(&state, &principal, &context, &body).await?;
         let version = created.version;
@@ -159,104 +157,10 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Query parameters of the list, as sent; validated into a [`ListQuery`].
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ListParams {
-    pub(crate) severity: Vec<String>,
-    pub(crate) status: Vec<String>,
-    pub(crate) kind: Option<String>,
-    pub(crate) assignee_id: Option<String>,
-    pub(crate) cve_id: Option<String>,
-    pub(crate) tag: Option<String>,
-    pub(crate) q: Option<String>,
-    pub(crate) created_after: Option<String>,
-    pub(crate) created_before: Option<String>,
-    pub(crate) sort: Option<String>,
-    pub(crate) limit: Option<String>,
-    pub(crate) cursor: Option<String>,
-}
-
 #[derive(Debug, Serialize)]
 pub struct ListResponse {
     items: Vec<VulnerabilityView>,
     next_cursor: Option<String>,
-}
-
-fn parse_each<T: std::str::FromStr>(field: &str, values: &[String], errors: &mut ValidationErrors) -> Vec<T>
-where
-    T::Err: std::fmt::Display,
-{
-    let mut out = Vec::new();
-    for value in values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()) {
-        match value.to_uppercase().parse() {
-            Ok(parsed) => out.push(parsed),
-            Err(e) => errors.push(FieldError::new(field, "invalid", format!("{value:?}: {e}"))),
-        }
-    }
-    out
-}
-
-/// The validated list query, and the sort's name (the cursor context).
-pub fn list_query(
-    state: &AppState,
-    principal: &Principal,
-    params: &ListParams,
-) -> Result<(ListQuery, String), ApiError> {
-    let mut errors = ValidationErrors::default();
-    let severities = parse_each::<Severity>("severity", &params.severity, &mut errors);
-    let statuses = parse_each::<VulnStatus>("status", &params.status, &mut errors);
-    let kind = params
-        .kind
-        .as_deref()
-        .filter(|k| !k.is_empty())
-        .and_then(|k| parse_each::<VulnKind>("kind", &[k.to_string()], &mut errors).pop());
-    let assignee = match params.assignee_id.as_deref().filter(|a| !a.is_empty()) {
-        None => None,
-        Some("me") => Some(principal.user.id),
-        Some(other) => match Uuid::parse_str(other) {
-            Ok(id) => Some(UserId::from_uuid(id)),
-            Err(_) => {
-                errors.push(FieldError::new("assignee_id", "invalid", "must be a user id or \"me\""));
-                None
-            }
-        },
-    };
-    let sort_name = params.sort.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "-created".into());
-    let sort = Sort::parse(&sort_name).unwrap_or_else(|| {
-        errors.push(FieldError::new(
-            "sort",
-            "invalid",
-            "must be created, updated, severity or cvss, with a leading - for descending",
-        ));
-        Sort::Created(Direction::Desc)
-    });
-    let limit = params::limit(params.limit.as_deref(), LIMIT_DEFAULT, LIMIT_MAX, &mut errors);
-    let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(cursor) => {
-            let position = state.cursors().decode::<Position>(principal.user.team_id, &sort_name, cursor);
-            if position.is_none() {
-                errors.push(FieldError::new("cursor", "invalid", "is not a cursor this list issued for this sort"));
-            }
-            position
-        }
-    };
-    let query = ListQuery {
-        severities,
-        statuses,
-        kind,
-        assignee,
-        cve_id: params.cve_id.clone().filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_string()),
-        tag: params.tag.clone().filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_string()),
-        text: params.q.clone().filter(|q| !q.trim().is_empty()),
-        created_after: params::time("created_after", params.created_after.as_deref(), &mut errors),
-        created_before: params::time("created_before", params.created_before.as_deref(), &mut errors),
-        sort,
-        limit,
-        after,
-    };
-    errors.into_result((query, sort_name)).map_err(ApiError::Validation)
 }
 
 pub async fn list(

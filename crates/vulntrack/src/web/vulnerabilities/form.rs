@@ -1,0 +1,390 @@
+//! The create and edit form, and deletion.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde_json::{Map, Value, json};
+use vulntrack_domain::{
+    Action, ValidationErrors,
+    vulnerability::{
+        Severity, VulnKind, VulnStatus,
+        risk::{Dread, Stride},
+    },
+};
+use vulntrack_store::{
+    users,
+    vulnerabilities::{self, Vulnerability},
+};
+
+use super::{StrideInput, choices_of, label};
+use crate::{
+    app::AppState,
+    http::{ClientContext, versioning::IfMatch},
+    ratelimit::{self, budgets},
+    services::{self, ServiceError},
+    web::page::{Choice, Nav, PageError, WebUser},
+};
+
+/// The form's fields as typed, so a refused form comes back filled in.
+#[derive(Debug, Clone, Default)]
+pub struct FormValues {
+    title: String,
+    description: String,
+    cve_id: String,
+    cvss_vector: String,
+    assets: String,
+    references: String,
+    remediation: String,
+    tags: String,
+}
+
+pub struct DreadInput {
+    name: &'static str,
+    label: String,
+    value: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "vulnerabilities/form.html")]
+pub struct FormPage {
+    nav: Option<Nav>,
+    heading: String,
+    action: String,
+    cancel: String,
+    status_options: Option<Vec<Choice>>,
+    form: FormValues,
+    severity_options: Vec<Choice>,
+    kind_options: Vec<Choice>,
+    assignee_options: Vec<Choice>,
+    dread: Vec<DreadInput>,
+    stride: Vec<StrideInput>,
+    /// The version the edit form was opened at (hidden field).
+    version: Option<String>,
+    conflict: Option<Conflict>,
+    errors: ValidationErrors,
+}
+
+/// Someone else saved the record while this form was open.
+#[derive(Debug)]
+pub struct Conflict {
+    version: i64,
+    changed: Vec<ConflictField>,
+}
+
+/// A field whose saved value now differs from the user's input.
+#[derive(Debug)]
+pub struct ConflictField {
+    label: String,
+    saved: String,
+}
+
+impl FormPage {
+    fn errors_for(&self, field: &str) -> Vec<String> {
+        self.errors.iter().filter(|e| e.field == field).map(|e| e.message.clone()).collect()
+    }
+
+    fn errors_with_prefix(&self, prefix: &str) -> Vec<String> {
+        self.errors
+            .iter()
+            .filter(|e| {
+                e.field == prefix
+                    || e.field.starts_with(&format!("{prefix}."))
+                    || e.field.starts_with(&format!("{prefix}["))
+            })
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect()
+    }
+
+    fn has(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
+    }
+}
+
+/// Which form: a new record, or the edit form of an existing one.
+#[derive(Debug, Clone)]
+enum FormMode {
+    New,
+    Edit(String),
+}
+
+async fn form_page(
+    state: &AppState,
+    user: &WebUser,
+    mode: FormMode,
+    fields: &HashMap<String, String>,
+    errors: ValidationErrors,
+) -> Result<Response, PageError> {
+    form_page_with(state, user, mode, fields, errors, None).await
+}
+
+async fn form_page_with(
+    state: &AppState,
+    user: &WebUser,
+    mode: FormMode,
+    fields: &HashMap<String, String>,
+    errors: ValidationErrors,
+    conflict: Option<Conflict>,
+) -> Result<Response, PageError> {
+    let value = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let members = users::list(state.db().conn(), user.principal.scope()).await?;
+    let assignee = value("assignee_id");
+    let (heading, action, cancel, status_options) = match &mode {
+        FormMode::New => {
+            ("New vulnerability".to_string(), "/vulnerabilities".to_string(), "/vulnerabilities".to_string(), None)
+        }
+        FormMode::Edit(key) => (
+            format!("Edit {key}"),
+            format!("/vulnerabilities/{key}/edit"),
+            format!("/vulnerabilities/{key}"),
+            Some(choices_of(&VulnStatus::names(), &value("status"))),
+        ),
+    };
+    let page = FormPage {
+        nav: Some(user.nav.clone()),
+        heading,
+        action,
+        cancel,
+        status_options,
+        form: FormValues {
+            title: value("title"),
+            description: value("description"),
+            cve_id: value("cve_id"),
+            cvss_vector: value("cvss_vector"),
+            assets: value("assets"),
+            references: value("references"),
+            remediation: value("remediation"),
+            tags: value("tags"),
+        },
+        severity_options: choices_of(&Severity::names(), &value("severity")),
+        kind_options: choices_of(
+            &VulnKind::names(),
+            &fields.get("kind").cloned().unwrap_or_else(|| "VULNERABILITY".into()),
+        ),
+        assignee_options: members
+            .into_iter()
+            .map(|m| Choice { selected: m.id.to_string() == assignee, value: m.id.to_string(), label: m.name })
+            .collect(),
+        dread: Dread::FACTORS
+            .iter()
+            .map(|f| DreadInput { name: f, label: label(f), value: value(&format!("dread_{f}")) })
+            .collect(),
+        stride: Stride::CATEGORIES
+            .iter()
+            .map(|c| StrideInput { name: c, label: label(c), checked: fields.contains_key(&format!("stride_{c}")) })
+            .collect(),
+        version: fields.get("version").filter(|v| !v.is_empty()).cloned(),
+        conflict,
+        errors,
+    };
+    let status = if page.conflict.is_some() {
+        StatusCode::CONFLICT
+    } else if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, page).into_response())
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+) -> Result<Response, PageError> {
+    user.principal.require(&state, &context, Action::WriteVulnerabilities).await?;
+    form_page(&state, &user, FormMode::New, &HashMap::new(), ValidationErrors::default()).await
+}
+
+fn lines(text: &str, separator: char) -> Value {
+    Value::Array(text.split(separator).map(str::trim).filter(|l| !l.is_empty()).map(|l| json!(l)).collect())
+}
+
+/// The form, as the JSON body the API takes: both go through the same
+/// validation and service.
+fn body_of(fields: &HashMap<String, String>) -> Value {
+    let mut body = Map::new();
+    let text = |name: &str| fields.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    for name in ["title", "description"] {
+        body.insert(name.into(), json!(fields.get(name).cloned().unwrap_or_default()));
+    }
+    for name in ["severity", "kind", "cve_id", "cvss_vector", "remediation", "assignee_id"] {
+        if let Some(value) = text(name) {
+            body.insert(name.into(), json!(value));
+        }
+    }
+    let dread: Vec<(&str, Option<String>)> = Dread::FACTORS.iter().map(|f| (*f, text(&format!("dread_{f}")))).collect();
+    if dread.iter().any(|(_, v)| v.is_some()) {
+        let factors: Map<String, Value> = dread
+            .into_iter()
+            .filter_map(|(f, v)| v.map(|v| (f.to_string(), v.parse::<u64>().map_or_else(|_| json!(v), |n| json!(n)))))
+            .collect();
+        body.insert("dread".into(), Value::Object(factors));
+    }
+    let stride: Map<String, Value> = Stride::CATEGORIES
+        .iter()
+        .map(|c| (c.to_string(), json!(fields.contains_key(&format!("stride_{c}")))))
+        .collect();
+    body.insert("stride".into(), Value::Object(stride));
+    body.insert("assets".into(), lines(&fields.get("assets").cloned().unwrap_or_default(), '\n'));
+    body.insert("references".into(), lines(&fields.get("references").cloned().unwrap_or_default(), '\n'));
+    body.insert("tags".into(), lines(&fields.get("tags").cloned().unwrap_or_default(), ','));
+    Value::Object(body)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let created = async {
+        ratelimit::spend(state.rate_limiter(), &[budgets::creates(&state, user.principal.user.id)]).await?;
+        services::vulnerabilities::create(&state, &user.principal, &context, &body_of(&fields)).await
+    };
+    match created.await {
+        Ok(created) => Ok(Redirect::to(&format!("/vulnerabilities/{}", created.key())).into_response()),
+        Err(ServiceError::Invalid(errors)) => form_page(&state, &user, FormMode::New, &fields, errors).await,
+        Err(ServiceError::RateLimited { retry_after_seconds }) => {
+            let mut errors = ValidationErrors::default();
+            errors.push(vulntrack_domain::FieldError::new(
+                "form",
+                "rate_limited",
+                crate::web::auth_pages::wait_message(retry_after_seconds),
+            ));
+            let page = form_page(&state, &user, FormMode::New, &fields, errors).await?;
+            Ok(crate::web::auth_pages::too_many(page, retry_after_seconds))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The stored record as form fields, for the edit form.
+fn fields_of(v: &Vulnerability) -> HashMap<String, String> {
+    let r = &v.record;
+    let mut fields: HashMap<String, String> = [
+        ("title", r.title.clone()),
+        ("description", r.description.clone()),
+        ("severity", r.severity.as_str().to_string()),
+        ("status", r.status.as_str().to_string()),
+        ("kind", r.kind.as_str().to_string()),
+        ("cve_id", r.cve_id.clone().unwrap_or_default()),
+        ("cvss_vector", r.cvss_vector.clone().unwrap_or_default()),
+        ("assets", r.assets.join("\n")),
+        ("references", r.references.join("\n")),
+        ("remediation", r.remediation.clone().unwrap_or_default()),
+        ("version", v.version.to_string()),
+        ("tags", r.tags.join(", ")),
+        ("assignee_id", r.assignee_id.map(|a| a.to_string()).unwrap_or_default()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    if let Some(dread) = r.dread {
+        for (factor, value) in Dread::FACTORS.iter().zip(dread.values()) {
+            fields.insert(format!("dread_{factor}"), value.to_string());
+        }
+    }
+    let flags = [
+        r.stride.spoofing,
+        r.stride.tampering,
+        r.stride.repudiation,
+        r.stride.information_disclosure,
+        r.stride.denial_of_service,
+        r.stride.elevation_of_privilege,
+    ];
+    for (category, on) in Stride::CATEGORIES.iter().zip(flags) {
+        if on {
+            fields.insert(format!("stride_{category}"), "on".into());
+        }
+    }
+    fields
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    user.principal.require(&state, &context, Action::WriteVulnerabilities).await?;
+    let found = vulnerabilities::find(state.db().conn(), user.principal.scope(), &id).await?;
+    form_page(&state, &user, FormMode::Edit(found.key()), &fields_of(&found), ValidationErrors::default()).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let mut body = body_of(&fields);
+    // On an edit form an emptied field means "clear it".
+    if let Value::Object(map) = &mut body {
+        for name in ["cve_id", "cvss_vector", "remediation", "assignee_id", "dread"] {
+            map.entry(name).or_insert(Value::Null);
+        }
+        if let Some(status) = fields.get("status").filter(|s| !s.is_empty()) {
+            map.insert("status".into(), json!(status));
+        }
+    }
+    // The version the form was opened at: a change saved by someone else
+    // meanwhile is shown, not overwritten.
+    let if_match = fields.get("version").and_then(|v| v.parse().ok()).map_or(IfMatch::Absent, IfMatch::version);
+    match services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &if_match).await {
+        Ok(updated) => Ok(Redirect::to(&format!("/vulnerabilities/{}", updated.key())).into_response()),
+        Err(ServiceError::Invalid(errors)) => form_page(&state, &user, FormMode::Edit(id), &fields, errors).await,
+        Err(ServiceError::Stale { .. }) => conflict_page(&state, &user, &id, fields).await,
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The edit form again after someone else saved the record first: the
+/// user's input is kept, the fields where the saved record now differs are
+/// listed with their saved values, and the form carries the new version,
+/// so saving again applies the user's input over the other change on
+/// purpose.
+async fn conflict_page(
+    state: &AppState,
+    user: &WebUser,
+    id: &str,
+    mut fields: HashMap<String, String>,
+) -> Result<Response, PageError> {
+    let current = vulnerabilities::find(state.db().conn(), user.principal.scope(), id).await?;
+    let saved = fields_of(&current);
+    let mut names: Vec<&String> = saved.keys().chain(fields.keys()).filter(|n| n.as_str() != "version").collect();
+    names.sort();
+    names.dedup();
+    let changed = names
+        .into_iter()
+        .filter(|name| {
+            saved.get(*name).map(|v| v.trim()).unwrap_or_default()
+                != fields.get(*name).map(|v| v.trim()).unwrap_or_default()
+        })
+        .map(|name| ConflictField {
+            label: label(name.strip_prefix("dread_").or_else(|| name.strip_prefix("stride_")).unwrap_or(name)),
+            saved: saved.get(name).cloned().filter(|v| !v.is_empty()).unwrap_or_else(|| "(empty)".into()),
+        })
+        .collect();
+    fields.insert("version".into(), current.version.to_string());
+    let conflict = Conflict { version: current.version, changed };
+    form_page_with(state, user, FormMode::Edit(current.key()), &fields, ValidationErrors::default(), Some(conflict))
+        .await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    services::vulnerabilities::delete(&state, &user.principal, &context, &id, &IfMatch::Absent).await?;
+    Ok(Redirect::to("/vulnerabilities").into_response())
+}

@@ -1,0 +1,42 @@
+//! The vulnerability pages, one module per page: the list (filters, search,
+//! paging and bulk changes kept in the URL), the create/edit form, and the
+//! detail page with comments and history.
+
+mod detail;
+mod form;
+mod list;
+
+use chrono::{DateTime, Utc};
+use vulntrack_domain::vulnerability::cvss_score;
+
+use super::page::Choice;
+
+pub use detail::{change_status, comment, detail};
+pub use form::{create, delete, edit_form, new_form, update};
+pub use list::{bulk, list};
+
+pub(super) fn label(text: &str) -> String {
+    let lower = text.replace('_', " ").to_lowercase();
+    let mut chars = lower.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().collect::<String>() + chars.as_str())
+}
+
+pub(super) fn choices_of(names: &[&'static str], selected: &str) -> Vec<Choice> {
+    let pairs: Vec<(&str, String)> = names.iter().map(|n| (*n, label(n))).collect();
+    pairs.iter().map(|(v, l)| Choice { value: v.to_string(), label: l.clone(), selected: *v == selected }).collect()
+}
+
+pub(super) fn when(time: DateTime<Utc>) -> (String, String) {
+    (time.format("%Y-%m-%d %H:%M UTC").to_string(), time.to_rfc3339())
+}
+
+pub(super) fn cvss_text(score: Option<f64>) -> String {
+    score.map_or_else(|| "—".to_string(), |s| format!("{s:.1} {}", cvss_score::rating(s)))
+}
+
+/// One STRIDE category as a checkbox (form) or a flag (detail page).
+pub struct StrideInput {
+    name: &'static str,
+    label: String,
+    checked: bool,
+}
