@@ -11,7 +11,7 @@ pub fn not_blank(value: &str, _: &()) -> garde::Result {
 }
 
 /// One broken rule on one input field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// The input field, as the client named it (`email`, `password`, …).
     pub field: String,

@@ -18,7 +18,7 @@ use crate::{
     scope::TeamScope,
 };
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SecurityAlert {
     pub id: Uuid,
     pub team_id: Option<TeamId>,

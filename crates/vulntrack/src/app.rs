@@ -31,7 +31,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/robots.txt", get(static_files::robots_txt))
         .route("/metrics", get(crate::metrics::guarded))
-        .nest("/api/v1", api::v1::router())
+        .merge(api::openapi::router())
         .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -14,7 +14,7 @@ use crate::{
     scope::TeamScope,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SeverityStatusCount {
     pub severity: Severity,
     pub status: VulnStatus,

@@ -91,7 +91,7 @@ impl From<crate::services::ServiceError> for ApiError {
 }
 
 /// The problem details body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: &'static str,

@@ -75,8 +75,13 @@ pub async fn fill_bare_errors(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
     let status = response.status();
-    if (status.is_client_error() || status.is_server_error()) && !response.headers().contains_key(header::CONTENT_TYPE)
-    {
+    // A bare error, or a framework's plain-text rejection (a form, path or
+    // query it could not read): ours to answer in the site's own shape.
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|value| value.to_str().is_ok_and(|v| v.starts_with("text/plain")));
+    if (status.is_client_error() || status.is_server_error()) && plain {
         let mut filled = for_path(&path, status);
         for (name, value) in response.headers() {
             if name != header::CONTENT_LENGTH {

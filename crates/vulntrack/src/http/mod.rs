@@ -11,6 +11,7 @@ pub mod input_guard;
 pub mod json;
 pub mod middleware;
 pub mod params;
+pub mod query;
 pub mod security_headers;
 pub mod static_files;
 pub mod versioning;
@@ -18,6 +19,7 @@ pub mod versioning;
 pub use context::ClientContext;
 pub use error::ApiError;
 pub use json::ApiJson;
+pub use query::ApiQuery;
 
 /// A path id; anything that is not a UUID cannot name a record, so it is
 /// answered like a missing one.

@@ -17,7 +17,7 @@ use vulntrack_store::{
 use crate::{app::AppState, auth::Principal, http::versioning::IfMatch, services::ServiceError};
 
 /// A change to a member: a new role, a new status, or both.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberChange {
     pub role: Option<Role>,

@@ -26,7 +26,7 @@ fn phone_characters(value: &Option<String>, _: &()) -> garde::Result {
 
 /// Profile fields; an absent field is left alone, an empty string clears
 /// an optional one. Unknown fields (say, `role`) are refused, not ignored.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileChange {
     #[garde(length(chars, min = 1, max = 100), custom(optional_not_blank))]

@@ -1,5 +1,6 @@
 //! The audit log viewer and export (ADMIN, own team only).
 
+use crate::http::ApiQuery;
 use axum::{
     Json,
     body::Body,
@@ -7,7 +8,6 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
-use axum_extra::extract::Query;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -32,8 +32,9 @@ const LIMIT_MAX: u64 = 200;
 const EXPORT_BATCH: u64 = 500;
 const CURSOR_CONTEXT: &str = "audit";
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     action: Vec<String>,
     actor_id: Option<String>,
@@ -46,7 +47,7 @@ pub struct AuditParams {
     format: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ActorView {
     kind: String,
     id: Option<Uuid>,
@@ -54,7 +55,7 @@ pub struct ActorView {
     token_id: Option<Uuid>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditView {
     id: Uuid,
     seq: i64,
@@ -141,17 +142,22 @@ fn query_of(state: &AppState, principal: &Principal, params: &AuditParams) -> Re
     errors.into_result(query).map_err(ApiError::Validation)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditPage {
     items: Vec<AuditView>,
     next_cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/audit-logs", tag = "audit",
+    params(AuditParams),
+    responses((status = 200, description = "One page of the team's audit log, newest first", body = AuditPage))
+)]
 pub async fn list(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
-    Query(params): Query<AuditParams>,
+    ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     principal.require(&state, &context, Action::ViewAudit).await?;
     let mut query = query_of(&state, &principal, &params)?;
@@ -237,11 +243,17 @@ fn encode(format: Format, rows: &[AuditRecord], header: bool) -> Result<Vec<u8>,
 
 /// Streams the filtered log, newest first, a batch at a time; the export
 /// itself is recorded as `DATA_EXPORTED` before the first byte is sent.
+#[utoipa::path(
+    get, path = "/audit-logs/export", tag = "audit",
+    params(AuditParams),
+    responses((status = 200, description = "The whole filtered log, streamed",
+               content((String = "text/csv"), (String = "application/x-ndjson"))))
+)]
 pub async fn export(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
-    Query(params): Query<AuditParams>,
+    ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
     principal.require(&state, &context, Action::ViewAudit).await?;
     let format = match params.format.as_deref().unwrap_or("csv") {

@@ -27,7 +27,7 @@ use crate::{
     services,
 };
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CommentView {
     id: Uuid,
     vulnerability_id: Uuid,
@@ -54,12 +54,17 @@ impl From<Comment> for CommentView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     body: String,
 }
 
+#[utoipa::path(
+    get, path = "/vulnerabilities/{id}/comments", tag = "comments",
+    params(("id" = String, Path, description = "The record's id or key (VT-42)")),
+    responses((status = 200, description = "The thread, oldest first", body = Listing<CommentView>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
@@ -71,6 +76,12 @@ pub async fn list(
     Ok(Json(Listing { items: items.into_iter().map(Into::into).collect() }))
 }
 
+#[utoipa::path(
+    post, path = "/vulnerabilities/{id}/comments", tag = "comments",
+    params(("id" = String, Path, description = "The record's id or key (VT-42)")),
+    request_body = CommentBody,
+    responses((status = 201, description = "The comment", body = CommentView))
+)]
 pub async fn create(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -83,6 +94,13 @@ pub async fn create(
     Ok(with_etag((StatusCode::CREATED, Json(CommentView::from(comment))), version))
 }
 
+#[utoipa::path(
+    patch, path = "/comments/{id}", tag = "comments",
+    params(("id" = String, Path, description = "The comment's id"),
+           ("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
+    request_body = CommentBody,
+    responses((status = 200, description = "The edited comment", body = CommentView))
+)]
 pub async fn update(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -97,6 +115,12 @@ pub async fn update(
     Ok(with_etag(Json(CommentView::from(comment)), version))
 }
 
+#[utoipa::path(
+    delete, path = "/comments/{id}", tag = "comments",
+    params(("id" = String, Path, description = "The comment's id"),
+           ("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
+    responses((status = 204, description = "Deleted"))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

@@ -19,13 +19,13 @@ use crate::{
     http::{ApiError, ApiJson, ClientContext},
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct InvitationRequest {
     email: String,
     role: Role,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct InvitationView {
     id: Uuid,
     email: String,
@@ -53,6 +53,11 @@ impl InvitationView {
     }
 }
 
+#[utoipa::path(
+    post, path = "/invitations", tag = "users",
+    request_body = InvitationRequest,
+    responses((status = 201, description = "The invitation, with its one-time link", body = InvitationView))
+)]
 pub async fn create(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -64,6 +69,10 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(InvitationView::new(invited.invitation, Some(invited.link)))))
 }
 
+#[utoipa::path(
+    get, path = "/invitations", tag = "users",
+    responses((status = 200, description = "Pending invitations", body = Listing<InvitationView>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -74,6 +83,11 @@ pub async fn list(
     Ok(Json(Listing { items: pending.into_iter().map(|i| InvitationView::new(i, None)).collect() }))
 }
 
+#[utoipa::path(
+    delete, path = "/invitations/{id}", tag = "users",
+    params(("id" = String, Path, description = "The invitation's id")),
+    responses((status = 204, description = "Withdrawn"))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

@@ -23,11 +23,22 @@ use crate::{
     },
 };
 
+#[utoipa::path(
+    get, path = "/me", tag = "account",
+    responses((status = 200, description = "The signed-in account", body = UserView,
+               headers(("ETag" = String, description = "The account's version, for If-Match"))))
+)]
 pub async fn show(State(state): State<AppState>, principal: Principal) -> Result<Response, ApiError> {
     let version = principal.user.version;
     Ok(with_etag(Json(UserView::load(state.db().conn(), principal.user).await?), version))
 }
 
+#[utoipa::path(
+    patch, path = "/me", tag = "account",
+    params(("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
+    request_body = ProfileChange,
+    responses((status = 200, description = "The changed account", body = UserView))
+)]
 pub async fn update(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -40,12 +51,17 @@ pub async fn update(
     Ok(with_etag(Json(UserView::load(state.db().conn(), after).await?), version))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordChange {
     current_password: String,
     new_password: String,
 }
 
+#[utoipa::path(
+    post, path = "/me/password", tag = "account",
+    request_body = PasswordChange,
+    responses((status = 204, description = "Password changed; other sessions, API tokens and reset links ended"))
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -63,7 +79,7 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     id: Uuid,
     created_at: DateTime<Utc>,
@@ -74,6 +90,10 @@ pub struct SessionView {
     current: bool,
 }
 
+#[utoipa::path(
+    get, path = "/me/sessions", tag = "account",
+    responses((status = 200, description = "The account's live sessions", body = Listing<SessionView>))
+)]
 pub async fn sessions(
     State(state): State<AppState>,
     principal: Principal,
@@ -95,6 +115,11 @@ pub async fn sessions(
     Ok(Json(Listing { items }))
 }
 
+#[utoipa::path(
+    delete, path = "/me/sessions/{id}", tag = "account",
+    params(("id" = String, Path, description = "The session's id")),
+    responses((status = 204, description = "The session ended"))
+)]
 pub async fn revoke_session(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

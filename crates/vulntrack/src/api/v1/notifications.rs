@@ -1,11 +1,11 @@
 //! The signed-in user's notifications.
 
+use crate::http::ApiQuery;
 use axum::{
     Json,
     extract::{Path, State},
     http::StatusCode,
 };
-use axum_extra::extract::Query;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -17,7 +17,7 @@ use crate::{app::AppState, auth::Principal, http::ApiError};
 /// The newest this many are listed.
 const LIST_LIMIT: u64 = 200;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     id: Uuid,
     kind: String,
@@ -42,22 +42,28 @@ impl From<Notification> for NotificationView {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     unread: Option<bool>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotificationList {
     items: Vec<NotificationView>,
     unread_count: u64,
 }
 
+#[utoipa::path(
+    get, path = "/notifications", tag = "notifications",
+    params(ListParams),
+    responses((status = 200, description = "The newest notifications", body = NotificationList))
+)]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<NotificationList>, ApiError> {
     let db = state.db().conn();
     let scope = principal.scope();
@@ -66,6 +72,11 @@ pub async fn list(
     Ok(Json(NotificationList { items: items.into_iter().map(Into::into).collect(), unread_count }))
 }
 
+#[utoipa::path(
+    post, path = "/notifications/{id}/read", tag = "notifications",
+    params(("id" = String, Path, description = "The notification's id")),
+    responses((status = 204, description = "Marked read"))
+)]
 pub async fn mark_read(
     State(state): State<AppState>,
     principal: Principal,
@@ -77,6 +88,10 @@ pub async fn mark_read(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post, path = "/notifications/read-all", tag = "notifications",
+    responses((status = 204, description = "All marked read"))
+)]
 pub async fn mark_all_read(State(state): State<AppState>, principal: Principal) -> Result<StatusCode, ApiError> {
     notifications::mark_all_read(state.db().conn(), principal.scope(), principal.user.id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -19,18 +19,18 @@ use crate::{
     services::password_resets,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ResetRequest {
     email: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ResetConfirm {
     token: String,
     new_password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ResetLink {
     reset_url: String,
     expires_at: DateTime<Utc>,
@@ -38,6 +38,11 @@ pub struct ResetLink {
 
 /// Always 202, whether or not the email belongs to anyone, so the answer
 /// cannot be used to find out who has an account.
+#[utoipa::path(
+    post, path = "/auth/password-reset", tag = "auth", security(()),
+    request_body = ResetRequest,
+    responses((status = 202, description = "Accepted, whether or not the address has an account"))
+)]
 pub async fn request(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -52,6 +57,11 @@ pub async fn request(
 }
 
 /// An ADMIN creates a reset link for a member of the team.
+#[utoipa::path(
+    post, path = "/users/{id}/password-reset", tag = "users",
+    params(("id" = String, Path, description = "The member's id")),
+    responses((status = 201, description = "A one-time reset link for the member", body = ResetLink))
+)]
 pub async fn admin_link(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -63,6 +73,11 @@ pub async fn admin_link(
     Ok((StatusCode::CREATED, Json(ResetLink { reset_url: link.url, expires_at: link.expires_at })))
 }
 
+#[utoipa::path(
+    post, path = "/auth/password-reset/confirm", tag = "auth", security(()),
+    request_body = ResetConfirm,
+    responses((status = 204, description = "Password set; every session, API token and reset link of the account ended"))
+)]
 pub async fn confirm(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

@@ -3,6 +3,8 @@
 use axum::{Json, extract::State, http::StatusCode, response::Response};
 use serde::Deserialize;
 
+use crate::http::error::Problem;
+
 use super::views::{UserEnvelope, UserView};
 use crate::{
     app::AppState,
@@ -11,7 +13,7 @@ use crate::{
     services::registration::{self, Registering},
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterRequest {
     token: Option<String>,
     name: String,
@@ -22,6 +24,13 @@ pub struct RegisterRequest {
     team_name: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/auth/register", tag = "auth", security(()),
+    request_body = RegisterRequest,
+    responses((status = 201, description = "The account", body = UserEnvelope),
+              (status = 403, description = "Registration is by invitation only and no valid invitation was sent",
+               body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn register(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

@@ -20,6 +20,10 @@ const LIST_LIMIT: u64 = 200;
 
 /// The team's own alerts, newest first (instance-wide ones are the
 /// operator's: `vulntrack alerts list`).
+#[utoipa::path(
+    get, path = "/security/alerts", tag = "alerts",
+    responses((status = 200, description = "The team's security alerts, newest first", body = Listing<SecurityAlert>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -30,6 +34,11 @@ pub async fn list(
     Ok(Json(Listing { items }))
 }
 
+#[utoipa::path(
+    post, path = "/security/alerts/{id}/ack", tag = "alerts",
+    params(("id" = String, Path, description = "The alert's id")),
+    responses((status = 204, description = "Acknowledged"))
+)]
 pub async fn acknowledge(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

@@ -12,7 +12,9 @@ use axum::{Json, body::Bytes, extract::State, http::StatusCode, response::Respon
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+use crate::http::error::Problem;
+
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     email: String,
     password: String,
@@ -20,6 +22,13 @@ pub struct LoginRequest {
 
 /// Sign-in is limited per (client, email) and per client, before any
 /// password is checked.
+#[utoipa::path(
+    post, path = "/auth/login", tag = "auth", security(()),
+    request_body = LoginRequest,
+    responses((status = 200, description = "Signed in; the session cookie is set", body = UserEnvelope),
+              (status = 401, description = "Wrong email or password, or the account is locked or deactivated (one answer for all)",
+               body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn login(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -35,6 +44,10 @@ pub async fn login(
     ratelimit::enforce(state.rate_limiter(), &checks, work).await
 }
 
+#[utoipa::path(
+    post, path = "/auth/logout", tag = "auth",
+    responses((status = 204, description = "This session ended"))
+)]
 pub async fn logout(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -47,13 +60,18 @@ pub async fn logout(
 
 /// `{"revoke_tokens": true}` (optional) also revokes the account's API
 /// tokens.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogoutAllRequest {
     #[serde(default)]
     revoke_tokens: bool,
 }
 
+#[utoipa::path(
+    post, path = "/auth/logout-all", tag = "auth",
+    request_body(content = Option<LogoutAllRequest>, description = "Optional; an empty body ends sessions only"),
+    responses((status = 204, description = "Every session of the account ended (and its API tokens, if asked)"))
+)]
 pub async fn logout_all(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

@@ -4,13 +4,14 @@ use axum::{Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 
 use super::views::UserView;
+use crate::http::error::Problem;
 use crate::{
     app::AppState,
     http::{ApiError, ApiJson, ClientContext},
     services::accounts,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SetupRequest {
     team_name: String,
     name: String,
@@ -18,6 +19,12 @@ pub struct SetupRequest {
     password: String,
 }
 
+#[utoipa::path(
+    post, path = "/setup", tag = "auth", security(()),
+    request_body = SetupRequest,
+    responses((status = 201, description = "The first team and its ADMIN", body = UserView),
+              (status = 409, description = "Already set up", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn setup(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

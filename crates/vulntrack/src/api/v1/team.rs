@@ -16,7 +16,7 @@ use crate::{
     },
 };
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TeamView {
     id: TeamId,
     name: String,
@@ -32,6 +32,11 @@ impl From<Team> for TeamView {
     }
 }
 
+#[utoipa::path(
+    get, path = "/team", tag = "team",
+    responses((status = 200, description = "The team", body = TeamView,
+               headers(("ETag" = String, description = "The team's version, for If-Match"))))
+)]
 pub async fn show(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -43,13 +48,19 @@ pub async fn show(
     Ok(with_etag(Json(TeamView::from(team)), version))
 }
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamChange {
     #[garde(length(chars, min = 1, max = 100), custom(not_blank))]
     name: String,
 }
 
+#[utoipa::path(
+    patch, path = "/team", tag = "team",
+    params(("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
+    request_body = TeamChange,
+    responses((status = 200, description = "The renamed team", body = TeamView))
+)]
 pub async fn update(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

@@ -20,7 +20,7 @@ use crate::{
     http::{ApiError, ApiJson, ClientContext},
 };
 
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     #[garde(length(chars, min = 1, max = 100), custom(not_blank))]
@@ -31,7 +31,7 @@ pub struct TokenRequest {
     expires_in_days: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     id: Uuid,
     name: String,
@@ -63,6 +63,11 @@ impl TokenView {
     }
 }
 
+#[utoipa::path(
+    post, path = "/tokens", tag = "tokens",
+    request_body = TokenRequest,
+    responses((status = 201, description = "The token; its secret is shown this once", body = TokenView))
+)]
 pub async fn create(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -76,11 +81,20 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(TokenView::new(created.token, Some(created.secret)))))
 }
 
+#[utoipa::path(
+    get, path = "/tokens", tag = "tokens",
+    responses((status = 200, description = "The account's live API tokens", body = Listing<TokenView>))
+)]
 pub async fn list(State(state): State<AppState>, principal: Principal) -> Result<Json<Listing<TokenView>>, ApiError> {
     let tokens = api_tokens::list_live(state.db().conn(), principal.scope(), principal.user.id, Utc::now()).await?;
     Ok(Json(Listing { items: tokens.into_iter().map(|t| TokenView::new(t, None)).collect() }))
 }
 
+#[utoipa::path(
+    delete, path = "/tokens/{id}", tag = "tokens",
+    params(("id" = String, Path, description = "The token's id")),
+    responses((status = 204, description = "Revoked"))
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

@@ -11,6 +11,7 @@ use chrono::Utc;
 use vulntrack_domain::{Action, UserId};
 use vulntrack_store::{api_tokens, teams, users};
 
+use super::tokens::TokenView;
 use super::views::{Listing, UserView};
 use crate::http::path_id;
 use crate::services::members::{self, MemberChange};
@@ -23,6 +24,10 @@ use crate::{
     },
 };
 
+#[utoipa::path(
+    get, path = "/users", tag = "users",
+    responses((status = 200, description = "The team's members", body = Listing<UserView>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -35,6 +40,13 @@ pub async fn list(
     Ok(Json(Listing { items: members.into_iter().map(|u| UserView::new(u, team.name.clone())).collect() }))
 }
 
+#[utoipa::path(
+    patch, path = "/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "The member's id"),
+           ("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
+    request_body = MemberChange,
+    responses((status = 200, description = "The changed member", body = UserView))
+)]
 pub async fn update(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -49,6 +61,11 @@ pub async fn update(
     Ok(with_etag(Json(UserView::load(state.db().conn(), after).await?), version))
 }
 
+#[utoipa::path(
+    post, path = "/users/{id}/unlock", tag = "users",
+    params(("id" = String, Path, description = "The member's id")),
+    responses((status = 204, description = "The lockout lifted"))
+)]
 pub async fn unlock(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -59,6 +76,12 @@ pub async fn unlock(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    delete, path = "/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "The member's id"),
+           ("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
+    responses((status = 204, description = "Deleted; their records stay"))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -72,6 +95,11 @@ pub async fn delete(
 
 /// A member's live API tokens (ADMIN): to see what a departing or
 /// compromised account can still do.
+#[utoipa::path(
+    get, path = "/users/{id}/tokens", tag = "users",
+    params(("id" = String, Path, description = "The member's id")),
+    responses((status = 200, description = "The member's live API tokens", body = Listing<TokenView>))
+)]
 pub async fn list_tokens(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -85,6 +113,11 @@ pub async fn list_tokens(
 }
 
 /// Revokes one of a member's API tokens (ADMIN).
+#[utoipa::path(
+    delete, path = "/users/{id}/tokens/{token_id}", tag = "users",
+    params(("id" = String, Path, description = "The member's id"), ("token_id" = String, Path, description = "The token's id")),
+    responses((status = 204, description = "Revoked"))
+)]
 pub async fn revoke_token(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

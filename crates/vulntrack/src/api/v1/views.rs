@@ -6,7 +6,7 @@ use serde::Serialize;
 use vulntrack_domain::{Role, TeamId, UserId, UserStatus};
 use vulntrack_store::{teams, users::User};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: UserId,
     pub email: String,
@@ -58,12 +58,12 @@ impl UserView {
 }
 
 /// `{ "user": … }`, as login and registration answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserEnvelope {
     pub user: UserView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Listing<T> {
     pub items: Vec<T>,
 }

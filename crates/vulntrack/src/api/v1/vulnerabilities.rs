@@ -5,14 +5,14 @@ use axum::response::Response;
 
 use std::collections::BTreeMap;
 
+use crate::http::ApiQuery;
 use axum::{
     Json,
     extract::{Path, State},
     http::StatusCode,
 };
-use axum_extra::extract::Query;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 use vulntrack_domain::{
@@ -37,14 +37,88 @@ use crate::{
     },
 };
 
-#[derive(Debug, Serialize)]
+/// A new record, as `POST /vulnerabilities` reads it (the body is read field
+/// by field, so every bad field gets its own error).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+pub struct NewVulnerability {
+    #[schema(min_length = 1, max_length = 200)]
+    title: String,
+    /// Markdown.
+    #[schema(min_length = 10, max_length = 10000)]
+    description: String,
+    /// Required unless `cvss_vector` gives it.
+    severity: Option<Severity>,
+    /// OPEN when absent.
+    status: Option<VulnStatus>,
+    kind: Option<VulnKind>,
+    #[schema(pattern = r"^CVE-\d{4}-\d{4,}$")]
+    cve_id: Option<String>,
+    /// A CVSS v3.0, v3.1 or v4.0 vector; the score is computed from it.
+    #[schema(max_length = 255)]
+    cvss_vector: Option<String>,
+    /// Must match the vector's own score when both are sent.
+    #[schema(minimum = 0.0, maximum = 10.0)]
+    cvss_score: Option<f64>,
+    dread: Option<Dread>,
+    stride: Option<Stride>,
+    /// Names of the assets it affects.
+    #[schema(max_items = 100)]
+    assets: Option<Vec<String>>,
+    /// http(s) URLs.
+    #[schema(max_items = 50)]
+    references: Option<Vec<String>>,
+    #[schema(max_length = 10000)]
+    remediation: Option<String>,
+    /// A member of the team.
+    assignee_id: Option<UserId>,
+    #[schema(max_items = 20)]
+    tags: Option<Vec<String>>,
+}
+
+/// A change to a record: only the fields sent change; `null` clears an
+/// optional field.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+pub struct VulnerabilityChange {
+    #[schema(min_length = 1, max_length = 200)]
+    title: Option<String>,
+    #[schema(min_length = 10, max_length = 10000)]
+    description: Option<String>,
+    severity: Option<Severity>,
+    status: Option<VulnStatus>,
+    kind: Option<VulnKind>,
+    #[schema(nullable, pattern = r"^CVE-\d{4}-\d{4,}$")]
+    cve_id: Option<String>,
+    #[schema(nullable, max_length = 255)]
+    cvss_vector: Option<String>,
+    #[schema(nullable, minimum = 0.0, maximum = 10.0)]
+    cvss_score: Option<f64>,
+    #[schema(nullable)]
+    dread: Option<Dread>,
+    stride: Option<Stride>,
+    #[schema(max_items = 100)]
+    assets: Option<Vec<String>>,
+    #[schema(max_items = 50)]
+    references: Option<Vec<String>>,
+    #[schema(nullable, max_length = 10000)]
+    remediation: Option<String>,
+    #[schema(nullable)]
+    assignee_id: Option<UserId>,
+    #[schema(max_items = 20)]
+    tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DreadView {
     #[serde(flatten)]
     factors: Dread,
     total: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VulnerabilityView {
     id: Uuid,
     key: String,
@@ -108,6 +182,12 @@ impl From<Vulnerability> for VulnerabilityView {
 }
 
 /// Creation has its own per-user limit on top of the API limit.
+#[utoipa::path(
+    post, path = "/vulnerabilities", tag = "vulnerabilities",
+    request_body = NewVulnerability,
+    responses((status = 201, description = "The record", body = VulnerabilityView,
+               headers(("ETag" = String, description = "The record's version, for If-Match"))))
+)]
 pub async fn create(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -123,6 +203,12 @@ pub async fn create(
     ratelimit::enforce(state.rate_limiter(), &checks, work).await
 }
 
+#[utoipa::path(
+    get, path = "/vulnerabilities/{id}", tag = "vulnerabilities",
+    params(("id" = String, Path, description = "The record's id or key (VT-42)")),
+    responses((status = 200, description = "The record", body = VulnerabilityView,
+               headers(("ETag" = String, description = "The record's version, for If-Match"))))
+)]
 pub async fn show(
     State(state): State<AppState>,
     principal: Principal,
@@ -133,6 +219,13 @@ pub async fn show(
     Ok(with_etag(Json(VulnerabilityView::from(found)), version))
 }
 
+#[utoipa::path(
+    patch, path = "/vulnerabilities/{id}", tag = "vulnerabilities",
+    params(("id" = String, Path, description = "The record's id or key (VT-42)"),
+           ("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
+    request_body = VulnerabilityChange,
+    responses((status = 200, description = "The changed record", body = VulnerabilityView))
+)]
 pub async fn update(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -146,6 +239,12 @@ pub async fn update(
     Ok(with_etag(Json(VulnerabilityView::from(updated)), version))
 }
 
+#[utoipa::path(
+    delete, path = "/vulnerabilities/{id}", tag = "vulnerabilities",
+    params(("id" = String, Path, description = "The record's id or key (VT-42)"),
+           ("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
+    responses((status = 204, description = "Deleted"))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -157,16 +256,21 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListResponse {
     items: Vec<VulnerabilityView>,
     next_cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/vulnerabilities", tag = "vulnerabilities",
+    params(ListParams),
+    responses((status = 200, description = "One page, in keyset order; `next_cursor` fetches the next", body = ListResponse))
+)]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ListResponse>, ApiError> {
     let (query, sort_name) = list_query(&state, &principal, &params)?;
     let page = vulnerabilities::list(state.db().conn(), principal.scope(), &query).await?;
@@ -174,7 +278,7 @@ pub async fn list(
     Ok(Json(ListResponse { items: page.items.into_iter().map(Into::into).collect(), next_cursor }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StatsResponse {
     total: u64,
     open: u64,
@@ -183,6 +287,10 @@ pub struct StatsResponse {
     mean_time_to_resolve_seconds: BTreeMap<&'static str, Option<f64>>,
 }
 
+#[utoipa::path(
+    get, path = "/vulnerabilities/stats", tag = "vulnerabilities",
+    responses((status = 200, description = "The team's figures", body = StatsResponse))
+)]
 pub async fn stats(State(state): State<AppState>, principal: Principal) -> Result<Json<StatsResponse>, ApiError> {
     let stats = vulnerabilities::stats(state.db().conn(), principal.scope()).await?;
     Ok(Json(StatsResponse {
