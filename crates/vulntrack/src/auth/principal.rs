@@ -79,13 +79,33 @@ impl Principal {
         if self.user.role.allows(action) {
             return Ok(());
         }
+        Err(self.deny(state, context, action.name(), "Your role does not allow this.").await)
+    }
+
+    /// Refuses an action the role allows in general but not here (editing
+    /// another's comment, minting a token with a token): audited as
+    /// `PERMISSION_DENIED` and alerted on like any refusal, so every 403
+    /// leaves its row. Returns the error to answer with.
+    pub async fn deny(
+        &self,
+        state: &AppState,
+        context: &RequestContext,
+        what: &str,
+        message: &'static str,
+    ) -> ServiceError {
         let event = AuditEvent::new(Some(self.user.team_id), self.actor(), AuditAction::PermissionDenied, context)
-            .details(json!({ "action": action.name(), "role": self.user.role }));
-        let txn = state.db().begin().await?;
-        audit::append(&txn, event).await?;
-        txn.commit().await?;
+            .details(json!({ "action": what, "role": self.user.role }));
+        let recorded = async {
+            let txn = state.db().begin().await?;
+            audit::append(&txn, event).await?;
+            txn.commit().await?;
+            Ok::<_, ServiceError>(())
+        };
+        if let Err(error) = recorded.await {
+            return error;
+        }
         crate::alerts::on_permission_denied(state, self.user.team_id, self.user.id, &self.user.email).await;
-        Err(ServiceError::NotAllowed("Your role does not allow this."))
+        ServiceError::NotAllowed(message)
     }
 }
 

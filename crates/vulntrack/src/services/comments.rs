@@ -66,7 +66,7 @@ pub async fn edit(
     let comment = comments::get(state.db().conn(), scope, id).await?;
     principal.require(state, context, Action::Comment).await?;
     if comment.author_id != principal.user.id {
-        return Err(ServiceError::NotAllowed("Only the author can edit a comment."));
+        return Err(principal.deny(state, context, "EDIT_OTHERS_COMMENT", "Only the author can edit a comment.").await);
     }
     let body = check_body(body)?;
     let txn = state.db().begin().await?;

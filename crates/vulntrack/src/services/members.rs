@@ -63,14 +63,16 @@ pub async fn update(
         } else {
             AuditAction::UserReactivated
         };
-        // Deactivation ends the member's sessions and API tokens for good:
-        // reactivating does not bring them back.
+        // Deactivation ends the member's sessions, API tokens and reset
+        // links for good: reactivating does not bring them back.
         if after.status == UserStatus::Inactive {
             let now = Utc::now();
             let sessions = sessions::revoke_all(&txn, scope, id, None, now).await?;
             let tokens = api_tokens::revoke_all(&txn, scope, id, now).await?;
+            let resets = vulntrack_store::password_resets::void_all_for_user(&txn, scope, id, now).await?;
             fields.insert("sessions_revoked".into(), json!(sessions));
             fields.insert("tokens_revoked".into(), json!(tokens));
+            fields.insert("reset_links_voided".into(), json!(resets));
         }
         let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), action, context)
             .entity("user", id)

@@ -113,6 +113,10 @@ pub async fn confirm(
     let token_hash = secret_token::hash(token.trim());
     let reset = password_resets::find_valid(db.conn(), &token_hash, Utc::now()).await?.ok_or_else(invalid_token)?;
     let user = users::get(db.conn(), reset.scope(), reset.user_id).await.map_err(|_| invalid_token())?;
+    // A deactivated account's links are void (deactivation voids them too).
+    if user.status != UserStatus::Active {
+        return Err(invalid_token());
+    }
     let policy = PasswordPolicy { email: &user.email, name: &user.name };
     let errors = ValidationErrors(policy.field_errors("new_password", &new_password));
     if !errors.is_empty() {

@@ -89,6 +89,12 @@ async fn register_open(
     input: Registering,
 ) -> Result<(Team, User), ServiceError> {
     if state.config().registration != Registration::Open {
+        // Refusals are audited like any other (instance-wide: no team yet).
+        let txn = state.db().begin().await?;
+        let event = AuditEvent::new(None, Actor::Anonymous, AuditAction::PermissionDenied, context)
+            .details(json!({ "action": "REGISTER", "reason": "registration is by invitation" }));
+        audit::append(&txn, event).await?;
+        txn.commit().await?;
         return Err(ServiceError::NotAllowed(
             "Registration is by invitation only; ask an administrator for an invite.",
         ));

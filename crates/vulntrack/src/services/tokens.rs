@@ -43,7 +43,8 @@ pub async fn create_own(
     expires_in_days: Option<i64>,
 ) -> Result<CreatedToken, ServiceError> {
     if let Credential::ApiToken(_) = principal.credential {
-        return Err(ServiceError::NotAllowed("API tokens are created from a signed-in session."));
+        let refused = "API tokens are created from a signed-in session.";
+        return Err(principal.deny(state, context, "CREATE_TOKEN_WITH_TOKEN", refused).await);
     }
     let name = name.trim();
     let mut errors = vulntrack_domain::ValidationErrors::default();

@@ -626,7 +626,11 @@ async fn malformed_bodies_get_problem_json() {
     let missing = app.post("/api/v1/auth/login", As::Anonymous, json!({ "email": "x@example.com" })).await;
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(missing.content_type, "application/problem+json");
-    assert!(missing.body["detail"].as_str().expect("detail").contains("password"), "{missing:?}");
+    assert_eq!(missing.body["errors"][0]["field"], "password", "the missing field is named: {missing:?}");
+    assert_eq!(missing.body["errors"][0]["code"], "required", "{missing:?}");
+    let wrong_type =
+        app.post("/api/v1/invitations", As::Anonymous, json!({ "email": "x@example.com", "role": "OWNER" })).await;
+    assert_eq!(wrong_type.status, StatusCode::UNAUTHORIZED, "credentials come before the body: {wrong_type:?}");
     let not_json = app
         .send(Method::POST, "/api/v1/auth/login", As::Anonymous, None, &[("content-type", "application/json")])
         .await;

@@ -109,7 +109,8 @@ async fn sign_out_everywhere_revokes_tokens_only_when_asked() {
             &[],
         )
         .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "unknown fields are refused: {bad:?}");
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "unknown fields are refused: {bad:?}");
+    assert_eq!(bad.body["errors"][0]["field"], "revoke", "and named: {bad:?}");
 }
 
 #[tokio::test]

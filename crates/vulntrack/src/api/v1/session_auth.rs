@@ -82,8 +82,9 @@ pub async fn logout_all(
     let request: LogoutAllRequest = if body.iter().all(u8::is_ascii_whitespace) {
         LogoutAllRequest::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("The body is not valid JSON for this request: {e}")))?
+        let value: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("The body is not valid JSON: {e}")))?;
+        crate::http::json::read_shape(value)?
     };
     sign_in::sign_out_everywhere(&state, &context, &principal, request.revoke_tokens).await?;
     Ok((StatusCode::NO_CONTENT, jar.add(cookie::clear(state.config().is_production()))))
