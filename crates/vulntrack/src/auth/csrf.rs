@@ -39,10 +39,16 @@ fn is_subresource(headers: &HeaderMap) -> bool {
         .is_some_and(|dest| !matches!(dest, "document" | "empty" | "iframe" | "frame" | "nested-document"))
 }
 
+/// Files that are the same for everyone (our stylesheet and script, the
+/// API documentation's Swagger UI): pages load them as subresources.
+fn serves_static_files(path: &str) -> bool {
+    path.starts_with("/static/") || path.starts_with("/api/docs/")
+}
+
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let bearer = bearer_token_of(request.headers()).is_some();
     let cookie = request.headers().contains_key(axum::http::header::COOKIE);
-    if cookie && !bearer && is_subresource(request.headers()) && !request.uri().path().starts_with("/static/") {
+    if cookie && !bearer && is_subresource(request.headers()) && !serves_static_files(request.uri().path()) {
         tracing::warn!(path = %request.uri().path(), "a signed-in subresource request refused");
         return ApiError::Forbidden("This address is not served as an image, script or style.").into_response();
     }

@@ -81,7 +81,7 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 pub fn apply(router: Router, state: AppState, timeout: Duration) -> Router {
     router.layer(
         ServiceBuilder::new()
-            .layer(axum::middleware::from_fn_with_state(state, security_headers::apply))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers::apply))
             .layer(axum::middleware::from_fn(keep_only_safe_request_ids))
             .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuidV7))
             .layer(
@@ -104,7 +104,7 @@ pub fn apply(router: Router, state: AppState, timeout: Duration) -> Router {
                     .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis)),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
-            .layer(axum::middleware::from_fn(error_pages::fill_bare_errors))
+            .layer(axum::middleware::from_fn_with_state(state, error_pages::fill_bare_errors))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
             .layer(CatchPanicLayer::custom(panic_response)),
     )

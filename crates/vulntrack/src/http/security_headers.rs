@@ -15,6 +15,13 @@ use crate::app::AppState;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/// The API documentation (Swagger UI, our own copy) sets element styles
+/// from its script; it gets inline *styles* and nothing else. Styles cannot
+/// run code, the page shows only the static API document, and scripts stay
+/// `'self'` only.
+pub const API_DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
 pub const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), \
      fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), \
      picture-in-picture=(), publickey-credentials-get=(), screen-wake-lock=(), usb=(), xr-spatial-tracking=()";
@@ -32,6 +39,7 @@ fn fixed() -> [(HeaderName, &'static str); 6] {
 
 pub async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
+    let api_docs = request.uri().path().starts_with("/api/docs");
     let mut response = next.run(request).await;
     // Anything but the static files may depend on who is signed in (pages,
     // API answers, error pages): never stored by a browser or a proxy.
@@ -42,6 +50,9 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
     let headers = response.headers_mut();
     for (name, value) in fixed() {
         headers.insert(name, HeaderValue::from_static(value));
+    }
+    if api_docs {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(API_DOCS_CONTENT_SECURITY_POLICY));
     }
     if let Some(hsts) = state.hsts_header() {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());

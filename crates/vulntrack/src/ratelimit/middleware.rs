@@ -70,7 +70,14 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
     };
     let decision = state.rate_limiter().check(&key, rule).await;
     if !decision.allowed {
-        return decision.refusal();
+        let path = request.uri().path();
+        if path.starts_with("/api/") {
+            return decision.refusal();
+        }
+        // A page gets the styled page saying so, with the same headers.
+        let mut page = crate::http::error_pages::html(axum::http::StatusCode::TOO_MANY_REQUESTS);
+        decision.annotate_refusal(page.headers_mut());
+        return page;
     }
     let mut response = next.run(request).await;
     decision.annotate(response.headers_mut());

@@ -406,3 +406,129 @@ async fn sign_in_create_and_search_work_with_javascript_disabled() {
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
 }
+
+/// Every error page a person can meet is the styled page: the site's
+/// stylesheet, the navigation when signed in, a sentence saying what
+/// happened, readable on a 390 px phone, no console error beyond the
+/// status itself.
+#[tokio::test]
+async fn error_pages_are_styled_with_navigation_and_fit_a_phone() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let app = TestApp::spawn_with(|c| {
+        c.public_url = url::Url::parse(&format!("{base}/")).expect("url");
+        c.body_limit = 4096;
+        c.rate_limits.anon = vulntrack_domain::rate::RateRule::new(25, Duration::from_secs(60));
+    })
+    .await;
+    app.setup_admin("Blue Team", "ada@example.com").await;
+    let admin = app.login("ada@example.com", PASSWORD).await;
+    let viewer_email = "viewer@example.com";
+    app.add_member(&admin, viewer_email, "VIEWER").await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
+        let _ = stopped.await;
+    }));
+    let Some(mut browser) = Browser::start(base).await else { return };
+    browser.go("/login").await;
+    browser.fill("#email", viewer_email).await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(browser.arrive("/").await, "/", "the viewer is signed in");
+
+    // (path, status, what the page says), each met by following a link or
+    // typing an address.
+    let pages = [
+        ("/no-such-page", 404, "There is nothing at this address."),
+        ("/admin/users", 403, "You do not have permission to see this page."),
+        ("/vulnerabilities/bulk", 405, "That action is not available at this address."),
+    ];
+    for (width, suffix) in [(1280, ""), (390, "-phone")] {
+        browser.client.set_window_size(width, 900).await.expect("window size");
+        for (path, status, message) in pages {
+            browser.go(path).await;
+            check_error_page(&browser, status, message, true, u64::from(width)).await;
+            browser.shot(&format!("error-{status}{suffix}")).await;
+            browser.expect_page_status(path, status).await;
+        }
+    }
+
+    // 413: a form sends more than the server takes (a comment far over
+    // the body limit), from a form of our own origin.
+    browser.client.set_window_size(1280, 900).await.expect("window size");
+    browser.go("/vulnerabilities").await;
+    let post = r#"
+        const form = document.createElement('form');
+        form.method = 'post'; form.action = '/no-such-form';
+        const field = document.createElement('textarea');
+        field.name = 'body'; field.value = 'x'.repeat(20000);
+        form.appendChild(field); document.body.appendChild(form); form.submit();"#;
+    browser.client.execute(post, vec![]).await.expect("submit");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    check_error_page(&browser, 413, "What was sent is larger than VulnTrack accepts.", true, 1280).await;
+    browser.shot("error-413").await;
+    browser.expect_page_status("/no-such-form", 413).await;
+
+    // The API's own documentation renders from our origin under the CSP.
+    browser.client.goto(&format!("{}/api/docs/", browser.base)).await.expect("docs");
+    let title =
+        browser.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(".swagger-ui .info h2")).await;
+    let title = match title {
+        Ok(title) => title,
+        Err(error) => {
+            browser.collect_log().await;
+            let html = browser.client.source().await.unwrap_or_default();
+            panic!(
+                "Swagger UI renders the document: {error}: {:?}\n{}",
+                browser.problems,
+                &html[..html.len().min(1500)]
+            );
+        }
+    };
+    assert!(title.text().await.expect("title").contains("VulnTrack API"));
+    browser.collect_log().await;
+    browser.shot("api-docs").await;
+
+    // 429: signed out, a visitor over the anonymous budget gets the page
+    // (without navigation: nobody is signed in).
+    browser.go("/").await;
+    browser.click("header form button[type=submit]").await;
+    assert_eq!(browser.arrive("/login").await, "/login");
+    let mut limited = false;
+    let mut last = String::new();
+    for _ in 0..40 {
+        browser.go("/forgot-password").await;
+        last = browser.text().await;
+        if last.contains("Too many requests") {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "the anonymous budget runs out: {last}");
+    check_error_page(&browser, 429, "Too many requests. Please wait a moment and try again.", false, 1280).await;
+    browser.shot("error-429").await;
+    browser.problems.retain(|p| !p.contains("status of 429"));
+
+    let problems = browser.finish().await;
+    assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+}
+
+async fn check_error_page(browser: &Browser, status: u16, message: &str, signed_in: bool, width: u64) {
+    let text = browser.text().await;
+    assert!(text.contains(&status.to_string()), "the {status} page names its status: {text}");
+    assert!(text.contains(message), "the {status} page says what happened: {text}");
+    let styled = browser.client.find(Locator::Css("link[rel=stylesheet][href='/static/app.css']")).await;
+    assert!(styled.is_ok(), "the {status} page uses the site's stylesheet");
+    let nav = browser.client.find(Locator::Css("nav[aria-label=Main]")).await;
+    assert_eq!(nav.is_ok(), signed_in, "the {status} page shows the navigation exactly when signed in");
+    let viewport = browser.client.find(Locator::Css("meta[name=viewport]")).await;
+    assert!(viewport.is_ok(), "the {status} page declares the phone viewport");
+    let scroll = browser.client.execute("return document.documentElement.scrollWidth", vec![]).await.expect("width");
+    assert!(scroll.as_u64().is_some_and(|w| w <= width), "the {status} page fits {width} px: {scroll}");
+    for internal in ["panicked", "sqlx", "DbErr", "stack backtrace", "at src/"] {
+        assert!(!text.contains(internal), "the {status} page shows no internals ({internal})");
+    }
+}

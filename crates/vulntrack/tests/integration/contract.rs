@@ -161,7 +161,8 @@ async fn swagger_ui_is_served_from_our_origin_under_the_csp() {
     assert!(html.contains("swagger-ui-bundle.js"), "{html}");
     assert!(!html.contains("http://") && !html.contains("https://"), "no asset from another origin: {html}");
     let csp = page.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(csp.contains("script-src 'self';"), "scripts from our origin only: {csp}");
+    assert!(!csp.contains("unsafe-eval") && !csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
     let bundle = app.get("/api/docs/swagger-ui-bundle.js").await;
     assert_eq!(bundle.status, StatusCode::OK);
     assert!(bundle.content_type.contains("javascript"), "{}", bundle.content_type);
