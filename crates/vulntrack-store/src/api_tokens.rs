@@ -93,9 +93,11 @@ pub async fn find_live_by_hash(
         .map(ApiToken::from))
 }
 
-pub async fn touch(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+/// Records the token's use (within its team, like every tenant write).
+pub async fn touch(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
     api_tokens::Entity::update_many()
         .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
+        .filter(api_tokens::Column::TeamId.eq(scope.team_id().as_uuid()))
         .filter(api_tokens::Column::Id.eq(id))
         .exec(db)
         .await?;

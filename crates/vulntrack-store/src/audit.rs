@@ -79,6 +79,37 @@ pub struct RequestContext {
     pub request_id: Option<String>,
 }
 
+/// Whose log an event goes to: a team's (named by a scope, which only the
+/// store hands out) or the instance's own (the operator's events, and
+/// anonymous ones that belong to no team).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tenancy {
+    Team(TeamScope),
+    Instance,
+}
+
+impl Tenancy {
+    /// The team's id, `None` for the instance.
+    pub fn team_id(self) -> Option<TeamId> {
+        match self {
+            Tenancy::Team(scope) => Some(scope.team_id()),
+            Tenancy::Instance => None,
+        }
+    }
+}
+
+impl From<TeamScope> for Tenancy {
+    fn from(scope: TeamScope) -> Self {
+        Tenancy::Team(scope)
+    }
+}
+
+impl From<Option<TeamScope>> for Tenancy {
+    fn from(scope: Option<TeamScope>) -> Self {
+        scope.map_or(Tenancy::Instance, Tenancy::Team)
+    }
+}
+
 /// One event to record. `details` must never hold passwords, hashes,
 /// tokens or secrets.
 #[derive(Debug, Clone)]
@@ -95,12 +126,20 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     pub fn new(
-        team: Option<TeamId>,
+        tenancy: impl Into<Tenancy>,
         actor: Actor,
         action: vulntrack_domain::AuditAction,
         context: &RequestContext,
     ) -> Self {
-        Self { team, actor, action, entity_type: None, entity_id: None, details: json!({}), context: context.clone() }
+        Self {
+            team: tenancy.into().team_id(),
+            actor,
+            action,
+            entity_type: None,
+            entity_id: None,
+            details: json!({}),
+            context: context.clone(),
+        }
     }
 
     pub fn entity(mut self, entity_type: &'static str, id: impl ToString) -> Self {

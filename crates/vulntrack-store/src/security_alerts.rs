@@ -51,7 +51,8 @@ impl From<alerts::Model> for SecurityAlert {
 
 #[derive(Debug, Clone)]
 pub struct NewAlert<'a> {
-    pub team: Option<TeamId>,
+    /// The team's alert (its ADMINs see it) or the instance's (the operator's).
+    pub team: crate::audit::Tenancy,
     pub rule: &'a str,
     pub severity: &'a str,
     pub subject: &'a str,
@@ -62,12 +63,12 @@ pub struct NewAlert<'a> {
 /// Stores the alert unless the same one was already raised in its window;
 /// `None` means it was (nothing new to announce).
 pub async fn raise(db: &impl ConnectionTrait, new: NewAlert<'_>) -> StoreResult<Option<SecurityAlert>> {
-    let team = new.team.map_or_else(|| "instance".to_string(), |t| t.to_string());
+    let team = new.team.team_id().map_or_else(|| "instance".to_string(), |t| t.to_string());
     let subject: String = new.subject.chars().take(300).collect();
     let dedupe_key = format!("{team}|{}|{subject}|{}", new.rule, new.window_start.timestamp());
     let row = alerts::ActiveModel {
         id: Set(Uuid::now_v7()),
-        team_id: Set(new.team.map(|t| t.as_uuid())),
+        team_id: Set(new.team.team_id().map(|t| t.as_uuid())),
         rule: Set(new.rule.to_string()),
         severity: Set(new.severity.to_string()),
         subject: Set(subject),

@@ -89,12 +89,14 @@ pub async fn find_live(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) 
 }
 
 /// Records activity if the last record is older than [`TOUCH_INTERVAL`].
+/// Scoped to the session's own team, like every tenant write.
 pub async fn touch(db: &impl ConnectionTrait, session: &Session, now: DateTime<Utc>) -> StoreResult<()> {
     if now - session.last_seen_at < TOUCH_INTERVAL {
         return Ok(());
     }
     sessions::Entity::update_many()
         .col_expr(sessions::Column::LastSeenAt, Expr::value(now))
+        .filter(sessions::Column::TeamId.eq(session.scope().team_id().as_uuid()))
         .filter(sessions::Column::Id.eq(session.id))
         .exec(db)
         .await?;

@@ -12,9 +12,10 @@ use vulntrack_domain::AuditAction;
 use chrono::{DateTime, DurationRound, Utc};
 use serde_json::json;
 use url::Url;
-use vulntrack_domain::{TeamId, UserId, rate::RateRule};
+use vulntrack_domain::{UserId, rate::RateRule};
 use vulntrack_store::{
-    Outage, StorageCheck, StorageFault,
+    Outage, StorageCheck, StorageFault, TeamScope,
+    audit::Tenancy,
     security_alerts::{self, EventCount, NewAlert, SecurityAlert},
 };
 
@@ -92,7 +93,7 @@ pub struct AlertHub {
 /// An alert that could not be stored yet.
 #[derive(Debug, Clone)]
 struct PendingAlert {
-    team: Option<TeamId>,
+    team: Tenancy,
     rule: String,
     severity: String,
     subject: String,
@@ -197,7 +198,7 @@ pub async fn raise(state: &AppState, new: NewAlert<'_>) {
                 "security alert (cannot be stored now; kept until storage returns)");
             announce(
                 state,
-                json!({ "rule": new.rule, "severity": new.severity, "subject": new.subject, "team_id": new.team,
+                json!({ "rule": new.rule, "severity": new.severity, "subject": new.subject, "team_id": new.team.team_id(),
                         "window_start": new.window_start, "evidence": new.evidence, "created_at": Utc::now(),
                         "stored": false }),
             );
@@ -241,7 +242,7 @@ async fn count(state: &AppState, query: EventCount<'_>) -> u64 {
 
 /// After a failed sign-in: five for one account in 15 minutes, or twenty
 /// from one client (password spraying, across accounts and teams).
-pub async fn on_login_failure(state: &AppState, account: Option<(TeamId, UserId, &str)>, client: Option<&str>) {
+pub async fn on_login_failure(state: &AppState, account: Option<(TeamScope, UserId, &str)>, client: Option<&str>) {
     let now = Utc::now();
     let since = now - chrono::Duration::minutes(15);
     if let Some((team, user, email)) = account {
@@ -249,7 +250,7 @@ pub async fn on_login_failure(state: &AppState, account: Option<(TeamId, UserId,
         let failures = count(
             state,
             EventCount {
-                team: Some(team),
+                team: Some(team.team_id()),
                 action: AuditAction::LoginFailed.as_str(),
                 since,
                 entity_id: Some(&user_id),
@@ -259,7 +260,7 @@ pub async fn on_login_failure(state: &AppState, account: Option<(TeamId, UserId,
         .await;
         if failures >= 5 {
             let new = NewAlert {
-                team: Some(team),
+                team: team.into(),
                 rule: FAILED_LOGINS_ACCOUNT,
                 severity: "HIGH",
                 subject: email,
@@ -277,7 +278,7 @@ pub async fn on_login_failure(state: &AppState, account: Option<(TeamId, UserId,
         .await;
         if failures >= 20 {
             let new = NewAlert {
-                team: None,
+                team: Tenancy::Instance,
                 rule: PASSWORD_SPRAYING,
                 severity: "CRITICAL",
                 subject: ip,
@@ -290,13 +291,13 @@ pub async fn on_login_failure(state: &AppState, account: Option<(TeamId, UserId,
 }
 
 /// After a permission denial: three by one user in 10 minutes.
-pub async fn on_permission_denied(state: &AppState, team: TeamId, user: UserId, email: &str) {
+pub async fn on_permission_denied(state: &AppState, team: TeamScope, user: UserId, email: &str) {
     let now = Utc::now();
     let since = now - chrono::Duration::minutes(10);
     let denials = count(
         state,
         EventCount {
-            team: Some(team),
+            team: Some(team.team_id()),
             action: AuditAction::PermissionDenied.as_str(),
             since,
             actor_id: Some(user.as_uuid()),
@@ -306,7 +307,7 @@ pub async fn on_permission_denied(state: &AppState, team: TeamId, user: UserId, 
     .await;
     if denials >= 3 {
         let new = NewAlert {
-            team: Some(team),
+            team: team.into(),
             rule: PRIVILEGE_ESCALATION,
             severity: "HIGH",
             subject: email,
@@ -326,7 +327,7 @@ pub async fn on_bad_token(state: &AppState, client: &str) {
     if decision.remaining == 0 {
         let now = Utc::now();
         let new = NewAlert {
-            team: None,
+            team: Tenancy::Instance,
             rule: INVALID_API_TOKENS,
             severity: "HIGH",
             subject: client,
@@ -353,7 +354,7 @@ pub async fn on_response(state: &AppState, status: u16) {
     if server_error && total >= ERROR_RATE_MIN_REQUESTS && ratio > ERROR_RATE_THRESHOLD {
         let now = Utc::now();
         let new = NewAlert {
-            team: None,
+            team: Tenancy::Instance,
             rule: HIGH_ERROR_RATE,
             severity: "HIGH",
             subject: "http",
@@ -407,7 +408,7 @@ pub async fn check_database(state: &AppState) {
         StorageCheck::Healthy { recovered: Some(fault) } => {
             let now = Utc::now();
             let new = NewAlert {
-                team: None,
+                team: Tenancy::Instance,
                 rule: outage_rule(fault.outage),
                 severity: "CRITICAL",
                 subject: "database",

@@ -93,7 +93,7 @@ impl Principal {
         what: &str,
         message: &'static str,
     ) -> ServiceError {
-        let event = AuditEvent::new(Some(self.user.team_id), self.actor(), AuditAction::PermissionDenied, context)
+        let event = AuditEvent::new(self.scope(), self.actor(), AuditAction::PermissionDenied, context)
             .details(json!({ "action": what, "role": self.user.role }));
         let recorded = async {
             let txn = state.db().begin().await?;
@@ -104,7 +104,7 @@ impl Principal {
         if let Err(error) = recorded.await {
             return error;
         }
-        crate::alerts::on_permission_denied(state, self.user.team_id, self.user.id, &self.user.email).await;
+        crate::alerts::on_permission_denied(state, self.scope(), self.user.id, &self.user.email).await;
         ServiceError::NotAllowed(message)
     }
 }
@@ -134,7 +134,7 @@ impl FromRequestParts<AppState> for Principal {
             };
             let found = resolved.ok_or(ApiError::Unauthorized)?;
             if found.last_used_at.is_none_or(|at| now - at >= sessions::TOUCH_INTERVAL) {
-                api_tokens::touch(db, found.id, now).await?;
+                api_tokens::touch(db, found.scope(), found.id, now).await?;
             }
             (found.user_id, found.scope(), Credential::ApiToken(found.id))
         } else {

@@ -70,7 +70,7 @@ pub async fn create_user_in_team(
     let txn = db.begin().await?;
     let team = teams::find_or_create(&txn, &account.team_name).await?;
     let user = insert_user(&txn, team.scope(), &account, &password_hash).await?;
-    let event = AuditEvent::new(Some(team.id), Actor::System, AuditAction::UserCreated, &RequestContext::default())
+    let event = AuditEvent::new(team.scope(), Actor::System, AuditAction::UserCreated, &RequestContext::default())
         .entity("user", user.id)
         .details(json!({ "email": user.email, "role": user.role, "via": "cli" }));
     audit::append(&txn, event).await?;
@@ -111,7 +111,7 @@ pub async fn first_run_setup(
     let actor = Actor::User { id: user.id, email: user.email.clone() };
     audit::append(
         &txn,
-        AuditEvent::new(Some(team.id), actor, AuditAction::SetupCompleted, context)
+        AuditEvent::new(team.scope(), actor, AuditAction::SetupCompleted, context)
             .entity("user", user.id)
             .details(json!({ "team_name": team.name, "role": user.role })),
     )

@@ -23,10 +23,9 @@ pub async fn acknowledge(
     if !security_alerts::acknowledge(&txn, principal.scope(), id, principal.user.id).await? {
         return Err(ServiceError::NotFound);
     }
-    let event =
-        AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::AlertAcknowledged, context)
-            .entity("security_alert", id)
-            .details(json!({}));
+    let event = AuditEvent::new(principal.scope(), principal.actor(), AuditAction::AlertAcknowledged, context)
+        .entity("security_alert", id)
+        .details(json!({}));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(())

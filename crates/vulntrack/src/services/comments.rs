@@ -40,7 +40,7 @@ pub async fn add(
     let body = check_body(body)?;
     let txn = state.db().begin().await?;
     let comment = comments::create(&txn, scope, target.id, principal.user.id, &body).await?;
-    let event = AuditEvent::new(Some(target.team_id), principal.actor(), AuditAction::CommentAdded, context)
+    let event = AuditEvent::new(principal.scope(), principal.actor(), AuditAction::CommentAdded, context)
         .entity("comment", comment.id)
         .details(json!({ "vulnerability_id": target.id, "key": target.key() }));
     audit::append(&txn, event).await?;
@@ -73,7 +73,7 @@ pub async fn edit(
     let comment = comments::get_for_update(&txn, scope, id).await?;
     if_match.check(comment.version)?;
     let updated = comments::update_body(&txn, scope, &comment, &body).await?;
-    let event = AuditEvent::new(Some(comment.team_id), principal.actor(), AuditAction::CommentUpdated, context)
+    let event = AuditEvent::new(principal.scope(), principal.actor(), AuditAction::CommentUpdated, context)
         .entity("comment", id)
         .details(json!({ "body": { "before": comment.body, "after": updated.body } }));
     audit::append(&txn, event).await?;
@@ -96,7 +96,7 @@ pub async fn delete(
     let comment = comments::get_for_update(&txn, scope, id).await?;
     if_match.check(comment.version)?;
     comments::delete(&txn, scope, id).await?;
-    let event = AuditEvent::new(Some(comment.team_id), principal.actor(), AuditAction::CommentDeleted, context)
+    let event = AuditEvent::new(principal.scope(), principal.actor(), AuditAction::CommentDeleted, context)
         .entity("comment", id)
         .details(json!({ "vulnerability_id": comment.vulnerability_id, "author_id": comment.author_id }));
     audit::append(&txn, event).await?;

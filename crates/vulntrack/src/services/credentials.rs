@@ -73,7 +73,7 @@ pub async fn change_password(
     let txn = db.begin().await?;
     users::set_password_hash(&txn, principal.scope(), user.id, &hash).await?;
     let ended = after_password_change(&txn, principal.scope(), user.id, principal.session_id(), Utc::now()).await?;
-    let event = AuditEvent::new(Some(user.team_id), principal.actor(), AuditAction::PasswordChanged, context)
+    let event = AuditEvent::new(user.scope(), principal.actor(), AuditAction::PasswordChanged, context)
         .entity("user", user.id)
         .details(json!(ended));
     audit::append(&txn, event).await?;
@@ -92,7 +92,7 @@ pub async fn revoke_own_session(
     if !sessions::revoke(&txn, principal.scope(), principal.user.id, id, Utc::now()).await? {
         return Err(ServiceError::NotFound);
     }
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::SessionRevoked, context)
+    let event = AuditEvent::new(principal.scope(), principal.actor(), AuditAction::SessionRevoked, context)
         .entity("session", id);
     audit::append(&txn, event).await?;
     txn.commit().await?;

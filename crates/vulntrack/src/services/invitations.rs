@@ -61,7 +61,7 @@ pub async fn invite(
         },
     )
     .await?;
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::UserInvited, context)
+    let event = AuditEvent::new(principal.scope(), principal.actor(), AuditAction::UserInvited, context)
         .entity("invitation", invitation.id)
         .details(json!({ "email": invitation.email, "role": invitation.role, "expires_at": invitation.expires_at }));
     audit::append(&txn, event).await?;
@@ -80,10 +80,9 @@ pub async fn withdraw(
     principal.require(state, context, Action::ManageUsers).await?;
     let txn = state.db().begin().await?;
     let removed = invitations::delete_pending(&txn, principal.scope(), id).await?.ok_or(ServiceError::NotFound)?;
-    let event =
-        AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::InvitationRevoked, context)
-            .entity("invitation", id)
-            .details(json!({ "email": removed.email, "role": removed.role }));
+    let event = AuditEvent::new(principal.scope(), principal.actor(), AuditAction::InvitationRevoked, context)
+        .entity("invitation", id)
+        .details(json!({ "email": removed.email, "role": removed.role }));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(())

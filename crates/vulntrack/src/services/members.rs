@@ -51,7 +51,7 @@ pub async fn update(
     let mut fields = Map::new();
     if before.role != after.role {
         fields.insert("role".into(), json!({ "before": before.role, "after": after.role }));
-        let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), AuditAction::UserRoleChanged, context)
+        let event = AuditEvent::new(scope, principal.actor(), AuditAction::UserRoleChanged, context)
             .entity("user", id)
             .details(json!({ "role": { "before": before.role, "after": after.role } }));
         audit::append(&txn, event).await?;
@@ -74,7 +74,7 @@ pub async fn update(
             fields.insert("tokens_revoked".into(), json!(tokens));
             fields.insert("reset_links_voided".into(), json!(resets));
         }
-        let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), action, context)
+        let event = AuditEvent::new(scope, principal.actor(), action, context)
             .entity("user", id)
             .details(Value::Object(fields.clone()));
         audit::append(&txn, event).await?;
@@ -95,8 +95,8 @@ pub async fn unlock(
     if !users::unlock(&txn, principal.scope(), id).await? {
         return Err(ServiceError::NotFound);
     }
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::AccountUnlocked, context)
-        .entity("user", id);
+    let event =
+        AuditEvent::new(principal.scope(), principal.actor(), AuditAction::AccountUnlocked, context).entity("user", id);
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(())
@@ -122,7 +122,7 @@ pub async fn delete(
         return Err(ServiceError::Conflict("The team's last active administrator cannot be deleted."));
     }
     users::soft_delete(&txn, scope, id).await?;
-    let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), AuditAction::UserDeleted, context)
+    let event = AuditEvent::new(scope, principal.actor(), AuditAction::UserDeleted, context)
         .entity("user", id)
         .details(json!({ "email": target.email, "role": target.role }));
     audit::append(&txn, event).await?;

@@ -67,7 +67,7 @@ fn event(user: &users::User, action: AuditAction, extra: Value) -> AuditEvent {
     if let (Value::Object(all), Value::Object(extra)) = (&mut all, extra) {
         all.extend(extra);
     }
-    AuditEvent::new(Some(user.team_id), Actor::Cli, action, &RequestContext::default())
+    AuditEvent::new(user.scope(), Actor::Cli, action, &RequestContext::default())
         .entity("user", user.id)
         .details(details(all))
 }
@@ -153,8 +153,13 @@ pub async fn revoke_sessions(db: &Database, target: &Target) -> Result<u64, Oper
         Target::All => {
             let txn = db.begin().await?;
             let revoked = sessions::revoke_every_session(&txn, now).await?;
-            let event = AuditEvent::new(None, Actor::Cli, AuditAction::SessionsRevoked, &RequestContext::default())
-                .details(details(json!({ "scope": "all", "sessions_revoked": revoked })));
+            let event = AuditEvent::new(
+                audit::Tenancy::Instance,
+                Actor::Cli,
+                AuditAction::SessionsRevoked,
+                &RequestContext::default(),
+            )
+            .details(details(json!({ "scope": "all", "sessions_revoked": revoked })));
             audit::append(&txn, event).await?;
             txn.commit().await?;
             Ok(revoked)
@@ -177,8 +182,13 @@ pub async fn revoke_tokens(db: &Database, target: &Target) -> Result<u64, Operat
         Target::All => {
             let txn = db.begin().await?;
             let revoked = api_tokens::revoke_every_token(&txn, now).await?;
-            let event = AuditEvent::new(None, Actor::Cli, AuditAction::TokensRevoked, &RequestContext::default())
-                .details(details(json!({ "scope": "all", "tokens_revoked": revoked })));
+            let event = AuditEvent::new(
+                audit::Tenancy::Instance,
+                Actor::Cli,
+                AuditAction::TokensRevoked,
+                &RequestContext::default(),
+            )
+            .details(details(json!({ "scope": "all", "tokens_revoked": revoked })));
             audit::append(&txn, event).await?;
             txn.commit().await?;
             Ok(revoked)
@@ -199,9 +209,14 @@ pub async fn acknowledge_alert(db: &Database, id: uuid::Uuid) -> Result<(), Oper
     if !vulntrack_store::security_alerts::acknowledge_instance_wide(&txn, id).await? {
         return Err(OperatorError::NoSuchAlert(id));
     }
-    let event = AuditEvent::new(None, Actor::Cli, AuditAction::AlertAcknowledged, &RequestContext::default())
-        .entity("security_alert", id)
-        .details(details(json!({})));
+    let event = AuditEvent::new(
+        audit::Tenancy::Instance,
+        Actor::Cli,
+        AuditAction::AlertAcknowledged,
+        &RequestContext::default(),
+    )
+    .entity("security_alert", id)
+    .details(details(json!({})));
     audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(())

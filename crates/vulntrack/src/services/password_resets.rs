@@ -44,7 +44,7 @@ pub async fn issue(
     // Only the newest link works: issuing one voids the earlier ones.
     password_resets::void_all_for_user(&txn, scope, user_id, Utc::now()).await?;
     let reset = password_resets::create(&txn, scope, user_id, &secret.hash, expires_at).await?;
-    let event = AuditEvent::new(Some(scope.team_id()), actor, AuditAction::PasswordResetRequested, context)
+    let event = AuditEvent::new(scope, actor, AuditAction::PasswordResetRequested, context)
         .entity("user", user_id)
         .details(json!({ "reset_id": reset.id, "expires_at": expires_at }));
     audit::append(&txn, event).await?;
@@ -75,8 +75,13 @@ pub async fn request_link(state: &AppState, context: &RequestContext, email: &st
         }
         None => {
             let txn = state.db().begin().await?;
-            let event = AuditEvent::new(None, Actor::Anonymous, AuditAction::PasswordResetRequested, context)
-                .details(json!({ "email": email.trim().chars().take(254).collect::<String>(), "account": "none" }));
+            let event = AuditEvent::new(
+                audit::Tenancy::Instance,
+                Actor::Anonymous,
+                AuditAction::PasswordResetRequested,
+                context,
+            )
+            .details(json!({ "email": email.trim().chars().take(254).collect::<String>(), "account": "none" }));
             audit::append(&txn, event).await?;
             txn.commit().await?;
         }
@@ -129,7 +134,7 @@ pub async fn confirm(
     users::set_password_hash(&txn, reset.scope(), user.id, &hash).await?;
     let ended = super::credentials::after_password_change(&txn, reset.scope(), user.id, None, now).await?;
     let event = AuditEvent::new(
-        Some(user.team_id),
+        user.scope(),
         Actor::User { id: user.id, email: user.email.clone() },
         AuditAction::PasswordReset,
         context,

@@ -86,7 +86,7 @@ pub async fn update(
         }
     }
     if !changes.is_empty() {
-        let event = AuditEvent::new(Some(after.team_id), principal.actor(), AuditAction::ProfileUpdated, context)
+        let event = AuditEvent::new(after.scope(), principal.actor(), AuditAction::ProfileUpdated, context)
             .entity("user", after.id)
             .details(Value::Object(changes));
         audit::append(&txn, event).await?;

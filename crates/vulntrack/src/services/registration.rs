@@ -71,7 +71,7 @@ pub async fn accept_invitation(
     let claimed = invitations::claim(&txn, &token_hash, Utc::now()).await?.ok_or_else(invalid_invitation)?;
     let user = accounts::insert_user(&txn, claimed.scope(), &account, &password_hash).await?;
     let event = AuditEvent::new(
-        Some(team.id),
+        team.scope(),
         Actor::User { id: user.id, email: user.email.clone() },
         AuditAction::InvitationAccepted,
         context,
@@ -91,7 +91,7 @@ async fn register_open(
     if state.config().registration != Registration::Open {
         // Refusals are audited like any other (instance-wide: no team yet).
         let txn = state.db().begin().await?;
-        let event = AuditEvent::new(None, Actor::Anonymous, AuditAction::PermissionDenied, context)
+        let event = AuditEvent::new(audit::Tenancy::Instance, Actor::Anonymous, AuditAction::PermissionDenied, context)
             .details(json!({ "action": "REGISTER", "reason": "registration is by invitation" }));
         audit::append(&txn, event).await?;
         txn.commit().await?;
@@ -112,7 +112,7 @@ async fn register_open(
     let team = teams::create(&txn, &account.team_name).await?;
     let user = accounts::insert_user(&txn, team.scope(), &account, &password_hash).await?;
     let event = AuditEvent::new(
-        Some(team.id),
+        team.scope(),
         Actor::User { id: user.id, email: user.email.clone() },
         AuditAction::UserRegistered,
         context,

@@ -66,7 +66,7 @@ impl FailureReason {
 }
 
 fn login_failed(
-    team: Option<vulntrack_domain::TeamId>,
+    team: Option<vulntrack_store::TeamScope>,
     email: &str,
     reason: FailureReason,
     context: &RequestContext,
@@ -142,7 +142,7 @@ pub async fn sign_in(
         sessions::create(&txn, scope, user.id, expires_at, context.ip.as_deref(), context.user_agent.as_deref())
             .await?;
     let event = AuditEvent::new(
-        Some(user.team_id),
+        user.scope(),
         Actor::User { id: user.id, email: user.email.clone() },
         AuditAction::Login,
         context,
@@ -173,14 +173,14 @@ async fn refuse(
         metrics::counter!(crate::metrics::LOGINS, "outcome" => "failure").increment(1);
         let scope = user.scope();
         let txn = state.db().begin().await?;
-        audit::append(&txn, login_failed(Some(user.team_id), email, reason, context).entity("user", user.id)).await?;
+        audit::append(&txn, login_failed(Some(user.scope()), email, reason, context).entity("user", user.id)).await?;
         if let FailureReason::BadPassword = reason {
             let before = users::failures_for_update(&txn, scope, user.id).await?;
             let failures = before.after_failure(now);
             users::record_login_failures(&txn, scope, user.id, failures).await?;
             if failures.just_locked(&before, now) {
                 metrics::counter!(crate::metrics::LOCKOUTS).increment(1);
-                let locked = AuditEvent::new(Some(user.team_id), Actor::System, AuditAction::AccountLocked, context)
+                let locked = AuditEvent::new(user.scope(), Actor::System, AuditAction::AccountLocked, context)
                     .entity("user", user.id)
                     .details(json!({ "failed_attempts": failures.count, "locked_until": failures.locked_until }));
                 audit::append(&txn, locked).await?;
@@ -193,7 +193,7 @@ async fn refuse(
     if let Err(error) = outcome {
         return error;
     }
-    crate::alerts::on_login_failure(state, Some((user.team_id, user.id, &user.email)), context.ip.as_deref()).await;
+    crate::alerts::on_login_failure(state, Some((user.scope(), user.id, &user.email)), context.ip.as_deref()).await;
     ServiceError::NotAuthenticated
 }
 
@@ -213,7 +213,7 @@ pub async fn sign_out(
     sessions::revoke(&txn, principal.scope(), principal.user.id, session_id, Utc::now()).await?;
     audit::append(
         &txn,
-        AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::Logout, context)
+        AuditEvent::new(principal.scope(), principal.actor(), AuditAction::Logout, context)
             .entity("session", session_id),
     )
     .await?;
@@ -247,7 +247,7 @@ pub async fn sign_out_everywhere(
     };
     audit::append(
         &txn,
-        AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::LogoutAll, context)
+        AuditEvent::new(principal.scope(), principal.actor(), AuditAction::LogoutAll, context)
             .entity("user", principal.user.id)
             .details(json!({ "sessions_revoked": sessions, "tokens_revoked": tokens })),
     )

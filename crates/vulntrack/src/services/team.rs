@@ -32,7 +32,7 @@ pub async fn rename(
     if_match.check(before.version)?;
     let after = teams::rename(&txn, scope, name).await?;
     if before.name != after.name {
-        let event = AuditEvent::new(Some(after.id), principal.actor(), AuditAction::TeamUpdated, context)
+        let event = AuditEvent::new(scope, principal.actor(), AuditAction::TeamUpdated, context)
             .entity("team", after.id)
             .details(json!({ "name": { "before": before.name, "after": after.name } }));
         audit::append(&txn, event).await?;
@@ -72,7 +72,7 @@ pub async fn set_session_lifetime(
     let after = teams::set_session_ttl(&txn, scope, chosen).await?;
     let lifetime = chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
     let shortened = sessions::cap_lifetime(&txn, scope, lifetime, Utc::now()).await?;
-    let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), AuditAction::SettingsChanged, context)
+    let event = AuditEvent::new(scope, principal.actor(), AuditAction::SettingsChanged, context)
         .entity("team", scope.team_id())
         .details(json!({
             "session_ttl_seconds": { "before": before.session_ttl_seconds, "after": chosen },

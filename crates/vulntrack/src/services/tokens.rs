@@ -78,7 +78,7 @@ pub async fn create_own(
         },
     )
     .await?;
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::TokenCreated, context)
+    let event = AuditEvent::new(principal.scope(), principal.actor(), AuditAction::TokenCreated, context)
         .entity("api_token", token.id)
         .details(json!({ "name": token.name, "expires_at": token.expires_at }));
     audit::append(&txn, event).await?;
@@ -97,7 +97,7 @@ pub async fn revoke_own(
     if !api_tokens::revoke(&txn, principal.scope(), principal.user.id, id, Utc::now()).await? {
         return Err(ServiceError::NotFound);
     }
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::TokenRevoked, context)
+    let event = AuditEvent::new(principal.scope(), principal.actor(), AuditAction::TokenRevoked, context)
         .entity("api_token", id);
     audit::append(&txn, event).await?;
     txn.commit().await?;
@@ -120,7 +120,7 @@ pub async fn revoke_member_token(
     if !api_tokens::revoke(&txn, scope, member.id, token, Utc::now()).await? {
         return Err(ServiceError::NotFound);
     }
-    let event = AuditEvent::new(Some(scope.team_id()), principal.actor(), AuditAction::TokenRevoked, context)
+    let event = AuditEvent::new(scope, principal.actor(), AuditAction::TokenRevoked, context)
         .entity("api_token", token)
         .details(json!({ "owner_id": member.id, "owner_email": member.email }));
     audit::append(&txn, event).await?;

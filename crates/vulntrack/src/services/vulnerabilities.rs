@@ -56,8 +56,7 @@ fn event(
     action: AuditAction,
     vulnerability: &Vulnerability,
 ) -> AuditEvent {
-    AuditEvent::new(Some(vulnerability.team_id), principal.actor(), action, context)
-        .entity("vulnerability", vulnerability.id)
+    AuditEvent::new(principal.scope(), principal.actor(), action, context).entity("vulnerability", vulnerability.id)
 }
 
 /// Whom a change to `vulnerability` concerns, other than whoever made it.

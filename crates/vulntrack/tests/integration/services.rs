@@ -607,7 +607,7 @@ async fn fixture(w: &World, case: &Case) -> Fixture {
         Target::Alert => {
             let subject = format!("alert {n}");
             let new = security_alerts::NewAlert {
-                team: Some(w.scope.team_id()),
+                team: w.scope.into(),
                 rule: "PRIVILEGE_ESCALATION_ATTEMPTS",
                 severity: "HIGH",
                 subject: &subject,

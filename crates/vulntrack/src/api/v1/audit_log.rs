@@ -264,7 +264,7 @@ pub async fn export(
     let mut query = query_of(&state, &principal, &params)?;
     query.limit = EXPORT_BATCH;
     let txn = state.db().begin().await?;
-    let event = AuditEvent::new(Some(principal.user.team_id), principal.actor(), AuditAction::DataExported, &context)
+    let event = AuditEvent::new(principal.scope(), principal.actor(), AuditAction::DataExported, &context)
         .entity("audit_log", principal.user.team_id)
         .details(json!({
             "format": if format == Format::Csv { "csv" } else { "jsonl" },
