@@ -15,16 +15,15 @@ use chrono::Utc;
 use serde::Deserialize;
 use vulntrack_store::{api_tokens, notifications, sessions, users};
 
-use super::page::{Nav, PageError, WebUser, form_messages};
+use super::{
+    format::when,
+    page::{Nav, PageError, WebUser, form_messages},
+};
 use crate::{
     app::AppState,
     http::{ClientContext, path_id},
     services::ServiceError,
 };
-
-fn when(time: chrono::DateTime<Utc>) -> (String, String) {
-    (time.format("%Y-%m-%d %H:%M UTC").to_string(), time.to_rfc3339())
-}
 
 pub struct NotificationItem {
     id: String,

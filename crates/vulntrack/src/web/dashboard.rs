@@ -11,7 +11,10 @@ use chrono::Utc;
 use vulntrack_domain::vulnerability::{Severity, VulnStatus};
 use vulntrack_store::vulnerabilities::{self, Direction, ListQuery, Sort, Vulnerability};
 
-use super::page::{Nav, PageError, WebUser};
+use super::{
+    format::label,
+    page::{Nav, PageError, WebUser},
+};
 use crate::app::AppState;
 
 const TREND_DAYS: u32 = 90;
@@ -96,12 +99,6 @@ pub struct DashboardPage {
     lists: Vec<ItemList>,
 }
 
-fn title_case(text: &str) -> String {
-    let lower = text.replace('_', " ").to_lowercase();
-    let mut chars = lower.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().collect::<String>() + chars.as_str())
-}
-
 fn duration_text(seconds: f64) -> String {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let seconds = seconds.max(0.0) as u64;
@@ -119,7 +116,7 @@ fn items(found: Vec<Vulnerability>, note: impl Fn(&Vulnerability) -> String) -> 
         .map(|v| Item {
             note: note(&v),
             key: v.key(),
-            severity: title_case(v.record.severity.as_str()),
+            severity: label(v.record.severity.as_str()),
             severity_class: v.record.severity.as_str().to_lowercase(),
             title: v.record.title,
         })
@@ -175,27 +172,25 @@ async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, PageEr
         distribution: Severity::ALL
             .iter()
             .map(|s| Bar {
-                label: title_case(s.as_str()),
+                label: label(s.as_str()),
                 class: s.as_str().to_lowercase(),
                 count: open_of(*s),
                 width: open_of(*s) * 200 / widest,
             })
             .collect(),
-        statuses: VulnStatus::ALL.iter().map(|s| title_case(s.as_str())).collect(),
+        statuses: VulnStatus::ALL.iter().map(|s| label(s.as_str())).collect(),
         matrix: Severity::ALL
             .iter()
             .map(|s| MatrixRow {
                 key: s.as_str(),
-                label: title_case(s.as_str()),
+                label: label(s.as_str()),
                 cells: VulnStatus::ALL.iter().map(|st| (st.as_str(), count(*s, *st))).collect(),
             })
             .collect(),
         mttr: stats
             .mean_time_to_resolve_seconds
             .iter()
-            .map(|(s, mean)| {
-                (title_case(s.as_str()), mean.map_or_else(|| "nothing resolved yet".into(), duration_text))
-            })
+            .map(|(s, mean)| (label(s.as_str()), mean.map_or_else(|| "nothing resolved yet".into(), duration_text)))
             .collect(),
         lists: vec![
             ItemList {
@@ -219,7 +214,7 @@ async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, PageEr
             ItemList {
                 title: "Assigned to me",
                 empty: "Nothing assigned to you is open.",
-                items: items(mine, |v| title_case(v.record.status.as_str())),
+                items: items(mine, |v| label(v.record.status.as_str())),
             },
         ],
     })

@@ -6,6 +6,7 @@ mod account_pages;
 mod admin_pages;
 pub(crate) mod auth_pages;
 mod dashboard;
+mod format;
 mod markdown;
 mod oversight_pages;
 pub mod page;

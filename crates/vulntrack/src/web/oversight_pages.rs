@@ -16,7 +16,10 @@ use vulntrack_store::{
     security_alerts,
 };
 
-use super::page::{Nav, PageError, WebUser};
+use super::{
+    format::when_exactly,
+    page::{Nav, PageError, WebUser},
+};
 use crate::{
     app::AppState,
     http::{ClientContext, path_id},
@@ -57,10 +60,6 @@ pub struct AuditFilters {
     since: String,
     until: String,
     before: Option<i64>,
-}
-
-fn when(time: chrono::DateTime<Utc>) -> (String, String) {
-    (time.format("%Y-%m-%d %H:%M:%S UTC").to_string(), time.to_rfc3339())
 }
 
 fn day(field: &str, value: &str, errors: &mut ValidationErrors) -> Option<chrono::DateTime<Utc>> {
@@ -122,7 +121,7 @@ pub async fn audit_log(
         rows: rows
             .into_iter()
             .map(|r| {
-                let (when, iso) = when(r.created_at);
+                let (when, iso) = when_exactly(r.created_at);
                 AuditRow {
                     seq: r.seq,
                     when,
@@ -175,7 +174,7 @@ pub async fn alerts(
         alerts: found
             .into_iter()
             .map(|a| {
-                let (when, iso) = when(a.created_at);
+                let (when, iso) = when_exactly(a.created_at);
                 AlertRow {
                     id: a.id.to_string(),
                     when,

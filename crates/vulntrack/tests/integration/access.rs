@@ -356,18 +356,22 @@ async fn team_b_cannot_reach_anything_of_team_a() {
         app.get_as(&format!("/api/v1/vulnerabilities?limit=1&cursor={}", a.cursor), As::Cookie(&b)).await;
     assert_eq!(stolen_cursor.status, StatusCode::UNPROCESSABLE_ENTITY, "A's cursor means nothing to B");
 
-    // Nothing of A in any of B's lists, searches or figures.
+    // Nothing of A in any of B's lists, searches or figures; each of them
+    // does show A's own object to the member of A it belongs to, so the
+    // absence is not just an id format or field the list never shows.
     let a_ids = [&a.vulnerability, &a.comment, &a.invitation, &a.user, &a.token, &a.session, &a.notification];
-    for path in [
-        "/api/v1/vulnerabilities?limit=200",
-        &format!("/api/v1/vulnerabilities?q={}", a.key_word),
-        "/api/v1/vulnerabilities?tag=alpha-only",
-        "/api/v1/users",
-        "/api/v1/invitations",
-        "/api/v1/tokens",
-        "/api/v1/notifications",
-        "/api/v1/me/sessions",
-        "/api/v1/team",
+    let a_analyst = app.login("a-analyst@example.com", PASSWORD).await;
+    let by_keyword = format!("/api/v1/vulnerabilities?q={}", a.key_word);
+    for (path, a_sees, a_member) in [
+        ("/api/v1/vulnerabilities?limit=200", a.vulnerability.as_str(), &a_admin),
+        (by_keyword.as_str(), a.vulnerability.as_str(), &a_admin),
+        ("/api/v1/vulnerabilities?tag=alpha-only", a.vulnerability.as_str(), &a_admin),
+        ("/api/v1/users", a.user.as_str(), &a_admin),
+        ("/api/v1/invitations", a.invitation.as_str(), &a_admin),
+        ("/api/v1/tokens", a.token.as_str(), &a_admin),
+        ("/api/v1/notifications", a.notification.as_str(), &a_analyst),
+        ("/api/v1/me/sessions", a.session.as_str(), &a_admin),
+        ("/api/v1/team", "Team A", &a_admin),
     ] {
         let response = app.get_as(path, As::Cookie(&b)).await;
         assert_eq!(response.status, StatusCode::OK, "{path}");
@@ -376,6 +380,8 @@ async fn team_b_cannot_reach_anything_of_team_a() {
             assert!(!text.contains(id.as_str()), "{path} leaks {id}: {text}");
         }
         assert!(!text.to_lowercase().contains(a.key_word) && !text.contains("Team A"), "{path}: {text}");
+        let own = app.get_as(path, As::Cookie(a_member)).await.body.to_string();
+        assert!(own.contains(a_sees), "{path} shows team A its own {a_sees}: {own}");
     }
     let searched = app.get_as(&format!("/api/v1/vulnerabilities?q={}", a.key_word), As::Cookie(&b)).await;
     assert_eq!(searched.body["items"], json!([]));
@@ -408,6 +414,8 @@ async fn team_administration_keeps_records_of_deleted_users_and_one_admin() {
     )
     .await;
 
+    let listed = app.get_as("/api/v1/users", As::Cookie(&admin)).await.body.to_string();
+    assert!(listed.contains(&leaver), "members are listed by id: {listed}");
     let deleted = app.delete(&format!("/api/v1/users/{leaver}"), As::Cookie(&admin)).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(

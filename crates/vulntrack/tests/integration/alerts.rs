@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use vulntrack::alerts;
 
 use crate::{
-    support::{As, PASSWORD, TestApp, TestDb, eventually, proxy::ToggleProxy},
+    support::{As, Needs, PASSWORD, TestApp, TestDb, eventually, proxy::ToggleProxy, skip_unless},
     vulnerabilities::sample,
 };
 
@@ -196,8 +196,7 @@ async fn a_high_server_error_rate_alerts_once() {
 #[tokio::test]
 async fn an_unreachable_database_alerts_when_it_goes_and_is_recorded_when_it_returns() {
     let test_db = TestDb::fresh().await;
-    if test_db.backend() != vulntrack_store::Backend::Postgres {
-        eprintln!("database-outage alert test needs PostgreSQL: it runs in the PostgreSQL pass");
+    if skip_unless(test_db.backend() == vulntrack_store::Backend::Postgres, Needs::Postgres) {
         return;
     }
     test_db.migrated().await.close().await.expect("close");
@@ -281,7 +280,6 @@ async fn an_outage_is_announced_at_its_first_failed_query_and_alerts_made_during
         crate::readiness::app_behind_a_switchable_proxy(Duration::from_secs(1), |c| c.alert_webhook_url = Some(hook))
             .await
     else {
-        eprintln!("an embedded SQLite file cannot become unreachable; this runs in the PostgreSQL pass");
         return;
     };
     app.setup_admin("Blue Team", ADMIN).await;
@@ -296,7 +294,7 @@ async fn an_outage_is_announced_at_its_first_failed_query_and_alerts_made_during
 
     // An alert raised while nothing can be stored is announced at once…
     let new = vulntrack_store::security_alerts::NewAlert {
-        team: None,
+        team: vulntrack_store::audit::Tenancy::Instance,
         rule: alerts::HIGH_ERROR_RATE,
         severity: "HIGH",
         subject: "http",

@@ -318,6 +318,12 @@ async fn only_admins_see_the_audit_log_and_only_their_own_team() {
     let b_export = app.get_as("/api/v1/audit-logs/export?format=jsonl", As::Cookie(&b)).await;
     let text = b_export.body.to_string();
     assert!(!text.contains(ADMIN) && !text.contains(ANALYST), "{text}");
+    // The same list and export do name them to Team A's ADMIN, so their
+    // absence above is B's scope, not rows that never carry an email.
+    let a_rows = app.get_as("/api/v1/audit-logs?limit=200", As::Cookie(&admin)).await.body.to_string();
+    assert!(a_rows.contains(ADMIN) && a_rows.contains(ANALYST) && a_rows.contains("Team A"), "{a_rows}");
+    let a_export = app.get_as("/api/v1/audit-logs/export?format=jsonl", As::Cookie(&admin)).await.body.to_string();
+    assert!(a_export.contains(ADMIN) && a_export.contains(ANALYST), "{a_export}");
     let a_cursor = app.get_as("/api/v1/audit-logs?limit=1", As::Cookie(&admin)).await.body["next_cursor"].clone();
     let stolen =
         app.get_as(&format!("/api/v1/audit-logs?cursor={}", a_cursor.as_str().expect("cursor")), As::Cookie(&b)).await;

@@ -18,7 +18,7 @@ use vulntrack::{AppState, app, config::Environment, http::security_headers::CONT
 use vulntrack_domain::rate::RateRule;
 
 use crate::{
-    support::{As, PASSWORD, TEST_SECRET, TestApp, TestResponse, eventually, proxy::ToggleProxy},
+    support::{As, Needs, PASSWORD, TEST_SECRET, TestApp, TestResponse, available, eventually, proxy::ToggleProxy},
     vulnerabilities::sample,
 };
 
@@ -291,10 +291,7 @@ async fn slow_requests_time_out_with_a_problem() {
 
 #[tokio::test]
 async fn two_instances_share_one_redis_limit_and_survive_a_redis_outage() {
-    let Ok(redis_url) = std::env::var("VULNTRACK_TEST_REDIS_URL") else {
-        eprintln!("shared-limit test needs VULNTRACK_TEST_REDIS_URL: it runs in the Redis pass of .ci/run");
-        return;
-    };
+    let Some(redis_url) = available(crate::support::redis_url(), Needs::Redis) else { return };
     let target: SocketAddr = {
         let url = url::Url::parse(&redis_url).expect("redis URL");
         let host = url.host_str().unwrap_or("127.0.0.1").replace("localhost", "127.0.0.1");
@@ -490,45 +487,80 @@ async fn metrics_expose_the_counters_and_move_with_traffic() {
         c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
     })
     .await;
-    assert_eq!(app.get("/metrics").await.status, StatusCode::UNAUTHORIZED, "the token is required");
-    assert_eq!(app.get_as("/metrics", As::Bearer("wrong-token-wrong-token")).await.status, StatusCode::UNAUTHORIZED);
-    let scrape = || async { app.get_as("/metrics", As::Bearer(TOKEN)).await.body.as_str().expect("text").to_string() };
-    let before = scrape().await;
 
-    app.setup_admin("Blue Team", ADMIN).await;
-    app.login(ADMIN, PASSWORD).await;
-    let client = [("x-forwarded-for", "192.0.2.77")];
-    for _ in 0..3 {
-        app.send(
-            Method::POST,
-            "/api/v1/auth/login",
-            As::Anonymous,
-            Some(json!({ "email": "x@example.com", "password": "x" })),
-            &client,
-        )
-        .await;
+    // Every test of this binary reports to the one global recorder, so
+    // counts read there would include other tests' traffic. This test's
+    // traffic goes to a recorder of its own, set for this thread: the
+    // single-threaded runtime of #[tokio::test] runs the whole router here,
+    // so every count below is exact (and a count that went elsewhere fails).
+    let own = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let counted = own.handle();
+    {
+        let _this_test_only = metrics::set_default_local_recorder(&own);
+        assert_eq!(app.get("/metrics").await.status, StatusCode::UNAUTHORIZED, "the token is required");
+        let wrong = app.get_as("/metrics", As::Bearer("wrong-token-wrong-token")).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+
+        app.setup_admin("Blue Team", ADMIN).await;
+        app.login(ADMIN, PASSWORD).await;
+        let client = [("x-forwarded-for", "192.0.2.77")];
+        for _ in 0..3 {
+            app.send(
+                Method::POST,
+                "/api/v1/auth/login",
+                As::Anonymous,
+                Some(json!({ "email": "x@example.com", "password": "x" })),
+                &client,
+            )
+            .await;
+        }
+        // A scrape samples the gauges (into this recorder, too).
+        assert_eq!(app.get_as("/metrics", As::Bearer(TOKEN)).await.status, StatusCode::OK);
     }
-    let after = scrape().await;
-    for series in [
-        "vulntrack_http_requests_total{method=\"POST\",route=\"/api/v1/auth/login\",status=\"200\"}",
-        "vulntrack_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/auth/login\"}",
-        "vulntrack_logins_total{outcome=\"success\"}",
-        "vulntrack_logins_total{outcome=\"failure\"}",
-        "vulntrack_rate_limited_total",
-        "vulntrack_audit_rows_total{action=\"LOGIN\"}",
+    let text = counted.render();
+    let login = r#"method="POST",route="/api/v1/auth/login""#;
+    for (series, expected) in [
+        (format!("vulntrack_http_requests_total{{{login},status=\"200\"}}"), 1.0),
+        (format!("vulntrack_http_requests_total{{{login},status=\"401\"}}"), 2.0),
+        (format!("vulntrack_http_requests_total{{{login},status=\"429\"}}"), 1.0),
+        (format!("vulntrack_http_request_duration_seconds_count{{{login}}}"), 4.0),
+        (r#"vulntrack_http_requests_total{method="GET",route="/metrics",status="401"}"#.into(), 2.0),
+        (r#"vulntrack_http_requests_total{method="GET",route="/metrics",status="200"}"#.into(), 1.0),
+        (r#"vulntrack_logins_total{outcome="success"}"#.into(), 1.0),
+        (r#"vulntrack_logins_total{outcome="failure"}"#.into(), 2.0),
+        ("vulntrack_rate_limited_total".into(), 1.0),
+        (r#"vulntrack_audit_rows_total{action="LOGIN"}"#.into(), 1.0),
+        (r#"vulntrack_audit_rows_total{action="LOGIN_FAILED"}"#.into(), 2.0),
+        ("vulntrack_rate_limiter_degraded".into(), 0.0),
     ] {
-        assert!(sample_value(&after, series) > sample_value(&before, series), "{series} did not grow:\n{after}");
+        assert_eq!(sample_value(&text, &series), expected, "{series}:\n{text}");
     }
-    for gauge in ["vulntrack_db_pool_connections", "vulntrack_rate_limiter_degraded"] {
-        assert!(after.contains(gauge), "{gauge} missing");
+    for gauge in
+        ["vulntrack_db_pool_connections ", "vulntrack_db_pool_idle_connections ", "vulntrack_rate_limiter_degraded "]
+    {
+        assert!(text.lines().any(|line| line.starts_with(gauge)), "{gauge}missing:\n{text}");
     }
+    assert!(sample_value(&text, "vulntrack_db_pool_connections ") >= 1.0, "{text}");
 
-    let dedicated = app::metrics_router(
-        AppState::new(app.db.clone(), app.config.clone(), SecretString::from(TEST_SECRET)).expect("state"),
-    );
+    // The endpoints render the process-wide registry the middleware reports
+    // to: a route only this test has, requested three times, shows exactly
+    // three requests on both the guarded route and the dedicated listener.
+    let route = format!("/probe/{}", uuid::Uuid::now_v7().simple());
+    let probe = Router::new()
+        .route(&route, get(|| async { "probed" }))
+        .layer(axum::middleware::from_fn_with_state(app.state.clone(), vulntrack::metrics::track))
+        .with_state(app.state.clone());
+    for _ in 0..3 {
+        assert_eq!(call(&probe, &route).await.0, StatusCode::OK);
+    }
+    let series = format!("vulntrack_http_requests_total{{method=\"GET\",route=\"{route}\",status=\"200\"}}");
+    let scraped = app.get_as("/metrics", As::Bearer(TOKEN)).await.body.as_str().expect("text").to_string();
+    assert_eq!(sample_value(&scraped, &series), 3.0, "{series} on the main listener:\n{scraped}");
+    assert!(scraped.lines().any(|line| line.starts_with("vulntrack_rate_limiter_degraded ")), "gauges sampled");
+    let dedicated = app::metrics_router(app.state.clone());
     let (status, _, body) = call(&dedicated, "/metrics").await;
     assert_eq!(status, StatusCode::OK, "the dedicated listener needs no token");
-    assert!(body.contains("vulntrack_http_requests_total"));
+    assert_eq!(sample_value(&body, &series), 3.0, "{series} on the dedicated listener:\n{body}");
 
     let off = TestApp::spawn().await;
     assert_eq!(off.get("/metrics").await.status, StatusCode::NOT_FOUND, "off unless configured");
@@ -595,11 +627,8 @@ impl Drop for TlsRedis {
 async fn limits_are_shared_through_a_redis_spoken_to_over_tls() {
     // It starts its own TLS redis-server, so it needs no shared Redis; under
     // CI a missing redis-server is a failure, never a pass.
-    let Some(redis) = TlsRedis::start() else {
-        assert!(std::env::var_os("CI").is_none(), "CI must have redis-server (with TLS) installed");
-        eprintln!("redis-server is not installed here: the rediss:// test runs in .ci/run");
-        return;
-    };
+    let server = Needs::Tool("redis-server built with TLS (.ci/run installs redis-server)");
+    let Some(redis) = available(TlsRedis::start(), server) else { return };
     let listening = eventually(Duration::from_secs(10), async || {
         tokio::net::TcpStream::connect(("127.0.0.1", redis.port)).await.is_ok()
     })

@@ -11,7 +11,7 @@ use vulntrack_store::{Backend, Database, DatabaseUrl, PoolSettings};
 
 use crate::{
     readiness::app_behind_a_switchable_proxy,
-    support::{As, PASSWORD, TestApp, TestDb, eventually},
+    support::{As, Needs, PASSWORD, TestApp, TestDb, available, eventually, skip_unless},
     vulnerabilities::{app_with_admin, create, sample},
 };
 
@@ -76,8 +76,9 @@ async fn assert_all_stored(url: &DatabaseUrl, acknowledged: &[String]) {
 #[tokio::test]
 async fn a_full_database_refuses_with_503_loses_nothing_acknowledged_and_recovers_by_itself() {
     let test_db = TestDb::fresh().await;
-    if test_db.backend() != Backend::Sqlite {
-        eprintln!("the full-disk test is SQLite's (max_page_count); PostgreSQL's outage test is below");
+    // SQLite's max_page_count stands in for a full disk; PostgreSQL's
+    // outage test is below.
+    if skip_unless(test_db.backend() == Backend::Sqlite, Needs::Sqlite) {
         return;
     }
     // Migrate, then cap the file a little above its size.
@@ -150,15 +151,11 @@ impl Drop for SmallDisk {
 
 #[tokio::test]
 async fn a_full_filesystem_refuses_with_503_loses_nothing_acknowledged_and_recovers_by_itself() {
-    if crate::support::pg_admin_url().is_some() {
-        eprintln!("the full-filesystem test runs in the SQLite pass");
+    if skip_unless(crate::support::pg_admin_url().is_none(), Needs::Sqlite) {
         return;
     }
-    let Some(disk) = SmallDisk::mount(3 * 1024) else {
-        assert!(std::env::var("CI").is_err(), "CI runs as root and must be able to mount a tmpfs for this test");
-        eprintln!("cannot mount a tmpfs here (not root?): the max_page_count test covers a full database");
-        return;
-    };
+    let tmpfs = Needs::Tool("a tmpfs mount (root and mount(8); .ci/run checks both)");
+    let Some(disk) = available(SmallDisk::mount(3 * 1024), tmpfs) else { return };
     let url = DatabaseUrl::sqlite_file(&disk.path().join("vulntrack.db"));
     let db = Database::connect(&url, PoolSettings::default()).await.expect("connect");
     db.migrate().await.expect("migrate");
@@ -325,7 +322,6 @@ async fn the_edit_form_shows_a_concurrent_change_and_keeps_the_input() {
 async fn during_a_database_outage_every_request_answers_503_and_no_alert_is_made_up() {
     let Some((app, proxy)) = app_behind_a_switchable_proxy(PoolSettings::default().acquire_timeout, |_| {}).await
     else {
-        eprintln!("an embedded SQLite file cannot become unreachable; this runs in the PostgreSQL pass");
         return;
     };
     let token = admin_token(&app).await;

@@ -8,17 +8,21 @@ use std::{net::SocketAddr, time::Duration};
 use axum::http::StatusCode;
 use vulntrack_store::{Database, DatabaseUrl, PoolSettings};
 
-use crate::support::{TestApp, TestDb, eventually, proxy::ToggleProxy};
+use crate::support::{Needs, TestApp, TestDb, eventually, proxy::ToggleProxy, skip_unless};
 
 /// On PostgreSQL: the app over a fresh database reached through a proxy
 /// that can be switched off. `None` on SQLite, whose embedded file cannot
-/// become unreachable (the PostgreSQL pass of .ci/run covers it).
+/// become unreachable: the caller returns, the skip said by [`skip_unless`]
+/// (the PostgreSQL pass of .ci/run runs it).
 pub async fn app_behind_a_switchable_proxy(
     acquire_timeout: Duration,
     adjust: impl FnOnce(&mut vulntrack::Config),
 ) -> Option<(TestApp, ToggleProxy)> {
     let test_db = TestDb::fresh().await;
-    let target = postgres_address(&test_db.url)?;
+    if skip_unless(test_db.backend() == vulntrack_store::Backend::Postgres, Needs::Postgres) {
+        return None;
+    }
+    let target = postgres_address(&test_db.url).expect("the PostgreSQL URL names a host and port");
     test_db.migrated().await.close().await.expect("close");
     let proxy = ToggleProxy::start(target).await;
     let mut through_proxy = url::Url::parse(test_db.url.expose()).expect("url");
@@ -32,10 +36,7 @@ pub async fn app_behind_a_switchable_proxy(
 
 #[tokio::test]
 async fn readyz_reports_a_database_outage_and_recovers() {
-    let Some((app, proxy)) = app_behind_a_switchable_proxy(Duration::from_secs(1), |_| {}).await else {
-        eprintln!("readyz outage test needs PostgreSQL: it runs in the PostgreSQL pass");
-        return;
-    };
+    let Some((app, proxy)) = app_behind_a_switchable_proxy(Duration::from_secs(1), |_| {}).await else { return };
 
     assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
 

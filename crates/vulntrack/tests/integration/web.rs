@@ -228,12 +228,19 @@ async fn pages_show_only_the_signed_in_team_and_viewers_get_no_write_controls() 
     for path in ["/vulnerabilities", "/vulnerabilities?q=zanzibar", "/"] {
         // The search box echoes the query; the record itself must not show.
         assert!(!html(&page(&app, path, &b).await).contains("zanzibar secret"), "{path} leaks team A");
+        // …while it does show, on the same page, to its own team.
+        assert!(html(&page(&app, path, &a).await).contains("zanzibar secret"), "{path} shows team A its record");
     }
 
+    // The write controls are absent for the VIEWER and present, on the same
+    // pages, for the ADMIN (so a renamed control cannot pass unnoticed).
     let list = page(&app, "/vulnerabilities", &viewer).await;
     assert!(html(&list).contains("zanzibar") && !html(&list).contains("New vulnerability"));
+    assert!(html(&page(&app, "/vulnerabilities", &a).await).contains("New vulnerability"), "the ADMIN's button");
     let detail = page(&app, "/vulnerabilities/VT-1", &viewer).await;
     assert!(!html(&detail).contains("Change status") && !html(&detail).contains("Add a comment"));
+    let admin_detail = page(&app, "/vulnerabilities/VT-1", &a).await;
+    assert!(html(&admin_detail).contains("Change status") && html(&admin_detail).contains("Add a comment"));
     assert_eq!(page(&app, "/vulnerabilities/new", &viewer).await.status, StatusCode::FORBIDDEN);
     let forced =
         post_form(&app, "/vulnerabilities", Some(&viewer), &[("title", "x"), ("description", "y".repeat(20).as_str())])

@@ -175,14 +175,7 @@ async fn detail_page(
         dread_total: r.dread_score().map_or_else(String::new, |t| format!("{t:.1}")),
         stride: Stride::CATEGORIES
             .iter()
-            .zip([
-                r.stride.spoofing,
-                r.stride.tampering,
-                r.stride.repudiation,
-                r.stride.information_disclosure,
-                r.stride.denial_of_service,
-                r.stride.elevation_of_privilege,
-            ])
+            .zip(r.stride.flags())
             .map(|(c, checked)| StrideInput { name: c, label: label(c), checked })
             .collect(),
         comments: thread

@@ -291,15 +291,7 @@ fn fields_of(v: &Vulnerability) -> HashMap<String, String> {
             fields.insert(format!("dread_{factor}"), value.to_string());
         }
     }
-    let flags = [
-        r.stride.spoofing,
-        r.stride.tampering,
-        r.stride.repudiation,
-        r.stride.information_disclosure,
-        r.stride.denial_of_service,
-        r.stride.elevation_of_privilege,
-    ];
-    for (category, on) in Stride::CATEGORIES.iter().zip(flags) {
+    for (category, on) in Stride::CATEGORIES.iter().zip(r.stride.flags()) {
         if on {
             fields.insert(format!("stride_{category}"), "on".into());
         }

@@ -6,28 +6,20 @@ mod detail;
 mod form;
 mod list;
 
-use chrono::{DateTime, Utc};
 use vulntrack_domain::vulnerability::cvss_score;
 
-use super::page::Choice;
+use super::{
+    format::{label, when},
+    page::Choice,
+};
 
 pub use detail::{change_status, comment, detail};
 pub use form::{create, delete, edit_form, new_form, update};
 pub use list::{bulk, list};
 
-pub(super) fn label(text: &str) -> String {
-    let lower = text.replace('_', " ").to_lowercase();
-    let mut chars = lower.chars();
-    chars.next().map_or_else(String::new, |first| first.to_uppercase().collect::<String>() + chars.as_str())
-}
-
 pub(super) fn choices_of(names: &[&'static str], selected: &str) -> Vec<Choice> {
     let pairs: Vec<(&str, String)> = names.iter().map(|n| (*n, label(n))).collect();
     pairs.iter().map(|(v, l)| Choice { value: v.to_string(), label: l.clone(), selected: *v == selected }).collect()
-}
-
-pub(super) fn when(time: DateTime<Utc>) -> (String, String) {
-    (time.format("%Y-%m-%d %H:%M UTC").to_string(), time.to_rfc3339())
 }
 
 pub(super) fn cvss_text(score: Option<f64>) -> String {

@@ -32,6 +32,72 @@ pub fn pg_admin_url() -> Option<String> {
     std::env::var(PG_ADMIN_URL_VAR).ok().filter(|url| !url.is_empty())
 }
 
+/// The variable that gives the Redis-backed rate-limit tests a shared
+/// Redis, such as `redis://127.0.0.1:6379`; `.ci/run` sets it together with
+/// [`PG_ADMIN_URL_VAR`] in its second pass.
+pub const REDIS_URL_VAR: &str = "VULNTRACK_TEST_REDIS_URL";
+
+pub fn redis_url() -> Option<String> {
+    std::env::var(REDIS_URL_VAR).ok().filter(|url| !url.is_empty())
+}
+
+/// What a test needs that this run may not have.
+#[derive(Debug, Clone, Copy)]
+pub enum Needs<'a> {
+    /// The PostgreSQL backend: the second pass of `.ci/run`.
+    Postgres,
+    /// The SQLite backend: the first pass of `.ci/run`.
+    Sqlite,
+    /// A shared Redis ([`REDIS_URL_VAR`]): the second pass of `.ci/run`.
+    Redis,
+    /// A service or tool of this machine, named with how CI gets it.
+    Tool(&'a str),
+}
+
+/// Whether the calling test must return at once because what it `needs`
+/// is not `available`: the one way a test of this suite skips, said on
+/// stderr with the test's name.
+///
+/// A backend the run is not on ([`Needs::Postgres`], [`Needs::Sqlite`],
+/// [`Needs::Redis`]) is a legitimate skip: `.ci/run` runs the suite on
+/// SQLite, then on PostgreSQL with Redis, so the test runs in the other
+/// pass. A missing service or tool ([`Needs::Tool`]) is a skip only on a
+/// developer's machine: with `CI` set it panics, so a CI run cannot pass by
+/// not testing. (So does a CI PostgreSQL pass without its Redis.)
+#[must_use = "the test must return when this is true"]
+pub fn skip_unless(available: bool, needs: Needs<'_>) -> bool {
+    if available {
+        return false;
+    }
+    let current = std::thread::current();
+    let test = current.name().unwrap_or("a test");
+    let on_ci = std::env::var_os("CI").is_some();
+    match needs {
+        Needs::Postgres => {
+            eprintln!("SKIPPED {test}: PostgreSQL only; it runs in the pass with {PG_ADMIN_URL_VAR} set");
+        }
+        Needs::Sqlite => eprintln!("SKIPPED {test}: SQLite only; it runs in the pass without {PG_ADMIN_URL_VAR}"),
+        Needs::Redis => {
+            assert!(
+                !(on_ci && pg_admin_url().is_some()),
+                "{test}: under CI the PostgreSQL pass sets {REDIS_URL_VAR} too (.ci/run); without it this test never runs"
+            );
+            eprintln!("SKIPPED {test}: needs a shared Redis; it runs in the pass with {REDIS_URL_VAR} set");
+        }
+        Needs::Tool(what) => {
+            assert!(!on_ci, "{test}: CI must provide {what}; under CI a missing service fails instead of passing");
+            eprintln!("SKIPPED {test}: {what} is not available here (under CI this fails)");
+        }
+    }
+    true
+}
+
+/// [`skip_unless`] for a value: `None` when the calling test must return
+/// (after saying so, or panicking under CI as `needs` says).
+pub fn available<T>(value: Option<T>, needs: Needs<'_>) -> Option<T> {
+    if skip_unless(value.is_some(), needs) { None } else { value }
+}
+
 /// A database nobody else uses: a temporary SQLite file, or a new
 /// PostgreSQL database that is dropped when this value is.
 pub struct TestDb {
