@@ -74,7 +74,7 @@ set +e
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --exclude-operation-id post_auth_logout_all --exclude-operation-id post_me_password \
   --exclude-operation-id post_auth_logout \
-  --max-examples "$MAX_EXAMPLES" --seed 20261129 --max-time "${SCHEMATHESIS_MAX_TIME:-75}" --workers 2 \
+  --max-examples "$MAX_EXAMPLES" --seed 20261129 --max-time "${SCHEMATHESIS_MAX_TIME:-45}" --workers 2 \
   --generation-allow-x00 false --generation-database none \
   --report ndjson --report-ndjson-path "$work/events.ndjson" --no-color
 status=$?
