@@ -532,3 +532,80 @@ async fn check_error_page(browser: &Browser, status: u16, message: &str, signed_
         assert!(!text.contains(internal), "the {status} page shows no internals ({internal})");
     }
 }
+
+/// A storage outage (SQLite's page cap standing in for a full disk) shows
+/// the styled 503 page on a write, saying nothing was changed.
+#[tokio::test]
+async fn a_full_disk_shows_the_styled_503_page() {
+    use vulntrack_store::{Backend, Database, PoolSettings};
+    let test_db = crate::support::TestDb::fresh().await;
+    if crate::support::skip_unless(test_db.backend() == Backend::Sqlite, crate::support::Needs::Sqlite) {
+        return;
+    }
+    let plain = test_db.migrated().await;
+    plain.close().await.expect("close");
+    let pages = std::fs::metadata(test_db.dir.path().join("test.db")).expect("db file").len() / 4096;
+    let settings = PoolSettings { sqlite_max_page_count: Some(pages + 120), ..PoolSettings::default() };
+    let db = Database::connect(&test_db.url, settings).await.expect("connect capped");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let public = url::Url::parse(&format!("{base}/")).expect("url");
+    let app = TestApp::over_with(test_db, db, |c| c.public_url = public);
+    app.setup_admin("Blue Team", "ada@example.com").await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
+        let _ = stopped.await;
+    }));
+    let Some(mut browser) = Browser::start(base).await else { return };
+    browser.go("/login").await;
+    browser.fill("#email", "ada@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(browser.arrive("/").await, "/", "signed in");
+
+    // Fill the database through the API until it refuses.
+    let cookie = app.login("ada@example.com", PASSWORD).await;
+    // Large records first, then small ones, until even a small one is refused.
+    for size in [4_000, 200, 10] {
+        let mut full = false;
+        for i in 0..5_000 {
+            let body = json!({ "title": format!("filler {size} {i}"), "description": "x".repeat(size.max(10)), "severity": "LOW" });
+            if app.post("/api/v1/vulnerabilities", As::Cookie(&cookie), body).await.status
+                == axum::http::StatusCode::SERVICE_UNAVAILABLE
+            {
+                full = true;
+                break;
+            }
+        }
+        assert!(full, "the capped database fills up with {size}-character records");
+    }
+
+    browser.go("/vulnerabilities/new").await;
+    let form = browser.text().await;
+    assert!(form.contains("New vulnerability"), "reading still works while full: {} {form}", browser.path().await);
+    browser.fill("#title", "Written while the disk is full").await;
+    browser.fill("#description", "Refused, not lost.").await;
+    let severity = browser.client.find(Locator::Css("#severity")).await.expect("severity");
+    severity.select_by_value("HIGH").await.expect("select");
+    browser.click("main form[action='/vulnerabilities'] button[type=submit]").await;
+    for _ in 0..50 {
+        if browser.text().await.contains("503") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = browser.text().await;
+    assert!(text.contains("503"), "the page names its status: {text}");
+    assert!(text.contains("nothing was changed"), "and says nothing was saved: {text}");
+    let styled = browser.client.find(Locator::Css("link[rel=stylesheet][href='/static/app.css']")).await;
+    assert!(styled.is_ok(), "the 503 page uses the site's stylesheet");
+    browser.client.set_window_size(390, 844).await.expect("phone");
+    let width = browser.client.execute("return document.documentElement.scrollWidth", vec![]).await.expect("width");
+    assert!(width.as_u64().is_some_and(|w| w <= 390), "the 503 page fits a phone: {width}");
+    browser.shot("error-503-phone").await;
+    browser.problems.retain(|p| !p.contains("status of 503"));
+    let problems = browser.finish().await;
+    assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+}
