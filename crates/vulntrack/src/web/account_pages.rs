@@ -16,7 +16,7 @@ use serde::Deserialize;
 use vulntrack_store::{api_tokens, notifications, sessions, users};
 
 use super::{
-    format::when,
+    format::filters,
     page::{Nav, PageError, WebUser, form_messages},
 };
 use crate::{
@@ -30,8 +30,7 @@ pub struct NotificationItem {
     message: String,
     link: Option<String>,
     read: bool,
-    when: String,
-    iso: String,
+    at: chrono::DateTime<Utc>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -50,16 +49,12 @@ pub async fn notifications_page(State(state): State<AppState>, user: WebUser) ->
         nav: Some(user.nav.clone()),
         items: found
             .into_iter()
-            .map(|n| {
-                let (when, iso) = when(n.created_at);
-                NotificationItem {
-                    id: n.id.to_string(),
-                    link: n.vulnerability_id.map(|v| format!("/vulnerabilities/{v}")),
-                    read: n.read_at.is_some(),
-                    message: n.message,
-                    when,
-                    iso,
-                }
+            .map(|n| NotificationItem {
+                id: n.id.to_string(),
+                link: n.vulnerability_id.map(|v| format!("/vulnerabilities/{v}")),
+                read: n.read_at.is_some(),
+                message: n.message,
+                at: n.created_at,
             })
             .collect(),
     }
@@ -95,8 +90,8 @@ pub struct Profile {
 
 pub struct SessionRow {
     id: String,
-    created: String,
-    last_seen: String,
+    created: chrono::DateTime<Utc>,
+    last_seen: chrono::DateTime<Utc>,
     from: String,
     current: bool,
 }
@@ -152,8 +147,8 @@ async fn account_page(
             .map(|s| SessionRow {
                 current: Some(s.id) == user.principal.session_id(),
                 id: s.id.to_string(),
-                created: when(s.created_at).0,
-                last_seen: when(s.last_seen_at).0,
+                created: s.created_at,
+                last_seen: s.last_seen_at,
                 from: [s.ip, s.user_agent.map(|ua| ua.chars().take(60).collect())]
                     .into_iter()
                     .flatten()

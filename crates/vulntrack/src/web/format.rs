@@ -35,3 +35,26 @@ mod tests {
         assert_eq!(when(time).1, "2026-11-29T08:05:09+00:00");
     }
 }
+
+/// The same formatting as askama filters, for templates:
+/// `{{ at|time }}` renders `<time datetime="…">2026-11-29 08:05 UTC</time>`,
+/// `{{ at|time_exactly }}` to the second.
+pub mod filters {
+    use askama::{Result, Values, filters::Safe};
+    use chrono::{DateTime, Utc};
+
+    fn element((text, iso): (String, String)) -> Safe<String> {
+        // Both parts are formatted dates: nothing in them needs escaping.
+        Safe(format!("<time datetime=\"{iso}\">{text}</time>"))
+    }
+
+    #[askama::filter_fn]
+    pub fn time(at: &DateTime<Utc>, _: &dyn Values) -> Result<Safe<String>> {
+        Ok(element(super::when(*at)))
+    }
+
+    #[askama::filter_fn]
+    pub fn time_exactly(at: &DateTime<Utc>, _: &dyn Values) -> Result<Safe<String>> {
+        Ok(element(super::when_exactly(*at)))
+    }
+}

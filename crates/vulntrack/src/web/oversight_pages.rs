@@ -17,7 +17,7 @@ use vulntrack_store::{
 };
 
 use super::{
-    format::when_exactly,
+    format::filters,
     page::{Nav, PageError, WebUser},
 };
 use crate::{
@@ -29,8 +29,7 @@ const PAGE: u64 = 100;
 
 pub struct AuditRow {
     seq: i64,
-    when: String,
-    iso: String,
+    at: chrono::DateTime<Utc>,
     who: String,
     action: String,
     entity: String,
@@ -120,22 +119,18 @@ pub async fn audit_log(
         until: filters.until,
         rows: rows
             .into_iter()
-            .map(|r| {
-                let (when, iso) = when_exactly(r.created_at);
-                AuditRow {
-                    seq: r.seq,
-                    when,
-                    iso,
-                    who: r.actor_email.clone().unwrap_or_else(|| r.actor_kind.to_lowercase()),
-                    entity: [r.entity_type.clone(), r.entity_id.clone()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    details: r.details.to_string().chars().take(200).collect(),
-                    ip: r.ip.clone().unwrap_or_default(),
-                    action: r.action,
-                }
+            .map(|r| AuditRow {
+                seq: r.seq,
+                at: r.created_at,
+                who: r.actor_email.clone().unwrap_or_else(|| r.actor_kind.to_lowercase()),
+                entity: [r.entity_type.clone(), r.entity_id.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                details: r.details.to_string().chars().take(200).collect(),
+                ip: r.ip.clone().unwrap_or_default(),
+                action: r.action,
             })
             .collect(),
         next_link,
@@ -146,8 +141,7 @@ pub async fn audit_log(
 
 pub struct AlertRow {
     id: String,
-    when: String,
-    iso: String,
+    at: chrono::DateTime<Utc>,
     severity: String,
     rule: String,
     subject: String,
@@ -173,18 +167,14 @@ pub async fn alerts(
         nav: Some(user.nav.clone()),
         alerts: found
             .into_iter()
-            .map(|a| {
-                let (when, iso) = when_exactly(a.created_at);
-                AlertRow {
-                    id: a.id.to_string(),
-                    when,
-                    iso,
-                    severity: a.severity,
-                    rule: a.rule.replace('_', " ").to_lowercase(),
-                    subject: a.subject,
-                    evidence: a.evidence.to_string(),
-                    acknowledged: a.acknowledged_at.is_some(),
-                }
+            .map(|a| AlertRow {
+                id: a.id.to_string(),
+                at: a.created_at,
+                severity: a.severity,
+                rule: a.rule.replace('_', " ").to_lowercase(),
+                subject: a.subject,
+                evidence: a.evidence.to_string(),
+                acknowledged: a.acknowledged_at.is_some(),
             })
             .collect(),
     }

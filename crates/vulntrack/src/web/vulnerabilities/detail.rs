@@ -21,12 +21,13 @@ use vulntrack_store::{
     vulnerabilities::{self, Vulnerability},
 };
 
-use super::{StrideInput, choices_of, cvss_text, label, when};
+use super::{StrideInput, choices_of, cvss_text, label};
 use crate::{
     app::AppState,
     http::{ClientContext, versioning::IfMatch},
     services::{self, ServiceError},
     web::{
+        format::filters,
         markdown,
         page::{Choice, Nav, PageError, WebUser},
     },
@@ -45,10 +46,8 @@ pub struct DetailView {
     cvss_vector: String,
     assignee: String,
     reporter: String,
-    created: String,
-    created_iso: String,
-    updated: String,
-    updated_iso: String,
+    created: chrono::DateTime<chrono::Utc>,
+    updated: chrono::DateTime<chrono::Utc>,
     assets: Vec<String>,
     references: Vec<String>,
     tags: Vec<String>,
@@ -60,8 +59,7 @@ pub struct Bar {
 }
 
 pub struct ActivityItem {
-    when: String,
-    iso: String,
+    at: chrono::DateTime<chrono::Utc>,
     who: String,
     what: String,
 }
@@ -85,8 +83,7 @@ fn describe(record: &vulntrack_store::audit::AuditRecord) -> String {
 
 pub struct CommentView {
     author: String,
-    created: String,
-    created_iso: String,
+    created: chrono::DateTime<chrono::Utc>,
     body_html: String,
 }
 
@@ -135,10 +132,8 @@ async fn detail_page(
         .await?
         .iter()
         .map(|row| {
-            let (when, iso) = when(row.created_at);
             ActivityItem {
-                when,
-                iso,
+                at: row.created_at,
                 // Names, never emails: the member list (with emails) is
                 // for ADMINs, and every role reads this page.
                 who: match row.actor_id {
@@ -150,8 +145,6 @@ async fn detail_page(
         })
         .collect();
     let r = &v.record;
-    let (created, created_iso) = when(v.created_at);
-    let (updated, updated_iso) = when(v.updated_at);
     let cvss_metrics = r
         .cvss_vector
         .as_deref()
@@ -180,14 +173,10 @@ async fn detail_page(
             .collect(),
         comments: thread
             .into_iter()
-            .map(|c| {
-                let (created, created_iso) = when(c.created_at);
-                CommentView {
-                    author: name_of(Some(c.author_id)),
-                    created,
-                    created_iso,
-                    body_html: markdown::render(&c.body),
-                }
+            .map(|c| CommentView {
+                author: name_of(Some(c.author_id)),
+                created: c.created_at,
+                body_html: markdown::render(&c.body),
             })
             .collect(),
         status_options: choices_of(&VulnStatus::names(), r.status.as_str()),
@@ -209,10 +198,8 @@ async fn detail_page(
             cvss_vector: r.cvss_vector.clone().unwrap_or_default(),
             assignee: name_of(r.assignee_id),
             reporter: name_of(v.reporter_id),
-            created,
-            created_iso,
-            updated,
-            updated_iso,
+            created: v.created_at,
+            updated: v.updated_at,
             assets: r.assets.clone(),
             references: r.references.clone(),
             tags: r.tags.clone(),

@@ -16,7 +16,7 @@ use vulntrack_domain::{
 };
 use vulntrack_store::{users, vulnerabilities};
 
-use super::{choices_of, cvss_text, label, when};
+use super::{choices_of, cvss_text, label};
 use crate::{
     app::AppState,
     http::{ClientContext, versioning::IfMatch},
@@ -24,7 +24,10 @@ use crate::{
         self, ServiceError,
         vulnerability_list::{ListParams, list_query},
     },
-    web::page::{Choice, Nav, PageError, WebUser},
+    web::{
+        format::filters,
+        page::{Choice, Nav, PageError, WebUser},
+    },
 };
 
 pub struct Row {
@@ -34,8 +37,7 @@ pub struct Row {
     severity_class: String,
     status: String,
     cvss: String,
-    updated: String,
-    updated_iso: String,
+    updated: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -111,18 +113,14 @@ async fn list_page(
     page.rows = found
         .items
         .into_iter()
-        .map(|v| {
-            let (updated, updated_iso) = when(v.updated_at);
-            Row {
-                key: v.key(),
-                severity_class: v.record.severity.as_str().to_lowercase(),
-                severity: label(v.record.severity.as_str()),
-                status: label(v.record.status.as_str()),
-                cvss: cvss_text(v.record.cvss_score),
-                title: v.record.title,
-                updated,
-                updated_iso,
-            }
+        .map(|v| Row {
+            key: v.key(),
+            severity_class: v.record.severity.as_str().to_lowercase(),
+            severity: label(v.record.severity.as_str()),
+            status: label(v.record.status.as_str()),
+            cvss: cvss_text(v.record.cvss_score),
+            title: v.record.title,
+            updated: v.updated_at,
         })
         .collect();
     page.next_link = found.next.map(|position| {

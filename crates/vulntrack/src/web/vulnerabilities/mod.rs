@@ -8,10 +8,7 @@ mod list;
 
 use vulntrack_domain::vulnerability::cvss_score;
 
-use super::{
-    format::{label, when},
-    page::Choice,
-};
+use super::{format::label, page::Choice};
 
 pub use detail::{change_status, comment, detail};
 pub use form::{create, delete, edit_form, new_form, update};
