@@ -25,9 +25,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "schemathesis ${SCHEMATHESIS_VERSION} into ${work}/venv"
-python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install -q "schemathesis==${SCHEMATHESIS_VERSION}" "openapi-spec-validator==${VALIDATOR_VERSION}"
+# The pinned tools live in a virtualenv kept between runs on this machine
+# (keyed by their versions), so a run installs them only once.
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/vulntrack-ci/schemathesis-${SCHEMATHESIS_VERSION}-validator-${VALIDATOR_VERSION}"
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "${SCHEMATHESIS_VERSION}"; then
+  echo "installing schemathesis ${SCHEMATHESIS_VERSION} and openapi-spec-validator ${VALIDATOR_VERSION} into ${venv}"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "schemathesis==${SCHEMATHESIS_VERSION}" "openapi-spec-validator==${VALIDATOR_VERSION}"
+fi
 
 # One client sends thousands of requests: the per-user and per-client
 # budgets are raised for this run (their own tests check them).
@@ -42,7 +48,7 @@ for _ in $(seq 1 50); do curl -fs "${BASE}/healthz" >/dev/null && break; sleep 0
 curl -fs "${BASE}/healthz" >/dev/null || { cat "$work/server.log"; echo "the server did not start" >&2; exit 1; }
 
 curl -fsS "${BASE}/api/openapi.json" -o "$work/openapi.json"
-"$work/venv/bin/python" - "$work/openapi.json" <<'PY'
+"$venv/bin/python" - "$work/openapi.json" <<'PY'
 import json, sys
 from openapi_spec_validator import validate
 document = json.load(open(sys.argv[1]))
@@ -69,7 +75,7 @@ done
 # out everywhere (with revoke_tokens) and changing the password revoke the
 # token the run uses.
 set +e
-"$work/venv/bin/schemathesis" run "${BASE}/api/openapi.json" \
+"$venv/bin/schemathesis" run "${BASE}/api/openapi.json" \
   --header "Authorization: Bearer ${TOKEN}" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --exclude-operation-id post_auth_logout_all --exclude-operation-id post_me_password \
