@@ -191,8 +191,8 @@ impl IntoResponse for ApiError {
                 }
                 response
             }
+            // Counted where the budget refused (`ratelimit`), not here.
             ApiError::TooManyRequests { retry_after_seconds } => {
-                metrics::counter!(crate::metrics::RATE_LIMITED).increment(1);
                 let mut response =
                     Problem::new(StatusCode::TOO_MANY_REQUESTS, Some("Too many requests; try again later.".into()))
                         .into_response();

@@ -17,7 +17,7 @@ use std::{
 };
 
 use axum::{
-    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -27,8 +27,6 @@ use vulntrack_domain::rate::RateRule;
 
 pub use memory::MemoryWindow;
 use redis_window::RedisWindow;
-
-use crate::http::error::Problem;
 
 /// How long after a Redis failure the next attempt is made.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(2);
@@ -65,8 +63,7 @@ impl Decision {
     /// The 429 answer: problem+json with `Retry-After`.
     pub fn refusal(&self) -> Response {
         let mut response =
-            Problem::new(StatusCode::TOO_MANY_REQUESTS, Some("Too many requests; try again later.".into()))
-                .into_response();
+            crate::http::ApiError::TooManyRequests { retry_after_seconds: self.reset_seconds() }.into_response();
         self.annotate_refusal(response.headers_mut());
         response
     }
