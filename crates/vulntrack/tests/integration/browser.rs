@@ -508,6 +508,8 @@ async fn error_pages_are_styled_with_navigation_and_fit_a_phone() {
     assert!(limited, "the anonymous budget runs out: {last}");
     check_error_page(&browser, 429, "Too many requests. Please wait a moment and try again.", false, 1280).await;
     browser.shot("error-429").await;
+    // The browser logs the expected status itself; collect it before dropping it.
+    browser.collect_log().await;
     browser.problems.retain(|p| !p.contains("status of 429"));
 
     let problems = browser.finish().await;
@@ -603,6 +605,8 @@ async fn a_full_disk_shows_the_styled_503_page() {
     let width = browser.client.execute("return document.documentElement.scrollWidth", vec![]).await.expect("width");
     assert!(width.as_u64().is_some_and(|w| w <= 390), "the 503 page fits a phone: {width}");
     browser.shot("error-503-phone").await;
+    // The browser logs the expected status itself; collect it before dropping it.
+    browser.collect_log().await;
     browser.problems.retain(|p| !p.contains("status of 503"));
     let problems = browser.finish().await;
     assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
