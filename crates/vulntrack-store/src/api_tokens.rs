@@ -182,7 +182,7 @@ pub async fn revoke_all(
 
 /// Revokes every live token of every team (operator path, as
 /// [`crate::sessions::revoke_every_session`]).
-pub async fn revoke_every_token(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(crate) async fn revoke_every_token(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<u64> {
     Ok(api_tokens::Entity::update_many()
         .col_expr(api_tokens::Column::RevokedAt, Expr::value(now))
         .filter(api_tokens::Column::RevokedAt.is_null())

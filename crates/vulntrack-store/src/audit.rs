@@ -437,19 +437,6 @@ pub async fn recent(db: &impl ConnectionTrait, scope: TeamScope, limit: u64) -> 
         .collect())
 }
 
-/// Instance-wide rows (no team), newest first.
-pub async fn recent_instance_wide(db: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<AuditRecord>> {
-    Ok(audit_log::Entity::find()
-        .filter(audit_log::Column::TeamId.is_null())
-        .order_by_desc(audit_log::Column::Seq)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(AuditRecord::from)
-        .collect())
-}
-
 /// Filters of the audit viewer. Empty filters match everything.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -516,7 +503,7 @@ pub struct ChainHead {
 }
 
 /// The chain's head, or `None` while it has no rows.
-pub async fn head(db: &impl ConnectionTrait, team: Option<TeamId>) -> StoreResult<Option<ChainHead>> {
+pub(crate) async fn head(db: &impl ConnectionTrait, team: Option<TeamId>) -> StoreResult<Option<ChainHead>> {
     Ok(audit_log::Entity::find()
         .filter(chain_filter(team))
         .order_by_desc(audit_log::Column::Seq)
@@ -527,7 +514,7 @@ pub async fn head(db: &impl ConnectionTrait, team: Option<TeamId>) -> StoreResul
 }
 
 /// The hash stored at `seq` in the chain, if that row exists.
-pub async fn hash_at(db: &impl ConnectionTrait, team: Option<TeamId>, seq: i64) -> StoreResult<Option<String>> {
+pub(crate) async fn hash_at(db: &impl ConnectionTrait, team: Option<TeamId>, seq: i64) -> StoreResult<Option<String>> {
     Ok(audit_log::Entity::find()
         .filter(chain_filter(team))
         .filter(audit_log::Column::Seq.eq(seq))
@@ -543,7 +530,10 @@ const VERIFY_BATCH: u64 = 1000;
 /// the start: sequence numbers must run 1, 2, 3 …, each row must point at
 /// its predecessor's hash, and each hash must be that of the row's content.
 /// Returns how many rows were checked, or the first break.
-pub async fn verify_chain(db: &impl ConnectionTrait, team: Option<TeamId>) -> StoreResult<Result<u64, ChainBreak>> {
+pub(crate) async fn verify_chain(
+    db: &impl ConnectionTrait,
+    team: Option<TeamId>,
+) -> StoreResult<Result<u64, ChainBreak>> {
     let mut expected_seq = 1;
     let mut previous_hash = GENESIS_HASH.to_string();
     // Once a chain is keyed, an unkeyed row after it is a forgery.

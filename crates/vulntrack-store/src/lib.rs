@@ -16,6 +16,7 @@ pub mod instance;
 pub mod invitations;
 pub mod migration;
 pub mod notifications;
+pub mod operator;
 pub mod password_resets;
 pub mod scope;
 pub mod security_alerts;

@@ -111,12 +111,12 @@ async fn newest(db: &impl ConnectionTrait, condition: Condition, limit: u64) -> 
 }
 
 /// The instance-wide alerts, newest first (operator path).
-pub async fn list_instance_wide(db: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<SecurityAlert>> {
+pub(crate) async fn list_instance_wide(db: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<SecurityAlert>> {
     newest(db, Condition::all().add(alerts::Column::TeamId.is_null()), limit).await
 }
 
 /// Acknowledges an instance-wide alert (operator path; no user recorded).
-pub async fn acknowledge_instance_wide(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<bool> {
+pub(crate) async fn acknowledge_instance_wide(db: &impl ConnectionTrait, id: Uuid) -> StoreResult<bool> {
     let result = alerts::Entity::update_many()
         .col_expr(alerts::Column::AcknowledgedAt, Expr::value(Utc::now()))
         .filter(alerts::Column::Id.eq(id))

@@ -165,7 +165,7 @@ pub async fn revoke_all(
 /// Revokes every live session of every team (the operator's "sign
 /// everyone out", after a suspected compromise). Unscoped on purpose: only
 /// the command line reaches it.
-pub async fn revoke_every_session(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<u64> {
+pub(crate) async fn revoke_every_session(db: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<u64> {
     Ok(sessions::Entity::update_many()
         .col_expr(sessions::Column::RevokedAt, Expr::value(now))
         .filter(sessions::Column::RevokedAt.is_null())

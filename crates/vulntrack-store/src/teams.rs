@@ -1,9 +1,8 @@
 //! Teams, the tenants.
 //!
-//! `create`, `find_by_name` and `find_or_create` are operator paths (first-run
-//! setup, the `admin` CLI): they hand out a [`TeamScope`] for a team nobody
-//! has signed in to, so request handlers must not call them with user input
-//! to reach an existing team.
+//! `create` hands out the [`TeamScope`] of a new team (setup, open
+//! registration). Reaching an existing team without a signed-in member
+//! (by name, or all of them) is only possible through [`crate::operator`].
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -48,7 +47,7 @@ impl From<teams::Model> for Team {
     }
 }
 
-/// Creates a team. Operator path (see the module docs).
+/// Creates a team.
 pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> {
     let now = Utc::now();
     let row = teams::ActiveModel {
@@ -63,10 +62,10 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> 
     Ok(teams::Entity::insert(row).exec_with_returning(db).await.map(Team::from)?)
 }
 
-/// Looks a team up by exact name. Operator path (see the module docs).
+/// Looks a team up by exact name (see [`crate::operator`]).
 /// Names need not be unique; several teams with the name are `Ambiguous`
 /// (the operator renames one).
-pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> StoreResult<Option<Team>> {
+pub(crate) async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> StoreResult<Option<Team>> {
     use sea_orm::QuerySelect;
     let mut found = teams::Entity::find().filter(teams::Column::Name.eq(name)).limit(2).all(db).await?;
     match found.len() {
@@ -76,7 +75,7 @@ pub async fn find_by_name(db: &impl ConnectionTrait, name: &str) -> StoreResult<
 }
 
 /// The named team, created if it does not exist. Operator path.
-pub async fn find_or_create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> {
+pub(crate) async fn find_or_create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> {
     match find_by_name(db, name).await? {
         Some(team) => Ok(team),
         None => create(db, name).await,
@@ -99,7 +98,7 @@ pub async fn rename(db: &impl ConnectionTrait, scope: TeamScope, name: &str) -> 
 }
 
 /// Every team, by name. Operator path (audit verification).
-pub async fn list_all(db: &impl ConnectionTrait) -> StoreResult<Vec<Team>> {
+pub(crate) async fn list_all(db: &impl ConnectionTrait) -> StoreResult<Vec<Team>> {
     use sea_orm::QueryOrder;
     Ok(teams::Entity::find().order_by_asc(teams::Column::Name).all(db).await?.into_iter().map(Team::from).collect())
 }

@@ -210,7 +210,7 @@ async fn measure(label: &str, url: DatabaseUrl, args: &Args, data_dir: &std::pat
     let secret = SecretString::from("bench-secret-bench-secret-bench-secret!");
     let mut config = Config::development(url, data_dir.to_path_buf(), secret.clone());
     // The benchmark measures listing, not the API rate limit.
-    config.rate_limits.api = vulntrack_domain::rate::RateRule::new(u32::MAX, Duration::from_secs(60));
+    config.rate_limit_api = vulntrack_domain::rate::RateRule::new(u32::MAX, Duration::from_secs(60));
     let router = vulntrack::build_router(AppState::new(db, config, secret).expect("state"));
     for (name, path) in [
         ("first page (50, newest first)", "/api/v1/vulnerabilities?limit=50".to_string()),

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use vulntrack_domain::TeamId;
-use vulntrack_store::{Database, StoreError, audit, teams};
+use vulntrack_store::{Database, StoreError, audit, operator};
 
 /// The audit chains' keys for this configuration: derived from the signing
 /// secret (and, after a rotation, the previous one, which still verifies
@@ -43,7 +43,7 @@ pub struct Checkpoint {
 /// The chains to look at: every team's, then the instance-wide one.
 pub async fn chains(db: &Database) -> Result<Vec<(String, Option<TeamId>)>, StoreError> {
     let mut all: Vec<_> =
-        teams::list_all(db.conn()).await?.into_iter().map(|t| (format!("team {:?}", t.name), Some(t.id))).collect();
+        operator::teams(db.conn()).await?.into_iter().map(|t| (format!("team {:?}", t.name), Some(t.id))).collect();
     all.push(("instance-wide events".to_string(), None));
     Ok(all)
 }
@@ -52,7 +52,7 @@ pub async fn chains(db: &Database) -> Result<Vec<(String, Option<TeamId>)>, Stor
 pub async fn checkpoint(db: &Database) -> Result<Checkpoint, StoreError> {
     let mut heads = Vec::new();
     for (chain, team_id) in chains(db).await? {
-        if let Some(head) = audit::head(db.conn(), team_id).await? {
+        if let Some(head) = operator::audit_head(db.conn(), team_id).await? {
             heads.push(Head { team_id, chain, seq: head.seq, hash: head.hash });
         }
     }
@@ -64,10 +64,10 @@ pub async fn checkpoint(db: &Database) -> Result<Checkpoint, StoreError> {
 pub async fn compare(db: &Database, saved: &Checkpoint) -> Result<Vec<String>, StoreError> {
     let mut problems = Vec::new();
     for head in &saved.chains {
-        let current = audit::head(db.conn(), head.team_id).await?;
+        let current = operator::audit_head(db.conn(), head.team_id).await?;
         match current {
             Some(now) if now.seq >= head.seq => {
-                if audit::hash_at(db.conn(), head.team_id, head.seq).await?.as_deref() != Some(head.hash.as_str()) {
+                if operator::audit_hash_at(db.conn(), head.team_id, head.seq).await?.as_deref() != Some(head.hash.as_str()) {
                     problems.push(format!(
                         "audit chain of {} diverges from the checkpoint at seq {}: the row there is not the one saved",
                         head.chain, head.seq

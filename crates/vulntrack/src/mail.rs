@@ -54,7 +54,7 @@ impl Mailer {
             return Ok(Mailer::Log);
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())?.build();
-        Ok(Mailer::Smtp(Box::new(SmtpMailer { transport, from: config.smtp_from.parse()? })))
+        Ok(Mailer::Smtp(Box::new(SmtpMailer { transport, from: config.smtp_from.clone() })))
     }
 
     /// Sends in the background: the request that asked for the mail neither

@@ -13,7 +13,7 @@ use std::{io::Read, path::PathBuf, process::ExitCode, str::FromStr};
 
 use clap::{Parser, Subcommand};
 use vulntrack_domain::{AccountInput, Role};
-use vulntrack_store::{Database, PoolSettings, audit, teams};
+use vulntrack_store::{Database, PoolSettings};
 
 use crate::{
     app::{self, AppState},
@@ -321,7 +321,7 @@ async fn verify_audit(db: &Database, team: Option<&str>) -> Result<(), Failure> 
     let failed = |e: vulntrack_store::StoreError| Failure::runtime(format!("cannot read the audit log: {e}"));
     let chains: Vec<(String, Option<vulntrack_domain::TeamId>)> = match team {
         Some(name) => {
-            let team = teams::find_by_name(db.conn(), name)
+            let team = vulntrack_store::operator::team_by_name(db.conn(), name)
                 .await
                 .map_err(failed)?
                 .ok_or_else(|| Failure::input(format!("no team is named {name:?}")))?;
@@ -330,7 +330,7 @@ async fn verify_audit(db: &Database, team: Option<&str>) -> Result<(), Failure> 
         None => crate::audit_heads::chains(db).await.map_err(failed)?,
     };
     for (label, team) in chains {
-        match audit::verify_chain(db.conn(), team).await.map_err(failed)? {
+        match vulntrack_store::operator::verify_audit_chain(db.conn(), team).await.map_err(failed)? {
             Ok(rows) => println!("{label}: {rows} rows, chain intact"),
             Err(broken) => {
                 return Err(Failure::runtime(format!(
@@ -402,7 +402,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     };
     tracing::info!(
         backend = %db.backend(),
-        environment = ?config.environment,
+        environment = ?config.env,
         "VulnTrack listening on {scheme}://{address}"
     );
     let state =

@@ -1,12 +1,12 @@
 //! `vulntrack alerts list|ack`: the instance-wide security alerts, which
 //! belong to the operator rather than to any team's ADMINs.
 
-use vulntrack_store::{Database, security_alerts};
+use vulntrack_store::{Database, operator};
 
 use super::Failure;
 
 pub async fn list(db: &Database, only_open: bool) -> Result<(), Failure> {
-    let alerts = security_alerts::list_instance_wide(db.conn(), 500)
+    let alerts = operator::instance_alerts(db.conn(), 500)
         .await
         .map_err(|e| Failure::runtime(format!("cannot read the alerts: {e}")))?;
     let shown: Vec<_> = alerts.into_iter().filter(|a| !only_open || a.acknowledged_at.is_none()).collect();

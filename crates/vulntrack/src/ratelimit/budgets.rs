@@ -11,10 +11,10 @@ use crate::app::AppState;
 /// resets (asking for a link, using one) share one budget per client
 /// address: each is a way to probe for accounts or guess secrets.
 pub fn accounts_and_resets(state: &AppState, context: &RequestContext) -> (String, RateRule) {
-    (format!("reset:{}", context.ip.as_deref().unwrap_or_default()), state.config().rate_limits.reset)
+    (format!("reset:{}", context.ip.as_deref().unwrap_or_default()), state.config().rate_limit_reset)
 }
 
 /// Creating vulnerability records, per user, on top of the general API budget.
 pub fn creates(state: &AppState, user: UserId) -> (String, RateRule) {
-    (format!("create:{user}"), state.config().rate_limits.create)
+    (format!("create:{user}"), state.config().rate_limit_create)
 }

@@ -37,7 +37,7 @@ pub fn api_bucket(user: uuid::Uuid) -> String {
 }
 
 pub async fn limit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let limits = state.config().rate_limits;
+    let config = state.config();
     let client = request.extensions().get::<ClientIp>().map(|c| c.0.to_string()).unwrap_or_default();
     let mut bucket = None;
     if let Some(token) = bearer_token_of(request.headers()) {
@@ -51,22 +51,21 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
         match &found {
             // Per user, not per token: every token shares its owner's
             // budget, so minting tokens does not multiply it.
-            Some(token) => bucket = Some((api_bucket(token.user_id.as_uuid()), limits.api)),
+            Some(token) => bucket = Some((api_bucket(token.user_id.as_uuid()), config.rate_limit_api)),
             None => crate::alerts::on_bad_token(&state, &client).await,
         }
         request.extensions_mut().insert(ResolvedToken(found));
     } else if request.headers().contains_key(header::COOKIE) {
         let jar = CookieJar::from_headers(request.headers());
-        let claims =
-            jar.get(cookie::name(state.config().is_production())).and_then(|c| state.session_keys().verify(c.value()));
+        let claims = jar.get(cookie::name(config.is_production())).and_then(|c| state.session_keys().verify(c.value()));
         if let Some(claims) = claims {
-            bucket = Some((api_bucket(claims.sub), limits.api));
+            bucket = Some((api_bucket(claims.sub), config.rate_limit_api));
         }
     }
     let (key, rule) = match bucket {
         Some(bucket) => bucket,
         None if HANDLER_LIMITED.contains(&request.uri().path()) => return next.run(request).await,
-        None => (format!("anon:{client}"), limits.anon),
+        None => (format!("anon:{client}"), config.rate_limit_anon),
     };
     let decision = state.rate_limiter().check(&key, rule).await;
     if !decision.allowed {

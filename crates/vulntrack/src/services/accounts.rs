@@ -68,7 +68,7 @@ pub async fn create_user_in_team(
 ) -> Result<(teams::Team, users::User), AccountError> {
     let password_hash = hash_password(hasher, &account).await?;
     let txn = db.begin().await?;
-    let team = teams::find_or_create(&txn, &account.team_name).await?;
+    let team = vulntrack_store::operator::team_by_name_or_new(&txn, &account.team_name).await?;
     let user = insert_user(&txn, team.scope(), &account, &password_hash).await?;
     let event = AuditEvent::new(team.scope(), Actor::System, AuditAction::UserCreated, &RequestContext::default())
         .entity("user", user.id)

@@ -152,7 +152,7 @@ pub async fn revoke_sessions(db: &Database, target: &Target) -> Result<u64, Oper
         }
         Target::All => {
             let txn = db.begin().await?;
-            let revoked = sessions::revoke_every_session(&txn, now).await?;
+            let revoked = vulntrack_store::operator::revoke_every_session(&txn, now).await?;
             let event = AuditEvent::new(
                 audit::Tenancy::Instance,
                 Actor::Cli,
@@ -181,7 +181,7 @@ pub async fn revoke_tokens(db: &Database, target: &Target) -> Result<u64, Operat
         }
         Target::All => {
             let txn = db.begin().await?;
-            let revoked = api_tokens::revoke_every_token(&txn, now).await?;
+            let revoked = vulntrack_store::operator::revoke_every_token(&txn, now).await?;
             let event = AuditEvent::new(
                 audit::Tenancy::Instance,
                 Actor::Cli,
@@ -206,7 +206,7 @@ pub async fn reset_link(db: &Database, public_url: &url::Url, email: &str) -> Re
 /// Acknowledges an instance-wide alert, audited in the instance-wide chain.
 pub async fn acknowledge_alert(db: &Database, id: uuid::Uuid) -> Result<(), OperatorError> {
     let txn = db.begin().await?;
-    if !vulntrack_store::security_alerts::acknowledge_instance_wide(&txn, id).await? {
+    if !vulntrack_store::operator::acknowledge_instance_alert(&txn, id).await? {
         return Err(OperatorError::NoSuchAlert(id));
     }
     let event = AuditEvent::new(

@@ -36,9 +36,12 @@ fn account_limit_key(context: &RequestContext, email: &str) -> String {
 /// The sign-in limits for this client and email (checked before any
 /// password is). The per-client limit counts every attempt.
 pub fn limits(state: &AppState, context: &RequestContext, email: &str) -> [(String, RateRule); 2] {
-    let limits = state.config().rate_limits;
+    let config = state.config();
     let client = context.ip.as_deref().unwrap_or_default();
-    [(account_limit_key(context, email), limits.login), (format!("login-client:{client}"), limits.login_client)]
+    [
+        (account_limit_key(context, email), config.rate_limit_login),
+        (format!("login-client:{client}"), config.rate_limit_login_client),
+    ]
 }
 
 /// Longer than any password the policy accepts, with room for legacy ones;

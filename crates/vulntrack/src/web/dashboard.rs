@@ -12,7 +12,7 @@ use vulntrack_domain::vulnerability::{Severity, VulnStatus};
 use vulntrack_store::vulnerabilities::{self, Direction, ListQuery, Sort, Vulnerability};
 
 use super::{
-    format::label,
+    format::{filters, label},
     page::{Nav, PageError, WebUser},
 };
 use crate::app::AppState;
@@ -58,23 +58,20 @@ fn trend_of(series: &[(chrono::NaiveDate, u64)]) -> Trend {
 }
 
 pub struct Bar {
-    label: String,
-    class: String,
+    severity: Severity,
     count: u64,
     width: u64,
 }
 
 pub struct MatrixRow {
-    key: &'static str,
-    label: String,
+    severity: Severity,
     cells: Vec<(&'static str, u64)>,
 }
 
 pub struct Item {
     key: String,
     title: String,
-    severity: String,
-    severity_class: String,
+    severity: Severity,
     note: String,
 }
 
@@ -93,9 +90,9 @@ pub struct DashboardPage {
     resolved: u64,
     trend: Trend,
     distribution: Vec<Bar>,
-    statuses: Vec<String>,
+    statuses: &'static [VulnStatus],
     matrix: Vec<MatrixRow>,
-    mttr: Vec<(String, String)>,
+    mttr: Vec<(Severity, String)>,
     lists: Vec<ItemList>,
 }
 
@@ -113,13 +110,7 @@ fn duration_text(seconds: f64) -> String {
 fn items(found: Vec<Vulnerability>, note: impl Fn(&Vulnerability) -> String) -> Vec<Item> {
     found
         .into_iter()
-        .map(|v| Item {
-            note: note(&v),
-            key: v.key(),
-            severity: label(v.record.severity.as_str()),
-            severity_class: v.record.severity.as_str().to_lowercase(),
-            title: v.record.title,
-        })
+        .map(|v| Item { note: note(&v), key: v.key(), severity: v.record.severity, title: v.record.title })
         .collect()
 }
 
@@ -171,26 +162,20 @@ async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, PageEr
         trend: trend_of(&trend),
         distribution: Severity::ALL
             .iter()
-            .map(|s| Bar {
-                label: label(s.as_str()),
-                class: s.as_str().to_lowercase(),
-                count: open_of(*s),
-                width: open_of(*s) * 200 / widest,
-            })
+            .map(|s| Bar { severity: *s, count: open_of(*s), width: open_of(*s) * 200 / widest })
             .collect(),
-        statuses: VulnStatus::ALL.iter().map(|s| label(s.as_str())).collect(),
+        statuses: VulnStatus::ALL,
         matrix: Severity::ALL
             .iter()
             .map(|s| MatrixRow {
-                key: s.as_str(),
-                label: label(s.as_str()),
+                severity: *s,
                 cells: VulnStatus::ALL.iter().map(|st| (st.as_str(), count(*s, *st))).collect(),
             })
             .collect(),
         mttr: stats
             .mean_time_to_resolve_seconds
             .iter()
-            .map(|(s, mean)| (label(s.as_str()), mean.map_or_else(|| "nothing resolved yet".into(), duration_text)))
+            .map(|(s, mean)| (*s, mean.map_or_else(|| "nothing resolved yet".into(), duration_text)))
             .collect(),
         lists: vec![
             ItemList {

@@ -37,6 +37,7 @@ mod tests {
 }
 
 /// The same formatting as askama filters, for templates:
+/// `{{ severity|label }}` renders `In progress` for `IN_PROGRESS`,
 /// `{{ at|time }}` renders `<time datetime="…">2026-11-29 08:05 UTC</time>`,
 /// `{{ at|time_exactly }}` to the second.
 pub mod filters {
@@ -46,6 +47,11 @@ pub mod filters {
     fn element((text, iso): (String, String)) -> Safe<String> {
         // Both parts are formatted dates: nothing in them needs escaping.
         Safe(format!("<time datetime=\"{iso}\">{text}</time>"))
+    }
+
+    #[askama::filter_fn]
+    pub fn label<T: std::fmt::Display>(value: T, _: &dyn Values) -> Result<String> {
+        Ok(super::label(&value.to_string()))
     }
 
     #[askama::filter_fn]

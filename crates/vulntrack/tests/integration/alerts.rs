@@ -56,7 +56,7 @@ async fn stored_rule(app: &TestApp, cookie: &str, rule: &str) -> usize {
 
 /// Stored instance-wide alerts of `rule` (the operator's, not any team's).
 async fn stored_instance_rule(app: &TestApp, rule: &str) -> usize {
-    vulntrack_store::security_alerts::list_instance_wide(app.db.conn(), 500)
+    vulntrack_store::operator::instance_alerts(app.db.conn(), 500)
         .await
         .expect("list")
         .iter()
@@ -314,7 +314,7 @@ async fn an_outage_is_announced_at_its_first_failed_query_and_alerts_made_during
     .await;
     assert!(stored, "the kept alert was stored");
     assert_eq!(stored_instance_rule(&app, alerts::HIGH_ERROR_RATE).await, 1);
-    let outage = vulntrack_store::security_alerts::list_instance_wide(app.db.conn(), 100)
+    let outage = vulntrack_store::operator::instance_alerts(app.db.conn(), 100)
         .await
         .expect("list")
         .into_iter()

@@ -198,7 +198,8 @@ async fn every_event_writes_exactly_one_row_with_actor_team_entity_and_details()
     app.send(Method::POST, "/api/v1/auth/logout", As::Cookie(&admin), None, &[]).await;
     check("logout", &rows_after(&app, scope, &mut seq).await, &[exp("LOGOUT", ADMIN, Some("session"))]);
 
-    let intact = audit::verify_chain(app.db.conn(), Some(scope.team_id())).await.expect("verify");
+    let intact =
+        vulntrack_store::operator::verify_audit_chain(app.db.conn(), Some(scope.team_id())).await.expect("verify");
     assert_eq!(intact, Ok(u64::try_from(seq).expect("seq")), "the chain holds every row");
 }
 

@@ -146,7 +146,7 @@ async fn one_session_can_be_signed_out_from_another() {
 #[tokio::test]
 async fn production_cookies_are_secure_and_host_prefixed() {
     let app = TestApp::spawn_with(|config| {
-        config.environment = Environment::Production;
+        config.env = Environment::Production;
         config.public_url = url::Url::parse("https://vulntrack.example.com/").expect("url");
         config.session_ttl = std::time::Duration::from_secs(4 * 3600);
     })
@@ -687,7 +687,7 @@ async fn password_reset_links_are_mailed_when_smtp_is_configured() {
     let (addr, received) = smtp_sink().await;
     let app = TestApp::spawn_with(|config| {
         config.smtp_url = Some(secrecy::SecretString::from(format!("smtp://{addr}")));
-        config.smtp_from = "VulnTrack <vt@example.com>".into();
+        config.smtp_from = "VulnTrack <vt@example.com>".parse().expect("mailbox");
     })
     .await;
     app.setup_admin("Blue Team", ADMIN).await;

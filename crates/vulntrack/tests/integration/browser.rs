@@ -419,7 +419,7 @@ async fn error_pages_are_styled_with_navigation_and_fit_a_phone() {
     let app = TestApp::spawn_with(|c| {
         c.public_url = url::Url::parse(&format!("{base}/")).expect("url");
         c.body_limit = 4096;
-        c.rate_limits.anon = vulntrack_domain::rate::RateRule::new(25, Duration::from_secs(60));
+        c.rate_limit_anon = vulntrack_domain::rate::RateRule::new(25, Duration::from_secs(60));
     })
     .await;
     app.setup_admin("Blue Team", "ada@example.com").await;

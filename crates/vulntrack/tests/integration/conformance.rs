@@ -33,14 +33,21 @@ async fn teams_and_users_story() {
     assert_eq!(users::count_all(conn).await.expect("count"), 0);
 
     let red = teams::create(conn, "Red Team").await.expect("create team");
-    let blue = teams::find_or_create(conn, "Blue Team").await.expect("create team");
-    assert_eq!(teams::find_or_create(conn, "Red Team").await.expect("find").id, red.id, "existing team reused");
+    let blue = vulntrack_store::operator::team_by_name_or_new(conn, "Blue Team").await.expect("create team");
+    assert_eq!(
+        vulntrack_store::operator::team_by_name_or_new(conn, "Red Team").await.expect("find").id,
+        red.id,
+        "existing team reused"
+    );
     assert_eq!(teams::get(conn, blue.scope()).await.expect("own team").name, "Blue Team");
     // Names are labels: a second "Red Team" may exist (its name reveals no
     // other team), and a lookup by that name is then ambiguous.
     let second_red = teams::create(conn, "Red Team").await.expect("names need not be unique");
     assert_ne!(second_red.id, red.id);
-    assert!(matches!(teams::find_or_create(conn, "Red Team").await, Err(StoreError::Ambiguous { .. })));
+    assert!(matches!(
+        vulntrack_store::operator::team_by_name_or_new(conn, "Red Team").await,
+        Err(StoreError::Ambiguous { .. })
+    ));
 
     let alice = users::create(conn, red.scope(), new_user("Alice@Example.com", Role::Admin)).await.expect("alice");
     assert_eq!(alice.team_id, red.id);

@@ -51,7 +51,7 @@ fn assert_security_headers(what: &str, response: &TestResponse) {
 
 #[tokio::test]
 async fn every_kind_of_response_carries_the_security_headers() {
-    let app = TestApp::spawn_with(|c| c.rate_limits.anon = rule(6, 60)).await;
+    let app = TestApp::spawn_with(|c| c.rate_limit_anon = rule(6, 60)).await;
     let file = app.get("/robots.txt").await;
     assert_eq!(file.status, StatusCode::OK);
     assert!(file.content_type.starts_with("text/plain"));
@@ -85,7 +85,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
     assert!(api.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "no HSTS in development");
 
     let production = TestApp::spawn_with(|c| {
-        c.environment = Environment::Production;
+        c.env = Environment::Production;
         c.hsts = Some(vulntrack::config::DEFAULT_HSTS.into());
     })
     .await;
@@ -118,8 +118,8 @@ fn header(response: &TestResponse, name: &str) -> String {
 #[tokio::test]
 async fn sign_in_is_limited_per_email_and_per_client() {
     let app = TestApp::spawn_with(|c| {
-        c.rate_limits.login = rule(5, 900);
-        c.rate_limits.login_client = rule(8, 900);
+        c.rate_limit_login = rule(5, 900);
+        c.rate_limit_login_client = rule(8, 900);
         c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
     })
     .await;
@@ -153,8 +153,8 @@ async fn sign_in_is_limited_per_email_and_per_client() {
 #[tokio::test]
 async fn the_per_account_sign_in_limit_counts_failures_not_successes() {
     let app = TestApp::spawn_with(|c| {
-        c.rate_limits.login = rule(5, 900);
-        c.rate_limits.login_client = rule(100, 900);
+        c.rate_limit_login = rule(5, 900);
+        c.rate_limit_login_client = rule(100, 900);
         c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
     })
     .await;
@@ -174,8 +174,8 @@ async fn the_per_account_sign_in_limit_counts_failures_not_successes() {
 #[tokio::test]
 async fn api_and_creation_limits_apply_per_user() {
     let app = TestApp::spawn_with(|c| {
-        c.rate_limits.api = rule(8, 60);
-        c.rate_limits.create = rule(3, 60);
+        c.rate_limit_api = rule(8, 60);
+        c.rate_limit_create = rule(3, 60);
     })
     .await;
     app.setup_admin("Blue Team", ADMIN).await;
@@ -201,7 +201,7 @@ async fn api_and_creation_limits_apply_per_user() {
 
 #[tokio::test]
 async fn forwarded_for_is_ignored_from_untrusted_peers_and_honoured_from_trusted_proxies() {
-    let untrusted = TestApp::spawn_with(|c| c.rate_limits.anon = rule(3, 60)).await;
+    let untrusted = TestApp::spawn_with(|c| c.rate_limit_anon = rule(3, 60)).await;
     let mut statuses = Vec::new();
     for client in ["1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"] {
         statuses.push(untrusted.send(Method::GET, "/healthz", As::Anonymous, None, &from(client)).await.status);
@@ -209,7 +209,7 @@ async fn forwarded_for_is_ignored_from_untrusted_peers_and_honoured_from_trusted
     assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "spoofed addresses share the peer's budget");
 
     let behind_proxy = TestApp::spawn_with(|c| {
-        c.rate_limits.anon = rule(3, 60);
+        c.rate_limit_anon = rule(3, 60);
         c.trusted_proxies = vec!["127.0.0.0/8".parse().expect("net")];
     })
     .await;
@@ -301,7 +301,7 @@ async fn two_instances_share_one_redis_limit_and_survive_a_redis_outage() {
     let proxied = format!("redis://127.0.0.1:{}", proxy.addr.port());
     let app = TestApp::spawn_with(|c| {
         c.redis_url = Some(SecretString::from(proxied));
-        c.rate_limits.login = rule(5, 900);
+        c.rate_limit_login = rule(5, 900);
         c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
     })
     .await;
@@ -483,7 +483,7 @@ async fn metrics_expose_the_counters_and_move_with_traffic() {
     const TOKEN: &str = "metrics-token-for-tests-0123456789";
     let app = TestApp::spawn_with(|c| {
         c.metrics_token = Some(SecretString::from(TOKEN));
-        c.rate_limits.login = rule(2, 900);
+        c.rate_limit_login = rule(2, 900);
         c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("net")];
     })
     .await;
@@ -638,7 +638,7 @@ async fn limits_are_shared_through_a_redis_spoken_to_over_tls() {
     let app = TestApp::spawn_with(|c| {
         c.redis_url = Some(SecretString::from(url.clone()));
         c.redis_ca_file = Some(redis.ca.clone());
-        c.rate_limits.login = rule(3, 900);
+        c.rate_limit_login = rule(3, 900);
     })
     .await;
     let other = app.sibling();
@@ -665,7 +665,7 @@ async fn limits_are_shared_through_a_redis_spoken_to_over_tls() {
     // plaintext or unverified fallback, the instance keeps local limits.
     let untrusting = TestApp::spawn_with(|c| {
         c.redis_url = Some(SecretString::from(url.clone()));
-        c.rate_limits.login = rule(3, 900);
+        c.rate_limit_login = rule(3, 900);
     })
     .await;
     assert_eq!(attempt(untrusting.router.clone()).await, StatusCode::UNAUTHORIZED);

@@ -6,6 +6,7 @@ mod support;
 
 mod access;
 mod alerts;
+mod architecture;
 mod audit;
 mod auth;
 mod browser;

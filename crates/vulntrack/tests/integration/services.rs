@@ -36,7 +36,7 @@ use vulntrack::{
     services::{ServiceError, team},
 };
 use vulntrack_domain::{Action, Role};
-use vulntrack_store::{TeamScope, audit::RequestContext, security_alerts, teams, users};
+use vulntrack_store::{TeamScope, audit::RequestContext, security_alerts, users};
 
 use crate::{
     support::{As, PASSWORD, TestApp, TestResponse, token_of},
@@ -1104,7 +1104,7 @@ async fn account_creation_services_check_refusal_validation_audit_and_isolation(
     // Invite-only (the default).
     let app = TestApp::spawn().await;
     let count = async |app: &TestApp| {
-        let teams = teams::list_all(app.db.conn()).await.expect("teams").len();
+        let teams = vulntrack_store::operator::teams(app.db.conn()).await.expect("teams").len();
         let users = users::count_all(app.db.conn()).await.expect("users");
         (teams, users)
     };

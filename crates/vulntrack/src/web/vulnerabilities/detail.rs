@@ -12,7 +12,7 @@ use serde_json::json;
 use vulntrack_domain::{
     Action,
     vulnerability::{
-        VulnStatus, cvss_score,
+        Severity, VulnKind, VulnStatus, cvss_score,
         risk::{Dread, Stride},
     },
 };
@@ -21,7 +21,7 @@ use vulntrack_store::{
     vulnerabilities::{self, Vulnerability},
 };
 
-use super::{StrideInput, choices_of, cvss_text, label};
+use super::{StrideInput, choices_of, cvss_text};
 use crate::{
     app::AppState,
     http::{ClientContext, versioning::IfMatch},
@@ -36,10 +36,9 @@ use crate::{
 pub struct DetailView {
     key: String,
     title: String,
-    severity: String,
-    severity_class: String,
-    status: String,
-    kind: String,
+    severity: Severity,
+    status: VulnStatus,
+    kind: VulnKind,
     cve_id: Option<String>,
     cvss: String,
     cvss_version: String,
@@ -54,7 +53,7 @@ pub struct DetailView {
 }
 
 pub struct Bar {
-    label: String,
+    name: &'static str,
     value: u32,
 }
 
@@ -157,19 +156,13 @@ async fn detail_page(
         cvss_metrics,
         dread_bars: r
             .dread
-            .map(|d| {
-                Dread::FACTORS
-                    .iter()
-                    .zip(d.values())
-                    .map(|(f, v)| Bar { label: label(f), value: u32::from(v) })
-                    .collect()
-            })
+            .map(|d| Dread::FACTORS.iter().zip(d.values()).map(|(f, v)| Bar { name: f, value: u32::from(v) }).collect())
             .unwrap_or_default(),
         dread_total: r.dread_score().map_or_else(String::new, |t| format!("{t:.1}")),
         stride: Stride::CATEGORIES
             .iter()
             .zip(r.stride.flags())
-            .map(|(c, checked)| StrideInput { name: c, label: label(c), checked })
+            .map(|(c, checked)| StrideInput { name: c, checked })
             .collect(),
         comments: thread
             .into_iter()
@@ -188,10 +181,9 @@ async fn detail_page(
         v: DetailView {
             key: v.key(),
             title: r.title.clone(),
-            severity: label(r.severity.as_str()),
-            severity_class: r.severity.as_str().to_lowercase(),
-            status: label(r.status.as_str()),
-            kind: label(r.kind.as_str()),
+            severity: r.severity,
+            status: r.status,
+            kind: r.kind,
             cve_id: r.cve_id.clone(),
             cvss: cvss_text(r.cvss_score),
             cvss_version: r.cvss_version.clone().unwrap_or_default(),

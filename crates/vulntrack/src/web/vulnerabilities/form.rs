@@ -23,13 +23,16 @@ use vulntrack_store::{
     vulnerabilities::{self, Vulnerability},
 };
 
-use super::{StrideInput, choices_of, label};
+use super::{StrideInput, choices_of};
 use crate::{
     app::AppState,
     http::{ClientContext, versioning::IfMatch},
     ratelimit::{self, budgets},
     services::{self, ServiceError},
-    web::page::{Choice, Nav, PageError, WebUser},
+    web::{
+        format::filters,
+        page::{Choice, Nav, PageError, WebUser},
+    },
 };
 
 /// The form's fields as typed, so a refused form comes back filled in.
@@ -47,7 +50,6 @@ pub struct FormValues {
 
 pub struct DreadInput {
     name: &'static str,
-    label: String,
     value: String,
 }
 
@@ -81,7 +83,7 @@ pub struct Conflict {
 /// A field whose saved value now differs from the user's input.
 #[derive(Debug)]
 pub struct ConflictField {
-    label: String,
+    name: String,
     saved: String,
 }
 
@@ -171,13 +173,10 @@ async fn form_page_with(
             .into_iter()
             .map(|m| Choice { selected: m.id.to_string() == assignee, value: m.id.to_string(), label: m.name })
             .collect(),
-        dread: Dread::FACTORS
-            .iter()
-            .map(|f| DreadInput { name: f, label: label(f), value: value(&format!("dread_{f}")) })
-            .collect(),
+        dread: Dread::FACTORS.iter().map(|f| DreadInput { name: f, value: value(&format!("dread_{f}")) }).collect(),
         stride: Stride::CATEGORIES
             .iter()
-            .map(|c| StrideInput { name: c, label: label(c), checked: fields.contains_key(&format!("stride_{c}")) })
+            .map(|c| StrideInput { name: c, checked: fields.contains_key(&format!("stride_{c}")) })
             .collect(),
         version: fields.get("version").filter(|v| !v.is_empty()).cloned(),
         conflict,
@@ -361,7 +360,7 @@ async fn conflict_page(
                 != fields.get(*name).map(|v| v.trim()).unwrap_or_default()
         })
         .map(|name| ConflictField {
-            label: label(name.strip_prefix("dread_").or_else(|| name.strip_prefix("stride_")).unwrap_or(name)),
+            name: name.strip_prefix("dread_").or_else(|| name.strip_prefix("stride_")).unwrap_or(name).to_string(),
             saved: saved.get(name).cloned().filter(|v| !v.is_empty()).unwrap_or_else(|| "(empty)".into()),
         })
         .collect();

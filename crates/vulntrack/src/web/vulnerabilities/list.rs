@@ -16,7 +16,7 @@ use vulntrack_domain::{
 };
 use vulntrack_store::{users, vulnerabilities};
 
-use super::{choices_of, cvss_text, label};
+use super::{choices_of, cvss_text};
 use crate::{
     app::AppState,
     http::{ClientContext, versioning::IfMatch},
@@ -33,9 +33,8 @@ use crate::{
 pub struct Row {
     key: String,
     title: String,
-    severity: String,
-    severity_class: String,
-    status: String,
+    severity: Severity,
+    status: VulnStatus,
     cvss: String,
     updated: chrono::DateTime<chrono::Utc>,
 }
@@ -115,9 +114,8 @@ async fn list_page(
         .into_iter()
         .map(|v| Row {
             key: v.key(),
-            severity_class: v.record.severity.as_str().to_lowercase(),
-            severity: label(v.record.severity.as_str()),
-            status: label(v.record.status.as_str()),
+            severity: v.record.severity,
+            status: v.record.status,
             cvss: cvss_text(v.record.cvss_score),
             title: v.record.title,
             updated: v.updated_at,
@@ -187,7 +185,7 @@ pub async fn bulk(
     // A bulk change costs what the same changes made one by one would.
     let budget = crate::ratelimit::middleware::api_bucket(user.principal.user.id.as_uuid());
     let count = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-    let decision = state.rate_limiter().check_n(&budget, state.config().rate_limits.api, count).await;
+    let decision = state.rate_limiter().check_n(&budget, state.config().rate_limit_api, count).await;
     if !decision.allowed {
         let message = format!(
             "Changing {count} records at once is over your request budget right now; try again in {} s or select fewer.",

@@ -26,6 +26,5 @@ pub(super) fn cvss_text(score: Option<f64>) -> String {
 /// One STRIDE category as a checkbox (form) or a flag (detail page).
 pub struct StrideInput {
     name: &'static str,
-    label: String,
     checked: bool,
 }

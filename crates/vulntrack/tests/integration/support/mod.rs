@@ -17,10 +17,7 @@ use sea_orm::ConnectionTrait;
 use secrecy::SecretString;
 use tempfile::TempDir;
 use tower::ServiceExt;
-use vulntrack::{
-    AppState, Config,
-    config::{LogFormat, RateLimits},
-};
+use vulntrack::{AppState, Config, config::LogFormat};
 use vulntrack_domain::rate::RateRule;
 use vulntrack_store::{Backend, Database, DatabaseUrl, PoolSettings};
 
@@ -290,14 +287,19 @@ pub fn test_config(database_url: DatabaseUrl, data_dir: PathBuf) -> Config {
     config.db_max_connections = 5;
     // Tests that are not about rate limiting make more requests than the
     // production limits allow; the rate-limit tests set them back.
-    config.rate_limits = unlimited();
+    let unreached = RateRule::new(1_000_000, std::time::Duration::from_secs(60));
+    let settings = &mut config.settings;
+    for limit in [
+        &mut settings.rate_limit_login,
+        &mut settings.rate_limit_login_client,
+        &mut settings.rate_limit_reset,
+        &mut settings.rate_limit_api,
+        &mut settings.rate_limit_create,
+        &mut settings.rate_limit_anon,
+    ] {
+        *limit = unreached;
+    }
     config
-}
-
-/// Limits no functional test reaches.
-pub fn unlimited() -> RateLimits {
-    let rule = RateRule::new(1_000_000, std::time::Duration::from_secs(60));
-    RateLimits { login: rule, login_client: rule, reset: rule, api: rule, create: rule, anon: rule }
 }
 
 /// The real router over a fresh, migrated database.

@@ -14,13 +14,17 @@ use std::{
 
 use figment::{
     Figment,
-    providers::{Env, Format, Serialized, Toml},
+    providers::{Format, Toml},
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
-use vulntrack_domain::{duration::parse_duration, rate::RateRule};
 use vulntrack_store::{DatabaseUrl, database::redact_password};
+
+mod settings;
+
+use settings::{Origin, variable_of};
+pub use settings::{SettingValue, Settings};
 
 /// The shortest secret accepted: 256 bits, the HS256 key size.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -84,64 +88,55 @@ impl fmt::Debug for SecretSource {
     }
 }
 
-/// The effective, validated configuration.
+/// The effective, validated configuration: the settings, the secrets, and
+/// the values that follow from several settings together.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub bind: SocketAddr,
-    pub data_dir: PathBuf,
+    /// Every non-secret setting as the operator gave it (or its default);
+    /// `config.bind` and the like reach them directly.
+    pub settings: Settings,
     pub database_url: DatabaseUrl,
     /// A more privileged role's URL for migrations (the server's own role
     /// then needs no right to change the schema).
     pub migrate_database_url: Option<DatabaseUrl>,
-    pub db_max_connections: u32,
-    /// How long a request waits for a database connection before it
-    /// answers 503 (also the bound on noticing an outage).
-    pub db_acquire_timeout: Duration,
-    /// The longest lifetime an API token may be given.
-    pub token_max_ttl: Duration,
-    pub environment: Environment,
     pub secret: SecretSource,
-    pub public_url: Url,
-    pub auto_migrate: bool,
-    pub log_format: LogFormat,
-    /// How long a sign-in lasts.
-    pub session_ttl: Duration,
     /// The secret in force before a rotation: still verifies old sessions.
     pub secret_previous: Option<SecretString>,
-    pub registration: Registration,
-    /// How long an invitation link stays valid.
-    pub invite_ttl: Duration,
     /// `smtp://` or `smtps://` URL for sending mail; without it, reset links
     /// are written to the server log.
     pub smtp_url: Option<SecretString>,
-    /// The From address of mail.
-    pub smtp_from: String,
-    /// The `Strict-Transport-Security` value; `None` sends none.
-    pub hsts: Option<String>,
-    /// Peers whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-    pub rate_limits: RateLimits,
     /// Shared rate limits across instances; in memory without it.
     pub redis_url: Option<SecretString>,
-    /// PEM certificate(s) to trust for a `rediss://` Redis instead of the
-    /// system's roots (a private CA).
-    pub redis_ca_file: Option<PathBuf>,
-    /// Largest request body accepted, in bytes.
-    pub body_limit: usize,
-    /// How long a request may take before it is answered 408.
-    pub request_timeout: Duration,
-    /// Serve HTTPS with this certificate chain and key (PEM files).
-    pub tls: Option<TlsFiles>,
-    /// A plain-HTTP address that only redirects to the HTTPS public URL.
-    pub redirect_http: Option<SocketAddr>,
-    /// A separate listener serving only `/metrics`, without a token.
-    pub metrics_bind: Option<SocketAddr>,
     /// With it, `/metrics` on the main listener answers this bearer token.
     pub metrics_token: Option<SecretString>,
     /// Security alerts are POSTed here as JSON.
     pub alert_webhook_url: Option<Url>,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
+    /// The public URL in force: the setting, or `http://` and the bind
+    /// address in development.
+    pub public_url: Url,
+    /// The log format in force: the setting, or JSON in production.
+    pub log_format: LogFormat,
+    /// The `Strict-Transport-Security` value sent, if any.
+    pub hsts: Option<String>,
+    /// Serve HTTPS with these PEM files (both settings given).
+    pub tls: Option<TlsFiles>,
+}
+
+/// Settings are read as `config.bind`: the configuration *is* its settings
+/// plus what follows from them.
+impl std::ops::Deref for Config {
+    type Target = Settings;
+    fn deref(&self) -> &Settings {
+        &self.settings
+    }
+}
+
+impl std::ops::DerefMut for Config {
+    fn deref_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
 }
 
 /// PEM files for HTTPS.
@@ -151,121 +146,20 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// The rate limits, each `N/WINDOW` (see README).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimits {
-    /// Sign-in attempts per (client, email).
-    pub login: RateRule,
-    /// Sign-in attempts per client, whatever the email.
-    pub login_client: RateRule,
-    /// Password reset and registration requests per client.
-    pub reset: RateRule,
-    /// Authenticated API requests per user or token.
-    pub api: RateRule,
-    /// Vulnerability creation per user.
-    pub create: RateRule,
-    /// Unauthenticated requests per client (other than the above).
-    pub anon: RateRule,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        let minutes = |m: u64| Duration::from_secs(m * 60);
-        Self {
-            login: RateRule::new(5, minutes(15)),
-            login_client: RateRule::new(30, minutes(15)),
-            reset: RateRule::new(5, minutes(60)),
-            api: RateRule::new(100, minutes(1)),
-            create: RateRule::new(10, minutes(1)),
-            anon: RateRule::new(300, minutes(1)),
-        }
-    }
-}
-
 /// The HSTS value production sends unless configured otherwise.
 pub const DEFAULT_HSTS: &str = "max-age=63072000; includeSubDomains; preload";
-/// 1 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
-/// The non-secret settings as figment merges them; field names are the
-/// `VULNTRACK_`-less variable names in lower case.
-#[derive(Debug, Serialize, Deserialize)]
-struct Layered {
-    bind: String,
-    data_dir: PathBuf,
-    database_url: Option<String>,
-    db_max_connections: u32,
-    db_acquire_timeout: String,
-    token_max_ttl: String,
-    env: Environment,
-    public_url: Option<String>,
-    auto_migrate: bool,
-    log_format: Option<LogFormat>,
-    session_ttl: String,
-    registration: Registration,
-    invite_ttl: String,
-    smtp_from: String,
-    hsts: Option<String>,
-    trusted_proxies: String,
-    rate_limit_login: Option<String>,
-    rate_limit_login_client: Option<String>,
-    rate_limit_reset: Option<String>,
-    rate_limit_api: Option<String>,
-    rate_limit_create: Option<String>,
-    rate_limit_anon: Option<String>,
-    body_limit: usize,
-    request_timeout: String,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    redirect_http: Option<String>,
-    metrics_bind: Option<String>,
-}
-
-impl Default for Layered {
-    fn default() -> Self {
-        Self {
-            bind: "127.0.0.1:3000".into(),
-            data_dir: PathBuf::from("./data"),
-            database_url: None,
-            db_max_connections: 10,
-            db_acquire_timeout: "3s".into(),
-            token_max_ttl: "365d".into(),
-            env: Environment::Development,
-            public_url: None,
-            auto_migrate: true,
-            log_format: None,
-            session_ttl: "24h".into(),
-            registration: Registration::InviteOnly,
-            invite_ttl: "72h".into(),
-            smtp_from: "VulnTrack <vulntrack@localhost>".into(),
-            hsts: None,
-            trusted_proxies: String::new(),
-            rate_limit_login: None,
-            rate_limit_login_client: None,
-            rate_limit_reset: None,
-            rate_limit_api: None,
-            rate_limit_create: None,
-            rate_limit_anon: None,
-            body_limit: DEFAULT_BODY_LIMIT,
-            request_timeout: "30s".into(),
-            tls_cert: None,
-            tls_key: None,
-            redirect_http: None,
-            metrics_bind: None,
-        }
-    }
-}
-
-/// Keys the environment provider must not pick up: secrets are read by
-/// [`read_secret`] so that `_FILE` works and they never pass through figment.
-const SECRET_KEYS: &[&str] = &[
-    "secret",
-    "secret_file",
-    "secret_previous",
-    "secret_previous_file",
-    "migrate_database_url",
-    "migrate_database_url_file",
-    "config",
+/// Secrets are read by [`read_secret`] so that `_FILE` works; they are not
+/// settings and a config file may not hold them.
+const SECRET_VARIABLES: &[&str] = &[
+    "VULNTRACK_SECRET",
+    "VULNTRACK_SECRET_PREVIOUS",
+    "VULNTRACK_MIGRATE_DATABASE_URL",
+    "VULNTRACK_SMTP_URL",
+    "VULNTRACK_METRICS_TOKEN",
+    "VULNTRACK_ALERT_WEBHOOK_URL",
+    "DATABASE_URL",
+    "REDIS_URL",
 ];
 
 impl Config {
@@ -282,27 +176,46 @@ impl Config {
             }
             None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.is_file()),
         };
-        let mut figment = Figment::from(Serialized::defaults(Layered::default()));
-        if let Some(path) = &config_file {
-            figment = figment.merge(Toml::file_exact(path));
-        }
-        let figment =
-            figment.merge(Env::prefixed("VULNTRACK_").ignore(SECRET_KEYS)).merge(Env::raw().only(&["DATABASE_URL"]));
-        let layered: Layered = figment.extract().map_err(|e| figment_error(&e, config_file.as_deref()))?;
-
-        let bind: SocketAddr = layered.bind.parse().map_err(|_| {
-            ConfigError::new("VULNTRACK_BIND", format!("not a socket address (host:port): {:?}", layered.bind))
+        let file = match &config_file {
+            Some(path) => file_settings(path)?,
+            None => Dict::new(),
+        };
+        let settings = Settings::read(|name| match var(&variable_of(name)) {
+            Some(text) => Some((text, Origin::Environment)),
+            None => file.get(name).map(|text| (text.clone(), Origin::File(config_file.clone().unwrap_or_default()))),
         })?;
-        if layered.db_max_connections == 0 {
-            return Err(ConfigError::new("VULNTRACK_DB_MAX_CONNECTIONS", "must be at least 1"));
+        let file_database_url = file.get("database_url").cloned().map(SecretString::from);
+        Self::assemble(settings, &var, file_database_url, config_file)
+    }
+
+    /// The rules that tie settings together, and the secrets.
+    fn assemble(
+        settings: Settings,
+        var: &impl Fn(&str) -> Option<String>,
+        file_database_url: Option<SecretString>,
+        config_file: Option<PathBuf>,
+    ) -> Result<Self, ConfigError> {
+        let production = settings.env == Environment::Production;
+        let setting_error = |name: &str, message: &str| ConfigError::new(variable_of(name), message);
+        if settings.db_max_connections == 0 {
+            return Err(setting_error("db_max_connections", "must be at least 1"));
         }
-        let database_url = match read_secret(&var, "DATABASE_URL")?.or(layered.database_url.map(SecretString::from)) {
+        if settings.db_acquire_timeout.is_zero() || settings.db_acquire_timeout > Duration::from_secs(60) {
+            return Err(setting_error("db_acquire_timeout", "must be between 1s and 60s"));
+        }
+        if settings.token_max_ttl < Duration::from_secs(86_400) {
+            return Err(setting_error("token_max_ttl", "must be at least 1d"));
+        }
+        if settings.body_limit < 1024 {
+            return Err(setting_error("body_limit", "must be at least 1024 bytes"));
+        }
+        let database_url = match read_secret(var, "DATABASE_URL")?.or(file_database_url) {
             Some(raw) => {
                 DatabaseUrl::parse(raw.expose_secret()).map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?
             }
-            None => DatabaseUrl::sqlite_file(&layered.data_dir.join("vulntrack.db")),
+            None => DatabaseUrl::sqlite_file(&settings.data_dir.join("vulntrack.db")),
         };
-        let migrate_database_url = match read_secret(&var, "VULNTRACK_MIGRATE_DATABASE_URL")? {
+        let migrate_database_url = match read_secret(var, "VULNTRACK_MIGRATE_DATABASE_URL")? {
             Some(raw) => Some(
                 DatabaseUrl::parse(raw.expose_secret())
                     .map_err(|e| ConfigError::new("VULNTRACK_MIGRATE_DATABASE_URL", e.to_string()))?,
@@ -315,8 +228,7 @@ impl Config {
                 "must name the same kind of database as DATABASE_URL",
             ));
         }
-        let production = layered.env == Environment::Production;
-        let secret = match read_secret(&var, "VULNTRACK_SECRET")? {
+        let secret = match read_secret(var, "VULNTRACK_SECRET")? {
             Some(secret) if secret.expose_secret().len() < MIN_SECRET_BYTES => {
                 return Err(ConfigError::new(
                     "VULNTRACK_SECRET",
@@ -330,48 +242,34 @@ impl Config {
                     "is required in production (at least 32 bytes; set it or VULNTRACK_SECRET_FILE)",
                 ));
             }
-            None => SecretSource::DataDirFile(layered.data_dir.join(SECRET_FILE_NAME)),
+            None => SecretSource::DataDirFile(settings.data_dir.join(SECRET_FILE_NAME)),
         };
-        let public_url = match layered.public_url {
+        let public_url = match &settings.public_url {
             // Production cookies are `Secure` with the `__Host-` prefix: a
             // browser keeps none over plain http, so nobody could sign in.
-            Some(raw) if production && parse_public_url(&raw)?.scheme() == "http" => {
-                return Err(ConfigError::new(
-                    "VULNTRACK_PUBLIC_URL",
+            Some(url) if production && url.scheme() == "http" => {
+                return Err(setting_error(
+                    "public_url",
                     "must be an https:// URL in production (session cookies are Secure); when TLS ends at a proxy, give the https:// address people type",
                 ));
             }
-            Some(raw) => parse_public_url(&raw)?,
+            Some(url) => url.clone(),
             None if production => {
-                return Err(ConfigError::new(
-                    "VULNTRACK_PUBLIC_URL",
+                return Err(setting_error(
+                    "public_url",
                     "is required in production (e.g. https://vulntrack.example.com)",
                 ));
             }
-            None => Url::parse(&format!("http://{bind}/"))
-                .map_err(|e| ConfigError::new("VULNTRACK_BIND", format!("cannot form a URL: {e}")))?,
+            None => development_url(settings.bind),
         };
-        let duration = |variable: &str, raw: &str| {
-            parse_duration(raw).map_err(|e| ConfigError::new(variable, format!("{e}, got {raw:?}")))
-        };
-        let session_ttl = duration("VULNTRACK_SESSION_TTL", &layered.session_ttl)?;
-        let db_acquire_timeout = duration("VULNTRACK_DB_ACQUIRE_TIMEOUT", &layered.db_acquire_timeout)?;
-        if db_acquire_timeout.is_zero() || db_acquire_timeout > Duration::from_secs(60) {
-            return Err(ConfigError::new("VULNTRACK_DB_ACQUIRE_TIMEOUT", "must be between 1s and 60s"));
-        }
-        let token_max_ttl = duration("VULNTRACK_TOKEN_MAX_TTL", &layered.token_max_ttl)?;
-        if token_max_ttl < Duration::from_secs(86_400) {
-            return Err(ConfigError::new("VULNTRACK_TOKEN_MAX_TTL", "must be at least 1d"));
-        }
-        let invite_ttl = duration("VULNTRACK_INVITE_TTL", &layered.invite_ttl)?;
-        let secret_previous = read_secret(&var, "VULNTRACK_SECRET_PREVIOUS")?;
+        let secret_previous = read_secret(var, "VULNTRACK_SECRET_PREVIOUS")?;
         if secret_previous.as_ref().is_some_and(|s| s.expose_secret().len() < MIN_SECRET_BYTES) {
             return Err(ConfigError::new(
                 "VULNTRACK_SECRET_PREVIOUS",
                 format!("must be at least {MIN_SECRET_BYTES} bytes"),
             ));
         }
-        let smtp_url = read_secret(&var, "VULNTRACK_SMTP_URL")?;
+        let smtp_url = read_secret(var, "VULNTRACK_SMTP_URL")?;
         if let Some(smtp) = &smtp_url {
             let parsed =
                 Url::parse(smtp.expose_secret()).map_err(|_| ConfigError::new("VULNTRACK_SMTP_URL", "is not a URL"))?;
@@ -379,61 +277,25 @@ impl Config {
                 return Err(ConfigError::new("VULNTRACK_SMTP_URL", "must start with smtp:// or smtps://"));
             }
         }
-        if layered.smtp_from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(ConfigError::new(
-                "VULNTRACK_SMTP_FROM",
-                format!("is not a mailbox such as \"VulnTrack <vt@example.com>\": {:?}", layered.smtp_from),
-            ));
-        }
-        let hsts = match layered.hsts.as_deref().map(str::trim) {
+        let hsts = match settings.hsts.as_deref().map(str::trim) {
             Some("off") | Some("") => None,
             Some(value) => {
                 axum::http::HeaderValue::from_str(value)
-                    .map_err(|_| ConfigError::new("VULNTRACK_HSTS", "is not a valid header value"))?;
+                    .map_err(|_| setting_error("hsts", "is not a valid header value"))?;
                 Some(value.to_string())
             }
             None if production => Some(DEFAULT_HSTS.to_string()),
             None => None,
         };
-        let trusted_proxies = layered
-            .trusted_proxies
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                p.parse::<ipnet::IpNet>().or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
-                    |_| ConfigError::new("VULNTRACK_TRUSTED_PROXIES", format!("not an address or CIDR: {p:?}")),
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let defaults = RateLimits::default();
-        let rule = |variable: &str, raw: &Option<String>, default: RateRule| match raw {
-            None => Ok(default),
-            Some(text) => RateRule::parse(text).map_err(|e| ConfigError::new(variable, format!("{e}, got {text:?}"))),
-        };
-        let rate_limits = RateLimits {
-            login: rule("VULNTRACK_RATE_LIMIT_LOGIN", &layered.rate_limit_login, defaults.login)?,
-            login_client: rule(
-                "VULNTRACK_RATE_LIMIT_LOGIN_CLIENT",
-                &layered.rate_limit_login_client,
-                defaults.login_client,
-            )?,
-            reset: rule("VULNTRACK_RATE_LIMIT_RESET", &layered.rate_limit_reset, defaults.reset)?,
-            api: rule("VULNTRACK_RATE_LIMIT_API", &layered.rate_limit_api, defaults.api)?,
-            create: rule("VULNTRACK_RATE_LIMIT_CREATE", &layered.rate_limit_create, defaults.create)?,
-            anon: rule("VULNTRACK_RATE_LIMIT_ANON", &layered.rate_limit_anon, defaults.anon)?,
-        };
-        let redis_url = read_secret(&var, "REDIS_URL")?;
-        let redis_ca_file = var("VULNTRACK_REDIS_CA_FILE").filter(|v| !v.is_empty()).map(PathBuf::from);
-        if let Some(path) = &redis_ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                ConfigError::new("VULNTRACK_REDIS_CA_FILE", format!("cannot read {}: {e}", path.display()))
-            })?;
+        let redis_url = read_secret(var, "REDIS_URL")?;
+        if let Some(path) = &settings.redis_ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| setting_error("redis_ca_file", &format!("cannot read {}: {e}", path.display())))?;
             if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
-                return Err(ConfigError::new("VULNTRACK_REDIS_CA_FILE", "holds no PEM certificate"));
+                return Err(setting_error("redis_ca_file", "holds no PEM certificate"));
             }
             if !redis_url.as_ref().is_some_and(|u| u.expose_secret().starts_with("rediss://")) {
-                return Err(ConfigError::new("VULNTRACK_REDIS_CA_FILE", "applies only to a rediss:// REDIS_URL"));
+                return Err(setting_error("redis_ca_file", "applies only to a rediss:// REDIS_URL"));
             }
         }
         if redis_url.as_ref().is_some_and(|u| u.expose_secret().contains("#insecure")) {
@@ -447,52 +309,27 @@ impl Config {
         {
             return Err(ConfigError::new("REDIS_URL", "is not a redis:// or rediss:// URL"));
         }
-        if layered.body_limit < 1024 {
-            return Err(ConfigError::new("VULNTRACK_BODY_LIMIT", "must be at least 1024 bytes"));
-        }
-        let request_timeout = duration("VULNTRACK_REQUEST_TIMEOUT", &layered.request_timeout)?;
-        let tls = match (layered.tls_cert, layered.tls_key) {
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
             (Some(cert), Some(key)) => {
-                for (variable, path) in [("VULNTRACK_TLS_CERT", &cert), ("VULNTRACK_TLS_KEY", &key)] {
+                for (name, path) in [("tls_cert", cert), ("tls_key", key)] {
                     if !path.is_file() {
-                        return Err(ConfigError::new(variable, format!("no such file: {}", path.display())));
+                        return Err(setting_error(name, &format!("no such file: {}", path.display())));
                     }
                 }
-                Some(TlsFiles { cert, key })
+                Some(TlsFiles { cert: cert.clone(), key: key.clone() })
             }
             (None, None) => None,
-            (Some(_), None) => {
-                return Err(ConfigError::new("VULNTRACK_TLS_KEY", "is required with VULNTRACK_TLS_CERT"));
-            }
-            (None, Some(_)) => {
-                return Err(ConfigError::new("VULNTRACK_TLS_CERT", "is required with VULNTRACK_TLS_KEY"));
-            }
+            (Some(_), None) => return Err(setting_error("tls_key", "is required with VULNTRACK_TLS_CERT")),
+            (None, Some(_)) => return Err(setting_error("tls_cert", "is required with VULNTRACK_TLS_KEY")),
         };
-        let redirect_http = match layered.redirect_http.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-            None => None,
-            Some(raw) => {
-                if tls.is_none() {
-                    return Err(ConfigError::new(
-                        "VULNTRACK_REDIRECT_HTTP",
-                        "needs VULNTRACK_TLS_CERT and VULNTRACK_TLS_KEY",
-                    ));
-                }
-                Some(raw.parse::<SocketAddr>().map_err(|_| {
-                    ConfigError::new("VULNTRACK_REDIRECT_HTTP", format!("not a socket address (host:port): {raw:?}"))
-                })?)
-            }
-        };
-        let metrics_bind = match layered.metrics_bind.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-            None => None,
-            Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
-                ConfigError::new("VULNTRACK_METRICS_BIND", format!("not a socket address (host:port): {raw:?}"))
-            })?),
-        };
-        let metrics_token = read_secret(&var, "VULNTRACK_METRICS_TOKEN")?;
+        if settings.redirect_http.is_some() && tls.is_none() {
+            return Err(setting_error("redirect_http", "needs VULNTRACK_TLS_CERT and VULNTRACK_TLS_KEY"));
+        }
+        let metrics_token = read_secret(var, "VULNTRACK_METRICS_TOKEN")?;
         if metrics_token.as_ref().is_some_and(|t| t.expose_secret().len() < 16) {
             return Err(ConfigError::new("VULNTRACK_METRICS_TOKEN", "must be at least 16 characters"));
         }
-        let alert_webhook_url = match read_secret(&var, "VULNTRACK_ALERT_WEBHOOK_URL")? {
+        let alert_webhook_url = match read_secret(var, "VULNTRACK_ALERT_WEBHOOK_URL")? {
             None => None,
             Some(raw) => {
                 let url = Url::parse(raw.expose_secret())
@@ -504,78 +341,43 @@ impl Config {
             }
         };
         Ok(Self {
-            bind,
-            data_dir: layered.data_dir,
+            // Production logs go to collectors: JSON unless asked otherwise.
+            log_format: settings.log_format.unwrap_or(if production { LogFormat::Json } else { LogFormat::Text }),
+            settings,
             database_url,
             migrate_database_url,
-            db_max_connections: layered.db_max_connections,
-            db_acquire_timeout,
-            token_max_ttl,
-            environment: layered.env,
             secret,
-            public_url,
-            auto_migrate: layered.auto_migrate,
-            // Production logs go to collectors: JSON unless asked otherwise.
-            log_format: layered.log_format.unwrap_or(if production { LogFormat::Json } else { LogFormat::Text }),
-            session_ttl,
             secret_previous,
-            registration: layered.registration,
-            invite_ttl,
             smtp_url,
-            smtp_from: layered.smtp_from,
-            hsts,
-            trusted_proxies,
-            rate_limits,
             redis_url,
-            redis_ca_file,
-            body_limit: layered.body_limit,
-            request_timeout,
-            tls,
-            redirect_http,
-            metrics_bind,
             metrics_token,
             alert_webhook_url,
             config_file,
+            public_url,
+            hsts,
+            tls,
         })
     }
 
     /// The development defaults around a given database, data directory and
     /// secret: what tests and benchmarks run with.
     pub fn development(database_url: DatabaseUrl, data_dir: PathBuf, secret: SecretString) -> Self {
-        let defaults = Layered::default();
-        let bind: SocketAddr = ([127, 0, 0, 1], 3000).into();
+        let settings = Settings { data_dir, ..Settings::default() };
         Self {
-            bind,
-            data_dir,
+            public_url: development_url(settings.bind),
+            settings,
             database_url,
             migrate_database_url: None,
-            db_max_connections: defaults.db_max_connections,
-            db_acquire_timeout: parse_duration(&defaults.db_acquire_timeout).expect("default timeout parses"),
-            token_max_ttl: parse_duration(&defaults.token_max_ttl).expect("default TTL parses"),
-            environment: Environment::Development,
             secret: SecretSource::Provided(secret),
-            public_url: Url::parse(&format!("http://{bind}/")).expect("a socket address makes a URL"),
-            auto_migrate: true,
-            log_format: LogFormat::Text,
-            session_ttl: parse_duration(&defaults.session_ttl).expect("default TTL parses"),
             secret_previous: None,
-            registration: defaults.registration,
-            invite_ttl: parse_duration(&defaults.invite_ttl).expect("default TTL parses"),
             smtp_url: None,
-            smtp_from: defaults.smtp_from,
-            hsts: None,
-            trusted_proxies: Vec::new(),
-            rate_limits: RateLimits::default(),
             redis_url: None,
-            redis_ca_file: None,
-            body_limit: defaults.body_limit,
-            request_timeout: parse_duration(&defaults.request_timeout).expect("default timeout parses"),
-            tls: None,
-            redirect_http: None,
-            metrics_bind: None,
             metrics_token: None,
             alert_webhook_url: None,
             config_file: None,
+            log_format: LogFormat::Text,
+            hsts: None,
+            tls: None,
         }
     }
 
@@ -638,86 +440,102 @@ impl Config {
     }
 
     pub fn is_production(&self) -> bool {
-        self.environment == Environment::Production
+        self.env == Environment::Production
     }
 
     /// The effective configuration, secrets redacted, one `KEY = value` a line.
     pub fn describe(&self) -> String {
-        let lines = [
-            ("config file", self.config_file.as_ref().map_or("(none)".into(), |p| p.display().to_string())),
-            ("VULNTRACK_ENV", format!("{:?}", self.environment).to_lowercase()),
-            ("VULNTRACK_BIND", self.bind.to_string()),
-            ("VULNTRACK_DATA_DIR", self.data_dir.display().to_string()),
-            ("DATABASE_URL", self.database_url.redacted()),
+        let redacted = |set: bool, unset: &str| if set { "[redacted]".to_string() } else { unset.to_string() };
+        let mut lines = vec![
+            ("config file".to_string(), self.config_file.as_ref().map_or("(none)".into(), |p| p.display().to_string())),
+            ("DATABASE_URL".into(), self.database_url.redacted()),
             (
-                "VULNTRACK_MIGRATE_DATABASE_URL",
+                "VULNTRACK_MIGRATE_DATABASE_URL".into(),
                 self.migrate_database_url.as_ref().map_or_else(|| "(DATABASE_URL)".into(), DatabaseUrl::redacted),
             ),
-            ("VULNTRACK_DB_MAX_CONNECTIONS", self.db_max_connections.to_string()),
-            ("VULNTRACK_DB_ACQUIRE_TIMEOUT", format!("{}s", self.db_acquire_timeout.as_secs())),
-            ("VULNTRACK_TOKEN_MAX_TTL", format!("{}s", self.token_max_ttl.as_secs())),
-            ("VULNTRACK_SECRET", format!("{:?}", self.secret)),
-            ("VULNTRACK_PUBLIC_URL", self.public_url.to_string()),
-            ("VULNTRACK_AUTO_MIGRATE", self.auto_migrate.to_string()),
-            ("VULNTRACK_LOG_FORMAT", format!("{:?}", self.log_format).to_lowercase()),
-            ("VULNTRACK_SESSION_TTL", format!("{}s", self.session_ttl.as_secs())),
-            ("VULNTRACK_SECRET_PREVIOUS", if self.secret_previous.is_some() { "[redacted]" } else { "(none)" }.into()),
+            ("VULNTRACK_SECRET".into(), format!("{:?}", self.secret)),
+            ("VULNTRACK_SECRET_PREVIOUS".into(), redacted(self.secret_previous.is_some(), "(none)")),
             (
-                "VULNTRACK_REGISTRATION",
-                match self.registration {
-                    Registration::InviteOnly => "invite-only",
-                    Registration::Open => "open",
-                }
-                .into(),
+                "VULNTRACK_SMTP_URL".into(),
+                self.smtp_url.as_ref().map_or_else(
+                    || "(none: reset links go to the server log)".into(),
+                    |url| redact_password(url.expose_secret()),
+                ),
             ),
-            ("VULNTRACK_INVITE_TTL", format!("{}s", self.invite_ttl.as_secs())),
             (
-                "VULNTRACK_SMTP_URL",
-                match &self.smtp_url {
-                    Some(url) => redact_password(url.expose_secret()),
-                    None => "(none: reset links go to the server log)".into(),
-                },
+                "REDIS_URL".into(),
+                self.redis_url.as_ref().map_or_else(
+                    || "(none: rate limits kept in memory)".into(),
+                    |url| redact_password(url.expose_secret()),
+                ),
             ),
-            ("VULNTRACK_SMTP_FROM", self.smtp_from.clone()),
-            ("VULNTRACK_HSTS", self.hsts.clone().unwrap_or_else(|| "(off)".into())),
             (
-                "VULNTRACK_TRUSTED_PROXIES",
-                self.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+                "VULNTRACK_METRICS_TOKEN".into(),
+                redacted(self.metrics_token.is_some(), "(none: /metrics off on the main listener)"),
             ),
-            ("VULNTRACK_RATE_LIMIT_LOGIN", self.rate_limits.login.to_string()),
-            ("VULNTRACK_RATE_LIMIT_LOGIN_CLIENT", self.rate_limits.login_client.to_string()),
-            ("VULNTRACK_RATE_LIMIT_RESET", self.rate_limits.reset.to_string()),
-            ("VULNTRACK_RATE_LIMIT_API", self.rate_limits.api.to_string()),
-            ("VULNTRACK_RATE_LIMIT_CREATE", self.rate_limits.create.to_string()),
-            ("VULNTRACK_RATE_LIMIT_ANON", self.rate_limits.anon.to_string()),
             (
-                "REDIS_URL",
-                match &self.redis_url {
-                    Some(url) => redact_password(url.expose_secret()),
-                    None => "(none: rate limits kept in memory)".into(),
-                },
-            ),
-            ("VULNTRACK_BODY_LIMIT", self.body_limit.to_string()),
-            ("VULNTRACK_REQUEST_TIMEOUT", format!("{}s", self.request_timeout.as_secs())),
-            (
-                "VULNTRACK_TLS_CERT",
-                self.tls.as_ref().map_or("(none: plain HTTP)".into(), |t| t.cert.display().to_string()),
-            ),
-            ("VULNTRACK_REDIRECT_HTTP", self.redirect_http.map_or("(off)".into(), |a| a.to_string())),
-            ("VULNTRACK_METRICS_BIND", self.metrics_bind.map_or("(off)".into(), |a| a.to_string())),
-            (
-                "VULNTRACK_ALERT_WEBHOOK_URL",
+                "VULNTRACK_ALERT_WEBHOOK_URL".into(),
                 self.alert_webhook_url.as_ref().map_or("(none)".into(), |u| {
                     format!("{}://{}/[redacted]", u.scheme(), u.host_str().unwrap_or_default())
                 }),
             ),
-            (
-                "VULNTRACK_METRICS_TOKEN",
-                if self.metrics_token.is_some() { "[redacted]" } else { "(none: /metrics off on the main listener)" }
-                    .into(),
-            ),
         ];
+        // Settings whose value in force differs from what was set show the
+        // value in force.
+        let in_force = [
+            ("VULNTRACK_PUBLIC_URL", self.public_url.to_string()),
+            ("VULNTRACK_LOG_FORMAT", LogFormat::show(&self.log_format)),
+            ("VULNTRACK_HSTS", self.hsts.clone().unwrap_or_else(|| "(off)".into())),
+        ];
+        lines.extend(self.settings.shown().into_iter().map(|(variable, value)| {
+            match in_force.iter().find(|(v, _)| *v == variable) {
+                Some((_, effective)) => (variable, effective.clone()),
+                None => (variable, value),
+            }
+        }));
         lines.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
+    }
+}
+
+fn development_url(bind: SocketAddr) -> Url {
+    Url::parse(&format!("http://{bind}/")).expect("a socket address makes a URL")
+}
+
+/// The config file's settings as text, by name. Secrets are refused there
+/// (they belong in the environment or `_FILE`s), and so is an unknown key,
+/// which is most often a misspelt one.
+fn file_settings(path: &Path) -> Result<Dict, ConfigError> {
+    let figment = Figment::from(Toml::file_exact(path));
+    let values: figment::value::Dict =
+        figment.extract().map_err(|e| ConfigError::new(path.display().to_string(), e.kind.to_string()))?;
+    let mut out = Dict::new();
+    for (key, value) in values {
+        let named = || format!("{} key `{key}`", path.display());
+        if SECRET_VARIABLES.iter().any(|v| v.trim_start_matches("VULNTRACK_").eq_ignore_ascii_case(&key))
+            && key != "database_url"
+        {
+            return Err(ConfigError::new(named(), "is a secret: give it in the environment or a _FILE"));
+        }
+        if key != "database_url" && !Settings::NAMES.contains(&key.as_str()) {
+            return Err(ConfigError::new(named(), "is not a setting (see the README's configuration table)"));
+        }
+        let text = text_of(&value).ok_or_else(|| ConfigError::new(named(), "must be text, a number or true/false"))?;
+        out.insert(key, text);
+    }
+    Ok(out)
+}
+
+type Dict = std::collections::BTreeMap<String, String>;
+
+fn text_of(value: &figment::value::Value) -> Option<String> {
+    use figment::value::Value;
+    match value {
+        Value::String(_, text) => Some(text.clone()),
+        Value::Char(_, c) => Some(c.to_string()),
+        Value::Bool(_, b) => Some(b.to_string()),
+        Value::Num(_, n) => n.to_i128().map(|n| n.to_string()).or_else(|| n.to_f64().map(|f| f.to_string())),
+        Value::Array(_, items) => items.iter().map(text_of).collect::<Option<Vec<_>>>().map(|all| all.join(",")),
+        Value::Empty(..) | Value::Dict(..) => None,
     }
 }
 
@@ -727,15 +545,6 @@ fn write_private_file(path: &Path, content: &str) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     file.write_all(content.as_bytes())?;
     file.sync_all()
-}
-
-fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
-    let url =
-        Url::parse(raw).map_err(|e| ConfigError::new("VULNTRACK_PUBLIC_URL", format!("not a URL ({e}): {raw:?}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(ConfigError::new("VULNTRACK_PUBLIC_URL", "must be an http:// or https:// URL with a host"));
-    }
-    Ok(url)
 }
 
 /// A secret from `NAME`, or from the file named by `NAME_FILE` (trailing
@@ -752,20 +561,6 @@ fn read_secret(var: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Opti
         }
         (None, None) => Ok(None),
     }
-}
-
-/// Names the variable (or config file key) behind a figment error.
-fn figment_error(error: &figment::Error, config_file: Option<&Path>) -> ConfigError {
-    let key = error.path.join(".");
-    let from_file = error.metadata.as_ref().is_some_and(|m| m.name.contains("TOML"));
-    let variable = match (from_file, config_file) {
-        (true, Some(file)) if key.is_empty() => file.display().to_string(),
-        (true, Some(file)) => format!("{} key `{key}`", file.display()),
-        _ if key == "database_url" => "DATABASE_URL".to_string(),
-        _ if key.is_empty() => "configuration".to_string(),
-        _ => format!("VULNTRACK_{}", key.to_uppercase()),
-    };
-    ConfigError::new(variable, error.kind.to_string())
 }
 
 #[cfg(test)]
@@ -871,6 +666,35 @@ mod tests {
     }
 
     #[test]
+    fn the_config_file_refuses_secrets_and_misspelt_keys() {
+        for (content, variable) in [
+            ("secret = \"0123456789abcdef0123456789abcdef\"\n", "vulntrack.toml key `secret`"),
+            ("session_tll = \"8h\"\n", "vulntrack.toml key `session_tll`"),
+            ("session_ttl = \"forever\"\n", "vulntrack.toml key `session_ttl`"),
+        ] {
+            let mut result = None;
+            Jail::expect_with(|jail| {
+                jail.create_file("vulntrack.toml", content)?;
+                result = Some(Config::load());
+                Ok(())
+            });
+            assert_eq!(result.expect("jail ran").expect_err("refused").variable, variable, "{content}");
+        }
+    }
+
+    #[test]
+    fn the_readme_documents_every_setting() {
+        let readme = include_str!("../../../../README.md");
+        for name in Settings::NAMES {
+            let variable = variable_of(name);
+            assert!(readme.contains(&format!("`{variable}`")), "README's configuration table lacks {variable}");
+        }
+        for variable in SECRET_VARIABLES {
+            assert!(readme.contains(variable), "README lacks {variable}");
+        }
+    }
+
+    #[test]
     fn secrets_are_read_from_files() {
         let mut result = None;
         Jail::expect_with(|jail| {
@@ -934,8 +758,8 @@ mod tests {
             load(&[("VULNTRACK_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7"), ("VULNTRACK_RATE_LIMIT_LOGIN", "3/10m")])
                 .expect("valid");
         assert_eq!(config.trusted_proxies.len(), 2);
-        assert_eq!(config.rate_limits.login, RateRule::new(3, std::time::Duration::from_secs(600)));
-        assert_eq!(config.rate_limits.api, RateLimits::default().api);
+        assert_eq!(config.rate_limit_login, vulntrack_domain::rate::RateRule::new(3, Duration::from_secs(600)));
+        assert_eq!(config.rate_limit_api, Settings::default().rate_limit_api);
     }
 
     #[test]
