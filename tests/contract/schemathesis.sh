@@ -7,9 +7,11 @@
 # integration suite runs the same handlers on PostgreSQL).
 #
 # Usage: tests/contract/schemathesis.sh PATH/TO/vulntrack
+#        tests/contract/schemathesis.sh --install   (only install the pinned tools;
+#        CI does this in the background while it compiles)
 set -euo pipefail
 
-BIN="${1:?usage: $0 path/to/vulntrack binary}"
+BIN="${1:?usage: $0 path/to/vulntrack binary | --install}"
 SCHEMATHESIS_VERSION="4.32.5"
 VALIDATOR_VERSION="0.9.0"
 PORT="${SCHEMATHESIS_PORT:-39431}"
@@ -33,6 +35,10 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "${SCHEMATHESIS_VE
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "schemathesis==${SCHEMATHESIS_VERSION}" "openapi-spec-validator==${VALIDATOR_VERSION}"
+fi
+if [ "$BIN" = "--install" ]; then
+  "$venv/bin/schemathesis" --version
+  exit 0
 fi
 
 # One client sends thousands of requests: the per-user and per-client
