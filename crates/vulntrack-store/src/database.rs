@@ -145,13 +145,44 @@ impl Default for PoolSettings {
 /// SQLite's write lock and nest later "commits" inside a transaction that
 /// never commits, acknowledging writes that are then lost. Such a
 /// connection is closed instead (closing rolls back), and the pool opens a
-/// fresh one. The ping first lets a rollback queued by a dropped
-/// transaction finish.
-async fn still_clean<C: sea_orm::sqlx::Connection>(conn: &mut C) -> Result<bool, sea_orm::sqlx::Error> {
-    conn.ping().await?;
+/// fresh one. On SQLite the ping first lets a rollback queued by a dropped
+/// transaction finish (its worker thread tracks the depth); PostgreSQL's
+/// driver counts the depth itself and sends the queued rollback ahead of
+/// the next statement, so it needs no round trip here.
+async fn still_clean<C: sea_orm::sqlx::Connection>(
+    conn: &mut C,
+    settle_first: bool,
+) -> Result<bool, sea_orm::sqlx::Error> {
+    if settle_first {
+        conn.ping().await?;
+    }
     if conn.is_in_transaction() {
         tracing::warn!("a database connection was left inside a failed transaction; closing it");
         return Ok(false);
+    }
+    Ok(true)
+}
+
+/// A connection idle longer than this is pinged before it serves: after a
+/// quiet spell, a database restart may have broken it.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(2);
+
+/// Whether a connection should be tested before it serves a request. Not
+/// on every checkout (a ping per statement doubled PostgreSQL's round
+/// trips): only when it sat idle for a while, or while an outage is on
+/// record, so connections broken by the outage are found and replaced
+/// rather than failing requests after the database is back.
+fn worth_a_ping(idle_for: Duration, fault: &Mutex<Option<StorageFault>>) -> bool {
+    idle_for >= IDLE_BEFORE_PING || fault.lock().map_or(true, |slot| slot.is_some())
+}
+
+async fn ready_to_serve<C: sea_orm::sqlx::Connection>(
+    conn: &mut C,
+    idle_for: Duration,
+    fault: &Mutex<Option<StorageFault>>,
+) -> Result<bool, sea_orm::sqlx::Error> {
+    if worth_a_ping(idle_for, fault) {
+        conn.ping().await?;
     }
     Ok(true)
 }
@@ -235,6 +266,7 @@ impl Database {
     /// every parameter of the URL, `sslmode` included.
     pub async fn connect(url: &DatabaseUrl, settings: PoolSettings) -> Result<Self, DbErr> {
         let to_db_err = |e: sea_orm::sqlx::Error| DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string()));
+        let fault: Arc<Mutex<Option<StorageFault>>> = Arc::default();
         let conn = match url.backend {
             Backend::Sqlite => {
                 let options = SqliteConnectOptions::from_str(&url.url)
@@ -248,28 +280,37 @@ impl Database {
                     Some(pages) => options.pragma("max_page_count", pages.to_string()),
                     None => options,
                 };
+                // The file is local: there is no connection to lose, so no
+                // test on checkout (each would be a hop to the driver's
+                // worker thread).
                 let pool = SqlitePoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
-                    .after_release(|conn, _| Box::pin(still_clean(conn)));
+                    .test_before_acquire(false)
+                    .after_release(|conn, _| Box::pin(still_clean(conn, true)));
                 SqlxSqliteConnector::from_sqlx_sqlite_pool(open_sqlite_waiting(pool, options).await?)
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(&url.url).map_err(to_db_err)?.application_name("vulntrack");
+                let checkout_fault = fault.clone();
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections)
                     .acquire_timeout(settings.acquire_timeout)
                     // A connection broken by a database restart is found and
                     // replaced here rather than failing a request.
-                    .test_before_acquire(true)
-                    .after_release(|conn, _| Box::pin(still_clean(conn)))
+                    .test_before_acquire(false)
+                    .before_acquire(move |conn, meta| {
+                        let fault = checkout_fault.clone();
+                        Box::pin(async move { ready_to_serve(conn, meta.idle_for, &fault).await })
+                    })
+                    .after_release(|conn, _| Box::pin(still_clean(conn, false)))
                     .connect_with(options)
                     .await
                     .map_err(to_db_err)?;
                 SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
             }
         };
-        Ok(Self { conn, backend: url.backend, fault: Arc::default() })
+        Ok(Self { conn, backend: url.backend, fault })
     }
 
     fn fault_slot(&self) -> std::sync::MutexGuard<'_, Option<StorageFault>> {
@@ -356,6 +397,13 @@ impl Database {
     /// The underlying connection, for store functions and tests.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// Calls `observe` with every statement this handle (and its clones
+    /// made afterwards) runs: the benchmark replays exactly what a request
+    /// ran to compare the server with its database.
+    pub fn observe_statements(&mut self, observe: impl Fn(&sea_orm::metric::Info<'_>) + Send + Sync + 'static) {
+        self.conn.set_metric_callback(observe);
     }
 
     /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: taking

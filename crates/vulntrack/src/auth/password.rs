@@ -4,10 +4,16 @@
 //!
 //! Hashing is deliberately expensive; done on the runtime's worker threads a
 //! burst of logins would stall every other request. Each hash runs on a
-//! blocking thread, and a semaphore bounds how many run at once so a flood
-//! queues instead of exhausting memory (argon2 uses ~19 MiB per hash).
+//! blocking thread, and a semaphore bounds how many run at once: by default
+//! one fewer than the cores (at least one), so a sign-in flood always
+//! leaves a core to everything else. Beyond a bounded queue of waiting
+//! hashes, more are refused as busy (503 with `Retry-After`) instead of
+//! piling up requests and their memory (argon2 uses ~19 MiB per hash).
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _, password_hash::phc::PasswordHash};
 use secrecy::{ExposeSecret, SecretString};
@@ -21,12 +27,23 @@ pub enum HashError {
     Task(#[from] tokio::task::JoinError),
     #[error("password hasher is shut down")]
     Closed,
+    /// The queue of waiting hashes is full: the caller should try later.
+    #[error("too many sign-ins are being checked; try again shortly")]
+    Busy,
 }
+
+/// Hashes that may wait for a free hashing slot, per slot. A waiting sign-in
+/// holds little memory (argon2 allocates only when it runs), so the line is
+/// long enough for bursts and bounded only against unbounded piling up.
+const QUEUE_PER_SLOT: usize = 64;
 
 /// Hashes and verifies passwords with bounded concurrency.
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    /// Hashes running or waiting, to bound the queue.
+    in_line: Arc<AtomicUsize>,
+    max_in_line: usize,
     /// A real argon2id hash of nothing anyone knows, verified against when
     /// the account does not exist, so a missing account costs the same
     /// time as a wrong password and emails cannot be probed by timing.
@@ -55,18 +72,49 @@ fn is_bcrypt(hash: &str) -> bool {
 impl Default for PasswordHasher {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self::with_concurrency(cores)
+        Self::with_concurrency(cores.saturating_sub(1))
+    }
+}
+
+/// Holds a place in the hashing line until the hash is done.
+struct Place(Arc<AtomicUsize>);
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
 impl PasswordHasher {
     pub fn with_concurrency(max_parallel: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(max_parallel.max(1))), decoy: Arc::new(OnceCell::new()) }
+        let slots = max_parallel.max(1);
+        Self {
+            permits: Arc::new(Semaphore::new(slots)),
+            in_line: Arc::default(),
+            max_in_line: slots * (1 + QUEUE_PER_SLOT),
+            decoy: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// How many hashes may run at once.
+    pub fn slots(&self) -> usize {
+        self.max_in_line / (1 + QUEUE_PER_SLOT)
+    }
+
+    /// A place in line, or `Busy` when the line is full.
+    fn join_line(&self) -> Result<Place, HashError> {
+        let before = self.in_line.fetch_add(1, Ordering::AcqRel);
+        let place = Place(self.in_line.clone());
+        if before >= self.max_in_line {
+            return Err(HashError::Busy);
+        }
+        Ok(place)
     }
 
     /// An argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), with the
     /// OWASP-recommended default parameters and a random salt.
     pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
+        let _place = self.join_line()?;
         let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
         tokio::task::spawn_blocking(move || {
             Argon2::default()
@@ -80,6 +128,7 @@ impl PasswordHasher {
     /// Checks `password` against an argon2 PHC string or a legacy bcrypt
     /// hash. A malformed stored hash never matches.
     pub async fn verify(&self, password: SecretString, stored: String) -> Result<Verification, HashError> {
+        let _place = self.join_line()?;
         let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
         tokio::task::spawn_blocking(move || {
             let candidate = password.expose_secret().as_bytes();
@@ -115,6 +164,24 @@ impl PasswordHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_core_is_left_to_requests() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert_eq!(PasswordHasher::default().slots(), cores.saturating_sub(1).max(1));
+        assert_eq!(PasswordHasher::with_concurrency(0).slots(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_line_is_refused_as_busy_and_frees_as_hashes_finish() {
+        let hasher = PasswordHasher::with_concurrency(1);
+        let held: Vec<Place> = (0..hasher.max_in_line).map(|_| hasher.join_line().expect("room")).collect();
+        assert!(matches!(hasher.hash(SecretString::from("x")).await, Err(HashError::Busy)));
+        assert!(matches!(hasher.verify(SecretString::from("x"), String::new()).await, Err(HashError::Busy)));
+        drop(held);
+        assert_eq!(hasher.in_line.load(Ordering::Acquire), 0, "refused attempts leave no place taken");
+        assert!(hasher.verify(SecretString::from("x"), "not a hash".into()).await.is_ok());
+    }
 
     #[tokio::test]
     async fn hashes_are_argon2id_salted_and_verify() {

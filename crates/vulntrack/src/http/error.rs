@@ -155,7 +155,12 @@ impl From<sea_orm::DbErr> for ApiError {
 
 impl From<crate::auth::password::HashError> for ApiError {
     fn from(error: crate::auth::password::HashError) -> Self {
-        ApiError::Internal(error.into())
+        match error {
+            crate::auth::password::HashError::Busy => {
+                ApiError::Unavailable("Too many sign-ins are being checked; try again shortly.")
+            }
+            other => ApiError::Internal(other.into()),
+        }
     }
 }
 
@@ -175,7 +180,10 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => Problem::new(StatusCode::NOT_FOUND, None).into_response(),
             ApiError::Conflict(detail) => Problem::new(StatusCode::CONFLICT, Some(detail.into())).into_response(),
             ApiError::Unavailable(detail) => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, Some(detail.into())).into_response()
+                let mut response = Problem::new(StatusCode::SERVICE_UNAVAILABLE, Some(detail.into())).into_response();
+                // Every such refusal is momentary (a full queue): say when to retry.
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(STORAGE_RETRY_AFTER_SECONDS));
+                response
             }
             ApiError::Storage(outage) => storage_unavailable(outage),
             ApiError::PreconditionFailed { current_version } => {

@@ -79,7 +79,12 @@ impl From<sea_orm::DbErr> for ServiceError {
 
 impl From<crate::auth::password::HashError> for ServiceError {
     fn from(error: crate::auth::password::HashError) -> Self {
-        ServiceError::Internal(error.into())
+        match error {
+            crate::auth::password::HashError::Busy => {
+                ServiceError::Unavailable("Too many sign-ins are being checked; try again shortly.")
+            }
+            other => ServiceError::Internal(other.into()),
+        }
     }
 }
 
