@@ -530,6 +530,10 @@ async fn measure(backend: &str, url: DatabaseUrl, args: &Args, data_dir: &Path, 
     let cookie = login.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_string();
     let auth = (format!("Bearer {}", measured.token), cookie);
 
+    for (name, sql) in &statements {
+        println!("- {name}: {} SQL statements per request", sql.len());
+    }
+    println!();
     println!(
         "| endpoint | round | server req/s | p50 | p99 | server CPU/req | raw SQL req/s | raw p50 | raw p99 | server/raw |"
     );

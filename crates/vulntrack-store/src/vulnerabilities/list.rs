@@ -160,7 +160,9 @@ fn matches_sort(sort: Sort, position: &Position) -> bool {
 pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, query: &ListQuery) -> StoreResult<Page> {
     let mut select = vulns::Entity::find().filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()));
     if !query.severities.is_empty() {
-        select = select.filter(vulns::Column::Severity.is_in(query.severities.iter().map(|s| s.as_str())));
+        // By rank, the column the severity index holds: with a severity
+        // sort the index then serves filter and order at once.
+        select = select.filter(vulns::Column::SeverityRank.is_in(query.severities.iter().map(|s| s.rank())));
     }
     if !query.statuses.is_empty() {
         select = select.filter(vulns::Column::Status.is_in(query.statuses.iter().map(|s| s.as_str())));
