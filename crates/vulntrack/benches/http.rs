@@ -65,6 +65,10 @@ struct Args {
     postgres: Option<String>,
     #[arg(long)]
     skip_sqlite: bool,
+    /// Keep the seeded databases (their location is printed), to look at
+    /// query plans afterwards.
+    #[arg(long)]
+    keep: bool,
     /// Passed by `cargo bench`.
     #[arg(long, hide = true)]
     bench: bool,
@@ -620,6 +624,9 @@ async fn main() {
         let url = DatabaseUrl::sqlite_file(&dir.path().join("bench.db"));
         measure("SQLite", url, &args, dir.path(), free_port()).await;
     }
+    if args.keep && !args.skip_sqlite {
+        eprintln!("kept the SQLite database: {}", dir.keep().join("bench.db").display());
+    }
     if let Some(admin) = &args.postgres {
         let admin_url = DatabaseUrl::parse(admin).expect("--postgres must be a postgres:// URL");
         let admin_db = Database::connect(&admin_url, PoolSettings::default()).await.expect("connect to PostgreSQL");
@@ -629,6 +636,14 @@ async fn main() {
         url.set_path(&format!("/{name}"));
         let pg_dir = tempfile::tempdir().expect("temp dir");
         measure("PostgreSQL", DatabaseUrl::parse(url.as_str()).expect("url"), &args, pg_dir.path(), free_port()).await;
-        admin_db.conn().execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop database");
+        if args.keep {
+            eprintln!("kept the PostgreSQL database: {name}");
+        } else {
+            admin_db
+                .conn()
+                .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                .await
+                .expect("drop database");
+        }
     }
 }
