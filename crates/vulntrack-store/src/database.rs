@@ -289,16 +289,20 @@ impl Database {
                 // The file is local: there is no connection to lose, so no
                 // test on checkout (each would be a hop to the driver's
                 // worker thread).
-                let pool = |size: u32| {
+                // Transactions run on the writer (`Database::begin`), so only
+                // its connection can be left inside a dropped one and needs the
+                // settling ping on release; a reader is still checked, without
+                // the hop to its worker thread that a ping per statement costs.
+                let pool = |size: u32, settle: bool| {
                     SqlitePoolOptions::new()
                         .max_connections(size)
                         .acquire_timeout(settings.acquire_timeout)
                         .test_before_acquire(false)
-                        .after_release(|conn, _| Box::pin(still_clean(conn, true)))
+                        .after_release(move |conn, _| Box::pin(still_clean(conn, settle)))
                 };
                 // The writer first: it creates the file and switches it to WAL.
-                let writer = open_sqlite_waiting(pool(1), options.clone()).await?;
-                let readers = open_sqlite_waiting(pool(settings.max_connections), options).await?;
+                let writer = open_sqlite_waiting(pool(1, true), options.clone()).await?;
+                let readers = open_sqlite_waiting(pool(settings.max_connections, false), options).await?;
                 (
                     SqlxSqliteConnector::from_sqlx_sqlite_pool(readers),
                     SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),

@@ -39,6 +39,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,
+    /// SQLite only: the row of `vulnerabilities_fts` that indexes this
+    /// record's words (see `vulnerabilities/search.rs`); always NULL on
+    /// PostgreSQL, which indexes through a generated column.
+    pub fts_rowid: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

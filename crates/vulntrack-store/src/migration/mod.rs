@@ -16,6 +16,7 @@ mod m20261129_000008_token_expiry;
 mod m20261129_000009_cli_actor;
 mod m20261129_000010_team_names_not_unique;
 mod m20261129_000011_keyed_audit_chain;
+mod m20261130_000012_team_keyed_search;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_cli_actor::Migration),
             Box::new(m20261129_000010_team_names_not_unique::Migration),
             Box::new(m20261129_000011_keyed_audit_chain::Migration),
+            Box::new(m20261130_000012_team_keyed_search::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! [`TeamScope`] and filters by it; another team's record is `NotFound`.
 
 mod list;
-mod search;
+pub(crate) mod search;
 mod stats;
 
 use std::collections::HashMap;
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Query},
 };
 use serde_json::json;
@@ -178,9 +178,11 @@ pub async fn create_many(
         return Ok(Vec::new());
     }
     let first = reserve_numbers(db, scope, i64::try_from(records.len()).unwrap_or(i64::MAX)).await?;
+    let first_fts = first_fts_rowid(db).await?;
     let now = Utc::now();
     let mut ids = Vec::with_capacity(records.len());
     let mut tag_rows = Vec::new();
+    let mut fts_rows = Vec::new();
     for (offset, chunk) in records.chunks(BATCH_ROWS).enumerate() {
         let models: Vec<vulns::ActiveModel> = chunk
             .iter()
@@ -193,11 +195,16 @@ pub async fn create_many(
                     vulnerability_id: Set(id),
                     tag: Set(tag.clone()),
                 }));
-                let number = first + i64::try_from(offset * BATCH_ROWS + i).unwrap_or(0);
+                let index = i64::try_from(offset * BATCH_ROWS + i).unwrap_or(0);
+                let fts_rowid = first_fts.map(|rowid| rowid + index);
+                if let Some(rowid) = fts_rowid {
+                    fts_rows.push((rowid, search::indexed_terms(scope.team_id(), record)));
+                }
                 let mut model = vulns::ActiveModel {
                     id: Set(id),
                     team_id: Set(scope.team_id().as_uuid()),
-                    number: Set(number),
+                    number: Set(first + index),
+                    fts_rowid: Set(fts_rowid),
                     reporter_id: Set(reporter.map(|r| r.as_uuid())),
                     resolved_at: Set(record.is_resolved().then_some(now)),
                     created_at: Set(now),
@@ -213,7 +220,17 @@ pub async fn create_many(
     for chunk in tag_rows.chunks(BATCH_ROWS) {
         tags::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
     }
+    search::index_sqlite(db, &fts_rows).await?;
     Ok(ids)
+}
+
+/// On SQLite, the first free row id of the FTS table; PostgreSQL indexes
+/// through a generated column and needs none.
+async fn first_fts_rowid(db: &impl ConnectionTrait) -> StoreResult<Option<i64>> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => Ok(Some(search::next_fts_rowid(db).await?)),
+        _ => Ok(None),
+    }
 }
 
 async fn replace_tags(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid, new_tags: &[String]) -> StoreResult<()> {
@@ -272,12 +289,14 @@ pub async fn create(
     reporter: Option<UserId>,
 ) -> StoreResult<Vulnerability> {
     let number = reserve_numbers(db, scope, 1).await?;
+    let fts_rowid = first_fts_rowid(db).await?;
     let now = Utc::now();
     let id = Uuid::now_v7();
     let mut model = vulns::ActiveModel {
         id: Set(id),
         team_id: Set(scope.team_id().as_uuid()),
         number: Set(number),
+        fts_rowid: Set(fts_rowid),
         reporter_id: Set(reporter.map(|r| r.as_uuid())),
         resolved_at: Set(record.is_resolved().then_some(now)),
         created_at: Set(now),
@@ -286,6 +305,9 @@ pub async fn create(
     };
     fill(&mut model, record);
     vulns::Entity::insert(model).exec_without_returning(db).await?;
+    if let Some(rowid) = fts_rowid {
+        search::index_sqlite(db, &[(rowid, search::indexed_terms(scope.team_id(), record))]).await?;
+    }
     replace_tags(db, scope, id, &record.tags).await?;
     get(db, scope, id).await
 }
@@ -387,6 +409,9 @@ pub async fn update(
         .await?;
     if result.rows_affected == 0 {
         return Err(StoreError::Stale);
+    }
+    if db.get_database_backend() == DbBackend::Sqlite && search::indexed_text_differs(&current.record, record) {
+        search::reindex_sqlite(db, current.id, search::indexed_terms(scope.team_id(), record)).await?;
     }
     if record.tags != current.record.tags {
         replace_tags(db, scope, current.id, &record.tags).await?;

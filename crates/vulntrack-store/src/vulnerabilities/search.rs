@@ -1,61 +1,130 @@
-//! Full-text search conditions, one per backend (see migration 3 for the
+//! Full-text search, one condition per backend (see migration 12 for the
 //! indexes): every word of the query must occur, as a word or the start of
 //! one, in the title, description, CVE id or assets.
+//!
+//! Every indexed word carries its team's key in front (`t1a2b3c4d` +
+//! `kerberos`), on both backends, so a prefix query (`kerb*`) only expands
+//! over the team's own words: its cost does not grow with other teams'
+//! data. The key is 32 bits of the team id; two teams that share one still
+//! never see each other's rows, because every query also filters on
+//! `team_id` — a shared key costs only index work.
 
 use sea_orm::{
-    DbBackend,
+    ConnectionTrait, DbBackend, Statement,
     sea_query::{Expr, SimpleExpr},
 };
+use vulntrack_domain::{TeamId, vulnerability::record::VulnerabilityRecord};
 
-use crate::scope::TeamScope;
+use crate::{error::StoreResult, scope::TeamScope};
 
 /// More words than this add little and cost index work.
 const MAX_WORDS: usize = 16;
 
-/// The words of a query, lower-cased: runs of letters and digits. Anything
-/// else separates words, so no query syntax of either engine can be
-/// injected through them.
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .take(MAX_WORDS)
-        .collect()
+/// Runs of letters and digits, lower-cased. Anything else separates words,
+/// so no query syntax of either engine can be injected through them.
+fn all_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase)
 }
 
-/// The FTS5 columns a user's words may match: all but `team`.
-const TEXT_COLUMNS: &str = "{title description cve_id assets}";
+/// The words of a query.
+fn words(text: &str) -> Vec<String> {
+    all_words(text).take(MAX_WORDS).collect()
+}
 
-/// The token indexed with each row that names its team.
-fn team_token(scope: TeamScope) -> String {
-    format!("t{}", scope.team_id().as_uuid().simple())
+/// The key in front of each of the team's indexed words: `t` and the last
+/// eight hex digits of its id (random in both UUID v4 and v7). PostgreSQL's
+/// migration computes the same key in SQL.
+fn team_key(team: TeamId) -> String {
+    let hex = team.as_uuid().simple().to_string();
+    format!("t{}", &hex[hex.len() - 8..])
+}
+
+/// What SQLite's FTS table indexes for a record: each word of its text
+/// with the team's key in front. (PostgreSQL builds the same in its
+/// generated column.)
+pub(crate) fn indexed_terms(team: TeamId, record: &VulnerabilityRecord) -> String {
+    let texts = [record.title.as_str(), record.description.as_str(), record.cve_id.as_deref().unwrap_or("")]
+        .into_iter()
+        .chain(record.assets.iter().map(String::as_str));
+    terms_of(team, texts)
+}
+
+/// [`indexed_terms`] of the given texts (the migration that builds the
+/// index reads them from stored rows).
+pub(crate) fn terms_of<'a>(team: TeamId, texts: impl Iterator<Item = &'a str>) -> String {
+    let key = team_key(team);
+    let mut terms = String::new();
+    for word in texts.flat_map(all_words) {
+        if !terms.is_empty() {
+            terms.push(' ');
+        }
+        terms.push_str(&key);
+        terms.push_str(&word);
+    }
+    terms
+}
+
+/// Whether an edit changes what is indexed.
+pub(crate) fn indexed_text_differs(old: &VulnerabilityRecord, new: &VulnerabilityRecord) -> bool {
+    old.title != new.title || old.description != new.description || old.cve_id != new.cve_id || old.assets != new.assets
+}
+
+/// The first free row id of SQLite's FTS table (writes are serialised
+/// through one connection, so the ids a transaction takes stay free).
+pub(crate) async fn next_fts_rowid(db: &impl ConnectionTrait) -> StoreResult<i64> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT coalesce(max(fts_rowid), 0) + 1 FROM vulnerabilities",
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.unwrap_or(1))
+}
+
+/// Rows per FTS INSERT: two parameters each, well under SQLite's limit.
+const FTS_BATCH: usize = 500;
+
+/// Indexes records in SQLite's FTS table under the given row ids.
+pub(crate) async fn index_sqlite(db: &impl ConnectionTrait, rows: &[(i64, String)]) -> StoreResult<()> {
+    for chunk in rows.chunks(FTS_BATCH) {
+        let placeholders = vec!["(?, ?)"; chunk.len()].join(", ");
+        let values = chunk.iter().flat_map(|(rowid, terms)| [(*rowid).into(), terms.clone().into()]);
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!("INSERT INTO vulnerabilities_fts (rowid, terms) VALUES {placeholders}"),
+            values.collect::<Vec<sea_orm::Value>>(),
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces a record's indexed terms in SQLite's FTS table.
+pub(crate) async fn reindex_sqlite(db: &impl ConnectionTrait, id: uuid::Uuid, terms: String) -> StoreResult<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        "UPDATE vulnerabilities_fts SET terms = ? WHERE rowid = (SELECT fts_rowid FROM vulnerabilities WHERE id = ?)",
+        [terms.into(), id.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// The condition for `text`, or `None` when it holds no words. (sea-query
 /// numbers custom placeholders `$1` on PostgreSQL and `?` on SQLite.)
-///
-/// The user's words are confined to the text (weight `D` on PostgreSQL, the
-/// text columns on SQLite): otherwise a word such as `t0` would prefix-match
-/// the team token that every row of the team carries.
 pub(super) fn condition(backend: DbBackend, scope: TeamScope, text: &str) -> Option<SimpleExpr> {
     let words = words(text);
     if words.is_empty() {
         return None;
     }
-    let team = team_token(scope);
+    let key = team_key(scope.team_id());
     Some(match backend {
         DbBackend::Postgres => {
-            let query = std::iter::once(format!("{team}:A"))
-                .chain(words.iter().map(|w| format!("{w}:*D")))
-                .collect::<Vec<_>>()
-                .join(" & ");
+            let query = words.iter().map(|w| format!("{key}{w}:*")).collect::<Vec<_>>().join(" & ");
             Expr::cust_with_values("search_vector @@ to_tsquery('simple', $1)", [query])
         }
         _ => {
-            let query = std::iter::once(format!("team : {team}"))
-                .chain(words.iter().map(|w| format!("{TEXT_COLUMNS} : \"{w}\"*")))
-                .collect::<Vec<_>>()
-                .join(" AND ");
+            let query = words.iter().map(|w| format!("\"{key}{w}\"*")).collect::<Vec<_>>().join(" AND ");
             Expr::cust_with_values(
                 "fts_rowid IN (SELECT rowid FROM vulnerabilities_fts WHERE vulnerabilities_fts MATCH ?)",
                 [query],

@@ -313,6 +313,47 @@ async fn search_words_never_match_the_hidden_team_token() {
     }
 }
 
+/// The search index follows every write: a create, an edit of each indexed
+/// field, a change that leaves the text alone, and a delete.
+#[tokio::test]
+async fn search_follows_edits_and_deletes() {
+    let (app, admin) = app_with_admin().await;
+    let found = |query: &'static str| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            let response = app.get_as(&format!("/api/v1/vulnerabilities?q={query}"), As::Cookie(admin)).await;
+            assert_eq!(response.status, StatusCode::OK, "{response:?}");
+            let items = response.body["items"].as_array().expect("items").clone();
+            items.iter().map(|v| v["title"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>()
+        }
+    };
+    let record = create(&app, &admin, sample("Kerberoasting on dc-01")).await;
+    let path = format!("/api/v1/vulnerabilities/{}", record["id"].as_str().expect("id"));
+    assert_eq!(found("kerberoast").await, ["Kerberoasting on dc-01"]);
+
+    let edits = [
+        (json!({ "title": "Golden ticket on dc-01" }), "golden", "kerberoast"),
+        (json!({ "description": "Forged krbtgt tickets." }), "krbtgt", "parameters"),
+        (json!({ "cve_id": "CVE-2021-42287" }), "42287", "zzzz"),
+        (json!({ "assets": ["forest-root"] }), "forest", "zzzz"),
+    ];
+    for (patch, now_found, gone) in edits {
+        let response = app.patch(&path, As::Cookie(&admin), patch.clone()).await;
+        assert_eq!(response.status, StatusCode::OK, "{patch}: {response:?}");
+        assert_eq!(found(now_found).await.len(), 1, "{patch} makes {now_found:?} findable");
+        assert!(found(gone).await.is_empty(), "{patch} leaves nothing under {gone:?}");
+    }
+    let response = app.patch(&path, As::Cookie(&admin), json!({ "status": "IN_PROGRESS" })).await;
+    assert_eq!(response.status, StatusCode::OK, "{response:?}");
+    assert_eq!(found("golden+forest+krbtgt").await, ["Golden ticket on dc-01"], "a status change keeps the index");
+
+    assert_eq!(app.delete(&path, As::Cookie(&admin)).await.status, StatusCode::NO_CONTENT);
+    assert!(found("golden").await.is_empty(), "a deleted record is not found");
+    create(&app, &admin, sample("Golden SAML")).await;
+    assert_eq!(found("golden").await, ["Golden SAML"], "a new record after a delete is indexed as itself");
+}
+
 #[tokio::test]
 async fn filters_search_and_stats_reflect_the_team_data() {
     let (app, admin) = app_with_admin().await;
