@@ -5,5 +5,21 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    keep_memory_in_small_pages();
     vulntrack::cli::main()
 }
+
+/// Where the system backs memory with transparent huge pages `always`,
+/// each page mimalloc touches in its arena makes a whole 2 MiB resident:
+/// an idle server held 18 MB of huge pages (41 MB resident, 27 MB
+/// without). Ordinary pages keep the resident set to what is used. Not
+/// fatal if refused (an old kernel): only memory is at stake.
+#[cfg(target_os = "linux")]
+fn keep_memory_in_small_pages() {
+    if let Err(error) = nix::sys::prctl::set_thp_disable(true) {
+        eprintln!("note: could not opt out of transparent huge pages: {error}");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn keep_memory_in_small_pages() {}
