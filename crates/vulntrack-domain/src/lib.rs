@@ -22,5 +22,5 @@ pub use audit_action::{AlertRule, AuditAction};
 pub use ids::{TeamId, UserId};
 pub use password_policy::{PasswordPolicy, PasswordRule};
 pub use policy::Action;
-pub use role::{Role, UserStatus};
+pub use role::{Role, Theme, UserStatus};
 pub use validation::{FieldError, ValidationErrors};

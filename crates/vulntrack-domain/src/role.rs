@@ -19,6 +19,16 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// How a user's pages are coloured: as their system says, or always
+    /// light or dark.
+    Theme {
+        System => "SYSTEM",
+        Light => "LIGHT",
+        Dark => "DARK",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,6 +117,25 @@ pub async fn mark_read(db: &impl ConnectionTrait, scope: TeamScope, user: UserId
     Ok(found)
 }
 
+/// Marks read the user's notifications about one vulnerability (they
+/// opened it); returns how many were unread.
+pub async fn mark_read_about(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    user: UserId,
+    vulnerability: Uuid,
+) -> StoreResult<u64> {
+    Ok(notifications::Entity::update_many()
+        .col_expr(notifications::Column::ReadAt, Expr::value(Utc::now()))
+        .filter(notifications::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(notifications::Column::UserId.eq(user.as_uuid()))
+        .filter(notifications::Column::VulnerabilityId.eq(vulnerability))
+        .filter(notifications::Column::ReadAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 pub async fn mark_all_read(db: &impl ConnectionTrait, scope: TeamScope, user: UserId) -> StoreResult<u64> {
     Ok(notifications::Entity::update_many()
         .col_expr(notifications::Column::ReadAt, Expr::value(Utc::now()))

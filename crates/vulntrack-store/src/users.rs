@@ -7,7 +7,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     sea_query::{Expr, ExprTrait},
 };
-use vulntrack_domain::{Role, TeamId, UserId, UserStatus, lockout::LoginFailures, normalize_email};
+use vulntrack_domain::{Role, TeamId, Theme, UserId, UserStatus, lockout::LoginFailures, normalize_email};
 
 use crate::{
     entity::users,
@@ -32,6 +32,7 @@ pub struct User {
     pub department: Option<String>,
     pub bio: Option<String>,
     pub is_onboarded: bool,
+    pub theme: Theme,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -64,6 +65,7 @@ impl TryFrom<users::Model> for User {
             department: row.department,
             bio: row.bio,
             is_onboarded: row.is_onboarded,
+            theme: row.theme.parse().map_err(|_| corrupt("theme", &row.theme))?,
             last_login_at: row.last_login_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -109,6 +111,7 @@ pub async fn create(db: &impl ConnectionTrait, scope: TeamScope, new: NewUser<'_
         department: Set(None),
         bio: Set(None),
         is_onboarded: Set(false),
+        theme: Set(Theme::System.as_str().to_string()),
         failed_login_count: Set(0),
         failed_login_window_start: Set(None),
         locked_until: Set(None),
@@ -314,6 +317,7 @@ pub struct ProfileUpdate {
     pub department: Option<Option<String>>,
     pub bio: Option<Option<String>>,
     pub is_onboarded: Option<bool>,
+    pub theme: Option<Theme>,
 }
 
 pub async fn update_profile(
@@ -340,6 +344,9 @@ pub async fn update_profile(
     }
     if let Some(onboarded) = update.is_onboarded {
         query = query.col_expr(users::Column::IsOnboarded, Expr::value(onboarded));
+    }
+    if let Some(theme) = update.theme {
+        query = query.col_expr(users::Column::Theme, Expr::value(theme.as_str()));
     }
     query
         .filter(users::Column::Id.eq(id.as_uuid()))

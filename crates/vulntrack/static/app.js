@@ -91,7 +91,21 @@ function setUpDreadSliders() {
   });
 }
 
+// On a phone the menu folds behind its button; without this script it
+// simply stays open.
+function setUpMenuToggle() {
+  const toggle = document.querySelector(".menu-toggle");
+  const menu = document.getElementById("site-menu");
+  if (!toggle || !menu) return;
+  toggle.hidden = false;
+  toggle.addEventListener("click", () => {
+    const open = menu.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", String(open));
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpMenuToggle();
   setUpCvssBuilder();
   setUpDreadSliders();
   document.querySelectorAll("input[data-dread]").forEach((input) => input.addEventListener("input", updateDreadMean));

@@ -9,7 +9,7 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const POSTGRES_UP: &[&str] = &[
+pub(super) const POSTGRES_UP: &[&str] = &[
     "ALTER TABLE vulnerabilities DROP COLUMN search_vector",
     "ALTER TABLE vulnerabilities ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
         setweight(to_tsvector('simple', 't' || replace(team_id::text, '-', '')), 'A') ||

@@ -13,6 +13,7 @@ use sea_orm_migration::prelude::*;
 use uuid::Uuid;
 use vulntrack_domain::TeamId;
 
+use super::{m20261129_000003_vulnerability_search, m20261129_000006_search_weights};
 use crate::vulnerabilities::search;
 
 #[derive(DeriveMigrationName)]
@@ -40,19 +41,6 @@ const POSTGRES_UP: &[&str] = &[
     "ALTER TABLE vulnerabilities ADD COLUMN fts_rowid BIGINT",
 ];
 
-const POSTGRES_DOWN: &[&str] = &[
-    "ALTER TABLE vulnerabilities DROP COLUMN fts_rowid",
-    "ALTER TABLE vulnerabilities DROP COLUMN search_vector",
-    "ALTER TABLE vulnerabilities ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('simple', 't' || replace(team_id::text, '-', '')), 'A') ||
-        setweight(to_tsvector('simple', regexp_replace(
-            coalesce(title, '') || ' ' || coalesce(description, '') || ' ' ||
-            coalesce(cve_id, '') || ' ' || coalesce(assets::text, ''),
-            '[^[:alnum:]]+', ' ', 'g')), 'D')
-    ) STORED",
-    "CREATE INDEX ix_vulnerabilities_search ON vulnerabilities USING GIN (search_vector)",
-];
-
 const SQLITE_UP: &[&str] = &[
     "DROP TRIGGER vulnerabilities_fts_insert",
     "DROP TRIGGER vulnerabilities_fts_update",
@@ -67,6 +55,8 @@ const SQLITE_UP: &[&str] = &[
     END",
 ];
 
+/// Undone on SQLite: the old FTS table, filled from the rows, and migration
+/// 3's triggers.
 const SQLITE_DOWN: &[&str] = &[
     "DROP TRIGGER vulnerabilities_fts_delete",
     "DROP INDEX ix_vulnerabilities_fts_rowid",
@@ -74,19 +64,6 @@ const SQLITE_DOWN: &[&str] = &[
     "CREATE VIRTUAL TABLE vulnerabilities_fts USING fts5(team, title, description, cve_id, assets)",
     "INSERT INTO vulnerabilities_fts (rowid, team, title, description, cve_id, assets)
         SELECT fts_rowid, 't' || lower(hex(team_id)), title, description, cve_id, assets FROM vulnerabilities",
-    "CREATE TRIGGER vulnerabilities_fts_insert AFTER INSERT ON vulnerabilities BEGIN
-        INSERT INTO vulnerabilities_fts (team, title, description, cve_id, assets)
-        VALUES ('t' || lower(hex(new.team_id)), new.title, new.description, new.cve_id, new.assets);
-        UPDATE vulnerabilities SET fts_rowid = last_insert_rowid() WHERE id = new.id;
-    END",
-    "CREATE TRIGGER vulnerabilities_fts_update AFTER UPDATE OF title, description, cve_id, assets ON vulnerabilities BEGIN
-        UPDATE vulnerabilities_fts
-        SET title = new.title, description = new.description, cve_id = new.cve_id, assets = new.assets
-        WHERE rowid = new.fts_rowid;
-    END",
-    "CREATE TRIGGER vulnerabilities_fts_delete AFTER DELETE ON vulnerabilities BEGIN
-        DELETE FROM vulnerabilities_fts WHERE rowid = old.fts_rowid;
-    END",
 ];
 
 /// Rows read per step while indexing the rows already stored.
@@ -148,8 +125,15 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         match manager.get_database_backend() {
-            DbBackend::Postgres => run(db, POSTGRES_DOWN).await,
-            _ => run(db, SQLITE_DOWN).await,
+            // Migration 6's column and index, as they were.
+            DbBackend::Postgres => {
+                run(db, &["ALTER TABLE vulnerabilities DROP COLUMN fts_rowid"]).await?;
+                run(db, m20261129_000006_search_weights::POSTGRES_UP).await
+            }
+            _ => {
+                run(db, SQLITE_DOWN).await?;
+                run(db, m20261129_000003_vulnerability_search::SQLITE_TRIGGERS).await
+            }
         }
     }
 }
@@ -235,7 +219,7 @@ mod tests {
             .await
             .expect("vulnerability");
 
-        assert_eq!(db.migrate().await.expect("migration 12"), ["m20261130_000012_team_keyed_search"]);
+        assert!(db.migrate().await.expect("migration 12").contains(&"m20261130_000012_team_keyed_search".to_string()));
         let search = |team: Uuid, text: &str| {
             let db = &db;
             let query = ListQuery { text: Some(text.to_string()), ..ListQuery::default() };
@@ -249,5 +233,13 @@ mod tests {
         assert_eq!(search(teams[0], "offline tickets").await, 1, "every word, any order");
         assert_eq!(search(teams[0], "golden").await, 0);
         assert_eq!(search(teams[1], "kerberoast").await, 0, "another team's words are not its own");
+
+        // Undone and done again, the index is rebuilt the same way.
+        let txn = db.begin().await.expect("begin");
+        let undo = <u32 as TryFrom<usize>>::try_from(Migrator::migrations().len() - 11).expect("a few");
+        Migrator::down(&txn, Some(undo)).await.expect("migrations undone down to 11");
+        txn.commit().await.expect("commit");
+        db.migrate().await.expect("migrations again");
+        assert_eq!(search(teams[0], "kerberoast").await, 1, "found after a round trip");
     }
 }

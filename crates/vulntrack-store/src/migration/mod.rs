@@ -17,6 +17,7 @@ mod m20261129_000009_cli_actor;
 mod m20261129_000010_team_names_not_unique;
 mod m20261129_000011_keyed_audit_chain;
 mod m20261130_000012_team_keyed_search;
+mod m20261130_000013_user_theme;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_team_names_not_unique::Migration),
             Box::new(m20261129_000011_keyed_audit_chain::Migration),
             Box::new(m20261130_000012_team_keyed_search::Migration),
+            Box::new(m20261130_000013_user_theme::Migration),
         ]
     }
 }

@@ -125,8 +125,13 @@ pub(super) fn condition(backend: DbBackend, scope: TeamScope, text: &str) -> Opt
         }
         _ => {
             let query = words.iter().map(|w| format!("\"{key}{w}\"*")).collect::<Vec<_>>().join(" AND ");
+            // The unary `+` keeps SQLite from driving the query through the
+            // `fts_rowid` index (fetch every match, then sort them all):
+            // walking the team's rows in the page's order and stopping at a
+            // full page was 0.8 ms against 2.4 ms for a word in 44 % of a
+            // team's 1 000 rows, and 1.0 against 0.6 ms for a rare one.
             Expr::cust_with_values(
-                "fts_rowid IN (SELECT rowid FROM vulnerabilities_fts WHERE vulnerabilities_fts MATCH ?)",
+                "+fts_rowid IN (SELECT rowid FROM vulnerabilities_fts WHERE vulnerabilities_fts MATCH ?)",
                 [query],
             )
         }

@@ -1,9 +1,10 @@
-//! A user's own profile: name, phone, job title, department, bio.
+//! A user's own profile: name, phone, job title, department, bio, and the
+//! colours the pages take.
 
 use garde::Validate;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use vulntrack_domain::{AuditAction, ValidationErrors, validation::not_blank};
+use vulntrack_domain::{AuditAction, Theme, ValidationErrors, validation::not_blank};
 use vulntrack_store::{
     audit::{self, AuditEvent, RequestContext},
     users::{self, ProfileUpdate, User},
@@ -41,6 +42,9 @@ pub struct ProfileChange {
     pub bio: Option<String>,
     #[garde(skip)]
     pub is_onboarded: Option<bool>,
+    /// How the pages are coloured for this user.
+    #[garde(skip)]
+    pub theme: Option<Theme>,
 }
 
 fn optional(value: Option<String>) -> Option<Option<String>> {
@@ -66,19 +70,21 @@ pub async fn update(
         department: optional(change.department),
         bio: optional(change.bio),
         is_onboarded: change.is_onboarded,
+        theme: change.theme,
     };
     let txn = state.db().begin().await?;
     let before = users::get_for_update(&txn, principal.scope(), principal.user.id).await?;
     if_match.check(before.version)?;
     let after = users::update_profile(&txn, principal.scope(), principal.user.id, update).await?;
     let mut changes = Map::new();
-    let pairs: [(&str, Value, Value); 6] = [
+    let pairs: [(&str, Value, Value); 7] = [
         ("name", json!(before.name), json!(after.name)),
         ("phone", json!(before.phone), json!(after.phone)),
         ("job_title", json!(before.job_title), json!(after.job_title)),
         ("department", json!(before.department), json!(after.department)),
         ("bio", json!(before.bio), json!(after.bio)),
         ("is_onboarded", json!(before.is_onboarded), json!(after.is_onboarded)),
+        ("theme", json!(before.theme), json!(after.theme)),
     ];
     for (field, old, new) in pairs {
         if old != new {

@@ -13,6 +13,7 @@ use axum::{
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
 use serde::Deserialize;
+use vulntrack_domain::{FieldError, Theme, ValidationErrors};
 use vulntrack_store::{api_tokens, notifications, sessions, users};
 
 use super::{
@@ -115,6 +116,8 @@ pub struct AccountPage {
     new_token: Option<String>,
     /// The longest token lifetime the operator allows, in days.
     token_max_days: u64,
+    /// The user's theme, as its wire value (`SYSTEM`, `LIGHT`, `DARK`).
+    theme: &'static str,
 }
 
 async fn account_page(
@@ -134,6 +137,7 @@ async fn account_page(
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = AccountPage {
         token_max_days: state.config().token_max_ttl.as_secs() / 86_400,
+        theme: user.nav.theme.as_str(),
         nav: Some(user.nav.clone()),
         profile: Profile {
             name: account.name,
@@ -216,12 +220,46 @@ pub async fn save_profile(
         department: Some(form.department),
         bio: Some(form.bio),
         is_onboarded: None,
+        theme: None,
     };
     let outcome = crate::services::profile::update(&state, &user.principal, &context, change, &IfMatch::Absent)
         .await
         .map(|_| ())
         .map_err(PageError::from);
     after(&state, &user, outcome, "Profile saved.").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AppearanceForm {
+    theme: String,
+}
+
+/// The colours of this user's pages: a profile change like any other
+/// (validated, audited), shown at once on the page it returns.
+pub async fn save_appearance(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    mut user: WebUser,
+    Form(form): Form<AppearanceForm>,
+) -> Result<Response, PageError> {
+    let Ok(theme) = form.theme.parse::<Theme>() else {
+        let error = FieldError::new("theme", "one_of", "Choose system, light or dark.");
+        return after(&state, &user, Err(ServiceError::Invalid(ValidationErrors(vec![error])).into()), "").await;
+    };
+    let change = crate::services::profile::ProfileChange {
+        name: None,
+        phone: None,
+        job_title: None,
+        department: None,
+        bio: None,
+        is_onboarded: None,
+        theme: Some(theme),
+    };
+    let outcome = crate::services::profile::update(&state, &user.principal, &context, change, &IfMatch::Absent)
+        .await
+        .map(|saved| user.nav.theme = saved.theme)
+        .map_err(PageError::from);
+    after(&state, &user, outcome, "Appearance saved.").await
 }
 
 #[derive(Debug, Deserialize)]

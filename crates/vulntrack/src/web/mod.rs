@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/notifications/{id}/read", post(account_pages::mark_read))
         .route("/account", get(account_pages::account))
         .route("/account/profile", post(account_pages::save_profile))
+        .route("/account/appearance", post(account_pages::save_appearance))
         .route("/account/password", post(account_pages::change_password))
         .route("/account/sessions/revoke-all", post(account_pages::revoke_all_sessions))
         .route("/account/sessions/{id}/revoke", post(account_pages::revoke_session))

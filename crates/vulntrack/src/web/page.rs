@@ -18,6 +18,20 @@ pub struct Nav {
     pub role: String,
     pub unread: u64,
     pub admin: bool,
+    /// The colours the user chose for their pages.
+    pub theme: vulntrack_domain::Theme,
+    /// The path of the page, for marking its menu entry as current.
+    pub path: String,
+}
+
+impl Nav {
+    /// Whether the page is `section` or one of its pages (`/` only itself).
+    pub fn at(&self, section: &str) -> bool {
+        match section {
+            "/" => self.path == "/",
+            _ => self.path == section || self.path.strip_prefix(section).is_some_and(|rest| rest.starts_with('/')),
+        }
+    }
 }
 
 /// A signed-in user on a page; anonymous visitors are sent to `/login`
@@ -72,6 +86,8 @@ impl FromRequestParts<AppState> for WebUser {
             role: principal.user.role.to_string(),
             unread,
             admin: principal.may(vulntrack_domain::Action::ManageUsers),
+            theme: principal.user.theme,
+            path: parts.uri.path().to_string(),
         };
         Ok(Self { principal, nav })
     }

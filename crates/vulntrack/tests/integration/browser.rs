@@ -613,3 +613,156 @@ async fn a_full_disk_shows_the_styled_503_page() {
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
 }
+
+/// A Chrome DevTools command through chromedriver (device size, colour
+/// scheme): true phone widths, which a desktop window cannot shrink to.
+#[derive(Debug)]
+struct DevTools {
+    command: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for DevTools {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (axum::http::Method::POST, Some(json!({ "cmd": self.command, "params": self.params }).to_string()))
+    }
+}
+
+/// axe-core, vendored in the test fixtures (see its README there).
+const AXE: &str = include_str!("../fixtures/axe/axe.min.js");
+
+impl Browser {
+    async fn devtools(&self, command: &'static str, params: Value) {
+        self.client.issue_cmd(DevTools { command, params }).await.unwrap_or_else(|e| panic!("{command}: {e}"));
+    }
+
+    /// Lays pages out as on a `width`×`height` screen, phone-like below 600 px.
+    async fn screen(&self, width: u64, height: u64) {
+        let params = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600 });
+        self.devtools("Emulation.setDeviceMetricsOverride", params).await;
+    }
+
+    /// What the page's `prefers-color-scheme` says.
+    async fn system_scheme(&self, scheme: &str) {
+        let params = json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] });
+        self.devtools("Emulation.setEmulatedMedia", params).await;
+    }
+
+    /// How much wider than the viewport the page is (0 when it fits).
+    async fn overflow(&self) -> i64 {
+        let script = "return document.documentElement.scrollWidth - window.innerWidth";
+        self.client.execute(script, vec![]).await.expect("width").as_i64().expect("a number")
+    }
+
+    /// axe-core's violations on the current page, one line each.
+    async fn axe_violations(&self) -> Vec<String> {
+        self.client.execute(AXE, vec![]).await.expect("inject axe-core");
+        let run = r"
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ['violations'] })
+              .then((r) => done(r.violations.map((v) =>
+                v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' ' + (n.failureSummary || '').replace(/\s+/g, ' ')).join(' | '))))
+              .catch((e) => done(['axe failed: ' + e]));";
+        let found = self.client.execute_async(run, vec![]).await.expect("run axe-core");
+        serde_json::from_value(found).expect("a list of violations")
+    }
+}
+
+/// Every page at a desk (1440×900) and on a phone (390×844), with the
+/// system in light and in dark: no axe-core violation (contrast included),
+/// nothing wider than the screen, no console error or CSP violation.
+/// Screenshots of each go to `target/screenshots/pages/`.
+#[tokio::test]
+async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let app = TestApp::spawn_with(|c| c.public_url = url::Url::parse(&format!("{base}/")).expect("url")).await;
+    app.setup_admin("Blue Team", "ada@example.com").await;
+    let admin = app.login("ada@example.com", PASSWORD).await;
+    let analyst = app.add_member(&admin, "grace.analyst@example.com", "ANALYST").await;
+    let me = app.get_as("/api/v1/me", As::Cookie(&admin)).await.body["id"].clone();
+    let long = "x".repeat(180);
+    let records = [
+        json!({ "title": "SQL injection in the login form of the customer portal", "description": format!("The handler concatenates input.\n\n- [ ] parameterise\n- [x] reproduce\n\nSee https://example.com/advisory and `{long}`."), "severity": "CRITICAL", "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "cve_id": "CVE-2024-1111", "assets": ["portal-01", "db-02"], "tags": ["auth", "web"], "assignee_id": me, "dread": { "damage": 8, "reproducibility": 9, "exploitability": 7, "affected_users": 9, "discoverability": 6 } }),
+        json!({ "title": "Outdated OpenSSL on the edge proxies", "description": "openssl 1.0.2", "severity": "HIGH", "kind": "MISCONFIGURATION", "status": "IN_PROGRESS" }),
+        json!({ "title": "Verbose errors", "description": "Stack traces on 500 pages.", "severity": "MEDIUM", "status": "RESOLVED" }),
+        json!({ "title": "Missing HSTS", "description": "No Strict-Transport-Security.", "severity": "LOW" }),
+        json!({ "title": "Server banner", "description": "Version in the Server header.", "severity": "INFO", "status": "CLOSED" }),
+    ];
+    for record in records {
+        let created = app.post("/api/v1/vulnerabilities", As::Cookie(&analyst), record).await;
+        assert_eq!(created.status, axum::http::StatusCode::CREATED, "{created:?}");
+    }
+    let comment = app
+        .post(
+            "/api/v1/vulnerabilities/VT-1/comments",
+            As::Cookie(&analyst),
+            json!({ "body": "Reproduced on **staging**." }),
+        )
+        .await;
+    assert_eq!(comment.status, axum::http::StatusCode::CREATED, "{comment:?}");
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
+        let _ = stopped.await;
+    }));
+    let Some(mut browser) = Browser::start(base).await else { return };
+    let signed_out = ["/login", "/forgot-password"];
+    let signed_in = [
+        "/",
+        "/vulnerabilities",
+        "/vulnerabilities/new",
+        "/vulnerabilities/VT-1",
+        "/vulnerabilities/VT-1/edit",
+        "/notifications",
+        "/account",
+        "/admin/users",
+        "/admin/settings",
+        "/admin/audit",
+        "/admin/alerts",
+    ];
+    let shots = browser.shots.join("pages");
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    let mut failures = Vec::new();
+    let check_all = async |browser: &mut Browser, pages: &[&str], failures: &mut Vec<String>| {
+        for scheme in ["light", "dark"] {
+            browser.system_scheme(scheme).await;
+            for (width, height) in [(1440, 900), (390, 844)] {
+                browser.screen(width, height).await;
+                for path in pages {
+                    browser.go(path).await;
+                    let overflow = browser.overflow().await;
+                    if overflow > 0 {
+                        failures.push(format!("{path} at {width} px ({scheme}): {overflow} px wider than the screen"));
+                    }
+                    for violation in browser.axe_violations().await {
+                        failures.push(format!("{path} at {width} px ({scheme}): {violation}"));
+                    }
+                    let name = format!("{}-{width}-{scheme}", path.trim_matches('/').replace('/', "-"));
+                    let name = if name.starts_with('-') { format!("dashboard{name}") } else { name };
+                    let png = browser.client.screenshot().await.expect("screenshot");
+                    std::fs::write(shots.join(format!("{name}.png")), png).expect("write screenshot");
+                }
+            }
+        }
+    };
+    check_all(&mut browser, &signed_out, &mut failures).await;
+    browser.screen(1440, 900).await;
+    browser.go("/login").await;
+    browser.fill("#email", "ada@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(browser.arrive("/").await, "/", "signed in");
+    check_all(&mut browser, &signed_in, &mut failures).await;
+    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+
+    let problems = browser.finish().await;
+    assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+}

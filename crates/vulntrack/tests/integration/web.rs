@@ -449,3 +449,80 @@ async fn bulk_status_and_assignment_change_every_selected_record() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get_as("/api/v1/vulnerabilities/VT-2", As::Cookie(&admin)).await.body["status"], "OPEN");
 }
+
+/// Each user chooses the colours of their pages (system, light or dark) on
+/// the account page or through the API; every page follows the choice,
+/// other users keep theirs, and a value outside the three is refused.
+#[tokio::test]
+async fn the_theme_is_each_users_choice_and_every_page_follows_it() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let cookie = app.login(ADMIN, PASSWORD).await;
+    let other = app.add_member(&cookie, "viewer@example.com", "VIEWER").await;
+    let theme_of = |response: &TestResponse| {
+        let html = html(response);
+        let at = html.find("data-theme=\"").map(|i| i + 12).expect("the page names its theme");
+        html[at..].split('"').next().unwrap_or_default().to_string()
+    };
+    assert_eq!(theme_of(&page(&app, "/", &cookie).await), "system", "the system's colours by default");
+
+    let saved = post_form(&app, "/account/appearance", Some(&cookie), &[("theme", "DARK")]).await;
+    assert_eq!(saved.status, StatusCode::OK, "{saved:?}");
+    assert!(html(&saved).contains("Appearance saved."));
+    assert_eq!(theme_of(&saved), "dark", "the answer itself is in the new colours");
+    let checked = html(&saved).contains(r#"value="DARK" checked"#);
+    assert!(checked, "the form shows the choice");
+    for path in ["/", "/vulnerabilities", "/account", "/no-such-page"] {
+        assert_eq!(theme_of(&page(&app, path, &cookie).await), "dark", "{path} follows the choice");
+    }
+    assert_eq!(theme_of(&page(&app, "/", &other).await), "system", "another user keeps their own");
+
+    let refused = post_form(&app, "/account/appearance", Some(&cookie), &[("theme", "PURPLE")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&refused).contains("Choose system, light or dark."), "{}", html(&refused));
+    assert_eq!(theme_of(&page(&app, "/", &cookie).await), "dark", "a refused value changes nothing");
+
+    let me = app.get_as("/api/v1/me", As::Cookie(&cookie)).await;
+    assert_eq!(me.body["theme"], "DARK", "the API shows the choice");
+    let changed = app.patch("/api/v1/me", As::Cookie(&cookie), json!({ "theme": "LIGHT" })).await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    assert_eq!(theme_of(&page(&app, "/", &cookie).await), "light", "a choice made through the API shows");
+    let bad = app.patch("/api/v1/me", As::Cookie(&cookie), json!({ "theme": "light" })).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+
+    let audit = app.get_as("/api/v1/audit-logs?action=PROFILE_UPDATED", As::Cookie(&cookie)).await;
+    let changes: Vec<Value> = audit.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{audit:?}"))
+        .iter()
+        .filter_map(|event| event["details"].get("theme").cloned())
+        .collect();
+    assert_eq!(changes.len(), 2, "each change is audited with before and after: {changes:?}");
+}
+
+/// Opening a record reads what was said about it: its notifications are
+/// marked read (and the header's count drops on that very page); those
+/// about other records stay unread.
+#[tokio::test]
+async fn opening_a_record_marks_its_notifications_read() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let analyst_id = app.get_as("/api/v1/me", As::Cookie(&analyst)).await.body["id"].clone();
+    for title in ["First for the analyst", "Second for the analyst"] {
+        let mut body = sample(title);
+        body["assignee_id"] = analyst_id.clone();
+        create(&app, &admin, body).await;
+    }
+    let unread = async || app.get_as("/api/v1/notifications", As::Cookie(&analyst)).await.body["unread_count"].clone();
+    assert_eq!(unread().await, 2, "one notification per assignment");
+    assert!(html(&page(&app, "/", &analyst).await).contains("2 unread"));
+
+    let opened = page(&app, "/vulnerabilities/VT-1", &analyst).await;
+    assert_eq!(opened.status, StatusCode::OK);
+    assert!(html(&opened).contains("1 unread"), "the header counts what is left");
+    assert_eq!(unread().await, 1, "the opened record's notification is read; the other is not");
+    page(&app, "/vulnerabilities/VT-1", &admin).await;
+    assert_eq!(unread().await, 1, "someone else opening it reads nothing of the analyst's");
+}

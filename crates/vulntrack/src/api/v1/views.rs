@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
-use vulntrack_domain::{Role, TeamId, UserId, UserStatus};
+use vulntrack_domain::{Role, TeamId, Theme, UserId, UserStatus};
 use vulntrack_store::{teams, users::User};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -16,6 +16,8 @@ pub struct UserView {
     pub team_id: TeamId,
     pub team_name: String,
     pub is_onboarded: bool,
+    /// How the web pages are coloured for this user.
+    pub theme: Theme,
     pub phone: Option<String>,
     pub job_title: Option<String>,
     pub department: Option<String>,
@@ -39,6 +41,7 @@ impl UserView {
             team_id: user.team_id,
             team_name,
             is_onboarded: user.is_onboarded,
+            theme: user.theme,
             phone: user.phone,
             job_title: user.job_title,
             department: user.department,

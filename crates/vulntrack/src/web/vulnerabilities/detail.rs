@@ -17,7 +17,7 @@ use vulntrack_domain::{
     },
 };
 use vulntrack_store::{
-    comments, users,
+    comments, notifications, users,
     vulnerabilities::{self, Vulnerability},
 };
 
@@ -203,10 +203,15 @@ async fn detail_page(
 
 pub async fn detail(
     State(state): State<AppState>,
-    user: WebUser,
+    mut user: WebUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let found = vulnerabilities::find(state.db().conn(), user.principal.scope(), &id).await?;
+    let db = state.db().conn();
+    let found = vulnerabilities::find(db, user.principal.scope(), &id).await?;
+    // Opening the record is reading what was said about it, as a mail
+    // client marks a message read when it is opened.
+    let seen = notifications::mark_read_about(db, user.principal.scope(), user.principal.user.id, found.id).await?;
+    user.nav.unread = user.nav.unread.saturating_sub(seen);
     detail_page(&state, &user, found, String::new(), None).await
 }
 
