@@ -526,3 +526,39 @@ async fn opening_a_record_marks_its_notifications_read() {
     page(&app, "/vulnerabilities/VT-1", &admin).await;
     assert_eq!(unread().await, 1, "someone else opening it reads nothing of the analyst's");
 }
+
+/// The next-page link keeps every filter and the page size of the page it
+/// is on (`limit` and `kind` used to be dropped), so paging walks the same
+/// set.
+#[tokio::test]
+async fn the_next_page_link_keeps_every_filter_and_the_page_size() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let cookie = app.login(ADMIN, PASSWORD).await;
+    for i in 0..5 {
+        let mut body = sample(&format!("Misconfigured proxy {i}"));
+        body["kind"] = json!("MISCONFIGURATION");
+        body["tags"] = json!(["edge"]);
+        create(&app, &cookie, body).await;
+    }
+    create(&app, &cookie, sample("A plain vulnerability")).await;
+    let first = page(&app, "/vulnerabilities?kind=MISCONFIGURATION&tag=edge&limit=2&sort=created", &cookie).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let body = html(&first);
+    let href = body
+        .split("href=\"")
+        .filter_map(|part| part.split('"').next())
+        .find(|link| link.contains("cursor="))
+        .expect("a next-page link")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    for kept in ["kind=MISCONFIGURATION", "tag=edge", "limit=2", "sort=created"] {
+        assert!(href.contains(kept), "{kept} is kept in {href}");
+    }
+    let titles = |response: &TestResponse| html(response).matches("class=\"row-title\"").count();
+    assert_eq!(titles(&first), 2, "two per page");
+    let second = page(&app, &href, &cookie).await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert_eq!(titles(&second), 2, "the next page has the same size and filter");
+    assert!(!html(&second).contains("A plain vulnerability"), "the filter still applies");
+}

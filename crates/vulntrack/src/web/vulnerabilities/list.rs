@@ -129,9 +129,18 @@ async fn list_page(
                 link.append_pair(name, value);
             }
         }
-        for (name, value) in
-            [("q", &params.q), ("sort", &params.sort), ("tag", &params.tag), ("assignee_id", &params.assignee_id)]
-        {
+        // Every filter of this page, so the next one lists the same set.
+        for (name, value) in [
+            ("q", &params.q),
+            ("sort", &params.sort),
+            ("tag", &params.tag),
+            ("assignee_id", &params.assignee_id),
+            ("kind", &params.kind),
+            ("cve_id", &params.cve_id),
+            ("created_after", &params.created_after),
+            ("created_before", &params.created_before),
+            ("limit", &params.limit),
+        ] {
             if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
                 link.append_pair(name, value);
             }
