@@ -210,8 +210,11 @@ pub async fn detail(
     let found = vulnerabilities::find(db, user.principal.scope(), &id).await?;
     // Opening the record is reading what was said about it, as a mail
     // client marks a message read when it is opened.
-    let seen = notifications::mark_read_about(db, user.principal.scope(), user.principal.user.id, found.id).await?;
-    user.nav.unread = user.nav.unread.saturating_sub(seen);
+    // Only a user with unread notifications pays for the write.
+    if user.nav.unread > 0 {
+        let seen = notifications::mark_read_about(db, user.principal.scope(), user.principal.user.id, found.id).await?;
+        user.nav.unread = user.nav.unread.saturating_sub(seen);
+    }
     detail_page(&state, &user, found, String::new(), None).await
 }
 
