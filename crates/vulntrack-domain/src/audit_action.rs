@@ -45,6 +45,8 @@ string_enum!(
         CommentDeleted => "COMMENT_DELETED",
         DataExported => "DATA_EXPORTED",
         AlertAcknowledged => "ALERT_ACKNOWLEDGED",
+        ViewSaved => "VIEW_SAVED",
+        ViewDeleted => "VIEW_DELETED",
     }
 );
 

@@ -18,6 +18,7 @@ pub mod migration;
 pub mod notifications;
 pub mod operator;
 pub mod password_resets;
+pub mod saved_views;
 pub mod scope;
 pub mod security_alerts;
 pub mod sessions;

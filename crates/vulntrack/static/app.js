@@ -104,8 +104,87 @@ function setUpMenuToggle() {
   });
 }
 
+// The list: a header checkbox that selects every row on the page, and a
+// live count of the selection beside the bulk change.
+function setUpSelection() {
+  const table = document.getElementById("vuln-table");
+  const all = document.getElementById("select-all");
+  const count = document.getElementById("selected-count");
+  if (!table || !all) return;
+  const boxes = Array.from(table.querySelectorAll("tbody input[name='ids']"));
+  const refresh = () => {
+    const chosen = boxes.filter((box) => box.checked).length;
+    all.checked = chosen === boxes.length && chosen > 0;
+    all.indeterminate = chosen > 0 && chosen < boxes.length;
+    if (count) count.textContent = chosen === 0 ? "" : "(" + chosen + " of " + boxes.length + " selected)";
+    boxes.forEach((box) => box.closest("tr").classList.toggle("selected", box.checked));
+  };
+  all.hidden = false;
+  all.addEventListener("change", () => {
+    boxes.forEach((box) => { box.checked = all.checked; });
+    refresh();
+  });
+  boxes.forEach((box) => box.addEventListener("change", refresh));
+  refresh();
+}
+
+// Keyboard shortcuts of the list: / search, j/k move, x select, ? help.
+function setUpShortcuts() {
+  const dialog = document.getElementById("shortcuts");
+  if (!dialog) return;
+  const opener = document.querySelector(".shortcuts-open");
+  if (opener) {
+    opener.hidden = false;
+    opener.addEventListener("click", () => dialog.showModal());
+  }
+  const rows = Array.from(document.querySelectorAll("#vuln-table tbody tr[data-row]"));
+  let current = -1;
+  const focusRow = (index) => {
+    if (rows.length === 0) return;
+    current = Math.max(0, Math.min(rows.length - 1, index));
+    rows.forEach((row, i) => row.classList.toggle("current", i === current));
+    const link = rows[current].querySelector("a");
+    if (link) link.focus();
+  };
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    if (dialog.open) return;
+    const search = document.getElementById("q");
+    if (event.key === "/" && search) {
+      event.preventDefault();
+      search.focus();
+      search.select();
+    } else if (event.key === "?") {
+      event.preventDefault();
+      dialog.showModal();
+    } else if (event.key === "j") {
+      focusRow(current + 1);
+    } else if (event.key === "k") {
+      focusRow(current - 1);
+    } else if (event.key === "x" && current >= 0) {
+      const box = rows[current].querySelector("input[name='ids']");
+      if (box) {
+        box.checked = !box.checked;
+        box.dispatchEvent(new Event("change"));
+      }
+    }
+  });
+}
+
+// A form that comes back with errors: the summary takes focus, so a
+// screen reader reads what to fix.
+function focusErrorSummary() {
+  const summary = document.getElementById("form-errors");
+  if (summary) summary.focus();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpMenuToggle();
+  setUpSelection();
+  setUpShortcuts();
+  focusErrorSummary();
   setUpCvssBuilder();
   setUpDreadSliders();
   document.querySelectorAll("input[data-dread]").forEach((input) => input.addEventListener("input", updateDreadMean));

@@ -18,6 +18,7 @@ mod m20261129_000010_team_names_not_unique;
 mod m20261129_000011_keyed_audit_chain;
 mod m20261130_000012_team_keyed_search;
 mod m20261130_000013_user_theme;
+mod m20261130_000014_saved_views;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_keyed_audit_chain::Migration),
             Box::new(m20261130_000012_team_keyed_search::Migration),
             Box::new(m20261130_000013_user_theme::Migration),
+            Box::new(m20261130_000014_saved_views::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Query, SimpleExpr},
 };
 use serde::{Deserialize, Serialize};
@@ -77,16 +77,39 @@ pub enum Position {
 pub struct ListQuery {
     pub severities: Vec<Severity>,
     pub statuses: Vec<VulnStatus>,
-    pub kind: Option<VulnKind>,
-    pub assignee: Option<UserId>,
+    pub kinds: Vec<VulnKind>,
+    /// Records assigned to any of these users (or to nobody, if asked).
+    pub assignees: Assignees,
     pub cve_id: Option<String>,
-    pub tag: Option<String>,
+    /// Records that carry any of these tags.
+    pub tags: Vec<String>,
     pub text: Option<String>,
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
     pub sort: Sort,
     pub limit: u64,
+    /// Continue after this row (the next page) …
     pub after: Option<Position>,
+    /// … or end just before it (the previous page); `after` wins if both.
+    pub before: Option<Position>,
+}
+
+/// The assignee filter: any of `users`, plus unassigned records when
+/// `nobody` is set. Empty and unset matches everything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Assignees {
+    pub users: Vec<UserId>,
+    pub nobody: bool,
+}
+
+impl Assignees {
+    pub fn one(user: UserId) -> Self {
+        Self { users: vec![user], nobody: false }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.users.is_empty() && !self.nobody
+    }
 }
 
 impl Default for ListQuery {
@@ -94,16 +117,17 @@ impl Default for ListQuery {
         Self {
             severities: Vec::new(),
             statuses: Vec::new(),
-            kind: None,
-            assignee: None,
+            kinds: Vec::new(),
+            assignees: Assignees::default(),
             cve_id: None,
-            tag: None,
+            tags: Vec::new(),
             text: None,
             created_after: None,
             created_before: None,
             sort: Sort::Created(Direction::Desc),
             limit: 50,
             after: None,
+            before: None,
         }
     }
 }
@@ -113,6 +137,8 @@ pub struct Page {
     pub items: Vec<Vulnerability>,
     /// Where the next page starts; `None` on the last page.
     pub next: Option<Position>,
+    /// Where the previous page ends; `None` on the first page.
+    pub prev: Option<Position>,
 }
 
 /// The exact expression the CVSS index is built on (see migration 3).
@@ -156,8 +182,8 @@ fn matches_sort(sort: Sort, position: &Position) -> bool {
     )
 }
 
-/// One page of the team's vulnerabilities.
-pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, query: &ListQuery) -> StoreResult<Page> {
+/// The team's records that match the query's filters, unordered.
+fn matching(db_backend: sea_orm::DbBackend, scope: TeamScope, query: &ListQuery) -> sea_orm::Select<vulns::Entity> {
     let mut select = vulns::Entity::find().filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()));
     if !query.severities.is_empty() {
         // By rank, the column the severity index holds: with a severity
@@ -167,21 +193,29 @@ pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, query: &ListQuery
     if !query.statuses.is_empty() {
         select = select.filter(vulns::Column::Status.is_in(query.statuses.iter().map(|s| s.as_str())));
     }
-    if let Some(kind) = query.kind {
-        select = select.filter(vulns::Column::Kind.eq(kind.as_str()));
+    if !query.kinds.is_empty() {
+        select = select.filter(vulns::Column::Kind.is_in(query.kinds.iter().map(|k| k.as_str())));
     }
-    if let Some(assignee) = query.assignee {
-        select = select.filter(vulns::Column::AssigneeId.eq(assignee.as_uuid()));
+    if !query.assignees.is_empty() {
+        let mut condition = Condition::any();
+        if !query.assignees.users.is_empty() {
+            condition =
+                condition.add(vulns::Column::AssigneeId.is_in(query.assignees.users.iter().map(|u| u.as_uuid())));
+        }
+        if query.assignees.nobody {
+            condition = condition.add(vulns::Column::AssigneeId.is_null());
+        }
+        select = select.filter(condition);
     }
     if let Some(cve_id) = &query.cve_id {
         select = select.filter(vulns::Column::CveId.eq(cve_id.to_uppercase()));
     }
-    if let Some(tag) = &query.tag {
+    if !query.tags.is_empty() {
         let tagged = Query::select()
             .column(tags::Column::VulnerabilityId)
             .from(tags::Entity)
             .and_where(Expr::col(tags::Column::TeamId).eq(scope.team_id().as_uuid()))
-            .and_where(Expr::col(tags::Column::Tag).eq(tag.to_lowercase()))
+            .and_where(Expr::col(tags::Column::Tag).is_in(query.tags.iter().map(|t| t.to_lowercase())))
             .to_owned();
         select = select.filter(vulns::Column::Id.in_subquery(tagged));
     }
@@ -192,20 +226,41 @@ pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, query: &ListQuery
         select = select.filter(vulns::Column::CreatedAt.lt(before));
     }
     if let Some(text) = &query.text
-        && let Some(condition) = search::condition(db.get_database_backend(), scope, text)
+        && let Some(condition) = search::condition(db_backend, scope, text)
     {
         select = select.filter(condition);
     }
+    select
+}
+
+/// How many of the team's records match the query's filters (paging and
+/// sort aside): the count the list shows above its rows.
+pub async fn count_matching(db: &impl ConnectionTrait, scope: TeamScope, query: &ListQuery) -> StoreResult<u64> {
+    Ok(matching(db.get_database_backend(), scope, query).count(db).await?)
+}
+
+/// One page of the team's vulnerabilities.
+pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, query: &ListQuery) -> StoreResult<Page> {
+    let mut select = matching(db.get_database_backend(), scope, query);
     let direction = query.sort.direction();
-    if let Some(position) = query.after.as_ref().filter(|p| matches_sort(query.sort, p)) {
+    let after = query.after.as_ref().filter(|p| matches_sort(query.sort, p));
+    // The previous page is the next page of the reversed order, read
+    // backwards from the first row shown.
+    let before = query.before.as_ref().filter(|p| after.is_none() && matches_sort(query.sort, p));
+    let walk = match (before.is_some(), direction) {
+        (false, d) => d,
+        (true, Direction::Asc) => Direction::Desc,
+        (true, Direction::Desc) => Direction::Asc,
+    };
+    if let Some(position) = after.or(before) {
         let keys = Expr::tuple(sort_keys(query.sort));
         let values = Expr::tuple(position_values(position));
-        select = select.filter(match direction {
+        select = select.filter(match walk {
             Direction::Asc => keys.gt(values),
             Direction::Desc => keys.lt(values),
         });
     }
-    let order = match direction {
+    let order = match walk {
         Direction::Asc => Order::Asc,
         Direction::Desc => Order::Desc,
     };
@@ -216,8 +271,18 @@ pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, query: &ListQuery
     let mut rows = select.limit(limit + 1).all(db).await?;
     let has_more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
-    let next = has_more.then(|| rows.last().map(|row| position_of(query.sort, row))).flatten();
-    Ok(Page { items: hydrate(db, scope, rows).await?, next })
+    let (next, prev) = if before.is_some() {
+        rows.reverse();
+        // Came back from a later page, so one follows this one.
+        let next = rows.last().map(|row| position_of(query.sort, row));
+        let prev = has_more.then(|| rows.first().map(|row| position_of(query.sort, row))).flatten();
+        (next, prev)
+    } else {
+        let next = has_more.then(|| rows.last().map(|row| position_of(query.sort, row))).flatten();
+        let prev = after.and_then(|_| rows.first().map(|row| position_of(query.sort, row)));
+        (next, prev)
+    };
+    Ok(Page { items: hydrate(db, scope, rows).await?, next, prev })
 }
 
 #[cfg(test)]

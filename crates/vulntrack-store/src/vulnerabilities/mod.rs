@@ -23,7 +23,7 @@ use vulntrack_domain::{
     },
 };
 
-pub use list::{Direction, ListQuery, Page, Position, Sort};
+pub use list::{Assignees, Direction, ListQuery, Page, Position, Sort, count_matching};
 pub use stats::{SeverityStatusCount, Stats, open_trend, top_risks};
 
 use crate::{

@@ -13,6 +13,7 @@ pub mod operator;
 pub mod password_resets;
 pub mod profile;
 pub mod registration;
+pub mod saved_views;
 pub mod sessions;
 pub mod team;
 pub mod tokens;

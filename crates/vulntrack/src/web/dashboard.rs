@@ -9,7 +9,7 @@ use axum::{
 };
 use chrono::Utc;
 use vulntrack_domain::vulnerability::{Severity, VulnStatus};
-use vulntrack_store::vulnerabilities::{self, Direction, ListQuery, Sort, Vulnerability};
+use vulntrack_store::vulnerabilities::{self, Assignees, Direction, ListQuery, Sort, Vulnerability};
 
 use super::{
     format::{filters, label},
@@ -135,7 +135,7 @@ async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, PageEr
     .await?;
     let recent = list(ListQuery { sort: Sort::Updated(Direction::Desc), limit: 5, ..ListQuery::default() }).await?;
     let mine = list(ListQuery {
-        assignee: Some(user.principal.user.id),
+        assignees: Assignees::one(user.principal.user.id),
         statuses: open_statuses,
         sort: Sort::Severity(Direction::Desc),
         limit: 5,

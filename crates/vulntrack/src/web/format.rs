@@ -21,9 +21,62 @@ pub fn when_exactly(time: DateTime<Utc>) -> (String, String) {
     (time.format("%Y-%m-%d %H:%M:%S UTC").to_string(), time.to_rfc3339())
 }
 
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// How long ago, in the largest whole unit: `just now`, `5 minutes ago`,
+/// `3 days ago`, `2 years ago`.
+pub fn ago(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (now - time).num_seconds().max(0);
+    let (count, unit) = match seconds {
+        0..60 => return "just now".to_string(),
+        60..3_600 => (seconds / 60, "minute"),
+        3_600..86_400 => (seconds / 3_600, "hour"),
+        86_400..2_592_000 => (seconds / 86_400, "day"),
+        2_592_000..31_536_000 => (seconds / 2_592_000, "month"),
+        _ => (seconds / 31_536_000, "year"),
+    };
+    format!("{count} {unit}{} ago", if count == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn ages_read_in_the_largest_whole_unit() {
+        let now = DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z").expect("time").with_timezone(&Utc);
+        for (seconds, text) in [
+            (0, "just now"),
+            (59, "just now"),
+            (60, "1 minute ago"),
+            (7_199, "1 hour ago"),
+            (86_400 * 3, "3 days ago"),
+            (86_400 * 45, "1 month ago"),
+            (86_400 * 800, "2 years ago"),
+            (-30, "just now"),
+        ] {
+            assert_eq!(ago(now - chrono::Duration::seconds(seconds), now), text, "{seconds}");
+        }
+    }
 
     #[test]
     fn labels_and_times_read_as_words() {
@@ -57,6 +110,20 @@ pub mod filters {
     #[askama::filter_fn]
     pub fn time(at: &DateTime<Utc>, _: &dyn Values) -> Result<Safe<String>> {
         Ok(element(super::when(*at)))
+    }
+
+    /// `<time datetime="…" title="2026-11-29 08:05 UTC">3 days ago</time>`:
+    /// relative, with the exact time on hover.
+    #[askama::filter_fn]
+    pub fn ago(at: &DateTime<Utc>, _: &dyn Values) -> Result<Safe<String>> {
+        let (exact, iso) = super::when(*at);
+        let relative = super::ago(*at, Utc::now());
+        Ok(Safe(format!("<time datetime=\"{iso}\" title=\"{exact}\">{relative}</time>")))
+    }
+
+    #[askama::filter_fn]
+    pub fn thousands(n: &u64, _: &dyn Values) -> Result<String> {
+        Ok(super::thousands(*n))
     }
 
     #[askama::filter_fn]

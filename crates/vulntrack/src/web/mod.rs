@@ -6,6 +6,7 @@ mod account_pages;
 mod admin_pages;
 pub(crate) mod auth_pages;
 mod dashboard;
+pub(crate) mod flash;
 mod format;
 mod markdown;
 mod oversight_pages;
@@ -33,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/vulnerabilities", get(vulnerabilities::list).post(vulnerabilities::create))
         .route("/vulnerabilities/new", get(vulnerabilities::new_form))
         .route("/vulnerabilities/bulk", post(vulnerabilities::bulk))
+        .route("/vulnerabilities/views", post(vulnerabilities::save_view))
+        .route("/vulnerabilities/views/{id}/delete", post(vulnerabilities::delete_view))
         .route("/vulnerabilities/{id}", get(vulnerabilities::detail))
         .route("/vulnerabilities/{id}/comments", post(vulnerabilities::comment))
         .route("/vulnerabilities/{id}/status", post(vulnerabilities::change_status))
@@ -65,4 +68,5 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(crate::http::static_files::stylesheet))
         .route("/static/app.js", get(crate::http::static_files::script))
         .route("/static/favicon.svg", get(crate::http::static_files::favicon))
+        .layer(axum::middleware::from_fn(flash::clear_shown))
 }

@@ -22,6 +22,8 @@ pub struct Nav {
     pub theme: vulntrack_domain::Theme,
     /// The path of the page, for marking its menu entry as current.
     pub path: String,
+    /// What the change that led here did ("Changes saved."), shown once.
+    pub flash: Option<String>,
 }
 
 impl Nav {
@@ -88,6 +90,7 @@ impl FromRequestParts<AppState> for WebUser {
             admin: principal.may(vulntrack_domain::Action::ManageUsers),
             theme: principal.user.theme,
             path: parts.uri.path().to_string(),
+            flash: super::flash::Flash::of(&parts.headers).map(super::flash::Flash::message),
         };
         Ok(Self { principal, nav })
     }

@@ -55,6 +55,15 @@ fn location(response: &TestResponse) -> String {
     response.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
 
+/// Follows a redirect as a browser does: to its `Location`, with the
+/// session and the confirmation cookie the redirect set.
+async fn follow(app: &TestApp, redirect: &TestResponse, session: &str) -> TestResponse {
+    let flash = redirect.set_cookies().into_iter().find(|c| c.starts_with("vulntrack_flash="));
+    let flash = flash.map(|c| c.split(';').next().unwrap_or_default().to_string());
+    let cookies = flash.map_or_else(|| session.to_string(), |flash| format!("{session}; {flash}"));
+    page(app, &location(redirect), &cookies).await
+}
+
 #[tokio::test]
 async fn without_javascript_setup_sign_in_create_and_search_work_through_forms() {
     let app = TestApp::spawn().await;
@@ -428,22 +437,46 @@ async fn bulk_status_and_assignment_change_every_selected_record() {
     let list = page(&app, "/vulnerabilities", &admin).await;
     assert!(html(&list).contains("Apply to selected"));
     assert!(!html(&page(&app, "/vulnerabilities", &viewer).await).contains("Apply to selected"));
+    // Posted from a filtered second page, the change comes back to it.
+    let here = "severity=HIGH&tag=bulk&sort=-cvss&limit=2&col=key&col=title&col=status";
     let done = post_form(
         &app,
         "/vulnerabilities/bulk",
         Some(&admin),
-        &[("ids", "VT-1"), ("ids", "VT-3"), ("status", "RESOLVED"), ("assignee_id", &admin_id)],
+        &[("ids", "VT-1"), ("ids", "VT-3"), ("status", "RESOLVED"), ("assignee_id", &admin_id), ("return", here)],
     )
     .await;
-    assert!(html(&done).contains("2 vulnerabilities changed."), "{}", html(&done));
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{done:?}");
+    assert_eq!(location(&done), format!("/vulnerabilities?{here}"), "back to the same list, filters intact");
+    let shown = follow(&app, &done, &admin).await;
+    assert!(html(&shown).contains("2 vulnerabilities changed."), "{}", html(&shown));
+    assert!(html(&shown).contains(r#"value="HIGH" checked"#), "the filters are still applied");
+    let cleared = shown.set_cookies().iter().any(|c| c.starts_with("vulntrack_flash=;") && c.contains("Max-Age=0"));
+    assert!(cleared, "the confirmation is shown once: {:?}", shown.set_cookies());
     for (key, status) in [("VT-1", "RESOLVED"), ("VT-2", "OPEN"), ("VT-3", "RESOLVED")] {
         let record = app.get_as(&format!("/api/v1/vulnerabilities/{key}"), As::Cookie(&admin)).await.body;
         assert_eq!(record["status"], status, "{key}");
     }
     let unassigned =
         post_form(&app, "/vulnerabilities/bulk", Some(&admin), &[("ids", "VT-1"), ("assignee_id", "none")]).await;
-    assert!(html(&unassigned).contains("1 vulnerabilities changed."));
+    assert_eq!(location(&unassigned), "/vulnerabilities", "with no list to come back to, the plain list");
+    assert!(html(&follow(&app, &unassigned, &admin).await).contains("1 vulnerability changed."));
     assert!(app.get_as("/api/v1/vulnerabilities/VT-1", As::Cookie(&admin)).await.body["assignee_id"].is_null());
+    // Nothing chosen: the list again, with its filters and the reason.
+    let nothing =
+        post_form(&app, "/vulnerabilities/bulk", Some(&admin), &[("ids", "VT-2"), ("return", "status=OPEN")]).await;
+    assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&nothing).contains("Select records, and a status or an assignee to give them."));
+    assert!(html(&nothing).contains(r#"value="OPEN" checked"#), "{}", html(&nothing));
+    // The return field names list parameters only; it cannot lead off the list.
+    let elsewhere = post_form(
+        &app,
+        "/vulnerabilities/bulk",
+        Some(&admin),
+        &[("ids", "VT-2"), ("status", "OPEN"), ("return", "//evil.example/?next=https://evil.example")],
+    )
+    .await;
+    assert_eq!(location(&elsewhere), "/vulnerabilities");
     let refused =
         post_form(&app, "/vulnerabilities/bulk", Some(&viewer), &[("ids", "VT-2"), ("status", "CLOSED")]).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -561,4 +594,250 @@ async fn the_next_page_link_keeps_every_filter_and_the_page_size() {
     assert_eq!(second.status, StatusCode::OK);
     assert_eq!(titles(&second), 2, "the next page has the same size and filter");
     assert!(!html(&second).contains("A plain vulnerability"), "the filter still applies");
+}
+
+/// Every link of a page whose target contains `needle`, unescaped.
+fn links_with(response: &TestResponse, needle: &str) -> Vec<String> {
+    html(response)
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|part| part.split('"').next())
+        .map(|link| link.replace("&#38;", "&").replace("&amp;", "&"))
+        .filter(|link| link.contains(needle))
+        .collect()
+}
+
+fn row_keys(response: &TestResponse) -> Vec<String> {
+    html(response)
+        .split("<td class=\"col-key\"><a href=\"/vulnerabilities/")
+        .skip(1)
+        .filter_map(|part| part.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Filters given in the URL — several values of one filter, tags, the
+/// unassigned — are shown (checked boxes, the tag field, one removable chip
+/// each), kept by the form, and counted; "Clear filters" keeps sort, page
+/// size and columns only.
+#[tokio::test]
+async fn filters_in_the_url_are_shown_as_chips_kept_in_the_form_and_counted() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let cookie = app.login(ADMIN, PASSWORD).await;
+    for (title, severity, tags) in [
+        ("Payment API SQL injection", "CRITICAL", vec!["pci", "payments"]),
+        ("Login form XSS", "HIGH", vec!["web"]),
+        ("Card store weak TLS", "HIGH", vec!["pci"]),
+        ("Verbose banner", "LOW", vec!["pci"]),
+        ("Old jQuery", "MEDIUM", vec![]),
+    ] {
+        let mut body = sample(title);
+        body["severity"] = json!(severity);
+        body["tags"] = json!(tags);
+        create(&app, &cookie, body).await;
+    }
+    let url = "/vulnerabilities?severity=CRITICAL&severity=HIGH&tag=pci&tag=payments&assignee_id=none&sort=-cvss&limit=20&col=key&col=title&col=severity&col=tags";
+    let listed = page(&app, url, &cookie).await;
+    assert_eq!(listed.status, StatusCode::OK, "{listed:?}");
+    let body = html(&listed);
+    assert_eq!(row_keys(&listed).len(), 2, "CRITICAL or HIGH, tagged pci or payments, unassigned: {body}");
+    assert!(body.contains("2 vulnerabilities match"), "the count of matches");
+    for checked in [r#"value="CRITICAL" checked"#, r#"value="HIGH" checked"#, r#"value="none" checked"#] {
+        assert!(body.contains(checked), "{checked} is shown checked, so Apply keeps it");
+    }
+    assert!(!body.contains(r#"value="LOW" checked"#));
+    assert!(body.contains(r#"name="tag" value="pci, payments""#), "the tags are in the form");
+    assert!(body.contains(r#"name="limit" value="20""#), "the page size is in the form");
+    for column in ["key", "title", "severity", "tags"] {
+        assert!(body.contains(&format!(r#"name="col" value="{column}" checked"#)), "{column} stays chosen");
+    }
+    assert!(!body.contains(r#"name="col" value="status" checked"#), "an unchosen column stays off");
+    assert!(!body.contains("data-label=\"Status\""), "and is not shown");
+    for chip in ["Severity: Critical", "Severity: High", "Tag: pci", "Tag: payments", "Assignee: Unassigned"] {
+        assert!(body.contains(&format!("Remove filter {chip}")), "a chip for {chip}");
+    }
+    let without_high = links_with(&listed, "")
+        .into_iter()
+        .find(|link| link.contains("severity=CRITICAL") && !link.contains("HIGH") && link.contains("tag=pci"))
+        .expect("removing one chip keeps the others");
+    assert!(without_high.contains("tag=payments") && without_high.contains("assignee_id=none"), "{without_high}");
+    let critical_only = page(&app, &without_high, &cookie).await;
+    assert_eq!(row_keys(&critical_only), vec!["VT-1"]);
+    assert!(html(&critical_only).contains("1 vulnerability matches"));
+    let clear = between(body, "class=\"clear-filters\" href=\"", "\"").replace("&#38;", "&");
+    assert_eq!(clear, "/vulnerabilities?sort=-cvss&limit=20&col=key&col=title&col=severity&col=tags");
+    let everything = page(&app, &clear, &cookie).await;
+    assert_eq!(row_keys(&everything).len(), 5);
+    assert!(html(&everything).contains("5 vulnerabilities") && !html(&everything).contains("match"));
+    // A bad filter is named, with the rest of the page still there.
+    let bad = page(&app, "/vulnerabilities?severity=SEVERE&assignee_id=nobody", &cookie).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&bad).contains("Severity: ") && html(&bad).contains("SEVERE"), "{}", html(&bad));
+    assert!(html(&bad).contains("Assignee id: must be a user id"), "{}", html(&bad));
+}
+
+/// Paging goes both ways: the previous-page link of page three lists page
+/// two exactly, and the first page has none, through the page and the API.
+#[tokio::test]
+async fn the_previous_page_link_lists_the_page_before_exactly() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let cookie = app.login(ADMIN, PASSWORD).await;
+    for i in 1..=7 {
+        create(&app, &cookie, sample(&format!("record {i}"))).await;
+    }
+    let first = page(&app, "/vulnerabilities?limit=3&q=record", &cookie).await;
+    assert_eq!(row_keys(&first), vec!["VT-7", "VT-6", "VT-5"]);
+    assert!(links_with(&first, "before=").is_empty(), "no previous page on the first");
+    let second = page(&app, &links_with(&first, "cursor=")[0], &cookie).await;
+    assert_eq!(row_keys(&second), vec!["VT-4", "VT-3", "VT-2"]);
+    let third = page(&app, &links_with(&second, "cursor=")[0], &cookie).await;
+    assert_eq!(row_keys(&third), vec!["VT-1"]);
+    assert!(links_with(&third, "cursor=").is_empty(), "no next page on the last");
+    let back = links_with(&third, "before=")[0].clone();
+    assert!(back.contains("limit=3") && back.contains("q=record"), "{back}");
+    let second_again = page(&app, &back, &cookie).await;
+    assert_eq!(row_keys(&second_again), row_keys(&second), "the page before, exactly");
+    let first_again = page(&app, &links_with(&second_again, "before=")[0], &cookie).await;
+    assert_eq!(row_keys(&first_again), row_keys(&first));
+    assert!(links_with(&first_again, "before=").is_empty(), "back on the first page");
+    assert_eq!(links_with(&first_again, "cursor=").len(), 1, "which still leads on");
+
+    let api = app.get_as("/api/v1/vulnerabilities?limit=3&sort=created", As::Cookie(&cookie)).await.body;
+    assert!(api["prev_cursor"].is_null());
+    let cursor = api["next_cursor"].as_str().expect("next");
+    let next =
+        app.get_as(&format!("/api/v1/vulnerabilities?limit=3&sort=created&cursor={cursor}"), As::Cookie(&cookie)).await;
+    let prev = next.body["prev_cursor"].as_str().expect("a page before the second");
+    let before =
+        app.get_as(&format!("/api/v1/vulnerabilities?limit=3&sort=created&before={prev}"), As::Cookie(&cookie)).await;
+    let keys =
+        |body: &Value| body["items"].as_array().expect("items").iter().map(|v| v["key"].clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&before.body), keys(&api));
+    let foreign = app.get_as("/api/v1/vulnerabilities?before=bogus", As::Cookie(&cookie)).await;
+    assert_eq!(foreign.status, StatusCode::UNPROCESSABLE_ENTITY, "a cursor we did not issue is refused");
+}
+
+/// Saved views: a member saves what they look at, for themselves or (with
+/// a role that edits records) for the team; each sees their own and the
+/// shared ones; only the owner (or an ADMIN, for a shared one) deletes one;
+/// every save and delete is audited; bad input is refused field by field.
+#[tokio::test]
+async fn saved_views_are_personal_or_shared_and_only_their_owner_deletes_them() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
+    let mut critical = sample("Payment API SQL injection");
+    critical["severity"] = json!("CRITICAL");
+    create(&app, &admin, critical).await;
+    create(&app, &admin, sample("Login form XSS")).await;
+
+    // Through the page: the current list, under a name, back to it.
+    let saved = post_form(
+        &app,
+        "/vulnerabilities/views",
+        Some(&analyst),
+        &[
+            ("name", "Critical open"),
+            ("return", "status=open&severity=CRITICAL&sort=-cvss&col=key&col=title"),
+            ("shared", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{saved:?}");
+    assert_eq!(location(&saved), "/vulnerabilities?severity=CRITICAL&status=OPEN&sort=-cvss&col=key&col=title");
+    let shown = follow(&app, &saved, &analyst).await;
+    assert!(html(&shown).contains("View saved."));
+    assert!(html(&shown).contains("aria-current=\"page\">Critical open"), "the view is marked current");
+    assert_eq!(row_keys(&shown), vec!["VT-1"]);
+
+    // Personal, through the API, in canonical form.
+    let mine = app
+        .post("/api/v1/saved-views", As::Cookie(&viewer), json!({ "name": "Mine", "query": "?tag=web&tag=web&q=xss" }))
+        .await;
+    assert_eq!(mine.status, StatusCode::CREATED, "{mine:?}");
+    assert_eq!(mine.body["query"], "tag=web&q=xss");
+    assert_eq!(mine.body["shared"], false);
+    let names = |cookie: &str| {
+        let app = &app;
+        let cookie = cookie.to_string();
+        async move {
+            let listed = app.get_as("/api/v1/saved-views", As::Cookie(&cookie)).await.body;
+            listed["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|v| v["name"].as_str().unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names(&viewer).await, vec!["Critical open", "Mine"]);
+    assert_eq!(names(&admin).await, vec!["Critical open"], "another member's own view is theirs alone");
+    assert!(!html(&page(&app, "/vulnerabilities", &admin).await).contains(">Mine<"));
+
+    // Refusals.
+    let shared_by_viewer = app
+        .post("/api/v1/saved-views", As::Cookie(&viewer), json!({ "name": "Team", "query": "", "shared": true }))
+        .await;
+    assert_eq!(shared_by_viewer.status, StatusCode::FORBIDDEN, "a VIEWER cannot publish to the team");
+    let duplicate = app.post("/api/v1/saved-views", As::Cookie(&viewer), json!({ "name": "Mine", "query": "" })).await;
+    assert_eq!(duplicate.status, StatusCode::CONFLICT);
+    let bad = app
+        .post(
+            "/api/v1/saved-views",
+            As::Cookie(&viewer),
+            json!({ "name": " ", "query": "severity=SEVERE&col=secret&evil=1" }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    let messages = bad.body["errors"].to_string();
+    for expected in
+        ["Give the view a name.", "SEVERE", "\\\"secret\\\" is not a column", "\\\"evil\\\" is not a filter"]
+    {
+        assert!(messages.contains(expected), "{expected} in {messages}");
+    }
+    let blank_on_page =
+        post_form(&app, "/vulnerabilities/views", Some(&viewer), &[("name", ""), ("return", "status=OPEN")]).await;
+    assert_eq!(blank_on_page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&blank_on_page).contains("Give the view a name."), "{}", html(&blank_on_page));
+    assert!(html(&blank_on_page).contains(r#"value="OPEN" checked"#), "the list keeps its filters");
+
+    let mine_id = mine.body["id"].as_str().expect("id").to_string();
+    let shared_id = saved_id(&app, &analyst, "Critical open").await;
+    let not_theirs = app.delete(&format!("/api/v1/saved-views/{mine_id}"), As::Cookie(&analyst)).await;
+    assert_eq!(not_theirs.status, StatusCode::NOT_FOUND, "another member's own view does not exist for others");
+    let shared_by_other = app.delete(&format!("/api/v1/saved-views/{shared_id}"), As::Cookie(&viewer)).await;
+    assert_eq!(shared_by_other.status, StatusCode::FORBIDDEN, "a shared view is its owner's or an ADMIN's to delete");
+    let deleted = post_form(
+        &app,
+        &format!("/vulnerabilities/views/{shared_id}/delete"),
+        Some(&admin),
+        &[("return", "status=OPEN")],
+    )
+    .await;
+    assert_eq!(location(&deleted), "/vulnerabilities?status=OPEN");
+    assert!(html(&follow(&app, &deleted, &admin).await).contains("View deleted."));
+    assert_eq!(names(&viewer).await, vec!["Mine"]);
+    let own = app.delete(&format!("/api/v1/saved-views/{mine_id}"), As::Cookie(&viewer)).await;
+    assert_eq!(own.status, StatusCode::NO_CONTENT);
+
+    let audit = app.get_as("/api/v1/audit-logs?action=VIEW_SAVED", As::Cookie(&admin)).await.body;
+    assert_eq!(audit["items"].as_array().expect("items").len(), 2, "each save is audited");
+    let audit = app.get_as("/api/v1/audit-logs?action=VIEW_DELETED", As::Cookie(&admin)).await.body;
+    assert_eq!(audit["items"].as_array().expect("items").len(), 2, "each delete is audited");
+}
+
+async fn saved_id(app: &TestApp, cookie: &str, name: &str) -> String {
+    let listed = app.get_as("/api/v1/saved-views", As::Cookie(cookie)).await.body;
+    listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|v| v["name"] == name)
+        .and_then(|v| v["id"].as_str())
+        .expect("the view")
+        .to_string()
 }

@@ -7,6 +7,7 @@ pub(crate) mod me;
 pub(crate) mod notifications;
 pub(crate) mod password_reset;
 pub(crate) mod registration;
+mod saved_views;
 pub(crate) mod security_alerts;
 pub(crate) mod session_auth;
 mod setup;
@@ -50,6 +51,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(team::show, team::update))
         .routes(routes!(vulnerabilities::list, vulnerabilities::create))
         .routes(routes!(vulnerabilities::stats))
+        .routes(routes!(saved_views::list, saved_views::create))
+        .routes(routes!(saved_views::delete))
         .routes(routes!(vulnerabilities::show, vulnerabilities::update, vulnerabilities::delete))
         .routes(routes!(comments::list, comments::create))
         .routes(routes!(comments::update, comments::delete))

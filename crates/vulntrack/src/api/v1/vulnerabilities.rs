@@ -260,6 +260,8 @@ pub async fn delete(
 pub struct ListResponse {
     items: Vec<VulnerabilityView>,
     next_cursor: Option<String>,
+    /// Send as `before` for the page that precedes this one; null on the first page.
+    prev_cursor: Option<String>,
 }
 
 #[utoipa::path(
@@ -274,8 +276,10 @@ pub async fn list(
 ) -> Result<Json<ListResponse>, ApiError> {
     let (query, sort_name) = list_query(&state, &principal, &params)?;
     let page = vulnerabilities::list(state.db().conn(), principal.scope(), &query).await?;
-    let next_cursor = page.next.map(|position| state.cursors().encode(principal.user.team_id, &sort_name, &position));
-    Ok(Json(ListResponse { items: page.items.into_iter().map(Into::into).collect(), next_cursor }))
+    let cursor = |position| state.cursors().encode(principal.user.team_id, &sort_name, &position);
+    let next_cursor = page.next.map(cursor);
+    let prev_cursor = page.prev.map(cursor);
+    Ok(Json(ListResponse { items: page.items.into_iter().map(Into::into).collect(), next_cursor, prev_cursor }))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -27,6 +27,7 @@ use crate::{
     http::{ClientContext, versioning::IfMatch},
     services::{self, ServiceError},
     web::{
+        flash::{self, Flash},
         format::filters,
         markdown,
         page::{Choice, Nav, PageError, WebUser},
@@ -256,5 +257,5 @@ pub async fn change_status(
     let body = json!({ "status": form.status });
     let updated =
         services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &IfMatch::Absent).await?;
-    Ok(Redirect::to(&format!("/vulnerabilities/{}", updated.key())).into_response())
+    Ok(flash::redirect(&format!("/vulnerabilities/{}", updated.key()), Flash::Saved))
 }

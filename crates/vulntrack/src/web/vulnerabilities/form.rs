@@ -8,7 +8,7 @@ use axum::{
     Form,
     extract::{Path, State},
     http::StatusCode,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use serde_json::{Map, Value, json};
 use vulntrack_domain::{
@@ -30,6 +30,7 @@ use crate::{
     ratelimit::{self, budgets},
     services::{self, ServiceError},
     web::{
+        flash::{self, Flash},
         format::filters,
         page::{Choice, Nav, PageError, WebUser},
     },
@@ -248,7 +249,7 @@ pub async fn create(
         services::vulnerabilities::create(&state, &user.principal, &context, &body_of(&fields)).await
     };
     match created.await {
-        Ok(created) => Ok(Redirect::to(&format!("/vulnerabilities/{}", created.key())).into_response()),
+        Ok(created) => Ok(flash::redirect(&format!("/vulnerabilities/{}", created.key()), Flash::Created)),
         Err(ServiceError::Invalid(errors)) => form_page(&state, &user, FormMode::New, &fields, errors).await,
         Err(ServiceError::RateLimited { retry_after_seconds }) => {
             let mut errors = ValidationErrors::default();
@@ -330,7 +331,7 @@ pub async fn update(
     // meanwhile is shown, not overwritten.
     let if_match = fields.get("version").and_then(|v| v.parse().ok()).map_or(IfMatch::Absent, IfMatch::version);
     match services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &if_match).await {
-        Ok(updated) => Ok(Redirect::to(&format!("/vulnerabilities/{}", updated.key())).into_response()),
+        Ok(updated) => Ok(flash::redirect(&format!("/vulnerabilities/{}", updated.key()), Flash::Saved)),
         Err(ServiceError::Invalid(errors)) => form_page(&state, &user, FormMode::Edit(id), &fields, errors).await,
         Err(ServiceError::Stale { .. }) => conflict_page(&state, &user, &id, fields).await,
         Err(other) => Err(other.into()),
@@ -377,5 +378,5 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     services::vulnerabilities::delete(&state, &user.principal, &context, &id, &IfMatch::Absent).await?;
-    Ok(Redirect::to("/vulnerabilities").into_response())
+    Ok(flash::redirect("/vulnerabilities", Flash::Deleted))
 }

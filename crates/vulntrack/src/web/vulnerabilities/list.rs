@@ -1,42 +1,85 @@
-//! The list: filters, search and paging kept in the URL; bulk changes.
+//! The list: filters, search, sort, columns and paging kept in the URL;
+//! saved views; bulk changes that come back to the same list.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Form,
-    extract::State,
+    extract::{Path, RawQuery, State},
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use axum_extra::extract::Query;
 use serde_json::{Map, Value, json};
+use uuid::Uuid;
 use vulntrack_domain::{
     Action,
-    vulnerability::{Severity, VulnStatus},
+    vulnerability::{Severity, VulnKind, VulnStatus},
 };
 use vulntrack_store::{users, vulnerabilities};
 
-use super::{choices_of, cvss_text};
+use super::cvss_text;
 use crate::{
     app::AppState,
     http::{ClientContext, versioning::IfMatch},
     services::{
         self, ServiceError,
-        vulnerability_list::{ListParams, list_query},
+        vulnerability_list::{
+            COLUMN_PARAM, COLUMNS, DEFAULT_COLUMNS, ListParams, canonical_columns, each_value, list_query,
+        },
     },
     web::{
-        format::filters,
-        page::{Choice, Nav, PageError, WebUser},
+        flash::{self, Flash},
+        format::{self, filters},
+        page::{Choice, Nav, PageError, WebUser, form_messages},
     },
 };
+
+/// One shown column and its heading, a sort link where the list can be
+/// ordered by it.
+pub struct Column {
+    name: &'static str,
+    label: &'static str,
+    sort_href: Option<String>,
+    /// `ascending`/`descending` when the list is sorted by this column.
+    aria_sort: Option<&'static str>,
+}
 
 pub struct Row {
     key: String,
     title: String,
     severity: Severity,
     status: VulnStatus,
+    kind: VulnKind,
     cvss: String,
+    assignee: Option<String>,
+    assets: String,
+    tags: Vec<String>,
+    cve_id: Option<String>,
+    created: chrono::DateTime<chrono::Utc>,
     updated: chrono::DateTime<chrono::Utc>,
+}
+
+/// A multi-select filter: a checkbox per value inside a disclosure.
+pub struct FilterMenu {
+    name: &'static str,
+    label: &'static str,
+    options: Vec<Choice>,
+    active: usize,
+}
+
+/// An active filter value, removable on its own.
+pub struct Chip {
+    label: String,
+    remove_href: String,
+}
+
+pub struct ViewLink {
+    id: Uuid,
+    name: String,
+    href: String,
+    shared: bool,
+    current: bool,
+    deletable: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -44,16 +87,35 @@ pub struct Row {
 pub struct ListPage {
     nav: Option<Nav>,
     q: String,
-    severity_options: Vec<Choice>,
-    status_options: Vec<Choice>,
+    tags_text: String,
+    cve_id: String,
+    created_after: String,
+    created_before: String,
+    more_active: usize,
+    limit: Option<String>,
+    menus: Vec<FilterMenu>,
     sort_options: Vec<Choice>,
+    column_options: Vec<Choice>,
+    columns: Vec<Column>,
+    chips: Vec<Chip>,
+    clear_href: Option<String>,
+    total: u64,
     rows: Vec<Row>,
     next_link: Option<String>,
+    prev_link: Option<String>,
     errors: Vec<String>,
     can_write: bool,
+    can_share: bool,
     notice: Option<String>,
     bulk_statuses: Vec<Choice>,
     assignees: Vec<Choice>,
+    /// The query of this very page (filters, columns, cursor): where a bulk
+    /// change comes back to.
+    here: String,
+    /// The query a saved view of this page stores (no cursor).
+    view_query: String,
+    views: Vec<ViewLink>,
+    any_deletable: bool,
 }
 
 const SORTS: &[(&str, &str)] = &[
@@ -66,96 +128,310 @@ const SORTS: &[(&str, &str)] = &[
     ("cvss", "Lowest CVSS first"),
 ];
 
+/// The list order a column's heading sorts by.
+fn sort_key_of(column: &str) -> Option<&'static str> {
+    match column {
+        "key" => Some("created"),
+        "severity" => Some("severity"),
+        "cvss" => Some("cvss"),
+        "updated" => Some("updated"),
+        _ => None,
+    }
+}
+
+/// The page's state as the URL gives it: the list's parameters and the
+/// chosen columns.
+struct PageQuery {
+    params: ListParams,
+    columns: Vec<&'static str>,
+}
+
+impl PageQuery {
+    fn parse(raw: Option<&str>) -> Self {
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
+        let (params, rest) = ListParams::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        let mut columns: Vec<&'static str> = Vec::new();
+        for (name, value) in rest {
+            if name == COLUMN_PARAM
+                && let Some((column, _)) = COLUMNS.iter().find(|(c, _)| *c == value)
+                && !columns.contains(column)
+            {
+                columns.push(column);
+            }
+        }
+        Self { params, columns }
+    }
+
+    /// The columns to show, in the list's order; the defaults if none.
+    fn shown(&self) -> Vec<&'static str> {
+        if self.columns.is_empty() {
+            return COLUMNS[..DEFAULT_COLUMNS].iter().map(|(c, _)| *c).collect();
+        }
+        COLUMNS.iter().map(|(c, _)| *c).filter(|c| self.columns.contains(c)).collect()
+    }
+
+    /// Filters, sort, page size and chosen columns (the defaults stay
+    /// implicit), without any cursor.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = self.params.filter_pairs();
+        pairs.extend(canonical_columns(self.shown()).into_iter().map(|c| (COLUMN_PARAM, c.to_string())));
+        pairs
+    }
+}
+
+fn query_of<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        serializer.append_pair(name, value);
+    }
+    serializer.finish()
+}
+
+fn href_of(pairs: &[(&str, String)]) -> String {
+    let query = query_of(pairs.iter().map(|(n, v)| (*n, v.as_str())));
+    if query.is_empty() { "/vulnerabilities".to_string() } else { format!("/vulnerabilities?{query}") }
+}
+
 pub async fn list(
     State(state): State<AppState>,
     user: WebUser,
-    Query(params): Query<ListParams>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    list_page(&state, &user, &params, None).await
+    list_page(&state, &user, &PageQuery::parse(raw.as_deref()), None, Vec::new()).await
 }
 
 async fn list_page(
     state: &AppState,
     user: &WebUser,
-    params: &ListParams,
+    page_query: &PageQuery,
     notice: Option<String>,
+    errors: Vec<String>,
 ) -> Result<Response, PageError> {
     let principal = &user.principal;
+    let params = &page_query.params;
     let members = users::list(state.db().conn(), principal.scope()).await?;
-    let first = |values: &[String]| values.first().cloned().unwrap_or_default();
+    let pairs = page_query.pairs();
+    let active =
+        |name: &str| -> Vec<String> { pairs.iter().filter(|(n, _)| *n == name).map(|(_, v)| v.clone()).collect() };
+    let checked = |name: &str, options: Vec<(String, String)>| {
+        let values = active(name);
+        let options: Vec<Choice> = options
+            .into_iter()
+            .map(|(value, label)| Choice { selected: values.contains(&value), value, label })
+            .collect();
+        (options, values.len())
+    };
+    let names = |values: Vec<&'static str>| values.into_iter().map(|v| (v.to_string(), format::label(v))).collect();
+    let mut assignee_options =
+        vec![("me".to_string(), "Me".to_string()), ("none".to_string(), "Unassigned".to_string())];
+    assignee_options.extend(members.iter().map(|m| (m.id.to_string(), m.name.clone())));
+    let menus = [
+        ("severity", "Severity", names(Severity::names())),
+        ("status", "Status", names(VulnStatus::names())),
+        ("assignee_id", "Assignee", assignee_options),
+        ("kind", "Kind", names(VulnKind::names())),
+    ]
+    .into_iter()
+    .map(|(name, label, options)| {
+        let (options, active) = checked(name, options);
+        FilterMenu { name, label, options, active }
+    })
+    .collect();
+    let member_name = |id: &str| match id {
+        "me" => "Me".to_string(),
+        "none" => "Unassigned".to_string(),
+        other => members
+            .iter()
+            .find(|m| m.id.to_string() == other)
+            .map_or_else(|| "someone no longer in the team".to_string(), |m| m.name.clone()),
+    };
+    let is_filter = |name: &str| !matches!(name, "sort" | "limit" | COLUMN_PARAM);
+    let chips: Vec<Chip> = pairs
+        .iter()
+        .filter(|(name, _)| is_filter(name))
+        .map(|(name, value)| {
+            let label = match *name {
+                "severity" => format!("Severity: {}", format::label(value)),
+                "status" => format!("Status: {}", format::label(value)),
+                "kind" => format!("Kind: {}", format::label(value)),
+                "assignee_id" => format!("Assignee: {}", member_name(value)),
+                "tag" => format!("Tag: {value}"),
+                "q" => format!("Search: {value}"),
+                "cve_id" => format!("CVE: {value}"),
+                "created_after" => format!("Created from: {value}"),
+                "created_before" => format!("Created before: {value}"),
+                other => format!("{other}: {value}"),
+            };
+            let kept = pairs.iter().filter(|(n, v)| !(n == name && v == value)).cloned().collect::<Vec<_>>();
+            Chip { label, remove_href: href_of(&kept) }
+        })
+        .collect();
+    let clear_href =
+        (!chips.is_empty()).then(|| href_of(&pairs.iter().filter(|(n, _)| !is_filter(n)).cloned().collect::<Vec<_>>()));
+    let sort_name = params.sort.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "-created".into());
+    let shown = page_query.shown();
+    let columns = shown
+        .iter()
+        .map(|name| {
+            let label = COLUMNS.iter().find(|(c, _)| c == name).map_or("", |(_, l)| *l);
+            let key = sort_key_of(name);
+            let aria_sort = key.and_then(|key| {
+                if sort_name == key {
+                    Some("ascending")
+                } else if sort_name.strip_prefix('-') == Some(key) {
+                    Some("descending")
+                } else {
+                    None
+                }
+            });
+            let sort_href = key.map(|key| {
+                let next = if aria_sort == Some("descending") { key.to_string() } else { format!("-{key}") };
+                let mut kept: Vec<_> = pairs.iter().filter(|(n, _)| *n != "sort").cloned().collect();
+                kept.push(("sort", next));
+                href_of(&kept)
+            });
+            Column { name, label, sort_href, aria_sort }
+        })
+        .collect();
+    let view_query = query_of(pairs.iter().map(|(n, v)| (*n, v.as_str())));
+    let here = {
+        let mut here: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        for (name, value) in [("cursor", &params.cursor), ("before", &params.before)] {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                here.push((name, value));
+            }
+        }
+        query_of(here)
+    };
+    let views: Vec<ViewLink> = services::saved_views::visible(state, principal)
+        .await?
+        .into_iter()
+        .map(|view| ViewLink {
+            id: view.id,
+            href: if view.query.is_empty() {
+                "/vulnerabilities".into()
+            } else {
+                format!("/vulnerabilities?{}", view.query)
+            },
+            current: view.query == view_query,
+            deletable: view.owner_id == principal.user.id || principal.may(Action::ManageTeam),
+            shared: view.shared,
+            name: view.name,
+        })
+        .collect();
     let mut page = ListPage {
         nav: Some(user.nav.clone()),
         q: params.q.clone().unwrap_or_default(),
-        severity_options: choices_of(&Severity::names(), &first(&params.severity)),
-        status_options: choices_of(&VulnStatus::names(), &first(&params.status)),
-        sort_options: Choice::list(SORTS, params.sort.as_deref().unwrap_or("-created")),
+        tags_text: each_value(&params.tag).collect::<Vec<_>>().join(", "),
+        cve_id: params.cve_id.clone().unwrap_or_default(),
+        created_after: params.created_after.clone().unwrap_or_default(),
+        created_before: params.created_before.clone().unwrap_or_default(),
+        more_active: [&params.cve_id, &params.created_after, &params.created_before]
+            .into_iter()
+            .filter(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
+            .count(),
+        limit: params.limit.clone().filter(|l| !l.is_empty()),
+        menus,
+        sort_options: Choice::list(SORTS, &sort_name),
+        column_options: COLUMNS
+            .iter()
+            .map(|(value, label)| Choice {
+                value: value.to_string(),
+                label: label.to_string(),
+                selected: shown.contains(value),
+            })
+            .collect(),
+        columns,
+        chips,
+        clear_href,
+        total: 0,
         rows: Vec::new(),
         next_link: None,
-        errors: Vec::new(),
+        prev_link: None,
+        errors,
         can_write: principal.may(Action::WriteVulnerabilities),
+        can_share: principal.may(Action::WriteVulnerabilities),
         notice,
-        bulk_statuses: choices_of(&VulnStatus::names(), ""),
+        bulk_statuses: super::choices_of(&VulnStatus::names(), ""),
         assignees: members
-            .into_iter()
-            .map(|m| Choice { value: m.id.to_string(), label: m.name, selected: false })
+            .iter()
+            .map(|m| Choice { value: m.id.to_string(), label: m.name.clone(), selected: false })
             .collect(),
+        here,
+        view_query,
+        any_deletable: views.iter().any(|v: &ViewLink| v.deletable),
+        views,
     };
     let (query, sort_name) = match list_query(state, principal, params) {
         Ok(parsed) => parsed,
-        Err(ServiceError::Invalid(errors)) => {
-            page.errors = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        Err(ServiceError::Invalid(invalid)) => {
+            page.errors.extend(invalid.iter().map(|e| format!("{}: {}", format::label(&e.field), e.message)));
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
         Err(other) => return Err(other.into()),
     };
-    let found = vulnerabilities::list(state.db().conn(), principal.scope(), &query).await?;
+    let db = state.db().conn();
+    let found = vulnerabilities::list(db, principal.scope(), &query).await?;
+    page.total = vulnerabilities::count_matching(db, principal.scope(), &query).await?;
     page.rows = found
         .items
         .into_iter()
-        .map(|v| Row {
-            key: v.key(),
-            severity: v.record.severity,
-            status: v.record.status,
-            cvss: cvss_text(v.record.cvss_score),
-            title: v.record.title,
-            updated: v.updated_at,
+        .map(|v| {
+            let assignee = v.record.assignee_id.map(|id| {
+                members.iter().find(|m| m.id == id).map_or_else(|| "former member".to_string(), |m| m.name.clone())
+            });
+            Row {
+                key: v.key(),
+                severity: v.record.severity,
+                status: v.record.status,
+                kind: v.record.kind,
+                cvss: cvss_text(v.record.cvss_score),
+                assignee,
+                assets: v.record.assets.join(", "),
+                tags: v.record.tags.clone(),
+                cve_id: v.record.cve_id.clone(),
+                title: v.record.title,
+                created: v.created_at,
+                updated: v.updated_at,
+            }
         })
         .collect();
-    page.next_link = found.next.map(|position| {
+    let page_link = |name: &'static str, position| {
         let cursor = state.cursors().encode(principal.user.team_id, &sort_name, &position);
-        let mut link = url::form_urlencoded::Serializer::new(String::new());
-        for (name, values) in [("severity", &params.severity), ("status", &params.status)] {
-            for value in values.iter().filter(|v| !v.is_empty()) {
-                link.append_pair(name, value);
-            }
-        }
-        // Every filter of this page, so the next one lists the same set.
-        for (name, value) in [
-            ("q", &params.q),
-            ("sort", &params.sort),
-            ("tag", &params.tag),
-            ("assignee_id", &params.assignee_id),
-            ("kind", &params.kind),
-            ("cve_id", &params.cve_id),
-            ("created_after", &params.created_after),
-            ("created_before", &params.created_before),
-            ("limit", &params.limit),
-        ] {
-            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
-                link.append_pair(name, value);
-            }
-        }
-        link.append_pair("cursor", &cursor);
-        format!("/vulnerabilities?{}", link.finish())
-    });
+        let mut link = pairs.clone();
+        link.push((name, cursor));
+        href_of(&link)
+    };
+    page.next_link = found.next.map(|position| page_link("cursor", position));
+    page.prev_link = found.prev.map(|position| page_link("before", position));
     Ok(page.into_response())
 }
 
-/// Applies one status and/or assignee to every selected record, each
-/// through the same update service (and audit rows) as a single edit.
+/// Where a form posted from the list comes back to: the list with the
+/// same parameters, rebuilt from the names the list knows (the path is
+/// fixed, so the field cannot send anyone elsewhere).
+fn back_to_list(fields: &[(String, String)]) -> PageQuery {
+    let here = fields.iter().find(|(k, _)| k == "return").map(|(_, v)| v.as_str());
+    PageQuery::parse(here)
+}
+
+fn here_href(page_query: &PageQuery) -> String {
+    let mut pairs = page_query.pairs();
+    for (name, value) in [("cursor", &page_query.params.cursor), ("before", &page_query.params.before)] {
+        if let Some(value) = value.clone().filter(|v| !v.is_empty()) {
+            pairs.push((name, value));
+        }
+    }
+    href_of(&pairs)
+}
+
 /// The most records one bulk change may touch.
 pub const BULK_MAX: usize = 500;
 
+/// Applies one status and/or assignee to every selected record, each
+/// through the same update service (and audit rows) as a single edit, then
+/// returns to the list as it was.
 pub async fn bulk(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -181,15 +457,24 @@ pub async fn bulk(
             body.insert("assignee_id".into(), json!(assignee));
         }
     }
-    let params = ListParams::default();
+    let back = back_to_list(&pairs);
+    let refused = |status: StatusCode, message: String| {
+        let (state, user, back) = (&state, &user, &back);
+        async move {
+            let mut page = list_page(state, user, back, None, vec![message]).await?;
+            *page.status_mut() = status;
+            Ok::<_, PageError>(page)
+        }
+    };
     if ids.is_empty() || body.is_empty() {
-        return list_page(&state, &user, &params, Some("Select records and a change to apply.".into())).await;
+        return refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Select records, and a status or an assignee to give them.".into(),
+        )
+        .await;
     }
     if ids.len() > BULK_MAX {
-        let mut page =
-            list_page(&state, &user, &params, Some(format!("Select at most {BULK_MAX} records at once."))).await?;
-        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(page);
+        return refused(StatusCode::UNPROCESSABLE_ENTITY, format!("Select at most {BULK_MAX} records at once.")).await;
     }
     // A bulk change costs what the same changes made one by one would.
     let budget = crate::ratelimit::middleware::api_bucket(user.principal.user.id.as_uuid());
@@ -200,9 +485,8 @@ pub async fn bulk(
             "Changing {count} records at once is over your request budget right now; try again in {} s or select fewer.",
             decision.reset.as_secs().max(1)
         );
-        let mut page = list_page(&state, &user, &params, Some(message)).await?;
+        let mut page = refused(StatusCode::TOO_MANY_REQUESTS, message).await?;
         decision.annotate_refusal(page.headers_mut());
-        *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return Ok(page);
     }
     let body = Value::Object(body);
@@ -211,13 +495,54 @@ pub async fn bulk(
         match services::vulnerabilities::update(&state, &user.principal, &context, id, &body, &IfMatch::Absent).await {
             Ok(_) => changed += 1,
             Err(ServiceError::Invalid(errors)) => {
-                let reason =
-                    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
-                return list_page(&state, &user, &params, Some(format!("{changed} changed; {id} refused: {reason}")))
-                    .await;
+                let reason = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+                let message = format!("{changed} changed; {id} was refused: {reason}");
+                return refused(StatusCode::UNPROCESSABLE_ENTITY, message).await;
             }
             Err(other) => return Err(other.into()),
         }
     }
-    list_page(&state, &user, &params, Some(format!("{changed} vulnerabilities changed."))).await
+    Ok(flash::redirect(&here_href(&back), Flash::Changed(changed)))
+}
+
+/// Saves the list as it is shown under a name, for the user or the team.
+pub async fn save_view(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let back = back_to_list(&pairs);
+    let shared = value("shared") == "on";
+    match services::saved_views::create(&state, &user.principal, &context, &value("name"), &value("return"), shared)
+        .await
+    {
+        Ok(view) => {
+            let to = if view.query.is_empty() {
+                "/vulnerabilities".to_string()
+            } else {
+                format!("/vulnerabilities?{}", view.query)
+            };
+            Ok(flash::redirect(&to, Flash::ViewSaved))
+        }
+        Err(error) => {
+            let messages = form_messages(error)?;
+            let mut page = list_page(&state, &user, &back, None, messages).await?;
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(page)
+        }
+    }
+}
+
+pub async fn delete_view(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let id = crate::http::path_id(&id)?;
+    services::saved_views::delete(&state, &user.principal, &context, id).await?;
+    Ok(flash::redirect(&here_href(&back_to_list(&pairs)), Flash::ViewDeleted))
 }

@@ -12,7 +12,7 @@ use super::{format::label, page::Choice};
 
 pub use detail::{change_status, comment, detail};
 pub use form::{create, delete, edit_form, new_form, update};
-pub use list::{bulk, list};
+pub use list::{bulk, delete_view, list, save_view};
 
 pub(super) fn choices_of(names: &[&'static str], selected: &str) -> Vec<Choice> {
     let pairs: Vec<(&str, String)> = names.iter().map(|n| (*n, label(n))).collect();
