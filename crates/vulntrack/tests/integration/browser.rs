@@ -716,6 +716,8 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
     let signed_in = [
         "/",
         "/vulnerabilities",
+        "/vulnerabilities?severity=CRITICAL&severity=HIGH&tag=auth&assignee_id=none&col=key&col=title&col=severity&col=tags&col=cve&col=assets",
+        "/vulnerabilities?q=no-such-words",
         "/vulnerabilities/new",
         "/vulnerabilities/VT-1",
         "/vulnerabilities/VT-1/edit",
@@ -743,7 +745,9 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
                     for violation in browser.axe_violations().await {
                         failures.push(format!("{path} at {width} px ({scheme}): {violation}"));
                     }
-                    let name = format!("{}-{width}-{scheme}", path.trim_matches('/').replace('/', "-"));
+                    let page = path.split('?').next().unwrap_or_default().trim_matches('/').replace('/', "-");
+                    let name = if path.contains('?') { format!("{page}-filtered-{}", path.len()) } else { page };
+                    let name = format!("{name}-{width}-{scheme}");
                     let name = if name.starts_with('-') { format!("dashboard{name}") } else { name };
                     let png = browser.client.screenshot().await.expect("screenshot");
                     std::fs::write(shots.join(format!("{name}.png")), png).expect("write screenshot");
