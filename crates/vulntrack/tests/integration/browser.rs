@@ -770,3 +770,196 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
 }
+
+impl Browser {
+    /// The current address's query string.
+    async fn query(&self) -> String {
+        self.client.current_url().await.expect("url").query().unwrap_or_default().to_string()
+    }
+
+    /// Waits (up to 10 s) for the address to change from `from`.
+    async fn leave(&self, from: &str) -> String {
+        for _ in 0..100 {
+            let url = self.client.current_url().await.expect("url").to_string();
+            if url != from {
+                return url;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("still at {from}");
+    }
+
+    async fn all_texts(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for element in self.client.find_all(Locator::Css(css)).await.expect("elements") {
+            texts.push(element.text().await.expect("text"));
+        }
+        texts
+    }
+
+    async fn checked(&self, css: &str) -> Vec<bool> {
+        let mut checked = Vec::new();
+        for element in self.client.find_all(Locator::Css(css)).await.expect("elements") {
+            checked.push(element.prop("checked").await.expect("checked").as_deref() == Some("true"));
+        }
+        checked
+    }
+
+    async fn keys(&self, keys: &str) {
+        self.client.find(Locator::Css("body")).await.expect("body").send_keys(keys).await.expect("keys");
+    }
+}
+
+/// The list as a team lead uses it: pick filters from the menus, save
+/// them as a view, come back to it, sort by a column, select the page,
+/// change it in bulk — and land on the same filtered list, with the
+/// change confirmed. Keyboard shortcuts move and select rows.
+#[tokio::test]
+async fn the_list_filters_saves_a_view_sorts_selects_all_and_changes_in_bulk_keeping_its_filters() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let app = TestApp::spawn_with(|c| c.public_url = url::Url::parse(&format!("{base}/")).expect("url")).await;
+    app.setup_admin("Blue Team", "ada@example.com").await;
+    let admin = app.login("ada@example.com", PASSWORD).await;
+    let _analyst = app.add_member(&admin, "grace.analyst@example.com", "ANALYST").await;
+    let severities = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
+    let vectors = [
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:L/A:N",
+        "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N",
+    ];
+    for i in 0..24 {
+        let mut record = json!({
+            "title": format!("Finding {i:02} in the payments service"),
+            "description": "Found in review.",
+            "severity": severities[i % 4],
+            "tags": if i % 3 == 0 { json!(["pci"]) } else { json!(["internal"]) },
+            "cvss_vector": vectors[(i / 4) % 4],
+        });
+        if i % 5 == 0 {
+            record["status"] = json!("IN_PROGRESS");
+        }
+        let created = app.post("/api/v1/vulnerabilities", As::Cookie(&admin), record).await;
+        assert_eq!(created.status, axum::http::StatusCode::CREATED, "{created:?}");
+    }
+    let expected = app
+        .get_as("/api/v1/vulnerabilities?severity=CRITICAL,HIGH&status=OPEN&tag=pci&limit=200", As::Cookie(&admin))
+        .await
+        .body["items"]
+        .as_array()
+        .expect("items")
+        .len();
+    assert!(expected >= 2, "the seed gives the filter something to find");
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
+        let _ = stopped.await;
+    }));
+    let Some(mut browser) = Browser::start(base).await else { return };
+    browser.screen(1440, 900).await;
+    browser.go("/login").await;
+    browser.fill("#email", "ada@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(browser.arrive("/").await, "/");
+
+    // Filters from the menus.
+    browser.go("/vulnerabilities").await;
+    assert!(browser.see("24 vulnerabilities").await, "{}", browser.text().await);
+    let menu = |label: &'static str| {
+        format!("//details[contains(@class,'filter')]/summary[starts-with(normalize-space(.), '{label}')]")
+    };
+    for (label, values) in [("Severity", vec!["CRITICAL", "HIGH"]), ("Status", vec!["OPEN"])] {
+        browser.client.find(Locator::XPath(&menu(label))).await.expect("menu").click().await.expect("open menu");
+        for value in values {
+            browser.click(&format!("details.filter input[value='{value}']")).await;
+        }
+    }
+    browser.client.find(Locator::XPath(&menu("More"))).await.expect("more").click().await.expect("open");
+    browser.fill("#tag", "pci").await;
+    browser.shot("list-filters-open").await;
+    let at = browser.client.current_url().await.expect("url").to_string();
+    browser.click("form.filters button[type=submit]").await;
+    browser.leave(&at).await;
+    let matching = format!("{expected} vulnerabilities match");
+    assert!(browser.see(&matching).await, "{}", browser.text().await);
+    let chips = browser.all_texts("a.chip").await;
+    assert_eq!(
+        chips,
+        ["Severity: Critical ×", "Severity: High ×", "Status: Open ×", "Tag: pci ×"],
+        "one chip per filter"
+    );
+    let filtered = browser.query().await;
+
+    // Saved as a view, shared with the team.
+    browser.click("nav.views details summary").await;
+    browser.fill("#view-name", "Open PCI criticals").await;
+    browser.click("form.save-view input[name=shared]").await;
+    browser.click("form.save-view button[type=submit]").await;
+    assert!(browser.see("View saved.").await, "{}", browser.text().await);
+    browser.shot("list-view-saved").await;
+    // Back to everything, then the view again.
+    browser.click("nav.views a.view[href='/vulnerabilities']").await;
+    assert!(browser.see("24 vulnerabilities").await);
+    assert!(browser.all_texts("a.chip").await.is_empty(), "no filter on the full list");
+    browser.click("nav.views a.view:nth-of-type(2)").await;
+    assert!(browser.see(&matching).await, "the view brings the filters back: {}", browser.text().await);
+    assert_eq!(browser.all_texts("a.chip").await, chips);
+    let current = browser.client.find(Locator::Css("nav.views a[aria-current=page]")).await.expect("current view");
+    assert!(current.text().await.expect("text").starts_with("Open PCI criticals"));
+
+    // Sorted by a column heading: CVSS, highest first.
+    let before_sort = browser.client.current_url().await.expect("url").to_string();
+    browser.click("th.col-cvss a").await;
+    browser.leave(&before_sort).await;
+    assert!(browser.query().await.contains("sort=-cvss"), "{}", browser.query().await);
+    let heading = browser.client.find(Locator::Css("th.col-cvss")).await.expect("th");
+    assert_eq!(heading.attr("aria-sort").await.expect("attr").as_deref(), Some("descending"));
+    let scores: Vec<f64> = browser
+        .all_texts("td[data-label=CVSS]")
+        .await
+        .iter()
+        .map(|t| t.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(-1.0))
+        .collect();
+    assert_eq!(scores.len(), expected);
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "highest CVSS first: {scores:?}");
+    assert_eq!(browser.all_texts("a.chip").await, chips, "sorting keeps the filters");
+    let sorted = browser.query().await;
+
+    // Keyboard: j moves down the rows, x selects the current one.
+    browser.keys("jjx").await;
+    assert_eq!(browser.checked("tbody input[name=ids]").await.iter().filter(|c| **c).count(), 1);
+    assert_eq!(browser.checked("tbody input[name=ids]").await[1], true, "the second row");
+    browser.keys("x").await;
+
+    // Select all, then one bulk change.
+    browser.click("#select-all").await;
+    assert!(browser.checked("tbody input[name=ids]").await.iter().all(|c| *c), "every row selected");
+    let count = browser.client.find(Locator::Id("selected-count")).await.expect("count").text().await.expect("text");
+    assert_eq!(count, format!("({expected} of {expected} selected)"));
+    let assignee = browser.client.find(Locator::Id("bulk_assignee")).await.expect("assignee");
+    assignee.select_by_label("Member Person").await.expect("the analyst is offered");
+    browser.shot("list-all-selected").await;
+    // The answer comes back to this very address, so wait for its toast.
+    browser.click("fieldset.bulk button[type=submit]").await;
+    assert!(browser.see(&format!("{expected} vulnerabilities changed.")).await, "{}", browser.text().await);
+    assert_eq!(browser.path().await, "/vulnerabilities", "back on the list, not on /vulnerabilities/bulk");
+    assert_eq!(browser.query().await, sorted, "the same filters, sort and view");
+    assert_eq!(browser.all_texts("a.chip").await, chips, "the filters are intact");
+    assert!(browser.see(&matching).await);
+    browser.shot("list-after-bulk").await;
+    let changed = app
+        .get_as("/api/v1/vulnerabilities?severity=CRITICAL,HIGH&status=OPEN&tag=pci&limit=200", As::Cookie(&admin))
+        .await
+        .body;
+    let assigned = changed["items"].as_array().expect("items").iter().filter(|v| !v["assignee_id"].is_null()).count();
+    assert_eq!(assigned, expected, "every selected record was assigned");
+    assert!(filtered.contains("tag=pci"), "{filtered}");
+
+    let problems = browser.finish().await;
+    assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+}
