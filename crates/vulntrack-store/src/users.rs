@@ -34,6 +34,8 @@ pub struct User {
     pub is_onboarded: bool,
     pub theme: Theme,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Until when sign-in is refused after repeated failures (may be past).
+    pub locked_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change to the profile, role or status; the `ETag`
@@ -45,6 +47,11 @@ impl User {
     /// The scope this user acts in: their own team.
     pub fn scope(&self) -> TeamScope {
         TeamScope::new(self.team_id)
+    }
+
+    /// The end of the lockout in force at `now`, if the account is locked.
+    pub fn locked_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.locked_until.filter(|until| *until > now)
     }
 }
 
@@ -67,6 +74,7 @@ impl TryFrom<users::Model> for User {
             is_onboarded: row.is_onboarded,
             theme: row.theme.parse().map_err(|_| corrupt("theme", &row.theme))?,
             last_login_at: row.last_login_at,
+            locked_until: row.locked_until,
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,

@@ -17,6 +17,7 @@ use vulntrack_store::{invitations, users};
 
 use super::{
     auth_pages::{signed_in_or_login, too_many, wait_message},
+    format::filters,
     page::{Choice, Nav, PageError, WebUser, form_messages},
 };
 use crate::{
@@ -32,6 +33,12 @@ pub struct MemberRow {
     name: String,
     email: String,
     status: String,
+    /// When a lockout after failed sign-ins ends, if one is in force.
+    locked_until: Option<chrono::DateTime<Utc>>,
+    active: bool,
+    /// The signed-in ADMIN's own row: changed from the account page, not here.
+    is_self: bool,
+    role: String,
     roles: Vec<Choice>,
     toggle_status: &'static str,
     toggle_label: &'static str,
@@ -106,6 +113,10 @@ async fn users_page(
                 MemberRow {
                     id: m.id.to_string(),
                     roles: Choice::list(ROLES, m.role.as_str()),
+                    role: crate::web::format::label(m.role.as_str()),
+                    locked_until: m.locked_at(now),
+                    active,
+                    is_self: m.id == user.principal.user.id,
                     status: if active { "Active".into() } else { "Deactivated".into() },
                     toggle_status: if active { "INACTIVE" } else { "ACTIVE" },
                     toggle_label: if active { "Deactivate" } else { "Reactivate" },

@@ -841,3 +841,64 @@ async fn saved_id(app: &TestApp, cookie: &str, name: &str) -> String {
         .expect("the view")
         .to_string()
 }
+
+/// The team page tells a locked account from an active one (and the API
+/// says until when), offers Unlock only where there is a lock and a reset
+/// link only to active members, and offers no action on the ADMIN's own
+/// row, which would only lock them out.
+#[tokio::test]
+async fn the_team_page_shows_locked_accounts_and_offers_only_actions_that_apply() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    app.add_member(&admin, "locked@example.com", "ANALYST").await;
+    app.add_member(&admin, "fine@example.com", "VIEWER").await;
+    for _ in 0..5 {
+        let body = json!({ "email": "locked@example.com", "password": "Wrong#Password99" });
+        let failed = app.post("/api/v1/auth/login", As::Anonymous, body).await;
+        assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
+    }
+    let members = app.get_as("/api/v1/users", As::Cookie(&admin)).await.body;
+    let member = |email: &str| {
+        members["items"].as_array().expect("items").iter().find(|m| m["email"] == email).cloned().expect("member")
+    };
+    assert!(member("locked@example.com")["locked_until"].is_string(), "the API names the lock: {members}");
+    assert!(member("fine@example.com")["locked_until"].is_null());
+    assert!(member(ADMIN)["locked_until"].is_null());
+
+    let listed = page(&app, "/admin/users", &admin).await;
+    let row = |email: &str| {
+        let body = html(&listed);
+        let at = body.find(&format!("<td>{email}</td>")).unwrap_or_else(|| panic!("{email} listed"));
+        let start = body[..at].rfind("<tr>").expect("row start");
+        let end = at + body[at..].find("</tr>").expect("row end");
+        body[start..end].to_string()
+    };
+    let locked = row("locked@example.com");
+    assert!(locked.contains("Locked") && locked.contains("until"), "{locked}");
+    assert!(locked.contains("/unlock"), "a locked account can be unlocked");
+    let fine = row("fine@example.com");
+    assert!(fine.contains("Active") && !fine.contains("Locked"), "{fine}");
+    assert!(!fine.contains("/unlock"), "nothing to unlock: {fine}");
+    assert!(fine.contains("/reset-link") && fine.contains("Deactivate") && fine.contains("/delete"));
+    let own = row(ADMIN);
+    assert!(own.contains("(you)"), "{own}");
+    for absent in ["<select", "Deactivate", "/delete", "/reset-link", "/unlock"] {
+        assert!(!own.contains(absent), "{absent} is not offered on one's own row: {own}");
+    }
+
+    let id = member("locked@example.com")["id"].as_str().expect("id").to_string();
+    let unlocked = post_form(&app, &format!("/admin/users/{id}/unlock"), Some(&admin), &[]).await;
+    assert_eq!(unlocked.status, StatusCode::OK, "{unlocked:?}");
+    assert!(html(&unlocked).contains("Account unlocked."));
+    let after = app.get_as("/api/v1/users", As::Cookie(&admin)).await.body;
+    let relisted =
+        after["items"].as_array().expect("items").iter().find(|m| m["email"] == "locked@example.com").cloned();
+    assert!(relisted.expect("member")["locked_until"].is_null(), "the lock is gone");
+    let deactivated = post_form(&app, &format!("/admin/users/{id}"), Some(&admin), &[("status", "INACTIVE")]).await;
+    assert_eq!(deactivated.status, StatusCode::OK);
+    let body = html(&deactivated);
+    let at = body.find("<td>locked@example.com</td>").expect("listed");
+    let row = &body[at..at + body[at..].find("</tr>").expect("end")];
+    assert!(row.contains("Deactivated") && row.contains("Reactivate") && !row.contains("/reset-link"), "{row}");
+}

@@ -23,6 +23,9 @@ pub struct UserView {
     pub department: Option<String>,
     pub bio: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Sign-in is refused until then after repeated failed attempts (an
+    /// ADMIN can unlock sooner); null when the account is not locked.
+    pub locked_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change to the profile, role or status; also the
@@ -32,6 +35,7 @@ pub struct UserView {
 
 impl UserView {
     pub fn new(user: User, team_name: String) -> Self {
+        let locked_until = user.locked_at(Utc::now());
         Self {
             id: user.id,
             email: user.email,
@@ -47,6 +51,7 @@ impl UserView {
             department: user.department,
             bio: user.bio,
             last_login_at: user.last_login_at,
+            locked_until,
             created_at: user.created_at,
             updated_at: user.updated_at,
             version: user.version,
