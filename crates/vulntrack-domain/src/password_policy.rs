@@ -6,6 +6,10 @@ use crate::validation::FieldError;
 pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 128;
 
+/// The policy in one sentence, shown beside every new-password field.
+pub const HINT: &str = "At least 12 characters, with an upper-case and a lower-case letter, a digit and a symbol; \
+     not a common password, your name or your email.";
+
 /// A rule a password can break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordRule {
@@ -175,5 +179,13 @@ mod tests {
         let errors = PasswordPolicy::default().field_errors("password", "short");
         assert!(errors.iter().all(|e| e.field == "password"));
         assert!(errors.iter().any(|e| e.code == "too_short"));
+    }
+
+    #[test]
+    fn the_hint_states_the_rules_the_check_applies() {
+        assert!(HINT.contains(&format!("{MIN_LENGTH} characters")));
+        for word in ["upper-case", "lower-case", "digit", "symbol", "common", "name", "email"] {
+            assert!(HINT.contains(word), "{word}");
+        }
     }
 }

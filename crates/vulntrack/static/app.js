@@ -15,57 +15,125 @@ function updateDreadMean() {
   output.textContent = "mean " + (Math.round(mean * 10) / 10).toFixed(1);
 }
 
-// CVSS v3.1 base metrics: picking values builds the vector; the server
-// still parses and scores whatever the field finally holds.
-const CVSS31 = [
-  ["AV", "Attack vector", [["N", "Network"], ["A", "Adjacent"], ["L", "Local"], ["P", "Physical"]]],
-  ["AC", "Attack complexity", [["L", "Low"], ["H", "High"]]],
-  ["PR", "Privileges required", [["N", "None"], ["L", "Low"], ["H", "High"]]],
-  ["UI", "User interaction", [["N", "None"], ["R", "Required"]]],
-  ["S", "Scope", [["U", "Unchanged"], ["C", "Changed"]]],
-  ["C", "Confidentiality", [["H", "High"], ["L", "Low"], ["N", "None"]]],
-  ["I", "Integrity", [["H", "High"], ["L", "Low"], ["N", "None"]]],
-  ["A", "Availability", [["H", "High"], ["L", "Low"], ["N", "None"]]],
-];
+// CVSS base metrics, v3.1 and v4.0: picking values builds the vector; the
+// server still parses and scores whatever the field finally holds. The
+// pickers open on the version of the vector in the field, filled from it,
+// so editing a v4.0 record never offers blank v3.1 menus over its vector.
+const CVSS_METRICS = {
+  "3.1": [
+    ["AV", "Attack vector", [["N", "Network"], ["A", "Adjacent"], ["L", "Local"], ["P", "Physical"]]],
+    ["AC", "Attack complexity", [["L", "Low"], ["H", "High"]]],
+    ["PR", "Privileges required", [["N", "None"], ["L", "Low"], ["H", "High"]]],
+    ["UI", "User interaction", [["N", "None"], ["R", "Required"]]],
+    ["S", "Scope", [["U", "Unchanged"], ["C", "Changed"]]],
+    ["C", "Confidentiality", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+    ["I", "Integrity", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+    ["A", "Availability", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+  ],
+  "4.0": [
+    ["AV", "Attack vector", [["N", "Network"], ["A", "Adjacent"], ["L", "Local"], ["P", "Physical"]]],
+    ["AC", "Attack complexity", [["L", "Low"], ["H", "High"]]],
+    ["AT", "Attack requirements", [["N", "None"], ["P", "Present"]]],
+    ["PR", "Privileges required", [["N", "None"], ["L", "Low"], ["H", "High"]]],
+    ["UI", "User interaction", [["N", "None"], ["P", "Passive"], ["A", "Active"]]],
+    ["VC", "Vulnerable system confidentiality", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+    ["VI", "Vulnerable system integrity", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+    ["VA", "Vulnerable system availability", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+    ["SC", "Subsequent system confidentiality", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+    ["SI", "Subsequent system integrity", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+    ["SA", "Subsequent system availability", [["H", "High"], ["L", "Low"], ["N", "None"]]],
+  ],
+};
+
+function parseVector(text) {
+  const parts = text.trim().split("/");
+  const prefix = parts.shift() || "";
+  const version = prefix === "CVSS:4.0" ? "4.0" : prefix.startsWith("CVSS:3.") ? "3.1" : null;
+  const metrics = [];
+  parts.forEach((part) => {
+    const [metric, value] = part.split(":");
+    if (metric && value) metrics.push([metric, value]);
+  });
+  return { version, metrics };
+}
 
 function setUpCvssBuilder() {
   const builder = document.getElementById("cvss-builder");
   const field = document.getElementById("cvss_vector");
   if (!builder || !field) return;
-  const current = {};
-  if (field.value.startsWith("CVSS:3.")) {
-    field.value.split("/").slice(1).forEach((part) => {
-      const [metric, value] = part.split(":");
-      current[metric] = value;
+  const parsed = parseVector(field.value);
+  let version = parsed.version || "3.1";
+  const chooser = document.createElement("fieldset");
+  chooser.className = "cvss-version";
+  const legend = document.createElement("legend");
+  legend.textContent = "Build the vector: CVSS version";
+  chooser.appendChild(legend);
+  const menus = document.createElement("div");
+  menus.className = "cvss-builder";
+  const render = () => {
+    menus.textContent = "";
+    const current = parseVector(field.value);
+    const values = current.version === version ? Object.fromEntries(current.metrics) : {};
+    const base = CVSS_METRICS[version].map(([metric]) => metric);
+    // Threat, environmental and supplemental metrics are kept as typed.
+    const extra = current.version === version ? current.metrics.filter(([m]) => !base.includes(m)) : [];
+    const selects = [];
+    const build = () => {
+      if (selects.some((s) => s.value === "")) return;
+      const picked = selects.map((s) => s.dataset.metric + ":" + s.value);
+      const rest = extra.map(([m, v]) => m + ":" + v);
+      field.value = ["CVSS:" + version].concat(picked, rest).join("/");
+    };
+    CVSS_METRICS[version].forEach(([metric, name, options]) => {
+      const label = document.createElement("label");
+      label.textContent = name + " ";
+      const select = document.createElement("select");
+      select.dataset.metric = metric;
+      select.id = "cvss-" + metric;
+      const blank = document.createElement("option");
+      blank.value = "";
+      blank.textContent = "—";
+      select.appendChild(blank);
+      options.forEach(([code, text]) => {
+        const option = document.createElement("option");
+        option.value = code;
+        option.textContent = text;
+        option.selected = values[metric] === code;
+        select.appendChild(option);
+      });
+      select.addEventListener("change", build);
+      label.appendChild(select);
+      menus.appendChild(label);
+      selects.push(select);
     });
-  }
-  const selects = [];
-  const build = () => {
-    if (selects.some((s) => s.value === "")) return;
-    field.value = "CVSS:3.1/" + selects.map((s) => s.dataset.metric + ":" + s.value).join("/");
   };
-  CVSS31.forEach(([metric, name, values]) => {
+  ["3.1", "4.0"].forEach((v) => {
     const label = document.createElement("label");
-    label.textContent = name + " ";
-    const select = document.createElement("select");
-    select.dataset.metric = metric;
-    select.id = "cvss-" + metric;
-    const blank = document.createElement("option");
-    blank.value = "";
-    blank.textContent = "—";
-    select.appendChild(blank);
-    values.forEach(([code, text]) => {
-      const option = document.createElement("option");
-      option.value = code;
-      option.textContent = text;
-      option.selected = current[metric] === code;
-      select.appendChild(option);
+    label.className = "check";
+    const radio = document.createElement("input");
+    radio.type = "radio";
+    radio.name = "cvss-version";
+    radio.value = v;
+    radio.checked = v === version;
+    radio.addEventListener("change", () => {
+      version = v;
+      render();
     });
-    select.addEventListener("change", build);
-    label.appendChild(select);
-    builder.appendChild(label);
-    selects.push(select);
+    label.appendChild(radio);
+    label.appendChild(document.createTextNode(" " + v));
+    chooser.appendChild(label);
   });
+  builder.appendChild(chooser);
+  builder.appendChild(menus);
+  field.addEventListener("change", () => {
+    const typed = parseVector(field.value);
+    if (typed.version && typed.version !== version) {
+      version = typed.version;
+      chooser.querySelectorAll("input").forEach((r) => { r.checked = r.value === version; });
+    }
+    render();
+  });
+  render();
   builder.hidden = false;
 }
 

@@ -90,6 +90,8 @@ pub struct SetupField {
     autocomplete: &'static str,
     value: String,
     errors: Vec<String>,
+    /// What the field must hold, shown under it before anything goes wrong.
+    hint: Option<&'static str>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -115,7 +117,8 @@ fn setup_page_with(form: &SetupForm, errors: &vulntrack_domain::ValidationErrors
         kind,
         autocomplete,
         value: if kind == "password" { String::new() } else { value.to_string() },
-        errors: errors.iter().filter(|e| e.field == name).map(|e| e.message.clone()).collect(),
+        errors: errors.iter().filter(|e| e.field == name).map(|e| super::format::sentence(&e.message)).collect(),
+        hint: (kind == "password").then_some(vulntrack_domain::password_policy::HINT),
     };
     SetupPage {
         nav: None,
@@ -123,13 +126,7 @@ fn setup_page_with(form: &SetupForm, errors: &vulntrack_domain::ValidationErrors
             field("team_name", "Team name", "text", "organization", &form.team_name),
             field("name", "Your name", "text", "name", &form.name),
             field("email", "Email", "email", "username", &form.email),
-            field(
-                "password",
-                "Password (12+ characters, mixed case, a digit and a symbol)",
-                "password",
-                "new-password",
-                "",
-            ),
+            field("password", "Password", "password", "new-password", ""),
         ],
     }
 }

@@ -21,6 +21,49 @@ pub fn when_exactly(time: DateTime<Utc>) -> (String, String) {
     (time.format("%Y-%m-%d %H:%M:%S UTC").to_string(), time.to_rfc3339())
 }
 
+/// A field as the person filling the form knows it: `dread.damage` →
+/// `DREAD damage`, `references[0]` → `Reference 1`, `cvss_vector` →
+/// `CVSS vector`, `assignee_id` → `Assignee`.
+pub fn field_label(field: &str) -> String {
+    if let Some((list, rest)) = field.split_once('[') {
+        let index: usize = rest.trim_end_matches(']').parse().unwrap_or(0);
+        let singular = match list {
+            "references" => "Reference",
+            "assets" => "Asset",
+            "tags" => "Tag",
+            other => return format!("{} {}", field_label(other), index + 1),
+        };
+        return format!("{singular} {}", index + 1);
+    }
+    if let Some(factor) = field.strip_prefix("dread.") {
+        return format!("DREAD {}", label(factor).to_lowercase());
+    }
+    if let Some(category) = field.strip_prefix("stride.") {
+        return format!("STRIDE {}", label(category).to_lowercase());
+    }
+    match field {
+        "dread" => "DREAD".into(),
+        "stride" => "STRIDE".into(),
+        "cvss_vector" => "CVSS vector".into(),
+        "cvss_score" => "CVSS score".into(),
+        "cve_id" => "CVE id".into(),
+        "assignee_id" => "Assignee".into(),
+        "expires_in_days" => "Expires in (days)".into(),
+        other => label(other),
+    }
+}
+
+/// A rule's message as a sentence: `must not be blank` → `Must not be blank.`
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let Some(first) = chars.next() else { return String::new() };
+    let mut text: String = first.to_uppercase().chain(chars).collect();
+    if !text.ends_with(['.', '!', '?']) {
+        text.push('.');
+    }
+    text
+}
+
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -52,6 +95,20 @@ pub fn ago(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_and_messages_read_as_words() {
+        assert_eq!(field_label("dread.affected_users"), "DREAD affected users");
+        assert_eq!(field_label("references[0]"), "Reference 1");
+        assert_eq!(field_label("assets[2]"), "Asset 3");
+        assert_eq!(field_label("tags[1]"), "Tag 2");
+        assert_eq!(field_label("stride.denial_of_service"), "STRIDE denial of service");
+        assert_eq!(field_label("cvss_vector"), "CVSS vector");
+        assert_eq!(field_label("new_password"), "New password");
+        assert_eq!(sentence("must not be blank"), "Must not be blank.");
+        assert_eq!(sentence("Choose system, light or dark."), "Choose system, light or dark.");
+        assert_eq!(sentence(""), "");
+    }
 
     #[test]
     fn counts_have_thousands_separators() {

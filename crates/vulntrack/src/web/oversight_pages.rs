@@ -134,7 +134,7 @@ pub async fn audit_log(
             })
             .collect(),
         next_link,
-        errors: errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+        errors: errors.iter().map(super::page::field_message).collect(),
     };
     Ok((status, page).into_response())
 }

@@ -130,14 +130,27 @@ impl PageError {
     }
 }
 
+/// One field error as a line of a form's summary. A rule's fragment
+/// ("must not be blank") is prefixed with the field it is about
+/// ("Title: must not be blank."); a message already written as a sentence
+/// for people ("Give the view a name.") stands alone.
+pub fn field_message(error: &vulntrack_domain::FieldError) -> String {
+    let message = super::format::sentence(&error.message);
+    let written_as_sentence = error.message.trim_start().starts_with(char::is_uppercase);
+    if written_as_sentence || error.field == "form" || error.field == "body" {
+        return message;
+    }
+    let mut chars = message.chars();
+    let fragment: String = chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default();
+    format!("{}: {fragment}", super::format::field_label(&error.field))
+}
+
 /// What a form shows when its service refused the input: field errors and
 /// conflicts as sentences beside the form. Anything else is not the form's
 /// to explain and becomes the error page.
 pub fn form_messages(error: ServiceError) -> Result<Vec<String>, PageError> {
     match error {
-        ServiceError::Invalid(errors) => {
-            Ok(errors.iter().map(|e| format!("{}: {}", e.field.replace('_', " "), e.message)).collect())
-        }
+        ServiceError::Invalid(errors) => Ok(errors.iter().map(field_message).collect()),
         ServiceError::Conflict(message) => Ok(vec![message.to_string()]),
         ServiceError::Malformed(message) => Ok(vec![message]),
         other => Err(other.into()),

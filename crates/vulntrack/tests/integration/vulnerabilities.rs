@@ -132,10 +132,7 @@ async fn every_validation_rule_is_refused_with_its_field_error_and_nothing_is_wr
             "dread.damage",
             json!({ "dread": { "damage": 11, "reproducibility": 1, "exploitability": 1, "affected_users": 1, "discoverability": 1 } }),
         ),
-        (
-            "dread.discoverability",
-            json!({ "dread": { "damage": 1, "reproducibility": 1, "exploitability": 1, "affected_users": 1 } }),
-        ),
+        ("dread", json!({ "dread": { "damage": 1, "reproducibility": 1, "exploitability": 1, "affected_users": 1 } })),
         ("stride.spoofing", json!({ "stride": { "spoofing": "yes" } })),
         ("assets[0]", json!({ "assets": [""] })),
         ("references[0]", json!({ "references": ["javascript:alert(1)"] })),

@@ -372,7 +372,7 @@ async fn account_team_invitation_and_password_pages_work_through_forms() {
     let refused =
         post_form(&app, "/reset-password", None, &[("token", "forged"), ("new_password", "N3w&Better#Pass77")]).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html(&refused).contains("token: is invalid"));
+    assert!(html(&refused).contains("Token: is invalid, expired or already used."), "{}", html(&refused));
     let done =
         post_form(&app, "/reset-password", None, &[("token", &reset_token), ("new_password", "N3w&Better#Pass77")])
             .await;
@@ -674,7 +674,7 @@ async fn filters_in_the_url_are_shown_as_chips_kept_in_the_form_and_counted() {
     let bad = page(&app, "/vulnerabilities?severity=SEVERE&assignee_id=nobody", &cookie).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html(&bad).contains("Severity: ") && html(&bad).contains("SEVERE"), "{}", html(&bad));
-    assert!(html(&bad).contains("Assignee id: must be a user id"), "{}", html(&bad));
+    assert!(html(&bad).contains("Assignee: must be a user id"), "{}", html(&bad));
 }
 
 /// Paging goes both ways: the previous-page link of page three lists page
@@ -901,4 +901,77 @@ async fn the_team_page_shows_locked_accounts_and_offers_only_actions_that_apply(
     let at = body.find("<td>locked@example.com</td>").expect("listed");
     let row = &body[at..at + body[at..].find("</tr>").expect("end")];
     assert!(row.contains("Deactivated") && row.contains("Reactivate") && !row.contains("/reset-link"), "{row}");
+}
+
+/// Form errors read as sentences about named fields, once per field, tied
+/// to their inputs and summarised with links at the top: never a rule's
+/// raw text ("length is lower than 1"), a path ("dread.damage",
+/// "references[0]") or two errors for one blank field. DREAD says its rule
+/// once. Every new-password field states the policy before anything fails.
+#[tokio::test]
+async fn form_errors_are_sentences_tied_to_their_fields_and_summarised_once() {
+    let app = TestApp::spawn().await;
+    let setup_page = app.get("/setup").await;
+    assert!(html(&setup_page).contains("At least 12 characters") && html(&setup_page).contains("password-hint"));
+    app.setup_admin("Blue Team", ADMIN).await;
+    let cookie = app.login(ADMIN, PASSWORD).await;
+    let raw = ["length is lower than", "not a valid email", "dread.", "references[", "assets[", "1 characters"];
+
+    let refused = post_form(
+        &app,
+        "/vulnerabilities",
+        Some(&cookie),
+        &[
+            ("title", "   "),
+            ("description", "Long enough description."),
+            ("severity", "HIGH"),
+            ("dread_damage", "7"),
+            ("dread_exploitability", "11"),
+            ("references", "https://example.com/ok\njavascript:alert(1)"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = html(&refused);
+    for unwanted in raw {
+        assert!(!text.contains(unwanted), "{unwanted:?} shown raw: {text}");
+    }
+    for summary_line in [
+        r##"<a href="#title">Title: must not be blank.</a>"##,
+        r##"<a href="#dread_exploitability">DREAD exploitability: must be a whole number from 0 to 10.</a>"##,
+        r##"<a href="#dread">DREAD: rate all five factors from 0 to 10, or none (3 of 5 not rated).</a>"##,
+        r##"<a href="#references">Reference 2: must be an http:// or https:// URL.</a>"##,
+    ] {
+        assert!(text.contains(summary_line), "{summary_line} in the summary: {text}");
+    }
+    assert!(text.contains("4 things to fix before saving"), "{text}");
+    assert!(text.contains(r#"id="form-errors" tabindex="-1""#), "the summary can take focus");
+    assert_eq!(text.matches("ate all five factors").count(), 2, "once in the summary, once in the DREAD group");
+    assert!(text.contains(r#"<li>Rate all five factors from 0 to 10, or none (3 of 5 not rated).</li></ul>"#));
+    assert_eq!(text.matches("Title: must not be blank.").count(), 1);
+    assert_eq!(text.matches("Must not be blank.").count(), 1, "once under the title field");
+    let title = between(text, "<input id=\"title\"", ">");
+    assert!(title.contains(r#"aria-invalid="true" aria-describedby="title-errors""#), "{title}");
+    assert!(text.contains(r#"<ul class="field-errors" id="title-errors"><li>Must not be blank.</li></ul>"#));
+    for (factor, invalid) in [("damage", false), ("reproducibility", true), ("exploitability", true)] {
+        let input = between(text, &format!("<input id=\"dread_{factor}\""), ">");
+        assert_eq!(
+            input.contains(r#"aria-invalid="true" aria-describedby="dread-errors""#),
+            invalid,
+            "{factor}: {input}"
+        );
+    }
+
+    // garde's rules on the other forms read the same way, once per field.
+    let profile =
+        post_form(&app, "/account/profile", Some(&cookie), &[("name", ""), ("email", "ada.example.com")]).await;
+    let text = html(&profile);
+    for unwanted in raw {
+        assert!(!text.contains(unwanted), "{unwanted:?} shown raw: {text}");
+    }
+    assert!(text.contains("Name: must not be blank."), "{text}");
+    assert_eq!(text.matches("Name: ").count(), 1, "one error for one blank field");
+    let account = page(&app, "/account", &cookie).await;
+    assert!(html(&account).contains(r#"aria-describedby="new_password-hint""#));
+    assert!(html(&account).contains("At least 12 characters, with an upper-case"));
 }

@@ -31,8 +31,8 @@ use crate::{
     services::{self, ServiceError},
     web::{
         flash::{self, Flash},
-        format::filters,
-        page::{Choice, Nav, PageError, WebUser},
+        format::{self, filters},
+        page::{Choice, Nav, PageError, WebUser, field_message},
     },
 };
 
@@ -72,6 +72,7 @@ pub struct FormPage {
     version: Option<String>,
     conflict: Option<Conflict>,
     errors: ValidationErrors,
+    severity_note: Option<String>,
 }
 
 /// Someone else saved the record while this form was open.
@@ -88,11 +89,32 @@ pub struct ConflictField {
     saved: String,
 }
 
+/// The control a field error belongs to, for `aria-describedby` and the
+/// summary's links: list items point at their list's field, DREAD at its
+/// group (or the factor named).
+fn control_of(field: &str) -> String {
+    let base = field.split(['[', '.']).next().unwrap_or(field);
+    match base {
+        "dread" => field.strip_prefix("dread.").map_or_else(|| "dread".into(), |f| format!("dread_{f}")),
+        "stride" => "stride_spoofing".into(),
+        "cvss_score" => "cvss_vector".into(),
+        other => other.to_string(),
+    }
+}
+
+/// One line of the error summary: the message, and the control it is about.
+pub struct SummaryLine {
+    control: String,
+    text: String,
+}
+
 impl FormPage {
+    /// The errors of one field, as sentences shown under it.
     fn errors_for(&self, field: &str) -> Vec<String> {
-        self.errors.iter().filter(|e| e.field == field).map(|e| e.message.clone()).collect()
+        self.errors.iter().filter(|e| e.field == field).map(|e| format::sentence(&e.message)).collect()
     }
 
+    /// The errors of a list or group of fields, each naming its item.
     fn errors_with_prefix(&self, prefix: &str) -> Vec<String> {
         self.errors
             .iter()
@@ -101,12 +123,28 @@ impl FormPage {
                     || e.field.starts_with(&format!("{prefix}."))
                     || e.field.starts_with(&format!("{prefix}["))
             })
-            .map(|e| format!("{}: {}", e.field, e.message))
+            .map(|e| if e.field == prefix { format::sentence(&e.message) } else { field_message(e) })
             .collect()
     }
 
     fn has(&self, field: &str) -> bool {
-        self.errors.iter().any(|e| e.field == field)
+        self.errors.iter().any(|e| e.field == field || control_of(&e.field) == field)
+    }
+
+    /// Whether one DREAD input is wrong: its own value, or left empty
+    /// when the others were rated.
+    fn dread_invalid(&self, factor: &DreadInput) -> bool {
+        let own = format!("dread.{}", factor.name);
+        self.errors.iter().any(|e| e.field == own || (e.field == "dread" && factor.value.trim().is_empty()))
+    }
+
+    /// Every error at the top of the form, each linking to its control.
+    fn summary(&self) -> Vec<SummaryLine> {
+        self.errors
+            .iter()
+            .filter(|e| e.field != "form")
+            .map(|e| SummaryLine { control: control_of(&e.field), text: field_message(e) })
+            .collect()
     }
 }
 
@@ -114,7 +152,23 @@ impl FormPage {
 #[derive(Debug, Clone)]
 enum FormMode {
     New,
-    Edit(String),
+    /// The record's key, and a note when its severity is set apart from
+    /// what its CVSS vector rates.
+    Edit(String, Option<String>),
+}
+
+/// "CVSS 9.8 rates this Critical; its severity is set to Medium." when the
+/// two differ, so a changed vector never leaves a silent contradiction.
+fn severity_note(v: &Vulnerability) -> Option<String> {
+    let rated = v.record.vector_severity()?;
+    (rated != v.record.severity).then(|| {
+        format!(
+            "CVSS {:.1} rates this {}; its severity is set to {}. Choose \u{201c}From the CVSS vector\u{201d} to follow the vector.",
+            v.record.cvss_score.unwrap_or_default(),
+            format::label(rated.as_str()),
+            format::label(v.record.severity.as_str()),
+        )
+    })
 }
 
 async fn form_page(
@@ -142,14 +196,19 @@ async fn form_page_with(
         FormMode::New => {
             ("New vulnerability".to_string(), "/vulnerabilities".to_string(), "/vulnerabilities".to_string(), None)
         }
-        FormMode::Edit(key) => (
+        FormMode::Edit(key, _) => (
             format!("Edit {key}"),
             format!("/vulnerabilities/{key}/edit"),
             format!("/vulnerabilities/{key}"),
             Some(choices_of(&VulnStatus::names(), &value("status"))),
         ),
     };
+    let severity_note = match &mode {
+        FormMode::Edit(_, note) => note.clone(),
+        FormMode::New => None,
+    };
     let page = FormPage {
+        severity_note,
         nav: Some(user.nav.clone()),
         heading,
         action,
@@ -271,7 +330,9 @@ fn fields_of(v: &Vulnerability) -> HashMap<String, String> {
     let mut fields: HashMap<String, String> = [
         ("title", r.title.clone()),
         ("description", r.description.clone()),
-        ("severity", r.severity.as_str().to_string()),
+        // A severity that is the vector's own rating is shown as "from the
+        // vector", so a new vector brings its rating along when saved.
+        ("severity", if r.severity_follows_vector() { String::new() } else { r.severity.as_str().to_string() }),
         ("status", r.status.as_str().to_string()),
         ("kind", r.kind.as_str().to_string()),
         ("cve_id", r.cve_id.clone().unwrap_or_default()),
@@ -307,7 +368,8 @@ pub async fn edit_form(
 ) -> Result<Response, PageError> {
     user.principal.require(&state, &context, Action::WriteVulnerabilities).await?;
     let found = vulnerabilities::find(state.db().conn(), user.principal.scope(), &id).await?;
-    form_page(&state, &user, FormMode::Edit(found.key()), &fields_of(&found), ValidationErrors::default()).await
+    let mode = FormMode::Edit(found.key(), severity_note(&found));
+    form_page(&state, &user, mode, &fields_of(&found), ValidationErrors::default()).await
 }
 
 pub async fn update(
@@ -332,7 +394,7 @@ pub async fn update(
     let if_match = fields.get("version").and_then(|v| v.parse().ok()).map_or(IfMatch::Absent, IfMatch::version);
     match services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &if_match).await {
         Ok(updated) => Ok(flash::redirect(&format!("/vulnerabilities/{}", updated.key()), Flash::Saved)),
-        Err(ServiceError::Invalid(errors)) => form_page(&state, &user, FormMode::Edit(id), &fields, errors).await,
+        Err(ServiceError::Invalid(errors)) => form_page(&state, &user, FormMode::Edit(id, None), &fields, errors).await,
         Err(ServiceError::Stale { .. }) => conflict_page(&state, &user, &id, fields).await,
         Err(other) => Err(other.into()),
     }
@@ -367,8 +429,8 @@ async fn conflict_page(
         .collect();
     fields.insert("version".into(), current.version.to_string());
     let conflict = Conflict { version: current.version, changed };
-    form_page_with(state, user, FormMode::Edit(current.key()), &fields, ValidationErrors::default(), Some(conflict))
-        .await
+    let mode = FormMode::Edit(current.key(), severity_note(&current));
+    form_page_with(state, user, mode, &fields, ValidationErrors::default(), Some(conflict)).await
 }
 
 pub async fn delete(

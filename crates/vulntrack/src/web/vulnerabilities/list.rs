@@ -30,7 +30,7 @@ use crate::{
     web::{
         flash::{self, Flash},
         format::{self, filters},
-        page::{Choice, Nav, PageError, WebUser, form_messages},
+        page::{Choice, Nav, PageError, WebUser, field_message, form_messages},
     },
 };
 
@@ -366,7 +366,7 @@ async fn list_page(
     let (query, sort_name) = match list_query(state, principal, params) {
         Ok(parsed) => parsed,
         Err(ServiceError::Invalid(invalid)) => {
-            page.errors.extend(invalid.iter().map(|e| format!("{}: {}", format::label(&e.field), e.message)));
+            page.errors.extend(invalid.iter().map(field_message));
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
         Err(other) => return Err(other.into()),
