@@ -673,8 +673,10 @@ impl Browser {
 }
 
 /// Every page at a desk (1440×900) and on a phone (390×844), with the
-/// system in light and in dark: no axe-core violation (contrast included),
-/// nothing wider than the screen, no console error or CSP violation.
+/// system in light and in dark, error pages included: no axe-core
+/// violation (contrast included), nothing wider than the screen, no
+/// console error or CSP violation; then every page again with the user's
+/// own choice of dark on a light system.
 /// Screenshots of each go to `target/screenshots/pages/`.
 #[tokio::test]
 async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
@@ -763,6 +765,32 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
     browser.click("button[type=submit]").await;
     assert_eq!(browser.arrive("/").await, "/", "signed in");
     check_all(&mut browser, &signed_in, &mut failures).await;
+    // Error pages, signed in: styled, with the menu, in both schemes.
+    let error_pages = ["/no-such-page", "/vulnerabilities/VT-999"];
+    check_all(&mut browser, &error_pages, &mut failures).await;
+    browser.collect_log().await;
+    browser.problems.retain(|p| !p.contains("status of 404"));
+    // The user's own choice of dark, on a system set to light.
+    let chosen = app.patch("/api/v1/me", As::Cookie(&admin), json!({ "theme": "DARK" })).await;
+    assert_eq!(chosen.status, axum::http::StatusCode::OK, "{chosen:?}");
+    browser.system_scheme("light").await;
+    browser.screen(1440, 900).await;
+    for path in signed_in.iter().chain(&error_pages) {
+        browser.go(path).await;
+        let background = browser
+            .client
+            .execute("return getComputedStyle(document.body).backgroundColor", vec![])
+            .await
+            .expect("background");
+        if background != json!("rgb(15, 18, 23)") {
+            failures.push(format!("{path} with DARK chosen: background {background}, not the dark theme's"));
+        }
+        for violation in browser.axe_violations().await {
+            failures.push(format!("{path} with DARK chosen: {violation}"));
+        }
+    }
+    browser.collect_log().await;
+    browser.problems.retain(|p| !p.contains("status of 404"));
     assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
 
     let problems = browser.finish().await;
