@@ -132,6 +132,17 @@ pub async fn list(db: &impl ConnectionTrait, scope: TeamScope, limit: u64) -> St
     newest(db, visible_to(scope), limit).await
 }
 
+/// How many alerts the team can see wait for someone to acknowledge them
+/// (the count beside the Alerts menu entry).
+pub async fn unacknowledged_count(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(alerts::Entity::find()
+        .filter(visible_to(scope))
+        .filter(alerts::Column::AcknowledgedAt.is_null())
+        .count(db)
+        .await?)
+}
+
 /// Marks an alert the team can see as acknowledged; false if there is none.
 pub async fn acknowledge(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid, by: UserId) -> StoreResult<bool> {
     let result = alerts::Entity::update_many()

@@ -6,7 +6,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
-use vulntrack_store::{notifications, teams};
+use vulntrack_store::{notifications, security_alerts, teams};
 
 use crate::{app::AppState, auth::Principal, http::ApiError, http::error_pages, services::ServiceError};
 
@@ -17,6 +17,8 @@ pub struct Nav {
     pub team: String,
     pub role: String,
     pub unread: u64,
+    /// Security alerts nobody has acknowledged yet (ADMINs only; else 0).
+    pub open_alerts: u64,
     pub admin: bool,
     /// The colours the user chose for their pages.
     pub theme: vulntrack_domain::Theme,
@@ -82,7 +84,15 @@ impl FromRequestParts<AppState> for WebUser {
         let unread = notifications::unread_count(db, principal.scope(), principal.user.id)
             .await
             .map_err(|e| PageError::from(e).into_response())?;
+        let open_alerts = if principal.may(vulntrack_domain::Action::ViewAudit) {
+            security_alerts::unacknowledged_count(db, principal.scope())
+                .await
+                .map_err(|e| PageError::from(e).into_response())?
+        } else {
+            0
+        };
         let nav = Nav {
+            open_alerts,
             name: principal.user.name.clone(),
             team: team.name,
             role: principal.user.role.to_string(),

@@ -418,10 +418,14 @@ async fn settings_audit_and_alert_pages_for_admins_only() {
     // The analyst's four refused pages were a privilege-escalation pattern.
     let alerts = page(&app, "/admin/alerts", &admin).await;
     assert!(html(&alerts).contains("privilege escalation attempts"), "{}", html(&alerts));
+    let waiting = r#"<span class="count" aria-label="1 not acknowledged">1</span>"#;
+    assert!(html(&page(&app, "/", &admin).await).contains(waiting), "the menu counts alerts to acknowledge");
     let id = between(html(&alerts), "action=\"/admin/alerts/", "/ack").to_string();
     let acked = post_form(&app, &format!("/admin/alerts/{id}/ack"), Some(&admin), &[]).await;
     assert_eq!(location(&acked), "/admin/alerts");
-    assert!(html(&page(&app, "/admin/alerts", &admin).await).contains("acknowledged"));
+    let after = page(&app, "/admin/alerts", &admin).await;
+    assert!(html(&after).contains("acknowledged"));
+    assert!(!html(&after).contains("not acknowledged\">"), "the count goes once acknowledged");
 }
 
 #[tokio::test]
