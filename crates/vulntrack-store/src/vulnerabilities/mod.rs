@@ -24,7 +24,7 @@ use vulntrack_domain::{
 };
 
 pub use list::{Assignees, Direction, ListQuery, Page, Position, Sort, count_matching};
-pub use stats::{SeverityStatusCount, Stats, open_trend, top_risks};
+pub use stats::{SeverityStatusCount, Stats, TrendDay, open_trend, top_risks};
 
 use crate::{
     entity::{teams, vulnerabilities as vulns, vulnerability_tags as tags},

@@ -88,15 +88,26 @@ pub async fn stats(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<S
     Ok(Stats { total, open, by_severity_and_status, mean_time_to_resolve_seconds })
 }
 
-/// Open vulnerabilities at the end of each of the last `days` days (UTC),
-/// oldest first: everything created by then minus everything resolved by
-/// then. Two grouped queries, whatever the number of records.
+/// One day of the trend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrendDay {
+    pub day: chrono::NaiveDate,
+    /// Open at the end of the day.
+    pub open: u64,
+    /// Resolved during the day (by the time each record was last resolved).
+    pub resolved: u64,
+}
+
+/// Each of the last `days` days (UTC), oldest first: open vulnerabilities
+/// at its end (everything created by then minus everything resolved by
+/// then) and those resolved that day. Two grouped queries, whatever the
+/// number of records.
 pub async fn open_trend(
     db: &impl ConnectionTrait,
     scope: TeamScope,
     today: chrono::NaiveDate,
     days: u32,
-) -> StoreResult<Vec<(chrono::NaiveDate, u64)>> {
+) -> StoreResult<Vec<TrendDay>> {
     let team = scope.team_id().as_uuid();
     let first = today - chrono::Duration::days(i64::from(Ord::max(days, 1)) - 1);
     let day_of = |column: &str| match db.get_database_backend() {
@@ -128,7 +139,12 @@ pub async fn open_trend(
         .map(|offset| {
             let day = first + chrono::Duration::days(i64::from(offset));
             let open = up_to(&created, day) - up_to(&resolved, day);
-            (day, u64::try_from(Ord::max(open, 0)).unwrap_or(0))
+            let resolved_that_day: i64 = resolved.iter().filter(|(d, _)| *d == day).map(|(_, n)| n).sum();
+            TrendDay {
+                day,
+                open: u64::try_from(Ord::max(open, 0)).unwrap_or(0),
+                resolved: u64::try_from(resolved_that_day).unwrap_or(0),
+            }
         })
         .collect())
 }

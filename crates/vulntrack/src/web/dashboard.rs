@@ -19,41 +19,114 @@ use crate::app::AppState;
 
 const TREND_DAYS: u32 = 90;
 
+/// The trend chart, laid out: a plot area with gridlines and axis labels,
+/// the open backlog as a line, resolutions per day as bars, and one
+/// invisible column per day whose `<title>` is the hover value.
 pub struct Trend {
-    width: usize,
-    height: usize,
+    width: u32,
+    height: u32,
+    left: u32,
+    right: u32,
+    top: u32,
+    bottom: u32,
+    y_ticks: Vec<(String, u64)>,
+    x_ticks: Vec<(String, String)>,
     points: String,
     area_points: String,
-    max: u64,
-    first_label: String,
-    first_value: u64,
-    last_label: String,
-    last_value: u64,
-    rows: Vec<(String, u64)>,
+    bars: Vec<Rect>,
+    columns: Vec<Column>,
+    description: String,
+    rows: Vec<(String, u64, u64)>,
 }
 
-fn trend_of(series: &[(chrono::NaiveDate, u64)]) -> Trend {
-    let (width, height) = (series.len().max(2) * 4, 100usize);
-    let max = series.iter().map(|(_, n)| *n).max().unwrap_or(0);
-    let scale = |n: u64| {
-        #[allow(clippy::cast_precision_loss)]
-        let y = if max == 0 { 0.0 } else { n as f64 / max as f64 * 95.0 };
-        format!("{:.1}", height as f64 - y)
-    };
-    let coords: Vec<String> = series.iter().enumerate().map(|(i, (_, n))| format!("{},{}", i * 4, scale(*n))).collect();
-    let last_x = series.len().saturating_sub(1) * 4;
+pub struct Rect {
+    x: String,
+    y: String,
+    width: String,
+    height: String,
+}
+
+pub struct Column {
+    x: String,
+    width: String,
+    title: String,
+}
+
+/// The smallest step of 1, 2 or 5 × 10ⁿ that covers `max` in four ticks.
+fn tick_step(max: u64) -> u64 {
+    let mut magnitude = 1;
+    loop {
+        for factor in [1, 2, 5] {
+            if factor * magnitude * 4 >= max {
+                return factor * magnitude;
+            }
+        }
+        magnitude *= 10;
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn trend_of(series: &[vulnerabilities::TrendDay]) -> Trend {
+    let (width, height, left, right, top, bottom) = (640u32, 220u32, 36u32, 630u32, 10u32, 190u32);
+    let highest = series.iter().map(|d| d.open.max(d.resolved)).max().unwrap_or(0).max(1);
+    let step = tick_step(highest);
+    let ceiling = highest.div_ceil(step) * step;
+    let y = |n: u64| f64::from(bottom) - n as f64 / ceiling as f64 * f64::from(bottom - top);
+    let slot = f64::from(right - left) / series.len().max(1) as f64;
+    let x = |i: usize| f64::from(left) + slot * (i as f64 + 0.5);
     let label = |d: &chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let coords: Vec<String> = series.iter().enumerate().map(|(i, d)| format!("{:.1},{:.1}", x(i), y(d.open))).collect();
+    let last_x = x(series.len().saturating_sub(1));
+    let (first, last) = (series.first(), series.last());
     Trend {
         width,
         height,
-        area_points: format!("0,{height} {} {last_x},{height}", coords.join(" ")),
+        left,
+        right,
+        top,
+        bottom,
+        y_ticks: (0..=ceiling / step).map(|k| (format!("{:.1}", y(k * step)), k * step)).collect(),
+        x_ticks: series
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (series.len() - 1 - i) % 15 == 0)
+            .map(|(i, d)| (format!("{:.1}", x(i)), d.day.format("%b %-d").to_string()))
+            .collect(),
+        area_points: format!("{:.1},{bottom} {} {last_x:.1},{bottom}", x(0), coords.join(" ")),
         points: coords.join(" "),
-        max,
-        first_label: series.first().map(|(d, _)| label(d)).unwrap_or_default(),
-        first_value: series.first().map_or(0, |(_, n)| *n),
-        last_label: series.last().map(|(d, _)| label(d)).unwrap_or_default(),
-        last_value: series.last().map_or(0, |(_, n)| *n),
-        rows: series.iter().rev().map(|(d, n)| (label(d), *n)).collect(),
+        bars: series
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.resolved > 0)
+            .map(|(i, d)| Rect {
+                x: format!("{:.1}", x(i) - slot * 0.35),
+                y: format!("{:.1}", y(d.resolved)),
+                width: format!("{:.1}", slot * 0.7),
+                height: format!("{:.1}", f64::from(bottom) - y(d.resolved)),
+            })
+            .collect(),
+        columns: series
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Column {
+                x: format!("{:.1}", x(i) - slot / 2.0),
+                width: format!("{slot:.1}"),
+                title: format!("{}: {} open, {} resolved", label(&d.day), d.open, d.resolved),
+            })
+            .collect(),
+        description: match (first, last) {
+            (Some(first), Some(last)) => format!(
+                "Open from {} ({}) to {} ({}), highest {}; {} resolved in the period.",
+                label(&first.day),
+                first.open,
+                label(&last.day),
+                last.open,
+                series.iter().map(|d| d.open).max().unwrap_or(0),
+                series.iter().map(|d| d.resolved).sum::<u64>()
+            ),
+            _ => "No data.".into(),
+        },
+        rows: series.iter().rev().map(|d| (label(&d.day), d.open, d.resolved)).collect(),
     }
 }
 
@@ -65,7 +138,8 @@ pub struct Bar {
 
 pub struct MatrixRow {
     severity: Severity,
-    cells: Vec<(&'static str, u64)>,
+    /// Status, count, and the list of exactly those records.
+    cells: Vec<(&'static str, u64, String)>,
 }
 
 pub struct Item {
@@ -169,7 +243,13 @@ async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, PageEr
             .iter()
             .map(|s| MatrixRow {
                 severity: *s,
-                cells: VulnStatus::ALL.iter().map(|st| (st.as_str(), count(*s, *st))).collect(),
+                cells: VulnStatus::ALL
+                    .iter()
+                    .map(|st| {
+                        let href = format!("/vulnerabilities?severity={}&status={}", s.as_str(), st.as_str());
+                        (st.as_str(), count(*s, *st), href)
+                    })
+                    .collect(),
             })
             .collect(),
         mttr: stats

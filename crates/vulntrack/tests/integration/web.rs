@@ -210,6 +210,43 @@ async fn dashboard_figures_equal_the_stats_api() {
         text.contains("<title id=\"dist-title\"") || text.contains("aria-labelledby=\"dist-title\""),
         "charts are labelled"
     );
+    // Every figure leads to the records it counts.
+    let rows_at = |href: String| {
+        let app = &app;
+        let cookie = cookie.clone();
+        async move {
+            let listed = page(app, &href.replace("&#38;", "&").replace("&amp;", "&"), &cookie).await;
+            html(&listed).matches("class=\"row-title\"").count() as u64
+        }
+    };
+    for cell in stats["by_severity_and_status"].as_array().expect("counts") {
+        let (severity, status) = (cell["severity"].as_str().expect("s"), cell["status"].as_str().expect("s"));
+        let href = format!("/vulnerabilities?severity={severity}&#38;status={status}");
+        assert!(text.contains(&format!("<a href=\"{href}\">{}</a>", cell["count"])), "{href} links its count");
+        assert_eq!(rows_at(href).await, cell["count"].as_u64().expect("count"), "{severity}/{status}");
+    }
+    for (id, href) in [
+        ("total", "/vulnerabilities"),
+        ("open", "/vulnerabilities?status=OPEN&amp;status=IN_PROGRESS"),
+        ("resolved", "/vulnerabilities?status=RESOLVED&amp;status=CLOSED"),
+    ] {
+        assert!(text.contains(&format!("<a class=\"card tile\" href=\"{href}\"><span class=\"figure\" id=\"{id}\"")));
+    }
+    assert_eq!(
+        rows_at("/vulnerabilities?status=OPEN&status=IN_PROGRESS".into()).await,
+        stats["open"].as_u64().expect("open")
+    );
+    let critical = "/vulnerabilities?severity=CRITICAL&amp;status=OPEN&amp;status=IN_PROGRESS";
+    assert!(
+        text.contains(&format!("<li><a href=\"{critical}\"><span class=\"hbar-label\">Critical</span>")),
+        "bars link"
+    );
+    // The trend has axes, gridlines, both series and a hover value per day.
+    assert!(text.contains("class=\"grid\"") && text.contains("class=\"tick\""), "gridlines and ticks");
+    assert_eq!(text.matches("<rect class=\"hover\"").count(), 90, "one hover column per day");
+    let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
+    assert!(text.contains(&format!("<title>{today}: 5 open, 2 resolved</title>")), "today's values on hover");
+    assert!(text.contains("class=\"resolved\""), "resolutions drawn");
 }
 
 #[tokio::test]
