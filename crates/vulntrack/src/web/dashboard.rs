@@ -89,7 +89,7 @@ fn trend_of(series: &[vulnerabilities::TrendDay]) -> Trend {
         x_ticks: series
             .iter()
             .enumerate()
-            .filter(|(i, _)| (series.len() - 1 - i) % 15 == 0)
+            .filter(|(i, _)| (series.len() - 1 - i).is_multiple_of(15))
             .map(|(i, d)| (format!("{:.1}", x(i)), d.day.format("%b %-d").to_string()))
             .collect(),
         area_points: format!("{:.1},{bottom} {} {last_x:.1},{bottom}", x(0), coords.join(" ")),

@@ -18,7 +18,7 @@ use vulntrack_store::{
 
 use super::{
     format::filters,
-    page::{Nav, PageError, WebUser},
+    page::{Choice, Nav, PageError, WebUser},
 };
 use crate::{
     app::AppState,
@@ -33,15 +33,81 @@ pub struct AuditRow {
     who: String,
     action: String,
     entity: String,
-    details: String,
+    /// Where the entity can be seen, when it has a page.
+    entity_href: Option<String>,
+    changes: Vec<Change>,
     ip: String,
+}
+
+/// One detail of an audit row: a field and its value, or its value
+/// before and after the change.
+pub struct Change {
+    field: String,
+    before: Option<String>,
+    after: String,
+}
+
+/// A detail value for people: enum names as words, lists joined, nothing
+/// as a dash, long values cut.
+fn readable(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let text = match value {
+        Value::Null => "—".to_string(),
+        Value::String(s) if !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase() || c == '_') => {
+            super::format::label(s)
+        }
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "—".to_string(),
+        Value::Array(items) => items.iter().map(readable).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    };
+    if text.chars().count() > 160 { text.chars().take(159).chain(['…']).collect() } else { text }
+}
+
+/// The row's details as field changes: `{"status": {"before": "OPEN",
+/// "after": "RESOLVED"}}` reads "Status: Open → Resolved".
+fn changes_of(details: &serde_json::Value) -> Vec<Change> {
+    let Some(fields) = details.as_object() else {
+        return if details.is_null() {
+            Vec::new()
+        } else {
+            vec![Change { field: String::new(), before: None, after: readable(details) }]
+        };
+    };
+    fields
+        .iter()
+        .map(|(field, value)| {
+            let field = super::format::field_label(field);
+            match value.as_object() {
+                Some(pair) if pair.contains_key("before") || pair.contains_key("after") => Change {
+                    field,
+                    before: Some(readable(pair.get("before").unwrap_or(&serde_json::Value::Null))),
+                    after: readable(pair.get("after").unwrap_or(&serde_json::Value::Null)),
+                },
+                _ => Change { field, before: None, after: readable(value) },
+            }
+        })
+        .collect()
+}
+
+/// The page an entity of the audit log is shown on, if any.
+fn entity_href(entity_type: Option<&str>, entity_id: Option<&str>) -> Option<String> {
+    let id = entity_id.filter(|id| uuid::Uuid::parse_str(id).is_ok())?;
+    match entity_type? {
+        "vulnerability" => Some(format!("/vulnerabilities/{id}")),
+        "user" | "invitation" => Some("/admin/users".to_string()),
+        "security_alert" => Some("/admin/alerts".to_string()),
+        _ => None,
+    }
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/audit.html")]
 pub struct AuditPage {
     nav: Option<Nav>,
-    action: String,
+    actions_chosen: usize,
+    action_options: Vec<Choice>,
+    actor_options: Vec<Choice>,
     entity_type: String,
     since: String,
     until: String,
@@ -54,7 +120,9 @@ pub struct AuditPage {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct AuditFilters {
-    action: String,
+    /// Repeated or comma-separated: any of them.
+    action: Vec<String>,
+    actor_id: String,
     entity_type: String,
     since: String,
     until: String,
@@ -82,8 +150,26 @@ pub async fn audit_log(
 ) -> Result<Response, PageError> {
     user.principal.require(&state, &context, Action::ViewAudit).await?;
     let mut errors = ValidationErrors::default();
+    let chosen_actions: Vec<String> = filters
+        .action
+        .iter()
+        .flat_map(|a| a.split(','))
+        .map(|a| a.trim().to_uppercase())
+        .filter(|a| !a.is_empty())
+        .collect();
+    let actor_id = match filters.actor_id.trim() {
+        "" => None,
+        text => match uuid::Uuid::parse_str(text) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(vulntrack_domain::validation::FieldError::new("actor_id", "invalid", "must be a member"));
+                None
+            }
+        },
+    };
     let query = AuditQuery {
-        actions: filters.action.split(',').map(|a| a.trim().to_uppercase()).filter(|a| !a.is_empty()).collect(),
+        actor_id,
+        actions: chosen_actions.clone(),
         entity_type: Some(filters.entity_type.trim().to_string()).filter(|e| !e.is_empty()),
         since: day("since", &filters.since, &mut errors),
         until: day("until", &filters.until, &mut errors).map(|d| d + chrono::Duration::days(1)),
@@ -93,8 +179,11 @@ pub async fn audit_log(
     };
     let filter = {
         let mut filter = url::form_urlencoded::Serializer::new(String::new());
+        for action in &chosen_actions {
+            filter.append_pair("action", action);
+        }
         for (name, value) in [
-            ("action", &filters.action),
+            ("actor_id", &filters.actor_id),
             ("entity_type", &filters.entity_type),
             ("since", &filters.since),
             ("until", &filters.until),
@@ -110,10 +199,28 @@ pub async fn audit_log(
     rows.truncate(PAGE as usize);
     let next_link = more.then(|| rows.last().map(|r| format!("/admin/audit?{filter}&before={}", r.seq))).flatten();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let members = vulntrack_store::users::list(state.db().conn(), user.principal.scope()).await?;
+    let name_of = |id: Option<uuid::Uuid>| members.iter().find(|m| Some(m.id.as_uuid()) == id).map(|m| m.name.clone());
     let page = AuditPage {
         nav: Some(user.nav.clone()),
         filter_query: if filter.is_empty() { String::new() } else { format!("&{filter}") },
-        action: filters.action,
+        action_options: vulntrack_domain::AuditAction::names()
+            .into_iter()
+            .map(|name| Choice {
+                value: name.to_string(),
+                label: super::format::label(name),
+                selected: chosen_actions.iter().any(|a| a == name),
+            })
+            .collect(),
+        actor_options: members
+            .iter()
+            .map(|m| Choice {
+                value: m.id.to_string(),
+                label: format!("{} ({})", m.name, m.email),
+                selected: m.id.to_string() == filters.actor_id.trim(),
+            })
+            .collect(),
+        actions_chosen: chosen_actions.len(),
         entity_type: filters.entity_type,
         since: filters.since,
         until: filters.until,
@@ -122,13 +229,16 @@ pub async fn audit_log(
             .map(|r| AuditRow {
                 seq: r.seq,
                 at: r.created_at,
-                who: r.actor_email.clone().unwrap_or_else(|| r.actor_kind.to_lowercase()),
-                entity: [r.entity_type.clone(), r.entity_id.clone()]
+                who: name_of(r.actor_id)
+                    .or_else(|| r.actor_email.clone())
+                    .unwrap_or_else(|| r.actor_kind.to_lowercase()),
+                entity_href: entity_href(r.entity_type.as_deref(), r.entity_id.as_deref()),
+                entity: [r.entity_type.as_deref().map(super::format::label), r.entity_id.clone()]
                     .into_iter()
                     .flatten()
                     .collect::<Vec<_>>()
                     .join(" "),
-                details: r.details.to_string().chars().take(200).collect(),
+                changes: changes_of(&r.details),
                 ip: r.ip.clone().unwrap_or_default(),
                 action: r.action,
             })

@@ -13,6 +13,7 @@ mod browser;
 mod cli;
 mod conformance;
 mod contract;
+mod detail_page;
 mod hardening;
 mod health;
 mod integrity;

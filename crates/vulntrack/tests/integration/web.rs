@@ -329,8 +329,8 @@ async fn records_are_edited_and_deleted_through_forms_with_their_history_shown()
     let detail = page(&app, "/vulnerabilities/VT-1", &cookie).await;
     let text = html(&detail);
     assert!(
-        text.contains("created it") && text.contains("changed") && text.contains("set the status to IN_PROGRESS"),
-        "activity timeline"
+        text.contains("created it") && text.contains("changed the status") && text.contains("In progress"),
+        "activity timeline: {text}"
     );
     let bad =
         post_form(&app, "/vulnerabilities/VT-1/edit", Some(&cookie), &[("title", ""), ("description", "short")]).await;
@@ -445,9 +445,12 @@ async fn settings_audit_and_alert_pages_for_admins_only() {
     assert!(login.set_cookies().join(";").contains("Max-Age=3600"), "new sessions use the team's lifetime");
 
     let audit = page(&app, "/admin/audit", &admin).await;
-    assert!(html(&audit).contains("SETTINGS_CHANGED") && html(&audit).contains("TEAM_UPDATED"));
+    assert!(html(&audit).contains("<td>Settings changed</td>") && html(&audit).contains("<td>Team updated</td>"));
     let logins = page(&app, "/admin/audit?action=LOGIN", &admin).await;
-    assert!(html(&logins).contains("LOGIN") && !html(&logins).contains("SETTINGS_CHANGED"), "filtered");
+    assert!(
+        html(&logins).contains("<td>Login</td>") && !html(&logins).contains("<td>Settings changed</td>"),
+        "filtered"
+    );
     assert!(
         html(&logins).contains("/api/v1/audit-logs/export?format=csv&amp;action=LOGIN")
             || html(&logins).contains("export?format=csv&#38;action=LOGIN")
@@ -1015,4 +1018,44 @@ async fn form_errors_are_sentences_tied_to_their_fields_and_summarised_once() {
     let account = page(&app, "/account", &cookie).await;
     assert!(html(&account).contains(r#"aria-describedby="new_password-hint""#));
     assert!(html(&account).contains("At least 12 characters, with an upper-case"));
+}
+
+/// The audit page filters by any of the known actions (checkboxes kept
+/// across Apply) and by who acted, names the actor, links the entity to its
+/// page and shows each change as old → new in words.
+#[tokio::test]
+async fn the_audit_page_filters_by_action_and_actor_and_reads_changes_as_old_to_new() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let created = create(&app, &admin, sample("Audited record")).await;
+    let id = created["id"].as_str().expect("id").to_string();
+    let changed =
+        app.patch("/api/v1/vulnerabilities/VT-1", As::Cookie(&analyst), json!({ "status": "IN_PROGRESS" })).await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    let me = app.get_as("/api/v1/me", As::Cookie(&analyst)).await.body["id"].as_str().expect("id").to_string();
+
+    let url = format!("/admin/audit?action=VULNERABILITY_STATUS_CHANGED&action=VULNERABILITY_CREATED&actor_id={me}");
+    let listed = page(&app, &url, &admin).await;
+    assert_eq!(listed.status, StatusCode::OK, "{listed:?}");
+    let text = html(&listed);
+    for kept in [r#"value="VULNERABILITY_STATUS_CHANGED" checked"#, r#"value="VULNERABILITY_CREATED" checked"#] {
+        assert!(text.contains(kept), "{kept}: the filter stays in the form");
+    }
+    assert!(text.contains(&format!(r#"<option value="{me}" selected>Member Person (analyst@example.com)</option>"#)));
+    assert!(text.contains("<td>Member Person</td>"), "the actor by name");
+    assert!(text.contains("<td>Vulnerability status changed</td>"), "the action in words");
+    assert!(text.contains(&format!(r#"<a href="/vulnerabilities/{id}">Vulnerability {id}</a>"#)), "the entity links");
+    assert!(
+        text.contains("<dt>Status</dt><dd><del>Open</del>") && text.contains("<ins>In progress</ins>"),
+        "old → new in words: {text}"
+    );
+    assert!(!text.contains("Vulnerability created</td>"), "the admin's create is not the analyst's");
+    assert!(!text.contains("{&#34;"), "no raw JSON");
+    let export = between(text, "href=\"/api/v1/audit-logs/export?format=csv", "\"").replace("&#38;", "&");
+    assert!(export.contains(&format!("actor_id={me}")) && export.contains("action=VULNERABILITY_CREATED"), "{export}");
+    let bad = page(&app, "/admin/audit?actor_id=someone", &admin).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&bad).contains("Actor id: must be a member."), "{}", html(&bad));
 }

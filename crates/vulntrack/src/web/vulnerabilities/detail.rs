@@ -1,4 +1,5 @@
-//! The detail page: the record, its risk ratings, comments and history.
+//! The detail page: the record, its risk ratings, comments and history,
+//! with the changes made from it (status, assignee, comments).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -8,27 +9,31 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use serde_json::json;
+use serde_json::{Value, json};
+use uuid::Uuid;
 use vulntrack_domain::{
-    Action,
+    Action, AuditAction, UserId, UserStatus, ValidationErrors,
     vulnerability::{
-        Severity, VulnKind, VulnStatus, cvss_score,
+        Severity, VulnKind, VulnStatus,
+        cvss_score::{self, CvssMetric},
         risk::{Dread, Stride},
     },
 };
 use vulntrack_store::{
-    comments, notifications, users,
+    audit::{self, AuditRecord},
+    comments::{self, Comment},
+    notifications, users,
     vulnerabilities::{self, Vulnerability},
 };
 
 use super::{StrideInput, choices_of, cvss_text};
 use crate::{
     app::AppState,
-    http::{ClientContext, versioning::IfMatch},
+    http::{ClientContext, path_id, versioning::IfMatch},
     services::{self, ServiceError},
     web::{
         flash::{self, Flash},
-        format::filters,
+        format::{filters, label},
         markdown,
         page::{Choice, Nav, PageError, WebUser},
     },
@@ -42,8 +47,6 @@ pub struct DetailView {
     kind: VulnKind,
     cve_id: Option<String>,
     cvss: String,
-    cvss_version: String,
-    cvss_vector: String,
     assignee: String,
     reporter: String,
     created: chrono::DateTime<chrono::Utc>,
@@ -53,38 +56,264 @@ pub struct DetailView {
     tags: Vec<String>,
 }
 
+/// The CVSS card: the vector's score and rating, and each metric in words.
+pub struct CvssCard {
+    version: &'static str,
+    vector: String,
+    score: String,
+    /// NONE, LOW, MEDIUM, HIGH or CRITICAL.
+    rating: &'static str,
+    /// v4.0 only: what the score covers (`CVSS-B`).
+    nomenclature: Option<String>,
+    /// v3.x only: the impact and exploitability sub-scores.
+    subscores: Option<(String, String)>,
+    metrics: Vec<CvssMetric>,
+}
+
+impl CvssCard {
+    fn of(vector: &str) -> Option<Self> {
+        let assessed = cvss_score::assess(vector).ok()?;
+        Some(Self {
+            version: assessed.version,
+            score: format!("{:.1}", assessed.score),
+            rating: assessed.rating,
+            nomenclature: assessed.nomenclature,
+            subscores: assessed.subscores.map(|s| (format!("{:.1}", s.impact), format!("{:.1}", s.exploitability))),
+            metrics: assessed.metrics,
+            vector: assessed.vector,
+        })
+    }
+}
+
 pub struct Bar {
     name: &'static str,
     value: u32,
+}
+
+/// The team's members, for naming people on the page. Names, not the
+/// members' emails: the member list (with emails) is for ADMINs, and every
+/// role reads this page.
+struct People(Vec<users::User>);
+
+impl People {
+    fn name(&self, id: UserId) -> Option<&str> {
+        self.0.iter().find(|m| m.id == id).map(|m| m.name.as_str())
+    }
+
+    /// Whoever `id` is, "—" for nobody; someone deleted from the team is no
+    /// longer among the members.
+    fn named(&self, id: Option<UserId>, nobody: &str) -> String {
+        match id {
+            None => nobody.to_string(),
+            Some(id) => self.name(id).unwrap_or("Deleted user").to_string(),
+        }
+    }
+
+    /// An assignee as the audit details hold it: a user id or null.
+    fn assignee(&self, value: &Value) -> String {
+        let id = value.as_str().and_then(|text| Uuid::parse_str(text).ok()).map(UserId::from_uuid);
+        self.named(id, "Nobody")
+    }
+
+    /// Who made an audited change: a member by name; someone since deleted
+    /// is "Deleted user", as on their comments (their email stays in the
+    /// audit log, for ADMINs, not on a page every role reads).
+    fn actor(&self, row: &AuditRecord) -> String {
+        let member = row.actor_id.and_then(|id| self.name(UserId::from_uuid(id)));
+        match (member, row.actor_id, row.actor_kind.as_str()) {
+            (Some(name), ..) => name.to_string(),
+            (None, _, "SYSTEM") => "VulnTrack".to_string(),
+            (None, _, "CLI") => "The operator".to_string(),
+            (None, Some(_), _) => "Deleted user".to_string(),
+            (None, None, kind) => label(kind),
+        }
+    }
 }
 
 pub struct ActivityItem {
     at: chrono::DateTime<chrono::Utc>,
     who: String,
     what: String,
+    changes: Vec<Change>,
 }
 
-fn describe(record: &vulntrack_store::audit::AuditRecord) -> String {
-    use vulntrack_domain::AuditAction;
-    match record.action.parse::<AuditAction>() {
-        Ok(AuditAction::VulnerabilityCreated) => "created it".to_string(),
+/// One changed field: `Status: Open → In progress`.
+pub struct Change {
+    field: String,
+    /// The old and new value; `None` for long text, which is only said to
+    /// have changed.
+    values: Option<(String, String)>,
+}
+
+impl Change {
+    fn before(&self) -> &str {
+        self.values.as_ref().map_or("", |v| v.0.as_str())
+    }
+
+    fn after(&self) -> &str {
+        self.values.as_ref().map_or("", |v| v.1.as_str())
+    }
+}
+
+/// The record's fields in the order the page and the form show them, for
+/// listing a change's fields the same way every time.
+const FIELD_ORDER: [&str; 16] = [
+    "title",
+    "description",
+    "severity",
+    "status",
+    "kind",
+    "assignee_id",
+    "cve_id",
+    "cvss_vector",
+    "cvss_version",
+    "cvss_score",
+    "dread",
+    "stride",
+    "assets",
+    "references",
+    "tags",
+    "remediation",
+];
+
+fn field_name(field: &str) -> String {
+    match field {
+        "assignee_id" => "Assignee".into(),
+        "cve_id" => "CVE".into(),
+        "cvss_vector" => "CVSS vector".into(),
+        "cvss_version" => "CVSS version".into(),
+        "cvss_score" => "CVSS score".into(),
+        "dread" => "DREAD".into(),
+        "stride" => "STRIDE".into(),
+        other => label(other),
+    }
+}
+
+/// Longer values are cut here: the history says what changed, the record
+/// says what it is now.
+const SHOWN_CHARS: usize = 120;
+
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// A field's value as the audit details hold it (the record's JSON), in
+/// words.
+fn shown(field: &str, value: &Value, people: &People) -> String {
+    match (field, value) {
+        ("assignee_id", value) => people.assignee(value),
+        (_, Value::Null) => "—".into(),
+        ("severity" | "status" | "kind", Value::String(name)) => label(name),
+        ("cvss_score", Value::Number(score)) => score.as_f64().map_or_else(|| score.to_string(), |s| format!("{s:.1}")),
+        ("dread", Value::Object(factors)) => Dread::FACTORS
+            .iter()
+            .map(|f| format!("{} {}", label(f), factors.get(*f).map_or_else(String::new, Value::to_string)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        ("stride", Value::Object(flags)) => {
+            let on: Vec<String> = Stride::CATEGORIES
+                .iter()
+                .filter(|c| flags.get(**c) == Some(&Value::Bool(true)))
+                .map(|c| label(c))
+                .collect();
+            if on.is_empty() { "None".into() } else { on.join(", ") }
+        }
+        (_, Value::Array(items)) if items.is_empty() => "—".into(),
+        (_, Value::Array(items)) => shortened(
+            &items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (_, Value::String(text)) => shortened(text),
+        (_, other) => other.to_string(),
+    }
+}
+
+fn change(field: &str, before: &Value, after: &Value, people: &People) -> Change {
+    let values = match field {
+        "description" | "remediation" => None,
+        _ => Some((shown(field, before, people), shown(field, after, people))),
+    };
+    Change { field: field_name(field), values }
+}
+
+/// A field's name inside a sentence: `Title` → `title`, `CVSS vector` as is.
+fn in_sentence(name: &str) -> String {
+    let first_word = name.split(' ').next().unwrap_or_default();
+    if first_word.chars().all(|c| c.is_ascii_uppercase()) { name.to_string() } else { name.to_lowercase() }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn listed(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// What an audit row of the record says happened, and the fields it
+/// changed (the details each action writes are in
+/// `services::vulnerabilities`).
+fn describe(row: &AuditRecord, people: &People) -> (String, Vec<Change>) {
+    let details = &row.details;
+    match row.action.parse::<AuditAction>() {
+        Ok(AuditAction::VulnerabilityCreated) => ("created it".into(), Vec::new()),
         Ok(AuditAction::VulnerabilityUpdated) => {
-            let fields: Vec<String> =
-                record.details.as_object().map(|m| m.keys().map(|k| k.replace('_', " ")).collect()).unwrap_or_default();
-            format!("changed {}", fields.join(", "))
+            let mut fields: Vec<(&String, &Value)> =
+                details.as_object().map(|m| m.iter().collect()).unwrap_or_default();
+            fields.sort_by_key(|(field, _)| FIELD_ORDER.iter().position(|f| f == field).unwrap_or(FIELD_ORDER.len()));
+            let changes: Vec<Change> =
+                fields.iter().map(|(field, c)| change(field, &c["before"], &c["after"], people)).collect();
+            let names: Vec<String> = changes.iter().map(|c| in_sentence(&c.field)).collect();
+            (format!("changed the {}", listed(&names)), changes)
         }
         Ok(AuditAction::VulnerabilityStatusChanged) => {
-            format!("set the status to {}", record.details["status"]["after"].as_str().unwrap_or("?"))
+            let status = &details["status"];
+            ("changed the status".into(), vec![change("status", &status["before"], &status["after"], people)])
         }
-        Ok(AuditAction::VulnerabilityAssigned) => "changed the assignee".to_string(),
-        _ => record.action.to_lowercase().replace('_', " "),
+        // On creation the row names the assignee; on a change, before and after.
+        Ok(AuditAction::VulnerabilityAssigned) => match &details["assignee_id"] {
+            Value::Object(c) => {
+                ("changed the assignee".into(), vec![change("assignee_id", &c["before"], &c["after"], people)])
+            }
+            id => (format!("assigned it to {}", people.assignee(id)), Vec::new()),
+        },
+        _ => (label(&row.action).to_lowercase(), Vec::new()),
     }
 }
 
 pub struct CommentView {
+    id: Uuid,
     author: String,
     created: chrono::DateTime<chrono::Utc>,
+    edited: bool,
     body_html: String,
+    can_edit: bool,
+    can_delete: bool,
+    /// What the edit form holds: the Markdown as saved, or the refused edit.
+    draft: String,
+    error: Option<String>,
+}
+
+/// A form on the page that its service refused: which one, what was typed
+/// (shown again), and why.
+struct Refusal {
+    form: Refused,
+    text: String,
+    message: String,
+}
+
+#[derive(PartialEq)]
+enum Refused {
+    NewComment,
+    EditComment(Uuid),
+    Assignee,
 }
 
 #[derive(Template, WebTemplate)]
@@ -94,12 +323,14 @@ pub struct DetailPage {
     v: DetailView,
     description_html: String,
     remediation_html: Option<String>,
-    cvss_metrics: Vec<(String, String)>,
+    cvss: Option<CvssCard>,
     dread_bars: Vec<Bar>,
     dread_total: String,
     stride: Vec<StrideInput>,
     comments: Vec<CommentView>,
     status_options: Vec<Choice>,
+    assignee_options: Vec<Choice>,
+    assignee_error: Option<String>,
     can_write: bool,
     can_comment: bool,
     comment_draft: String,
@@ -107,54 +338,74 @@ pub struct DetailPage {
     activity: Vec<ActivityItem>,
 }
 
+/// Who the record can be given to: the active members, and whoever has
+/// it now (even if deactivated since, so the form does not silently
+/// suggest "Nobody"). `chosen` is a refused choice, shown again when it is
+/// one of them; otherwise the current assignee is selected.
+fn assignee_options(people: &People, current: Option<UserId>, chosen: Option<&str>) -> Vec<Choice> {
+    let mut options = vec![Choice { value: String::new(), label: "Nobody".into(), selected: false }];
+    options.extend(
+        people.0.iter().filter(|m| m.status == UserStatus::Active || Some(m.id) == current).map(|m| Choice {
+            value: m.id.to_string(),
+            label: m.name.clone(),
+            selected: false,
+        }),
+    );
+    let current = current.map(|id| id.to_string()).unwrap_or_default();
+    let selected = chosen.filter(|c| options.iter().any(|o| o.value == *c)).unwrap_or(&current).to_string();
+    for option in &mut options {
+        option.selected = option.value == selected;
+    }
+    options
+}
+
+fn comment_view(c: Comment, user: &WebUser, people: &People, refusal: Option<&Refusal>) -> CommentView {
+    let own = c.author_id == user.principal.user.id && user.principal.may(Action::Comment);
+    let refused = refusal.filter(|r| r.form == Refused::EditComment(c.id));
+    CommentView {
+        id: c.id,
+        author: people.named(Some(c.author_id), "—"),
+        created: c.created_at,
+        edited: c.version > 1,
+        body_html: markdown::render(&c.body),
+        can_edit: own,
+        can_delete: own || user.principal.may(Action::ModerateComments),
+        draft: refused.map_or(c.body, |r| r.text.clone()),
+        error: refused.map(|r| r.message.clone()),
+    }
+}
+
 async fn detail_page(
     state: &AppState,
     user: &WebUser,
     v: Vulnerability,
-    draft: String,
-    error: Option<String>,
+    refusal: Option<Refusal>,
 ) -> Result<Response, PageError> {
     let db = state.db().conn();
     let scope = user.principal.scope();
-    let members = users::list(db, scope).await?;
+    let people = People(users::list(db, scope).await?);
     let thread = comments::list_for(db, scope, v.id).await?;
-    let name_of = |id: Option<vulntrack_domain::UserId>| match id {
-        None => "—".to_string(),
-        Some(id) => members.iter().find(|m| m.id == id).map_or_else(|| "Deleted user".to_string(), |m| m.name.clone()),
-    };
-    let history = vulntrack_store::audit::AuditQuery {
+    let history = audit::AuditQuery {
         entity_type: Some("vulnerability".into()),
         entity_id: Some(v.id.to_string()),
         limit: 50,
         ..Default::default()
     };
-    let activity = vulntrack_store::audit::list(db, scope, &history)
+    let activity = audit::list(db, scope, &history)
         .await?
         .iter()
         .map(|row| {
-            ActivityItem {
-                at: row.created_at,
-                // Names, never emails: the member list (with emails) is
-                // for ADMINs, and every role reads this page.
-                who: match row.actor_id {
-                    Some(id) => name_of(Some(vulntrack_domain::UserId::from_uuid(id))),
-                    None => row.actor_kind.to_lowercase(),
-                },
-                what: describe(row),
-            }
+            let (what, changes) = describe(row, &people);
+            ActivityItem { at: row.created_at, who: people.actor(row), what, changes }
         })
         .collect();
+    let refusal_of = |form: Refused| refusal.as_ref().filter(|r| r.form == form);
     let r = &v.record;
-    let cvss_metrics = r
-        .cvss_vector
-        .as_deref()
-        .and_then(|vector| cvss_score::assess(vector).ok())
-        .map_or_else(Vec::new, |a| a.metrics);
     let page = DetailPage {
         nav: Some(user.nav.clone()),
         description_html: markdown::render(&r.description),
         remediation_html: r.remediation.as_deref().map(markdown::render),
-        cvss_metrics,
+        cvss: r.cvss_vector.as_deref().and_then(CvssCard::of),
         dread_bars: r
             .dread
             .map(|d| Dread::FACTORS.iter().zip(d.values()).map(|(f, v)| Bar { name: f, value: u32::from(v) }).collect())
@@ -165,19 +416,18 @@ async fn detail_page(
             .zip(r.stride.flags())
             .map(|(c, checked)| StrideInput { name: c, checked })
             .collect(),
-        comments: thread
-            .into_iter()
-            .map(|c| CommentView {
-                author: name_of(Some(c.author_id)),
-                created: c.created_at,
-                body_html: markdown::render(&c.body),
-            })
-            .collect(),
+        comments: thread.into_iter().map(|c| comment_view(c, user, &people, refusal.as_ref())).collect(),
         status_options: choices_of(&VulnStatus::names(), r.status.as_str()),
+        assignee_options: assignee_options(
+            &people,
+            r.assignee_id,
+            refusal_of(Refused::Assignee).map(|r| r.text.as_str()),
+        ),
+        assignee_error: refusal_of(Refused::Assignee).map(|r| r.message.clone()),
         can_write: user.principal.may(Action::WriteVulnerabilities),
         can_comment: user.principal.may(Action::Comment),
-        comment_draft: draft,
-        comment_error: error,
+        comment_draft: refusal_of(Refused::NewComment).map(|r| r.text.clone()).unwrap_or_default(),
+        comment_error: refusal_of(Refused::NewComment).map(|r| r.message.clone()),
         activity,
         v: DetailView {
             key: v.key(),
@@ -187,10 +437,8 @@ async fn detail_page(
             kind: r.kind,
             cve_id: r.cve_id.clone(),
             cvss: cvss_text(r.cvss_score),
-            cvss_version: r.cvss_version.clone().unwrap_or_default(),
-            cvss_vector: r.cvss_vector.clone().unwrap_or_default(),
-            assignee: name_of(r.assignee_id),
-            reporter: name_of(v.reporter_id),
+            assignee: people.named(r.assignee_id, "—"),
+            reporter: people.named(v.reporter_id, "—"),
             created: v.created_at,
             updated: v.updated_at,
             assets: r.assets.clone(),
@@ -198,8 +446,24 @@ async fn detail_page(
             tags: r.tags.clone(),
         },
     };
-    let status = if page.comment_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, page).into_response())
+}
+
+/// Shows the page again with `form` refused: its input kept, the service's
+/// reasons beside it.
+async fn refused(
+    state: &AppState,
+    user: &WebUser,
+    record: &str,
+    form: Refused,
+    text: String,
+    about: &str,
+    errors: &ValidationErrors,
+) -> Result<Response, PageError> {
+    let message = errors.iter().map(|e| format!("{about} {}.", e.message)).collect::<Vec<_>>().join(" ");
+    let found = vulnerabilities::find(state.db().conn(), user.principal.scope(), record).await?;
+    detail_page(state, user, found, Some(Refusal { form, text, message })).await
 }
 
 pub async fn detail(
@@ -216,7 +480,7 @@ pub async fn detail(
         let seen = notifications::mark_read_about(db, user.principal.scope(), user.principal.user.id, found.id).await?;
         user.nav.unread = user.nav.unread.saturating_sub(seen);
     }
-    detail_page(&state, &user, found, String::new(), None).await
+    detail_page(&state, &user, found, None).await
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -234,12 +498,63 @@ pub async fn comment(
     match services::comments::add(&state, &user.principal, &context, &id, &form.body).await {
         Ok(_) => Ok(Redirect::to(&format!("/vulnerabilities/{id}#comments")).into_response()),
         Err(ServiceError::Invalid(errors)) => {
-            let message = errors.iter().map(|e| format!("Comment {}", e.message)).collect::<Vec<_>>().join(" ");
-            let found = vulnerabilities::find(state.db().conn(), user.principal.scope(), &id).await?;
-            detail_page(&state, &user, found, form.body, Some(message)).await
+            refused(&state, &user, &id, Refused::NewComment, form.body, "Comment", &errors).await
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// The comment `comment_id` on the record `id` of the user's team. A
+/// comment of another record, or of another team, is not found here.
+async fn comment_on(
+    state: &AppState,
+    user: &WebUser,
+    id: &str,
+    comment_id: &str,
+) -> Result<(Vulnerability, Comment), PageError> {
+    let db = state.db().conn();
+    let scope = user.principal.scope();
+    let record = vulnerabilities::find(db, scope, id).await?;
+    let comment = comments::get(db, scope, path_id(comment_id)?).await?;
+    if comment.vulnerability_id != record.id {
+        return Err(ServiceError::NotFound.into());
+    }
+    Ok((record, comment))
+}
+
+/// Edits a comment (its author only), through the same service and audit
+/// row as `PATCH /api/v1/comments/{id}`.
+pub async fn edit_comment(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path((id, comment_id)): Path<(String, String)>,
+    Form(form): Form<CommentForm>,
+) -> Result<Response, PageError> {
+    let (record, comment) = comment_on(&state, &user, &id, &comment_id).await?;
+    let edited =
+        services::comments::edit(&state, &user.principal, &context, comment.id, &form.body, &IfMatch::Absent).await;
+    match edited {
+        Ok(_) => Ok(flash::redirect(&format!("/vulnerabilities/{}#comments", record.key()), Flash::Saved)),
+        Err(ServiceError::Invalid(errors)) => {
+            let form_id = Refused::EditComment(comment.id);
+            refused(&state, &user, &id, form_id, form.body, "Comment", &errors).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Deletes a comment (its author, or an ADMIN moderating), through the same
+/// service and audit row as `DELETE /api/v1/comments/{id}`.
+pub async fn delete_comment(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path((id, comment_id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (record, comment) = comment_on(&state, &user, &id, &comment_id).await?;
+    services::comments::delete(&state, &user.principal, &context, comment.id, &IfMatch::Absent).await?;
+    Ok(flash::redirect(&format!("/vulnerabilities/{}#comments", record.key()), Flash::Saved))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -258,4 +573,73 @@ pub async fn change_status(
     let updated =
         services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &IfMatch::Absent).await?;
     Ok(flash::redirect(&format!("/vulnerabilities/{}", updated.key()), Flash::Saved))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct AssigneeForm {
+    /// A member's id; empty for nobody.
+    assignee_id: String,
+}
+
+/// Gives the record to a member (or to nobody), through the same update
+/// service as the edit form and the API.
+pub async fn change_assignee(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<AssigneeForm>,
+) -> Result<Response, PageError> {
+    let assignee = match form.assignee_id.trim() {
+        "" => Value::Null,
+        chosen => json!(chosen),
+    };
+    let body = json!({ "assignee_id": assignee });
+    match services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &IfMatch::Absent).await {
+        Ok(updated) => Ok(flash::redirect(&format!("/vulnerabilities/{}", updated.key()), Flash::Saved)),
+        Err(ServiceError::Invalid(errors)) => {
+            refused(&state, &user, &id, Refused::Assignee, form.assignee_id, "The assignee", &errors).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_values_read_as_words() {
+        let nobody = People(Vec::new());
+        let dread = json!({ "damage": 8, "reproducibility": 9, "exploitability": 7, "affected_users": 9, "discoverability": 6 });
+        for (field, value, words) in [
+            ("status", json!("IN_PROGRESS"), "In progress"),
+            ("cvss_score", json!(9.8), "9.8"),
+            ("cvss_score", json!(7), "7.0"),
+            ("cve_id", Value::Null, "—"),
+            ("tags", json!([]), "—"),
+            ("assets", json!(["db-02", "portal-01"]), "db-02, portal-01"),
+            (
+                "stride",
+                json!({ "spoofing": true, "tampering": false, "denial_of_service": true }),
+                "Spoofing, Denial of service",
+            ),
+            ("stride", json!({ "spoofing": false }), "None"),
+            ("dread", dread, "Damage 8, Reproducibility 9, Exploitability 7, Affected users 9, Discoverability 6"),
+            ("assignee_id", Value::Null, "Nobody"),
+            ("assignee_id", json!("0190f5c4-0000-7000-8000-000000000000"), "Deleted user"),
+        ] {
+            assert_eq!(shown(field, &value, &nobody), words, "{field} {value}");
+        }
+        let long = "é".repeat(SHOWN_CHARS + 5);
+        assert_eq!(shown("title", &json!(long), &nobody).chars().count(), SHOWN_CHARS + 1, "cut, with an ellipsis");
+    }
+
+    #[test]
+    fn changed_fields_are_listed_as_a_sentence() {
+        let names = |fields: &[&str]| fields.iter().map(|f| in_sentence(&field_name(f))).collect::<Vec<_>>();
+        assert_eq!(listed(&names(&["title"])), "title");
+        assert_eq!(listed(&names(&["title", "cve_id"])), "title and CVE");
+        assert_eq!(listed(&names(&["cvss_vector", "assignee_id", "tags"])), "CVSS vector, assignee and tags");
+    }
 }
