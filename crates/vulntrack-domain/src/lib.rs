@@ -14,6 +14,7 @@ pub mod policy;
 pub mod rate;
 pub mod role;
 pub mod string_enum;
+pub mod time_zone;
 pub mod validation;
 pub mod vulnerability;
 

@@ -33,6 +33,8 @@ pub struct User {
     pub bio: Option<String>,
     pub is_onboarded: bool,
     pub theme: Theme,
+    /// The IANA zone the pages show times in; `None` for the browser's.
+    pub time_zone: Option<String>,
     pub last_login_at: Option<DateTime<Utc>>,
     /// Until when sign-in is refused after repeated failures (may be past).
     pub locked_until: Option<DateTime<Utc>>,
@@ -73,6 +75,7 @@ impl TryFrom<users::Model> for User {
             bio: row.bio,
             is_onboarded: row.is_onboarded,
             theme: row.theme.parse().map_err(|_| corrupt("theme", &row.theme))?,
+            time_zone: row.time_zone,
             last_login_at: row.last_login_at,
             locked_until: row.locked_until,
             created_at: row.created_at,
@@ -120,6 +123,7 @@ pub async fn create(db: &impl ConnectionTrait, scope: TeamScope, new: NewUser<'_
         bio: Set(None),
         is_onboarded: Set(false),
         theme: Set(Theme::System.as_str().to_string()),
+        time_zone: Set(None),
         failed_login_count: Set(0),
         failed_login_window_start: Set(None),
         locked_until: Set(None),
@@ -326,6 +330,7 @@ pub struct ProfileUpdate {
     pub bio: Option<Option<String>>,
     pub is_onboarded: Option<bool>,
     pub theme: Option<Theme>,
+    pub time_zone: Option<Option<String>>,
 }
 
 pub async fn update_profile(
@@ -355,6 +360,9 @@ pub async fn update_profile(
     }
     if let Some(theme) = update.theme {
         query = query.col_expr(users::Column::Theme, Expr::value(theme.as_str()));
+    }
+    if let Some(zone) = update.time_zone {
+        query = query.col_expr(users::Column::TimeZone, Expr::value(zone));
     }
     query
         .filter(users::Column::Id.eq(id.as_uuid()))

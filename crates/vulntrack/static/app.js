@@ -241,6 +241,34 @@ function setUpShortcuts() {
   });
 }
 
+// Times the server wrote in UTC because the user chose no zone: shown in
+// the browser's own zone instead (the exact time of a relative one is its
+// hover title). The account page names the zone the browser reports.
+function showLocalTimes() {
+  const pad = (n) => String(n).padStart(2, "0");
+  const zoneName = (at) => {
+    const parts = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(at);
+    const part = parts.find((p) => p.type === "timeZoneName");
+    return part ? " " + part.value : "";
+  };
+  document.querySelectorAll("time[data-local]").forEach((element) => {
+    const at = new Date(element.getAttribute("datetime"));
+    if (Number.isNaN(at.getTime())) return;
+    const relative = element.hasAttribute("title");
+    const written = relative ? element.getAttribute("title") : element.textContent;
+    const seconds = /\d\d:\d\d:\d\d/.test(written) ? ":" + pad(at.getSeconds()) : "";
+    const text = at.getFullYear() + "-" + pad(at.getMonth() + 1) + "-" + pad(at.getDate()) + " " +
+      pad(at.getHours()) + ":" + pad(at.getMinutes()) + seconds + zoneName(at);
+    if (relative) element.setAttribute("title", text);
+    else element.textContent = text;
+  });
+  const select = document.querySelector("select[data-browser-zone]");
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (select && browserZone) {
+    select.options[0].textContent = "As my browser is set (" + browserZone.replace(/_/g, " ") + ")";
+  }
+}
+
 // A form that comes back with errors: the summary takes focus, so a
 // screen reader reads what to fix.
 function focusErrorSummary() {
@@ -252,6 +280,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpMenuToggle();
   setUpSelection();
   setUpShortcuts();
+  showLocalTimes();
   focusErrorSummary();
   setUpCvssBuilder();
   setUpDreadSliders();

@@ -19,6 +19,7 @@ pub struct Model {
     pub bio: Option<String>,
     pub is_onboarded: bool,
     pub theme: String,
+    pub time_zone: Option<String>,
     pub failed_login_count: i32,
     pub failed_login_window_start: Option<DateTimeUtc>,
     pub locked_until: Option<DateTimeUtc>,

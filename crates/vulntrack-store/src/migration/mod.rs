@@ -19,6 +19,7 @@ mod m20261129_000011_keyed_audit_chain;
 mod m20261130_000012_team_keyed_search;
 mod m20261130_000013_user_theme;
 mod m20261130_000014_saved_views;
+mod m20261130_000015_user_time_zone;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_team_keyed_search::Migration),
             Box::new(m20261130_000013_user_theme::Migration),
             Box::new(m20261130_000014_saved_views::Migration),
+            Box::new(m20261130_000015_user_time_zone::Migration),
         ]
     }
 }

@@ -45,6 +45,14 @@ pub struct ProfileChange {
     /// How the pages are coloured for this user.
     #[garde(skip)]
     pub theme: Option<Theme>,
+    /// The IANA time zone the pages show times in (`Europe/Paris`); empty
+    /// to follow the browser's.
+    #[garde(length(chars, max = 64), custom(optional_time_zone))]
+    pub time_zone: Option<String>,
+}
+
+fn optional_time_zone(value: &Option<String>, context: &()) -> garde::Result {
+    value.as_deref().map_or(Ok(()), |zone| vulntrack_domain::time_zone::time_zone_name(zone, context))
 }
 
 fn optional(value: Option<String>) -> Option<Option<String>> {
@@ -71,13 +79,14 @@ pub async fn update(
         bio: optional(change.bio),
         is_onboarded: change.is_onboarded,
         theme: change.theme,
+        time_zone: optional(change.time_zone),
     };
     let txn = state.db().begin().await?;
     let before = users::get_for_update(&txn, principal.scope(), principal.user.id).await?;
     if_match.check(before.version)?;
     let after = users::update_profile(&txn, principal.scope(), principal.user.id, update).await?;
     let mut changes = Map::new();
-    let pairs: [(&str, Value, Value); 7] = [
+    let pairs: [(&str, Value, Value); 8] = [
         ("name", json!(before.name), json!(after.name)),
         ("phone", json!(before.phone), json!(after.phone)),
         ("job_title", json!(before.job_title), json!(after.job_title)),
@@ -85,6 +94,7 @@ pub async fn update(
         ("bio", json!(before.bio), json!(after.bio)),
         ("is_onboarded", json!(before.is_onboarded), json!(after.is_onboarded)),
         ("theme", json!(before.theme), json!(after.theme)),
+        ("time_zone", json!(before.time_zone), json!(after.time_zone)),
     ];
     for (field, old, new) in pairs {
         if old != new {

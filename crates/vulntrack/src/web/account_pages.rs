@@ -18,7 +18,7 @@ use vulntrack_store::{api_tokens, notifications, sessions, users};
 
 use super::{
     format::filters,
-    page::{Nav, PageError, WebUser, form_messages},
+    page::{Choice, Nav, PageError, WebUser, form_messages},
 };
 use crate::{
     app::AppState,
@@ -118,6 +118,9 @@ pub struct AccountPage {
     token_max_days: u64,
     /// The user's theme, as its wire value (`SYSTEM`, `LIGHT`, `DARK`).
     theme: &'static str,
+    /// Every zone to choose from, the user's marked.
+    zones: Vec<Choice>,
+    zone_chosen: bool,
 }
 
 async fn account_page(
@@ -135,7 +138,16 @@ async fn account_page(
     let live = sessions::list_live(db, scope, me, now).await?;
     let tokens = api_tokens::list_live(db, scope, me, now).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let chosen_zone = account.time_zone.clone().unwrap_or_default();
     let page = AccountPage {
+        zone_chosen: !chosen_zone.is_empty(),
+        zones: vulntrack_domain::time_zone::names()
+            .map(|name| Choice {
+                value: name.to_string(),
+                label: name.replace('_', " "),
+                selected: name == chosen_zone,
+            })
+            .collect(),
         token_max_days: state.config().token_max_ttl.as_secs() / 86_400,
         theme: user.nav.theme.as_str(),
         nav: Some(user.nav.clone()),
@@ -221,6 +233,7 @@ pub async fn save_profile(
         bio: Some(form.bio),
         is_onboarded: None,
         theme: None,
+        time_zone: None,
     };
     let outcome = crate::services::profile::update(&state, &user.principal, &context, change, &IfMatch::Absent)
         .await
@@ -232,6 +245,9 @@ pub async fn save_profile(
 #[derive(Debug, Deserialize)]
 pub struct AppearanceForm {
     theme: String,
+    /// An IANA zone, or empty for the browser's.
+    #[serde(default)]
+    time_zone: String,
 }
 
 /// The colours of this user's pages: a profile change like any other
@@ -254,10 +270,14 @@ pub async fn save_appearance(
         bio: None,
         is_onboarded: None,
         theme: Some(theme),
+        time_zone: Some(form.time_zone),
     };
     let outcome = crate::services::profile::update(&state, &user.principal, &context, change, &IfMatch::Absent)
         .await
-        .map(|saved| user.nav.theme = saved.theme)
+        .map(|saved| {
+            user.nav.theme = saved.theme;
+            user.nav.zone = super::format::Zone::named(saved.time_zone.as_deref());
+        })
         .map_err(PageError::from);
     after(&state, &user, outcome, "Appearance saved.").await
 }

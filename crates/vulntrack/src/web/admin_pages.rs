@@ -102,7 +102,7 @@ async fn users_page(
                 name: t.name,
                 prefix: t.prefix,
                 expires: t.expires_at.map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string()),
-                last_used: t.last_used_at.map_or_else(|| "never".into(), |at| at.format("%Y-%m-%d %H:%M").to_string()),
+                last_used: t.last_used_at.map_or_else(|| "never".into(), |at| super::format::when(at, user.nav.zone).0),
             })
             .collect(),
         nav: Some(user.nav.clone()),
@@ -133,7 +133,7 @@ async fn users_page(
                 expires: if i.expires_at <= now {
                     "expired".into()
                 } else {
-                    format!("until {}", i.expires_at.format("%Y-%m-%d %H:%M UTC"))
+                    format!("until {}", super::format::when(i.expires_at, user.nav.zone).0)
                 },
                 email: i.email,
             })

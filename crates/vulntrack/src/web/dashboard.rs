@@ -274,7 +274,7 @@ async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, PageEr
             ItemList {
                 title: "Recently changed",
                 empty: "Nothing yet.",
-                items: items(recent, |v| v.updated_at.format("%Y-%m-%d %H:%M").to_string()),
+                items: items(recent, |v| super::format::when(v.updated_at, user.nav.zone).0),
             },
             ItemList {
                 title: "Assigned to me",

@@ -11,14 +11,37 @@ pub fn label(text: &str) -> String {
     chars.next().map_or_else(String::new, |first| first.to_uppercase().collect::<String>() + chars.as_str())
 }
 
-/// To the minute, and as RFC 3339.
-pub fn when(time: DateTime<Utc>) -> (String, String) {
-    (time.format("%Y-%m-%d %H:%M UTC").to_string(), time.to_rfc3339())
+/// The zone a user reads times in: the one they chose, or none yet (the
+/// page then shows UTC, and the script turns it into the browser's zone).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Zone(Option<vulntrack_domain::time_zone::Tz>);
+
+impl Zone {
+    pub fn named(name: Option<&str>) -> Self {
+        Self(name.and_then(vulntrack_domain::time_zone::parse))
+    }
+
+    /// Whether the user chose this zone (else the browser's applies).
+    pub fn chosen(self) -> bool {
+        self.0.is_some()
+    }
+
+    fn show(self, time: DateTime<Utc>, format: &str) -> String {
+        match self.0 {
+            Some(zone) => time.with_timezone(&zone).format(&format!("{format} %Z")).to_string(),
+            None => time.format(&format!("{format} UTC")).to_string(),
+        }
+    }
 }
 
-/// To the second (the audit log), and as RFC 3339.
-pub fn when_exactly(time: DateTime<Utc>) -> (String, String) {
-    (time.format("%Y-%m-%d %H:%M:%S UTC").to_string(), time.to_rfc3339())
+/// To the minute in `zone`, and as RFC 3339.
+pub fn when(time: DateTime<Utc>, zone: Zone) -> (String, String) {
+    (zone.show(time, "%Y-%m-%d %H:%M"), time.to_rfc3339())
+}
+
+/// To the second (the audit log) in `zone`, and as RFC 3339.
+pub fn when_exactly(time: DateTime<Utc>, zone: Zone) -> (String, String) {
+    (zone.show(time, "%Y-%m-%d %H:%M:%S"), time.to_rfc3339())
 }
 
 /// A field as the person filling the form knows it: `dread.damage` →
@@ -140,9 +163,14 @@ mod tests {
         assert_eq!(label("IN_PROGRESS"), "In progress");
         assert_eq!(label(""), "");
         let time = DateTime::parse_from_rfc3339("2026-11-29T08:05:09Z").expect("time").with_timezone(&Utc);
-        assert_eq!(when(time).0, "2026-11-29 08:05 UTC");
-        assert_eq!(when_exactly(time).0, "2026-11-29 08:05:09 UTC");
-        assert_eq!(when(time).1, "2026-11-29T08:05:09+00:00");
+        assert_eq!(when(time, Zone::default()).0, "2026-11-29 08:05 UTC");
+        assert_eq!(when_exactly(time, Zone::default()).0, "2026-11-29 08:05:09 UTC");
+        assert_eq!(when(time, Zone::default()).1, "2026-11-29T08:05:09+00:00");
+        let paris = Zone::named(Some("Europe/Paris"));
+        assert_eq!(when(time, paris).0, "2026-11-29 09:05 CET");
+        assert_eq!(when(time, Zone::named(Some("Asia/Kolkata"))).0, "2026-11-29 13:35 IST");
+        assert_eq!(when(time, Zone::named(Some("Nowhere"))).0, "2026-11-29 08:05 UTC", "unknown: UTC");
+        assert_eq!(when(time, paris).1, "2026-11-29T08:05:09+00:00", "the machine form stays UTC");
     }
 }
 
@@ -154,9 +182,22 @@ pub mod filters {
     use askama::{Result, Values, filters::Safe};
     use chrono::{DateTime, Utc};
 
-    fn element((text, iso): (String, String)) -> Safe<String> {
-        // Both parts are formatted dates: nothing in them needs escaping.
-        Safe(format!("<time datetime=\"{iso}\">{text}</time>"))
+    use super::Zone;
+    use crate::web::page::Nav;
+
+    fn zone_of(nav: &Option<Nav>) -> Zone {
+        nav.as_ref().map(|nav| nav.zone).unwrap_or_default()
+    }
+
+    /// `<time>` with the machine-readable instant; marked `data-local` when
+    /// the user chose no zone, for the script to show it in the browser's.
+    fn element((text, iso): (String, String), zone: Zone, title: Option<&str>) -> Safe<String> {
+        let local = if zone.chosen() { "" } else { " data-local" };
+        // Every part is a formatted date or a fixed word: nothing to escape.
+        match title {
+            Some(relative) => Safe(format!("<time datetime=\"{iso}\" title=\"{text}\"{local}>{relative}</time>")),
+            None => Safe(format!("<time datetime=\"{iso}\"{local}>{text}</time>")),
+        }
     }
 
     #[askama::filter_fn]
@@ -164,18 +205,19 @@ pub mod filters {
         Ok(super::label(&value.to_string()))
     }
 
+    /// `{{ at|time(nav) }}`: to the minute, in the user's zone.
     #[askama::filter_fn]
-    pub fn time(at: &DateTime<Utc>, _: &dyn Values) -> Result<Safe<String>> {
-        Ok(element(super::when(*at)))
+    pub fn time(at: &DateTime<Utc>, _: &dyn Values, nav: &Option<Nav>) -> Result<Safe<String>> {
+        let zone = zone_of(nav);
+        Ok(element(super::when(*at, zone), zone, None))
     }
 
-    /// `<time datetime="…" title="2026-11-29 08:05 UTC">3 days ago</time>`:
-    /// relative, with the exact time on hover.
+    /// `{{ at|ago(nav) }}`: "3 days ago", with the exact time on hover.
     #[askama::filter_fn]
-    pub fn ago(at: &DateTime<Utc>, _: &dyn Values) -> Result<Safe<String>> {
-        let (exact, iso) = super::when(*at);
+    pub fn ago(at: &DateTime<Utc>, _: &dyn Values, nav: &Option<Nav>) -> Result<Safe<String>> {
+        let zone = zone_of(nav);
         let relative = super::ago(*at, Utc::now());
-        Ok(Safe(format!("<time datetime=\"{iso}\" title=\"{exact}\">{relative}</time>")))
+        Ok(element(super::when(*at, zone), zone, Some(&relative)))
     }
 
     #[askama::filter_fn]
@@ -183,8 +225,10 @@ pub mod filters {
         Ok(super::thousands(*n))
     }
 
+    /// `{{ at|time_exactly(nav) }}`: to the second, in the user's zone.
     #[askama::filter_fn]
-    pub fn time_exactly(at: &DateTime<Utc>, _: &dyn Values) -> Result<Safe<String>> {
-        Ok(element(super::when_exactly(*at)))
+    pub fn time_exactly(at: &DateTime<Utc>, _: &dyn Values, nav: &Option<Nav>) -> Result<Safe<String>> {
+        let zone = zone_of(nav);
+        Ok(element(super::when_exactly(*at, zone), zone, None))
     }
 }

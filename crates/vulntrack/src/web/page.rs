@@ -26,6 +26,8 @@ pub struct Nav {
     pub path: String,
     /// What the change that led here did ("Changes saved."), shown once.
     pub flash: Option<String>,
+    /// The time zone the user reads times in.
+    pub zone: super::format::Zone,
 }
 
 impl Nav {
@@ -101,6 +103,7 @@ impl FromRequestParts<AppState> for WebUser {
             theme: principal.user.theme,
             path: parts.uri.path().to_string(),
             flash: super::flash::Flash::of(&parts.headers).map(super::flash::Flash::message),
+            zone: super::format::Zone::named(principal.user.time_zone.as_deref()),
         };
         Ok(Self { principal, nav })
     }

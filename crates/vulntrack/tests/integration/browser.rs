@@ -986,6 +986,16 @@ async fn the_list_filters_saves_a_view_sorts_selects_all_and_changes_in_bulk_kee
     assert_eq!(assigned, expected, "every selected record was assigned");
     assert!(filtered.contains("tag=pci"), "{filtered}");
 
+    // With no zone chosen, times read in the browser's own zone.
+    browser.devtools("Emulation.setTimezoneOverride", json!({ "timezoneId": "Asia/Tokyo" })).await;
+    browser.go("/vulnerabilities/VT-1").await;
+    let created = browser.client.find(Locator::Css(".facts time")).await.expect("a time");
+    let shown = created.text().await.expect("text");
+    assert!(shown.ends_with("GMT+9"), "the browser's zone: {shown}");
+    browser.go("/account").await;
+    let zone = browser.client.find(Locator::Css("#time_zone option")).await.expect("option");
+    assert_eq!(zone.text().await.expect("text"), "As my browser is set (Asia/Tokyo)");
+
     let problems = browser.finish().await;
     assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
     let _ = stop.send(());

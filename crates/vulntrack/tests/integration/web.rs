@@ -1059,3 +1059,59 @@ async fn the_audit_page_filters_by_action_and_actor_and_reads_changes_as_old_to_
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html(&bad).contains("Actor id: must be a member."), "{}", html(&bad));
 }
+
+/// Each user reads times in their own zone: chosen on the account page or
+/// through the API (validated, audited), applied to every time on every
+/// page; with none chosen, times are marked for the browser's zone.
+#[tokio::test]
+async fn times_show_in_the_zone_each_user_chose() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let cookie = app.login(ADMIN, PASSWORD).await;
+    let other = app.add_member(&cookie, "viewer@example.com", "VIEWER").await;
+    create(&app, &cookie, sample("Zoned record")).await;
+    let times = |response: &TestResponse| {
+        html(response)
+            .split("<time ")
+            .skip(1)
+            .map(|t| t.split("</time>").next().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    let before = page(&app, "/vulnerabilities/VT-1", &cookie).await;
+    assert!(!times(&before).is_empty());
+    assert!(times(&before).iter().all(|t| t.contains("data-local") && t.contains(" UTC")), "{:?}", times(&before));
+
+    let saved =
+        post_form(&app, "/account/appearance", Some(&cookie), &[("theme", "SYSTEM"), ("time_zone", "Asia/Kolkata")])
+            .await;
+    assert_eq!(saved.status, StatusCode::OK, "{saved:?}");
+    assert!(html(&saved).contains(r#"<option value="Asia/Kolkata" selected>Asia/Kolkata</option>"#));
+    for path in ["/vulnerabilities/VT-1", "/vulnerabilities", "/account", "/notifications"] {
+        let shown = page(&app, path, &cookie).await;
+        for time in times(&shown) {
+            assert!(time.contains(" IST") && !time.contains("data-local"), "{path}: {time}");
+        }
+    }
+    let theirs = page(&app, "/vulnerabilities/VT-1", &other).await;
+    assert!(times(&theirs).iter().all(|t| t.contains("data-local")), "another user keeps their own");
+
+    let me = app.get_as("/api/v1/me", As::Cookie(&cookie)).await.body;
+    assert_eq!(me["time_zone"], "Asia/Kolkata");
+    let bad = app.patch("/api/v1/me", As::Cookie(&cookie), json!({ "time_zone": "Mars/Olympus" })).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    assert_eq!(bad.body["errors"][0]["field"], "time_zone");
+    let refused =
+        post_form(&app, "/account/appearance", Some(&cookie), &[("theme", "SYSTEM"), ("time_zone", "Nowhere")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&refused).contains("Time zone: must be a time zone such as Europe/Paris"), "{}", html(&refused));
+    let cleared = app.patch("/api/v1/me", As::Cookie(&cookie), json!({ "time_zone": "" })).await;
+    assert!(cleared.body["time_zone"].is_null(), "{cleared:?}");
+    let audit = app.get_as("/api/v1/audit-logs?action=PROFILE_UPDATED", As::Cookie(&cookie)).await.body;
+    let zones: Vec<Value> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|event| event["details"].get("time_zone").cloned())
+        .collect();
+    assert_eq!(zones.len(), 2, "set and cleared, each audited: {zones:?}");
+}

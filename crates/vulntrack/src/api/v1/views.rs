@@ -18,6 +18,8 @@ pub struct UserView {
     pub is_onboarded: bool,
     /// How the web pages are coloured for this user.
     pub theme: Theme,
+    /// The IANA time zone pages show times in; null for the browser's.
+    pub time_zone: Option<String>,
     pub phone: Option<String>,
     pub job_title: Option<String>,
     pub department: Option<String>,
@@ -46,6 +48,7 @@ impl UserView {
             team_name,
             is_onboarded: user.is_onboarded,
             theme: user.theme,
+            time_zone: user.time_zone,
             phone: user.phone,
             job_title: user.job_title,
             department: user.department,
