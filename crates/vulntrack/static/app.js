@@ -12,7 +12,7 @@ function updateDreadMean() {
     return;
   }
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  output.textContent = "mean " + (Math.round(mean * 10) / 10).toFixed(1);
+  output.textContent = "(mean " + (Math.round(mean * 10) / 10).toFixed(1) + ")";
 }
 
 // CVSS base metrics, v3.1 and v4.0: picking values builds the vector; the

@@ -201,16 +201,32 @@ impl Browser {
     }
 }
 
-#[tokio::test]
-async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
+/// A loopback port for the server and a test app whose public address is
+/// it (links in mail and pages point there).
+async fn app_on_loopback() -> (std::net::TcpListener, String, TestApp) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
     let base = format!("http://{addr}");
     let app = TestApp::spawn_with(|c| c.public_url = url::Url::parse(&format!("{base}/")).expect("url")).await;
+    (listener, base, app)
+}
+
+/// Serves the app on `listener` until the sender fires.
+fn serve(
+    listener: std::net::TcpListener,
+    app: &TestApp,
+) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
         let _ = stopped.await;
     }));
+    (stop, server)
+}
+
+#[tokio::test]
+async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
+    let (listener, base, app) = app_on_loopback().await;
+    let (stop, server) = serve(listener, &app);
     let Some(mut browser) = Browser::start(base).await else { return };
 
     browser.go("/").await;
@@ -247,7 +263,7 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
         browser.fill(&format!("#dread_{factor}"), value).await;
     }
     let mean = browser.find_wait("#dread-mean").await.text().await.expect("text");
-    assert_eq!(mean, "mean 7.8", "the live DREAD mean (JavaScript)");
+    assert_eq!(mean, "(mean 7.8)", "the live DREAD mean (JavaScript)");
     browser.shot("new-vulnerability").await;
     browser.click(".actions button[type=submit]").await;
     browser.shot("after-create").await;
@@ -360,15 +376,9 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
 
 #[tokio::test]
 async fn sign_in_create_and_search_work_with_javascript_disabled() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("addr");
-    let base = format!("http://{addr}");
-    let app = TestApp::spawn_with(|c| c.public_url = url::Url::parse(&format!("{base}/")).expect("url")).await;
+    let (listener, base, app) = app_on_loopback().await;
     app.setup_admin("Blue Team", "ada@example.com").await;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
-        let _ = stopped.await;
-    }));
+    let (stop, server) = serve(listener, &app);
     let Some(mut browser) = Browser::start_with(base, false).await else { return };
 
     browser.go("/vulnerabilities/new").await;
@@ -426,10 +436,7 @@ async fn error_pages_are_styled_with_navigation_and_fit_a_phone() {
     let admin = app.login("ada@example.com", PASSWORD).await;
     let viewer_email = "viewer@example.com";
     app.add_member(&admin, viewer_email, "VIEWER").await;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
-        let _ = stopped.await;
-    }));
+    let (stop, server) = serve(listener, &app);
     let Some(mut browser) = Browser::start(base).await else { return };
     browser.go("/login").await;
     browser.fill("#email", viewer_email).await;
@@ -554,10 +561,7 @@ async fn a_full_disk_shows_the_styled_503_page() {
     let public = url::Url::parse(&format!("{base}/")).expect("url");
     let app = TestApp::over_with(test_db, db, |c| c.public_url = public);
     app.setup_admin("Blue Team", "ada@example.com").await;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
-        let _ = stopped.await;
-    }));
+    let (stop, server) = serve(listener, &app);
     let Some(mut browser) = Browser::start(base).await else { return };
     browser.go("/login").await;
     browser.fill("#email", "ada@example.com").await;
@@ -680,56 +684,9 @@ impl Browser {
 /// Screenshots of each go to `target/screenshots/pages/`.
 #[tokio::test]
 async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("addr");
-    let base = format!("http://{addr}");
-    let app = TestApp::spawn_with(|c| c.public_url = url::Url::parse(&format!("{base}/")).expect("url")).await;
-    app.setup_admin("Blue Team", "ada@example.com").await;
-    let admin = app.login("ada@example.com", PASSWORD).await;
-    let analyst = app.add_member(&admin, "grace.analyst@example.com", "ANALYST").await;
-    let me = app.get_as("/api/v1/me", As::Cookie(&admin)).await.body["id"].clone();
-    let long = "x".repeat(180);
-    let records = [
-        json!({ "title": "SQL injection in the login form of the customer portal", "description": format!("The handler concatenates input.\n\n- [ ] parameterise\n- [x] reproduce\n\nSee https://example.com/advisory and `{long}`."), "severity": "CRITICAL", "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "cve_id": "CVE-2024-1111", "assets": ["portal-01", "db-02"], "tags": ["auth", "web"], "assignee_id": me, "dread": { "damage": 8, "reproducibility": 9, "exploitability": 7, "affected_users": 9, "discoverability": 6 } }),
-        json!({ "title": "Outdated OpenSSL on the edge proxies", "description": "openssl 1.0.2", "severity": "HIGH", "kind": "MISCONFIGURATION", "status": "IN_PROGRESS" }),
-        json!({ "title": "Verbose errors", "description": "Stack traces on 500 pages.", "severity": "MEDIUM", "status": "RESOLVED" }),
-        json!({ "title": "Missing HSTS", "description": "No Strict-Transport-Security.", "severity": "LOW" }),
-        json!({ "title": "Server banner", "description": "Version in the Server header.", "severity": "INFO", "status": "CLOSED" }),
-    ];
-    for record in records {
-        let created = app.post("/api/v1/vulnerabilities", As::Cookie(&analyst), record).await;
-        assert_eq!(created.status, axum::http::StatusCode::CREATED, "{created:?}");
-    }
-    let comment = app
-        .post(
-            "/api/v1/vulnerabilities/VT-1/comments",
-            As::Cookie(&analyst),
-            json!({ "body": "Reproduced on **staging**." }),
-        )
-        .await;
-    assert_eq!(comment.status, axum::http::StatusCode::CREATED, "{comment:?}");
-
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
-        let _ = stopped.await;
-    }));
+    let (listener, base, app) = app_on_loopback().await;
+    let (stop, server) = serve(listener, &app);
     let Some(mut browser) = Browser::start(base).await else { return };
-    let signed_out = ["/login", "/forgot-password"];
-    let signed_in = [
-        "/",
-        "/vulnerabilities",
-        "/vulnerabilities?severity=CRITICAL&severity=HIGH&tag=auth&assignee_id=none&col=key&col=title&col=severity&col=tags&col=cve&col=assets",
-        "/vulnerabilities?q=no-such-words",
-        "/vulnerabilities/new",
-        "/vulnerabilities/VT-1",
-        "/vulnerabilities/VT-1/edit",
-        "/notifications",
-        "/account",
-        "/admin/users",
-        "/admin/settings",
-        "/admin/audit",
-        "/admin/alerts",
-    ];
     let shots = browser.shots.join("pages");
     std::fs::create_dir_all(&shots).expect("screenshot dir");
     let mut failures = Vec::new();
@@ -757,6 +714,59 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
             }
         }
     };
+    // The first-run page, before there is a team.
+    check_all(&mut browser, &["/setup"], &mut failures).await;
+    app.setup_admin("Blue Team", "ada@example.com").await;
+    let admin = app.login("ada@example.com", PASSWORD).await;
+    let analyst = app.add_member(&admin, "grace.analyst@example.com", "ANALYST").await;
+    let me = app.get_as("/api/v1/me", As::Cookie(&admin)).await.body["id"].clone();
+    let long = "x".repeat(180);
+    let records = [
+        json!({ "title": "SQL injection in the login form of the customer portal", "description": format!("The handler concatenates input.\n\n- [ ] parameterise\n- [x] reproduce\n\nSee https://example.com/advisory and `{long}`."), "severity": "CRITICAL", "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "cve_id": "CVE-2024-1111", "assets": ["portal-01", "db-02"], "tags": ["auth", "web"], "assignee_id": me, "dread": { "damage": 8, "reproducibility": 9, "exploitability": 7, "affected_users": 9, "discoverability": 6 } }),
+        json!({ "title": "Outdated OpenSSL on the edge proxies", "description": "openssl 1.0.2", "severity": "HIGH", "kind": "MISCONFIGURATION", "status": "IN_PROGRESS" }),
+        json!({ "title": "Verbose errors", "description": "Stack traces on 500 pages.", "severity": "MEDIUM", "status": "RESOLVED" }),
+        json!({ "title": "Missing HSTS", "description": "No Strict-Transport-Security.", "severity": "LOW" }),
+        json!({ "title": "Server banner", "description": "Version in the Server header.", "severity": "INFO", "status": "CLOSED" }),
+    ];
+    for record in records {
+        let created = app.post("/api/v1/vulnerabilities", As::Cookie(&analyst), record).await;
+        assert_eq!(created.status, axum::http::StatusCode::CREATED, "{created:?}");
+    }
+    let comment = app
+        .post(
+            "/api/v1/vulnerabilities/VT-1/comments",
+            As::Cookie(&analyst),
+            json!({ "body": "Reproduced on **staging**." }),
+        )
+        .await;
+    assert_eq!(comment.status, axum::http::StatusCode::CREATED, "{comment:?}");
+
+    // The pages reached from links: an invitation and a reset link.
+    let invited = app
+        .post("/api/v1/invitations", As::Cookie(&admin), json!({ "email": "new@example.com", "role": "VIEWER" }))
+        .await;
+    let invite =
+        format!("/invite?token={}", crate::support::token_of(invited.body["invite_url"].as_str().expect("url")));
+    let analyst_id = app.get_as("/api/v1/me", As::Cookie(&analyst)).await.body["id"].as_str().expect("id").to_string();
+    let reset = app.post(&format!("/api/v1/users/{analyst_id}/password-reset"), As::Cookie(&admin), json!({})).await;
+    let reset_link = reset.body["reset_url"].as_str().unwrap_or_else(|| panic!("{reset:?}"));
+    let reset = format!("/reset-password?token={}", crate::support::token_of(reset_link));
+    let signed_out = ["/login", "/forgot-password", invite.as_str(), reset.as_str()];
+    let signed_in = [
+        "/",
+        "/vulnerabilities",
+        "/vulnerabilities?severity=CRITICAL&severity=HIGH&tag=auth&assignee_id=none&col=key&col=title&col=severity&col=tags&col=cve&col=assets",
+        "/vulnerabilities?q=no-such-words",
+        "/vulnerabilities/new",
+        "/vulnerabilities/VT-1",
+        "/vulnerabilities/VT-1/edit",
+        "/notifications",
+        "/account",
+        "/admin/users",
+        "/admin/settings",
+        "/admin/audit",
+        "/admin/alerts",
+    ];
     check_all(&mut browser, &signed_out, &mut failures).await;
     browser.screen(1440, 900).await;
     browser.go("/login").await;
@@ -844,10 +854,7 @@ impl Browser {
 /// change confirmed. Keyboard shortcuts move and select rows.
 #[tokio::test]
 async fn the_list_filters_saves_a_view_sorts_selects_all_and_changes_in_bulk_keeping_its_filters() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("addr");
-    let base = format!("http://{addr}");
-    let app = TestApp::spawn_with(|c| c.public_url = url::Url::parse(&format!("{base}/")).expect("url")).await;
+    let (listener, base, app) = app_on_loopback().await;
     app.setup_admin("Blue Team", "ada@example.com").await;
     let admin = app.login("ada@example.com", PASSWORD).await;
     let _analyst = app.add_member(&admin, "grace.analyst@example.com", "ANALYST").await;
@@ -881,10 +888,7 @@ async fn the_list_filters_saves_a_view_sorts_selects_all_and_changes_in_bulk_kee
         .len();
     assert!(expected >= 2, "the seed gives the filter something to find");
 
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app::serve(listener, app.sibling(), app::Transport::Plain, async {
-        let _ = stopped.await;
-    }));
+    let (stop, server) = serve(listener, &app);
     let Some(mut browser) = Browser::start(base).await else { return };
     browser.screen(1440, 900).await;
     browser.go("/login").await;
@@ -985,6 +989,52 @@ async fn the_list_filters_saves_a_view_sorts_selects_all_and_changes_in_bulk_kee
     let assigned = changed["items"].as_array().expect("items").iter().filter(|v| !v["assignee_id"].is_null()).count();
     assert_eq!(assigned, expected, "every selected record was assigned");
     assert!(filtered.contains("tag=pci"), "{filtered}");
+
+    // A v4.0 record's edit form opens the v4.0 pickers on its own vector,
+    // and picking builds a v4.0 vector; the v3.1 menus start blank and
+    // leave the vector alone.
+    let v4 = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N";
+    let created = app
+        .post(
+            "/api/v1/vulnerabilities",
+            As::Cookie(&admin),
+            json!({ "title": "A v4.0 record", "description": "Scored with CVSS 4.0.", "cvss_vector": v4 }),
+        )
+        .await;
+    let key = created.body["key"].as_str().expect("key").to_string();
+    browser.go(&format!("/vulnerabilities/{key}/edit")).await;
+    let version = browser.find_wait("input[name=cvss-version][value='4.0']").await;
+    assert_eq!(version.prop("checked").await.expect("checked").as_deref(), Some("true"));
+    let client = browser.client.clone();
+    let picked = |id: &'static str| {
+        let client = client.clone();
+        async move {
+            let select = client.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("{id}: {e}"));
+            select.prop("value").await.expect("value").unwrap_or_default()
+        }
+    };
+    assert_eq!((picked("cvss-AT").await, picked("cvss-VC").await), ("N".to_string(), "H".to_string()));
+    let vc = browser.client.find(Locator::Id("cvss-VC")).await.expect("VC");
+    vc.select_by_value("L").await.expect("pick");
+    let vector = |browser: &Browser| {
+        let client = browser.client.clone();
+        async move { client.find(Locator::Id("cvss_vector")).await.expect("field").prop("value").await.expect("v") }
+    };
+    let built = vector(&browser).await;
+    assert_eq!(built.as_deref(), Some("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:H/VA:H/SC:N/SI:N/SA:N"));
+    browser.click("input[name=cvss-version][value='3.1']").await;
+    assert_eq!(picked("cvss-AV").await, "", "the v3.1 menus start blank");
+    assert_eq!(vector(&browser).await, built, "and do not touch the v4.0 vector");
+
+    // A refused form puts the keyboard on its error summary.
+    browser.go("/vulnerabilities/new").await;
+    browser.click(".actions button[type=submit]").await;
+    let summary = browser.find_wait("#form-errors").await;
+    assert!(summary.text().await.expect("text").contains("Title: must not be blank."));
+    let focused = browser.client.execute("return document.activeElement.id", vec![]).await.expect("focus");
+    assert_eq!(focused, json!("form-errors"), "the summary has the focus");
+    browser.collect_log().await;
+    browser.problems.retain(|p| !(p.contains("/vulnerabilities") && p.contains("422")));
 
     // With no zone chosen, times read in the browser's own zone.
     browser.devtools("Emulation.setTimezoneOverride", json!({ "timezoneId": "Asia/Tokyo" })).await;

@@ -3,55 +3,21 @@
 //! (assignee, comment edits and deletions), as a browser without
 //! JavaScript uses them.
 
-use axum::http::{Method, StatusCode, header};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
     support::{As, PASSWORD, TestApp, TestResponse, other_team_admin},
     vulnerabilities::{create, sample},
+    web::{html, location, page},
 };
 
 const ADMIN: &str = "admin@example.com";
 const ANALYST: &str = "analyst@example.com";
 
-fn form(pairs: &[(&str, &str)]) -> String {
-    let mut encoded = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        encoded.append_pair(k, v);
-    }
-    encoded.finish()
-}
-
-/// POSTs a form the way a same-origin page does.
+/// POSTs a form the way a same-origin page does, signed in.
 async fn post_form(app: &TestApp, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> TestResponse {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let request = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("origin", app.origin())
-        .header("cookie", cookie)
-        .body(axum::body::Body::from(form(pairs)))
-        .expect("request");
-    let response = app.router.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    TestResponse { status, content_type, headers, body: Value::String(String::from_utf8_lossy(&bytes).into_owned()) }
-}
-
-async fn page(app: &TestApp, path: &str, cookie: &str) -> TestResponse {
-    app.get_as(path, As::Cookie(cookie)).await
-}
-
-fn html(response: &TestResponse) -> &str {
-    response.body.as_str().unwrap_or_default()
-}
-
-fn location(response: &TestResponse) -> String {
-    response.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    crate::web::post_form(app, path, Some(cookie), pairs).await
 }
 
 /// The part of `text` from `start` up to `end` (or to the end).

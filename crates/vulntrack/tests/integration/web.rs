@@ -43,15 +43,15 @@ async fn send_raw(app: &TestApp, request: axum::http::Request<axum::body::Body>)
     TestResponse { status, content_type, headers, body: Value::String(String::from_utf8_lossy(&bytes).into_owned()) }
 }
 
-async fn page(app: &TestApp, path: &str, cookie: &str) -> TestResponse {
+pub async fn page(app: &TestApp, path: &str, cookie: &str) -> TestResponse {
     app.get_as(path, As::Cookie(cookie)).await
 }
 
-fn html(response: &TestResponse) -> &str {
+pub fn html(response: &TestResponse) -> &str {
     response.body.as_str().unwrap_or_default()
 }
 
-fn location(response: &TestResponse) -> String {
+pub fn location(response: &TestResponse) -> String {
     response.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
 
@@ -1114,4 +1114,51 @@ async fn times_show_in_the_zone_each_user_chose() {
         .filter_map(|event| event["details"].get("time_zone").cloned())
         .collect();
     assert_eq!(zones.len(), 2, "set and cleared, each audited: {zones:?}");
+}
+
+/// A severity that is its vector's rating follows a new vector saved from
+/// the edit form; one set apart from the vector stays, and the form says
+/// the two differ instead of leaving a silent contradiction.
+#[tokio::test]
+async fn severity_follows_a_changed_vector_unless_set_apart_and_the_form_says_so() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let cookie = app.login(ADMIN, PASSWORD).await;
+    let low = "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N";
+    let critical = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H";
+    let mut following = sample("Follows its vector");
+    following.as_object_mut().expect("object").remove("severity");
+    following["cvss_vector"] = json!(low);
+    create(&app, &cookie, following).await;
+    let mut apart = sample("Set apart");
+    apart["severity"] = json!("MEDIUM");
+    apart["cvss_vector"] = json!(critical);
+    create(&app, &cookie, apart).await;
+
+    let edit = page(&app, "/vulnerabilities/VT-1/edit", &cookie).await;
+    assert!(html(&edit).contains(r#"<option value="">From the CVSS vector</option>"#), "no severity preselected");
+    assert!(!html(&edit).contains("severity-note"), "nothing to warn about");
+    let saved = post_form(
+        &app,
+        "/vulnerabilities/VT-1/edit",
+        Some(&cookie),
+        &[
+            ("title", "Follows its vector"),
+            ("description", "User input reaches a query."),
+            ("severity", ""),
+            ("status", "OPEN"),
+            ("kind", "VULNERABILITY"),
+            ("cvss_vector", critical),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{saved:?}");
+    let record = app.get_as("/api/v1/vulnerabilities/VT-1", As::Cookie(&cookie)).await.body;
+    assert_eq!((record["cvss_score"].as_f64(), record["severity"].as_str()), (Some(10.0), Some("CRITICAL")));
+
+    let edit = page(&app, "/vulnerabilities/VT-2/edit", &cookie).await;
+    assert!(html(&edit).contains(r#"<option value="MEDIUM" selected>"#), "the chosen severity is shown");
+    assert!(html(&edit).contains("CVSS 10.0 rates this Critical; its severity is set to Medium."), "{}", html(&edit));
+    let changed = app.patch("/api/v1/vulnerabilities/VT-2", As::Cookie(&cookie), json!({ "cvss_vector": low })).await;
+    assert_eq!(changed.body["severity"], "MEDIUM", "a severity set apart from the vector stays");
 }
