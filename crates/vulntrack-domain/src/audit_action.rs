@@ -47,6 +47,9 @@ string_enum!(
         AlertAcknowledged => "ALERT_ACKNOWLEDGED",
         ViewSaved => "VIEW_SAVED",
         ViewDeleted => "VIEW_DELETED",
+        AssetCreated => "ASSET_CREATED",
+        AssetUpdated => "ASSET_UPDATED",
+        AssetDeleted => "ASSET_DELETED",
     }
 );
 

@@ -4,6 +4,7 @@
 //! isolation and reused by the HTTP layer, the CLI and the store alike.
 
 pub mod account;
+pub mod asset;
 pub mod audit_action;
 pub mod control_chars;
 pub mod duration;

@@ -8,6 +8,7 @@
 mod entity;
 
 pub mod api_tokens;
+pub mod assets;
 pub mod audit;
 pub mod comments;
 pub mod database;

@@ -2,6 +2,7 @@
 //! the query modules, never raw rows.
 
 pub(crate) mod api_tokens;
+pub(crate) mod assets;
 pub(crate) mod audit_log;
 pub(crate) mod comments;
 pub(crate) mod instance;
@@ -14,4 +15,5 @@ pub(crate) mod sessions;
 pub(crate) mod teams;
 pub(crate) mod users;
 pub(crate) mod vulnerabilities;
+pub(crate) mod vulnerability_assets;
 pub(crate) mod vulnerability_tags;

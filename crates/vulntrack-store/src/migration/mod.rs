@@ -20,6 +20,7 @@ mod m20261130_000012_team_keyed_search;
 mod m20261130_000013_user_theme;
 mod m20261130_000014_saved_views;
 mod m20261130_000015_user_time_zone;
+mod m20261130_000016_assets;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_user_theme::Migration),
             Box::new(m20261130_000014_saved_views::Migration),
             Box::new(m20261130_000015_user_time_zone::Migration),
+            Box::new(m20261130_000016_assets::Migration),
         ]
     }
 }

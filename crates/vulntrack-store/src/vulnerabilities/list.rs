@@ -83,6 +83,8 @@ pub struct ListQuery {
     pub cve_id: Option<String>,
     /// Records that carry any of these tags.
     pub tags: Vec<String>,
+    /// Records found on any of these assets (ids or names).
+    pub assets: Vec<String>,
     pub text: Option<String>,
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
@@ -121,6 +123,7 @@ impl Default for ListQuery {
             assignees: Assignees::default(),
             cve_id: None,
             tags: Vec::new(),
+            assets: Vec::new(),
             text: None,
             created_after: None,
             created_before: None,
@@ -218,6 +221,9 @@ fn matching(db_backend: sea_orm::DbBackend, scope: TeamScope, query: &ListQuery)
             .and_where(Expr::col(tags::Column::Tag).is_in(query.tags.iter().map(|t| t.to_lowercase())))
             .to_owned();
         select = select.filter(vulns::Column::Id.in_subquery(tagged));
+    }
+    if !query.assets.is_empty() {
+        select = select.filter(vulns::Column::Id.in_subquery(crate::assets::vulnerabilities_on(scope, &query.assets)));
     }
     if let Some(after) = query.created_after {
         select = select.filter(vulns::Column::CreatedAt.gte(after));

@@ -48,6 +48,8 @@ pub struct Vulnerability {
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change; the `ETag` that `If-Match` is checked against.
     pub version: i64,
+    /// The asset records the `assets` names resolve to.
+    pub asset_ids: Vec<Uuid>,
 }
 
 impl Vulnerability {
@@ -114,6 +116,7 @@ fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vulnerability> 
         created_at: row.created_at,
         updated_at: row.updated_at,
         version: row.version,
+        asset_ids: Vec::new(),
     })
 }
 
@@ -273,10 +276,12 @@ pub(crate) async fn hydrate(
 ) -> StoreResult<Vec<Vulnerability>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut tags = tags_of(db, scope, &ids).await?;
+    let mut assets = crate::assets::of_vulnerabilities(db, scope, &ids).await?;
     rows.into_iter()
         .map(|row| {
             let row_tags = tags.remove(&row.id).unwrap_or_default();
-            from_row(row, row_tags)
+            let asset_ids = assets.remove(&row.id).unwrap_or_default();
+            from_row(row, row_tags).map(|v| Vulnerability { asset_ids, ..v })
         })
         .collect()
 }

@@ -30,6 +30,7 @@ use crate::{app::AppState, http::error::PROBLEM_JSON};
         (name = "users", description = "Members and invitations (ADMIN)"),
         (name = "tokens", description = "The account's API tokens"),
         (name = "vulnerabilities", description = "The register"),
+        (name = "assets", description = "What findings are found on"),
         (name = "comments", description = "Discussion on a record"),
         (name = "audit", description = "The team's audit log (ADMIN)"),
         (name = "alerts", description = "Security alerts (ADMIN)"),

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod assets;
 pub mod comments;
 pub mod credentials;
 pub mod error;

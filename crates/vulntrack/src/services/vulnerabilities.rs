@@ -11,7 +11,7 @@ use vulntrack_domain::{
     },
 };
 use vulntrack_store::{
-    StoreError, TeamScope,
+    StoreError, TeamScope, assets,
     audit::{self, AuditEvent, RequestContext},
     notifications, users,
     vulnerabilities::{self, Vulnerability},
@@ -59,6 +59,31 @@ fn event(
     AuditEvent::new(principal.scope(), principal.actor(), action, context).entity("vulnerability", vulnerability.id)
 }
 
+/// Resolves the record's asset names to the team's asset records, creating
+/// (and auditing) those not known yet, and links the record to them.
+async fn attach_assets(
+    txn: &impl sea_orm::ConnectionTrait,
+    principal: &Principal,
+    context: &RequestContext,
+    vulnerability: &mut Vulnerability,
+) -> Result<(), ServiceError> {
+    let scope = principal.scope();
+    let resolved = assets::ensure_named(txn, scope, &vulnerability.record.assets).await?;
+    for (asset, created) in &resolved {
+        if *created {
+            let event = AuditEvent::new(scope, principal.actor(), AuditAction::AssetCreated, context)
+                .entity("asset", asset.id)
+                .details(json!({ "name": asset.name, "named_by": vulnerability.key() }));
+            audit::append(txn, event).await?;
+        }
+    }
+    let mut ids: Vec<uuid::Uuid> = resolved.iter().map(|(asset, _)| asset.id).collect();
+    assets::link(txn, scope, vulnerability.id, &ids).await?;
+    ids.sort_unstable();
+    vulnerability.asset_ids = ids;
+    Ok(())
+}
+
 /// Whom a change to `vulnerability` concerns, other than whoever made it.
 pub fn watchers(vulnerability: &Vulnerability, actor: UserId) -> Vec<UserId> {
     [vulnerability.reporter_id, vulnerability.record.assignee_id]
@@ -80,7 +105,8 @@ pub async fn create(
     let scope = principal.scope();
     check_assignee(state.db().conn(), scope, record.assignee_id).await?;
     let txn = state.db().begin().await?;
-    let created = vulnerabilities::create(&txn, scope, &record, Some(principal.user.id)).await?;
+    let mut created = vulnerabilities::create(&txn, scope, &record, Some(principal.user.id)).await?;
+    attach_assets(&txn, principal, context, &mut created).await?;
     let summary = json!({ "key": created.key(), "title": created.record.title, "severity": created.record.severity, "status": created.record.status });
     audit::append(&txn, event(principal, context, AuditAction::VulnerabilityCreated, &created).details(summary))
         .await?;
@@ -125,7 +151,10 @@ pub async fn update(
     if next.assignee_id != current.record.assignee_id {
         check_assignee(&txn, scope, next.assignee_id).await?;
     }
-    let updated = vulnerabilities::update(&txn, scope, &current, &next).await?;
+    let mut updated = vulnerabilities::update(&txn, scope, &current, &next).await?;
+    if next.assets != current.record.assets {
+        attach_assets(&txn, principal, context, &mut updated).await?;
+    }
     let mut diff = changes(&current.record, &next);
     let status_change = diff.remove("status");
     let assignee_change = diff.remove("assignee_id");

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::support::{As, TestApp};
 
 const API_SOURCES: &[(&str, &str)] = &[
+    ("assets", include_str!("../../src/api/v1/assets.rs")),
     ("audit_log", include_str!("../../src/api/v1/audit_log.rs")),
     ("comments", include_str!("../../src/api/v1/comments.rs")),
     ("invitations", include_str!("../../src/api/v1/invitations.rs")),

@@ -7,6 +7,7 @@ mod support;
 mod access;
 mod alerts;
 mod architecture;
+mod assets;
 mod audit;
 mod auth;
 mod browser;

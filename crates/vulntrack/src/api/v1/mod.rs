@@ -1,5 +1,6 @@
 //! `/api/v1`: the routes and the JSON shapes they speak.
 
+pub(crate) mod assets;
 pub(crate) mod audit_log;
 mod comments;
 pub(crate) mod invitations;
@@ -51,6 +52,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(team::show, team::update))
         .routes(routes!(vulnerabilities::list, vulnerabilities::create))
         .routes(routes!(vulnerabilities::stats))
+        .routes(routes!(assets::list, assets::create))
+        .routes(routes!(assets::show, assets::update, assets::delete))
         .routes(routes!(saved_views::list, saved_views::create))
         .routes(routes!(saved_views::delete))
         .routes(routes!(vulnerabilities::show, vulnerabilities::update, vulnerabilities::delete))

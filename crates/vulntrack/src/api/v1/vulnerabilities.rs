@@ -136,6 +136,9 @@ pub struct VulnerabilityView {
     dread: Option<DreadView>,
     stride: Stride,
     assets: Vec<String>,
+    /// The team's asset records the `assets` names resolve to
+    /// (`/api/v1/assets/{id}`); a new name creates its record.
+    asset_ids: Vec<uuid::Uuid>,
     references: Vec<String>,
     remediation: Option<String>,
     assignee_id: Option<UserId>,
@@ -168,6 +171,7 @@ impl From<Vulnerability> for VulnerabilityView {
             cvss_score: r.cvss_score,
             stride: r.stride,
             assets: r.assets,
+            asset_ids: v.asset_ids,
             references: r.references,
             remediation: r.remediation,
             assignee_id: r.assignee_id,

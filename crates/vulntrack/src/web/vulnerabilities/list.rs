@@ -257,6 +257,7 @@ async fn list_page(
                 "kind" => format!("Kind: {}", format::label(value)),
                 "assignee_id" => format!("Assignee: {}", member_name(value)),
                 "tag" => format!("Tag: {value}"),
+                "asset" => format!("Asset: {value}"),
                 "q" => format!("Search: {value}"),
                 "cve_id" => format!("CVE: {value}"),
                 "created_after" => format!("Created from: {value}"),
