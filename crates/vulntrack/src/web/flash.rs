@@ -25,6 +25,8 @@ pub enum Flash {
     Saved,
     Created,
     Deleted,
+    AssetSaved,
+    AssetDeleted,
 }
 
 impl Flash {
@@ -36,6 +38,8 @@ impl Flash {
             Flash::Saved => "saved".into(),
             Flash::Created => "created".into(),
             Flash::Deleted => "deleted".into(),
+            Flash::AssetSaved => "asset-saved".into(),
+            Flash::AssetDeleted => "asset-deleted".into(),
         }
     }
 
@@ -46,6 +50,8 @@ impl Flash {
             "saved" => Flash::Saved,
             "created" => Flash::Created,
             "deleted" => Flash::Deleted,
+            "asset-saved" => Flash::AssetSaved,
+            "asset-deleted" => Flash::AssetDeleted,
             other => Flash::Changed(other.strip_prefix("changed-")?.parse().ok()?),
         })
     }
@@ -59,6 +65,8 @@ impl Flash {
             Flash::Saved => "Changes saved.".into(),
             Flash::Created => "Vulnerability recorded.".into(),
             Flash::Deleted => "Vulnerability deleted.".into(),
+            Flash::AssetSaved => "Asset saved.".into(),
+            Flash::AssetDeleted => "Asset deleted.".into(),
         }
     }
 

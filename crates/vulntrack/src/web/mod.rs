@@ -4,6 +4,7 @@
 
 mod account_pages;
 mod admin_pages;
+mod asset_pages;
 pub(crate) mod auth_pages;
 mod dashboard;
 pub(crate) mod flash;
@@ -44,6 +45,10 @@ pub fn router() -> Router<AppState> {
         .route("/vulnerabilities/{id}/assignee", post(vulnerabilities::change_assignee))
         .route("/vulnerabilities/{id}/edit", get(vulnerabilities::edit_form).post(vulnerabilities::update))
         .route("/vulnerabilities/{id}/delete", post(vulnerabilities::delete))
+        .route("/assets", get(asset_pages::list).post(asset_pages::create))
+        .route("/assets/{id}", get(asset_pages::detail))
+        .route("/assets/{id}/edit", post(asset_pages::update))
+        .route("/assets/{id}/delete", post(asset_pages::delete))
         .route("/notifications", get(account_pages::notifications_page))
         .route("/notifications/read-all", post(account_pages::mark_all_read))
         .route("/notifications/{id}/read", post(account_pages::mark_read))

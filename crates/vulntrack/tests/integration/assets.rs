@@ -203,3 +203,69 @@ async fn the_asset_list_pages_by_name_and_filters() {
     let bad = app.get_as("/api/v1/assets?kind=server&cursor=forged", As::Cookie(&admin)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
 }
+
+/// The assets pages without scripts: the list shows each asset's open
+/// findings as links to them; a form creates one; its page lists its
+/// findings, takes changes (refusing bad ones with the input kept) and
+/// refuses to delete an asset that findings are recorded on.
+#[tokio::test]
+async fn the_assets_pages_list_create_change_and_refuse_through_forms() {
+    use crate::web::{html, location, page, post_form};
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
+    let mut found = sample("Exposed admin console");
+    found["severity"] = json!("CRITICAL");
+    found["assets"] = json!(["portal-01"]);
+    create(&app, &admin, found).await;
+
+    let listed = page(&app, "/assets", &admin).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let portal =
+        app.get_as("/api/v1/assets/portal-01", As::Cookie(&admin)).await.body["id"].as_str().expect("id").to_string();
+    let link = format!("/vulnerabilities?asset={portal}&amp;severity=CRITICAL&amp;status=OPEN&amp;status=IN_PROGRESS");
+    assert!(
+        html(&listed).contains(&format!(r#"<a class="badge sev-critical" href="{link}">1 Critical</a>"#)),
+        "{}",
+        html(&listed)
+    );
+    assert!(!html(&page(&app, "/assets", &viewer).await).contains("New asset"), "no form for a VIEWER");
+
+    let made = post_form(
+        &app,
+        "/assets",
+        Some(&admin),
+        &[
+            ("name", "billing"),
+            ("kind", "application"),
+            ("environment", "production"),
+            ("criticality", "HIGH"),
+            ("tags", "pci, money"),
+        ],
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{made:?}");
+    let shown = page(&app, &location(&made), &admin).await;
+    assert!(html(&shown).contains("<h1>billing</h1>") && html(&shown).contains("High criticality"));
+    let refused = post_form(&app, "/assets", Some(&admin), &[("name", "BILLING"), ("kind", "application")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&refused).contains("The team already has an asset with this name."), "{}", html(&refused));
+    assert!(html(&refused).contains(r#"value="BILLING""#), "the input is kept");
+
+    let detail = page(&app, &format!("/assets/{portal}"), &admin).await;
+    assert!(html(&detail).contains("Exposed admin console") && html(&detail).contains("/vulnerabilities/VT-1"));
+    let bad =
+        post_form(&app, &format!("/assets/{portal}/edit"), Some(&admin), &[("name", ""), ("kind", "server")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html(&bad).contains("Name: must be 1–200 characters.") && html(&bad).contains("Kind: must be one of"),
+        "{}",
+        html(&bad)
+    );
+    let kept = post_form(&app, &format!("/assets/{portal}/delete"), Some(&admin), &[]).await;
+    assert_eq!(kept.status, StatusCode::CONFLICT);
+    assert!(html(&kept).contains("Vulnerabilities are recorded on this asset"));
+    let by_viewer = post_form(&app, &format!("/assets/{portal}/delete"), Some(&viewer), &[]).await;
+    assert_eq!(by_viewer.status, StatusCode::FORBIDDEN);
+}

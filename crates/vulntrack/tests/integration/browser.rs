@@ -759,6 +759,8 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
         "/vulnerabilities?q=no-such-words",
         "/vulnerabilities/new",
         "/vulnerabilities/VT-1",
+        "/assets",
+        "/assets/portal-01",
         "/vulnerabilities/VT-1/edit",
         "/notifications",
         "/account",
