@@ -9,10 +9,9 @@ use vulntrack_domain::{
     vulnerability::input::{TAGS_MAX, tag, tag_rule},
 };
 use vulntrack_store::{
-    StoreError, TeamScope,
+    StoreError,
     assets::{self, Asset, AssetFields},
     audit::{self, AuditEvent, RequestContext},
-    users,
 };
 
 use crate::{app::AppState, auth::Principal, http::versioning::IfMatch, services::ServiceError};
@@ -104,22 +103,6 @@ fn choice<T: std::str::FromStr<Err = vulntrack_domain::string_enum::UnknownValue
     }
 }
 
-/// The owner must be an active member of the team.
-async fn check_owner(
-    db: &impl sea_orm::ConnectionTrait,
-    scope: TeamScope,
-    owner: Option<UserId>,
-) -> Result<(), ServiceError> {
-    let Some(id) = owner else { return Ok(()) };
-    match users::get(db, scope, id).await {
-        Ok(user) if user.status == vulntrack_domain::UserStatus::Active => Ok(()),
-        Ok(_) | Err(StoreError::NotFound) => {
-            Err(ServiceError::field("owner_id", "not_member", "must be an active member of your team"))
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
 fn conflict(error: StoreError) -> ServiceError {
     match error {
         StoreError::Conflict { .. } => ServiceError::Conflict("The team already has an asset with this name."),
@@ -156,7 +139,7 @@ pub async fn create(
     principal.require(state, context, Action::WriteVulnerabilities).await?;
     let fields = parse(body, None)?;
     let scope = principal.scope();
-    check_owner(state.db().conn(), scope, fields.owner_id).await?;
+    super::members::require_active(state.db().conn(), scope, fields.owner_id, "owner_id").await?;
     let txn = state.db().begin().await?;
     let asset = assets::create(&txn, scope, &fields).await.map_err(conflict)?;
     let event = AuditEvent::new(scope, principal.actor(), AuditAction::AssetCreated, context)
@@ -187,7 +170,7 @@ pub async fn update(
     let before = fields_of(&current);
     let after = parse(body, Some(before.clone()))?;
     if after.owner_id != before.owner_id {
-        check_owner(&txn, scope, after.owner_id).await?;
+        super::members::require_active(&txn, scope, after.owner_id, "owner_id").await?;
     }
     let updated = assets::update(&txn, scope, current.id, &after).await.map_err(conflict)?;
     let (old, new) = (view(&before), view(&after));

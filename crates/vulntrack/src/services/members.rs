@@ -129,3 +129,21 @@ pub async fn delete(
     txn.commit().await?;
     Ok(())
 }
+
+/// `Ok` when `user` is nobody or an active member of the team; otherwise
+/// a field error on `field` (an assignee, an owner).
+pub async fn require_active(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: vulntrack_store::TeamScope,
+    user: Option<UserId>,
+    field: &str,
+) -> Result<(), ServiceError> {
+    let Some(id) = user else { return Ok(()) };
+    match users::get(db, scope, id).await {
+        Ok(member) if member.status == UserStatus::Active => Ok(()),
+        Ok(_) | Err(vulntrack_store::StoreError::NotFound) => {
+            Err(ServiceError::field(field, "not_member", "must be an active member of your team"))
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -11,29 +11,13 @@ use vulntrack_domain::{
     },
 };
 use vulntrack_store::{
-    StoreError, TeamScope, assets,
+    assets,
     audit::{self, AuditEvent, RequestContext},
-    notifications, users,
+    notifications,
     vulnerabilities::{self, Vulnerability},
 };
 
 use crate::{app::AppState, auth::Principal, http::versioning::IfMatch, services::ServiceError};
-
-/// `assignee` must be an active member of the team.
-async fn check_assignee(
-    db: &impl sea_orm::ConnectionTrait,
-    scope: TeamScope,
-    assignee: Option<UserId>,
-) -> Result<(), ServiceError> {
-    let Some(id) = assignee else { return Ok(()) };
-    match users::get(db, scope, id).await {
-        Ok(user) if user.status == vulntrack_domain::UserStatus::Active => Ok(()),
-        Ok(_) | Err(StoreError::NotFound) => {
-            Err(ServiceError::field("assignee_id", "not_member", "must be an active member of your team"))
-        }
-        Err(other) => Err(other.into()),
-    }
-}
 
 /// The fields that differ, as `{field: {before, after}}`.
 fn changes(before: &VulnerabilityRecord, after: &VulnerabilityRecord) -> Map<String, Value> {
@@ -103,7 +87,7 @@ pub async fn create(
     let fields = input::parse(body, Mode::Create).map_err(ServiceError::Invalid)?;
     let record = VulnerabilityRecord::create(fields).map_err(ServiceError::Invalid)?;
     let scope = principal.scope();
-    check_assignee(state.db().conn(), scope, record.assignee_id).await?;
+    super::members::require_active(state.db().conn(), scope, record.assignee_id, "assignee_id").await?;
     let txn = state.db().begin().await?;
     let mut created = vulnerabilities::create(&txn, scope, &record, Some(principal.user.id)).await?;
     attach_assets(&txn, principal, context, &mut created).await?;
@@ -149,7 +133,7 @@ pub async fn update(
     if_match.check(current.version)?;
     let next = current.record.apply(fields).map_err(ServiceError::Invalid)?;
     if next.assignee_id != current.record.assignee_id {
-        check_assignee(&txn, scope, next.assignee_id).await?;
+        super::members::require_active(&txn, scope, next.assignee_id, "assignee_id").await?;
     }
     let mut updated = vulnerabilities::update(&txn, scope, &current, &next).await?;
     if next.assets != current.record.assets {
