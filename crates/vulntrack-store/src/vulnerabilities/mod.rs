@@ -24,6 +24,7 @@ use vulntrack_domain::{
 };
 
 pub use list::{Assignees, Direction, ListQuery, Page, Position, Sort, count_matching};
+
 pub use stats::{SeverityStatusCount, Stats, TrendDay, open_trend, top_risks};
 
 use crate::{
@@ -168,17 +169,27 @@ async fn reserve_numbers(db: &impl ConnectionTrait, scope: TeamScope, count: i64
 /// Rows per INSERT: well under both backends' bound-parameter limits.
 const BATCH_ROWS: usize = 500;
 
+/// What [`create_many`] wrote.
+#[derive(Debug, Default)]
+pub struct CreatedMany {
+    /// The new records' ids, in the order of the records given.
+    pub ids: Vec<Uuid>,
+    /// Assets the records named that did not exist yet (for the caller's
+    /// audit rows).
+    pub new_assets: Vec<crate::assets::Asset>,
+}
+
 /// Records many vulnerabilities at once (imports, seeding): numbers are
-/// reserved in one step and rows go in multi-row INSERTs. Returns the ids
-/// in the order of `records`.
+/// reserved in one step and rows go in multi-row INSERTs; the asset names
+/// resolve to asset records (created when new) and are linked.
 pub async fn create_many(
     db: &impl ConnectionTrait,
     scope: TeamScope,
     records: &[VulnerabilityRecord],
     reporter: Option<UserId>,
-) -> StoreResult<Vec<Uuid>> {
+) -> StoreResult<CreatedMany> {
     if records.is_empty() {
-        return Ok(Vec::new());
+        return Ok(CreatedMany::default());
     }
     let first = reserve_numbers(db, scope, i64::try_from(records.len()).unwrap_or(i64::MAX)).await?;
     let first_fts = first_fts_rowid(db).await?;
@@ -224,7 +235,55 @@ pub async fn create_many(
         tags::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
     }
     search::index_sqlite(db, &fts_rows).await?;
-    Ok(ids)
+    let new_assets = link_assets(db, scope, &ids, records).await?;
+    Ok(CreatedMany { ids, new_assets })
+}
+
+/// Links each record to the assets it names, each distinct name resolved
+/// once; returns the assets that had to be created.
+async fn link_assets(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    ids: &[Uuid],
+    records: &[VulnerabilityRecord],
+) -> StoreResult<Vec<crate::assets::Asset>> {
+    let mut known: HashMap<String, Uuid> = HashMap::new();
+    let mut created = Vec::new();
+    let mut rows = Vec::new();
+    for (id, record) in ids.iter().zip(records) {
+        let mut linked: Vec<Uuid> = Vec::new();
+        for name in &record.assets {
+            let key = vulntrack_domain::asset::name_key(name);
+            if key.is_empty() {
+                continue;
+            }
+            let asset = match known.get(&key) {
+                Some(asset) => *asset,
+                None => {
+                    let (asset, new) =
+                        crate::assets::ensure_named(db, scope, std::slice::from_ref(name)).await?.remove(0);
+                    known.insert(key, asset.id);
+                    let asset_id = asset.id;
+                    if new {
+                        created.push(asset);
+                    }
+                    asset_id
+                }
+            };
+            if !linked.contains(&asset) {
+                linked.push(asset);
+                rows.push(crate::entity::vulnerability_assets::ActiveModel {
+                    team_id: Set(scope.team_id().as_uuid()),
+                    vulnerability_id: Set(*id),
+                    asset_id: Set(asset),
+                });
+            }
+        }
+    }
+    for chunk in rows.chunks(BATCH_ROWS) {
+        crate::entity::vulnerability_assets::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+    }
+    Ok(created)
 }
 
 /// On SQLite, the first free row id of the FTS table; PostgreSQL indexes

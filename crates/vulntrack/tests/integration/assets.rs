@@ -269,3 +269,43 @@ async fn the_assets_pages_list_create_change_and_refuse_through_forms() {
     let by_viewer = post_form(&app, &format!("/assets/{portal}/delete"), Some(&viewer), &[]).await;
     assert_eq!(by_viewer.status, StatusCode::FORBIDDEN);
 }
+
+/// Records written in bulk (imports, seeding) link their asset names the
+/// same way: each distinct name resolved once, new ones returned for the
+/// caller's audit rows.
+#[tokio::test]
+async fn records_written_in_bulk_link_their_assets() {
+    use vulntrack_domain::vulnerability::{
+        input::{Mode, parse},
+        record::VulnerabilityRecord,
+    };
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    create(
+        &app,
+        &admin,
+        json!({ "title": "Known", "description": "Already on db-01.", "severity": "LOW", "assets": ["db-01"] }),
+    )
+    .await;
+    let record = |title: &str, assets: Value| {
+        let body = json!({ "title": title, "description": "Written in bulk.", "severity": "HIGH", "assets": assets });
+        VulnerabilityRecord::create(parse(&body, Mode::Create).expect("valid")).expect("record")
+    };
+    let records =
+        [record("one", json!(["Edge-1", "DB-01"])), record("two", json!(["edge-1"])), record("three", json!([]))];
+    let admin_record =
+        vulntrack_store::users::find_for_sign_in(app.db.conn(), ADMIN).await.expect("query").expect("admin");
+    let txn = app.db.begin().await.expect("begin");
+    let written = vulntrack_store::vulnerabilities::create_many(&txn, admin_record.user.scope(), &records, None)
+        .await
+        .expect("rows");
+    txn.commit().await.expect("commit");
+    assert_eq!(written.ids.len(), 3);
+    let new: Vec<&str> = written.new_assets.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(new, ["Edge-1"], "db-01 existed; edge-1 is Edge-1");
+    let on_edge = app.get_as("/api/v1/vulnerabilities?asset=edge-1", As::Cookie(&admin)).await.body;
+    assert_eq!(on_edge["items"].as_array().map(Vec::len), Some(2));
+    let on_db = app.get_as("/api/v1/vulnerabilities?asset=db-01", As::Cookie(&admin)).await.body;
+    assert_eq!(on_db["items"].as_array().map(Vec::len), Some(2));
+}
