@@ -36,7 +36,7 @@ use crate::{
 };
 
 const PAGE: u64 = 50;
-const CURSOR_CONTEXT: &str = "assets:name";
+use crate::api::v1::assets::CURSOR_CONTEXT;
 
 /// An asset as a row or a header: its fields in words and its open
 /// findings by severity, each linking to them.

@@ -31,8 +31,9 @@ use crate::{
 
 const LIMIT_DEFAULT: u64 = 50;
 const LIMIT_MAX: u64 = 200;
-/// The cursor context of the asset list (one order: by name).
-const CURSOR_CONTEXT: &str = "assets:name";
+/// The cursor context of the asset list (one order: by name), shared by
+/// the API and the page.
+pub const CURSOR_CONTEXT: &str = "assets:name";
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssetView {
@@ -109,20 +110,6 @@ pub struct AssetList {
     next_cursor: Option<String>,
 }
 
-fn parse_all<T: std::str::FromStr>(field: &str, values: &[String], errors: &mut ValidationErrors) -> Vec<T>
-where
-    T::Err: std::fmt::Display,
-{
-    let mut out = Vec::new();
-    for value in services::vulnerability_list::each_value(values) {
-        match value.parse() {
-            Ok(parsed) => out.push(parsed),
-            Err(e) => errors.push(FieldError::new(field, "invalid", format!("{value:?}: {e}"))),
-        }
-    }
-    out
-}
-
 #[utoipa::path(
     get, path = "/assets", tag = "assets",
     params(AssetParams),
@@ -136,9 +123,9 @@ pub async fn list(
     let mut errors = ValidationErrors::default();
     let team = principal.user.team_id;
     let query = AssetQuery {
-        kinds: parse_all("kind", &params.kind, &mut errors),
-        environments: parse_all("environment", &params.environment, &mut errors),
-        criticalities: parse_all("criticality", &params.criticality, &mut errors),
+        kinds: services::vulnerability_list::parse_values("kind", &params.kind, &mut errors),
+        environments: services::vulnerability_list::parse_values("environment", &params.environment, &mut errors),
+        criticalities: services::vulnerability_list::parse_values("criticality", &params.criticality, &mut errors),
         owner: match params.owner_id.as_deref().filter(|o| !o.is_empty()) {
             None => None,
             Some("me") => Some(principal.user.id),

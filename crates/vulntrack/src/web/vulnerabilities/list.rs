@@ -178,6 +178,18 @@ impl PageQuery {
         pairs.extend(canonical_columns(self.shown()).into_iter().map(|c| (COLUMN_PARAM, c.to_string())));
         pairs
     }
+
+    /// [`Self::pairs`] and the page's cursor: this very page, where a form
+    /// posted from it comes back to.
+    fn here_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = self.pairs();
+        for (name, value) in [("cursor", &self.params.cursor), ("before", &self.params.before)] {
+            if let Some(value) = value.clone().filter(|v| !v.is_empty()) {
+                pairs.push((name, value));
+            }
+        }
+        pairs
+    }
 }
 
 fn query_of<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
@@ -296,15 +308,7 @@ async fn list_page(
         })
         .collect();
     let view_query = query_of(pairs.iter().map(|(n, v)| (*n, v.as_str())));
-    let here = {
-        let mut here: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        for (name, value) in [("cursor", &params.cursor), ("before", &params.before)] {
-            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
-                here.push((name, value));
-            }
-        }
-        query_of(here)
-    };
+    let here = query_of(page_query.here_pairs().iter().map(|(n, v)| (*n, v.as_str())));
     let views: Vec<ViewLink> = services::saved_views::visible(state, principal)
         .await?
         .into_iter()
@@ -418,13 +422,7 @@ fn back_to_list(fields: &[(String, String)]) -> PageQuery {
 }
 
 fn here_href(page_query: &PageQuery) -> String {
-    let mut pairs = page_query.pairs();
-    for (name, value) in [("cursor", &page_query.params.cursor), ("before", &page_query.params.before)] {
-        if let Some(value) = value.clone().filter(|v| !v.is_empty()) {
-            pairs.push((name, value));
-        }
-    }
-    href_of(&pairs)
+    href_of(&page_query.here_pairs())
 }
 
 /// The most records one bulk change may touch.
