@@ -210,6 +210,10 @@ pub struct AssetQuery {
     pub after: Option<AssetPosition>,
 }
 
+/// What an asset-list cursor is signed for (the list has one order, by
+/// name), by the API and the page alike.
+pub const CURSOR_CONTEXT: &str = "assets:name";
+
 /// Where a page of assets ended: they are listed by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetPosition {

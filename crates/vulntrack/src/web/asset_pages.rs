@@ -19,7 +19,7 @@ use vulntrack_domain::{
     vulnerability::Severity,
 };
 use vulntrack_store::{
-    assets::{self, Asset, AssetPosition, AssetQuery},
+    assets::{self, Asset, AssetPosition, AssetQuery, CURSOR_CONTEXT},
     users,
     vulnerabilities::{self, Assignees, Direction, ListQuery, Sort},
 };
@@ -36,7 +36,6 @@ use crate::{
 };
 
 const PAGE: u64 = 50;
-use crate::api::v1::assets::CURSOR_CONTEXT;
 
 /// An asset as a row or a header: its fields in words and its open
 /// findings by severity, each linking to them.

@@ -17,7 +17,7 @@ use vulntrack_domain::{
     asset::{AssetKind, Criticality, Environment},
     vulnerability::Severity,
 };
-use vulntrack_store::assets::{self, Asset, AssetPosition, AssetQuery};
+use vulntrack_store::assets::{self, Asset, AssetPosition, AssetQuery, CURSOR_CONTEXT};
 
 use crate::{
     app::AppState,
@@ -31,9 +31,6 @@ use crate::{
 
 const LIMIT_DEFAULT: u64 = 50;
 const LIMIT_MAX: u64 = 200;
-/// The cursor context of the asset list (one order: by name), shared by
-/// the API and the page.
-pub const CURSOR_CONTEXT: &str = "assets:name";
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AssetView {
