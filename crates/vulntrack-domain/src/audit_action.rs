@@ -50,6 +50,7 @@ string_enum!(
         AssetCreated => "ASSET_CREATED",
         AssetUpdated => "ASSET_UPDATED",
         AssetDeleted => "ASSET_DELETED",
+        ImportCompleted => "IMPORT_COMPLETED",
     }
 );
 

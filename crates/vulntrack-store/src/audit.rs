@@ -367,60 +367,85 @@ fn storable(details: Value) -> Value {
 /// replaced, so no request can make the audit write — and with it the
 /// audited action, or the record of a refusal — fail.
 pub async fn append(db: &impl ConnectionTrait, event: AuditEvent) -> StoreResult<AuditRecord> {
-    lock_chain(db, event.team).await?;
+    let mut records = append_many(db, vec![event]).await?;
+    records.pop().ok_or_else(|| crate::error::StoreError::Corrupt("an append wrote no row".to_owned()))
+}
+
+/// Appends several events of one chain (one team, or the instance) in
+/// order: one lock, one read of the chain's head and multi-row INSERTs, so
+/// an import that closes a thousand findings writes its thousand rows in a
+/// few statements.
+pub async fn append_many(db: &impl ConnectionTrait, events: Vec<AuditEvent>) -> StoreResult<Vec<AuditRecord>> {
+    let Some(team) = events.first().map(|e| e.team) else { return Ok(Vec::new()) };
+    if events.iter().any(|e| e.team != team) {
+        return Err(crate::error::StoreError::Corrupt("audit rows of several chains appended together".to_owned()));
+    }
+    lock_chain(db, team).await?;
     let last = audit_log::Entity::find()
-        .filter(chain_filter(event.team))
+        .filter(chain_filter(team))
         .order_by_desc(audit_log::Column::Seq)
         .limit(1)
         .one(db)
         .await?;
-    let (seq, prev_hash) = last.map_or((1, GENESIS_HASH.to_string()), |row| (row.seq + 1, row.hash));
-    let mut record = AuditRecord {
-        id: Uuid::now_v7(),
-        team_id: event.team,
-        seq,
-        actor_kind: event.actor.kind().to_string(),
-        actor_id: event.actor.user_id(),
-        actor_email: event.actor.email(),
-        actor_token_id: event.actor.token_id(),
-        action: event.action.to_string(),
-        entity_type: event.entity_type.map(str::to_string),
-        entity_id: event.entity_id,
-        details: storable(event.details),
-        ip: fit(event.context.ip, 45),
-        user_agent: fit(event.context.user_agent, 512),
-        request_id: fit(event.context.request_id, 64),
-        prev_hash,
-        hash: String::new(),
-        hash_key: chain_keys().map(|k| k.current.id.clone()),
-        // PostgreSQL keeps microseconds; hashing what is stored keeps the
-        // chain verifiable on both backends.
-        created_at: Utc::now().trunc_subsecs(6),
-    };
-    record.hash = record.compute_hash(chain_keys().map(|k| &k.current));
-    let row = audit_log::ActiveModel {
-        id: Set(record.id),
-        team_id: Set(record.team_id.map(|t| t.as_uuid())),
-        seq: Set(record.seq),
-        actor_kind: Set(record.actor_kind.clone()),
-        actor_id: Set(record.actor_id),
-        actor_email: Set(record.actor_email.clone()),
-        actor_token_id: Set(record.actor_token_id),
-        action: Set(record.action.clone()),
-        entity_type: Set(record.entity_type.clone()),
-        entity_id: Set(record.entity_id.clone()),
-        details: Set(record.details.clone()),
-        ip: Set(record.ip.clone()),
-        user_agent: Set(record.user_agent.clone()),
-        request_id: Set(record.request_id.clone()),
-        prev_hash: Set(record.prev_hash.clone()),
-        hash: Set(record.hash.clone()),
-        hash_key: Set(record.hash_key.clone()),
-        created_at: Set(record.created_at),
-    };
-    audit_log::Entity::insert(row).exec_without_returning(db).await?;
-    metrics::counter!("vulntrack_audit_rows_total", "action" => record.action.clone()).increment(1);
-    Ok(record)
+    let (mut seq, mut prev_hash) = last.map_or((1, GENESIS_HASH.to_string()), |row| (row.seq + 1, row.hash));
+    // PostgreSQL keeps microseconds; hashing what is stored keeps the
+    // chain verifiable on both backends.
+    let now = Utc::now().trunc_subsecs(6);
+    let mut records = Vec::with_capacity(events.len());
+    for event in events {
+        let mut record = AuditRecord {
+            id: Uuid::now_v7(),
+            team_id: event.team,
+            seq,
+            actor_kind: event.actor.kind().to_string(),
+            actor_id: event.actor.user_id(),
+            actor_email: event.actor.email(),
+            actor_token_id: event.actor.token_id(),
+            action: event.action.to_string(),
+            entity_type: event.entity_type.map(str::to_string),
+            entity_id: event.entity_id,
+            details: storable(event.details),
+            ip: fit(event.context.ip, 45),
+            user_agent: fit(event.context.user_agent, 512),
+            request_id: fit(event.context.request_id, 64),
+            prev_hash,
+            hash: String::new(),
+            hash_key: chain_keys().map(|k| k.current.id.clone()),
+            created_at: now,
+        };
+        record.hash = record.compute_hash(chain_keys().map(|k| &k.current));
+        prev_hash = record.hash.clone();
+        seq += 1;
+        records.push(record);
+    }
+    // Rows per INSERT: 18 columns each, well under SQLite's 32 766 parameters.
+    for chunk in records.chunks(500) {
+        let rows = chunk.iter().map(|record| audit_log::ActiveModel {
+            id: Set(record.id),
+            team_id: Set(record.team_id.map(|t| t.as_uuid())),
+            seq: Set(record.seq),
+            actor_kind: Set(record.actor_kind.clone()),
+            actor_id: Set(record.actor_id),
+            actor_email: Set(record.actor_email.clone()),
+            actor_token_id: Set(record.actor_token_id),
+            action: Set(record.action.clone()),
+            entity_type: Set(record.entity_type.clone()),
+            entity_id: Set(record.entity_id.clone()),
+            details: Set(record.details.clone()),
+            ip: Set(record.ip.clone()),
+            user_agent: Set(record.user_agent.clone()),
+            request_id: Set(record.request_id.clone()),
+            prev_hash: Set(record.prev_hash.clone()),
+            hash: Set(record.hash.clone()),
+            hash_key: Set(record.hash_key.clone()),
+            created_at: Set(record.created_at),
+        });
+        audit_log::Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    for record in &records {
+        metrics::counter!("vulntrack_audit_rows_total", "action" => record.action.clone()).increment(1);
+    }
+    Ok(records)
 }
 
 /// The team's most recent rows, newest first (the viewer API with filters

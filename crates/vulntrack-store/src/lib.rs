@@ -14,6 +14,7 @@ pub mod comments;
 pub mod database;
 pub mod error;
 pub mod instance;
+pub mod imports;
 pub mod invitations;
 pub mod migration;
 pub mod notifications;

@@ -39,6 +39,30 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,
+    pub source: String,
+    pub scanner: Option<String>,
+    pub scanner_tool: Option<String>,
+    pub rule_id: Option<String>,
+    pub cwe_ids: Option<Json>,
+    pub component_name: Option<String>,
+    pub component_version: Option<String>,
+    pub component_purl: Option<String>,
+    pub component_ecosystem: Option<String>,
+    pub fixed_version: Option<String>,
+    pub location_file: Option<String>,
+    pub location_line: Option<i32>,
+    pub location_url: Option<String>,
+    pub location_host: Option<String>,
+    pub location_port: Option<i32>,
+    pub location_protocol: Option<String>,
+    /// Identifies an imported finding on its asset (`finding_asset_id`).
+    pub fingerprint: Option<String>,
+    pub finding_asset_id: Option<Uuid>,
+    pub first_seen_at: Option<DateTimeUtc>,
+    pub last_seen_at: Option<DateTimeUtc>,
+    pub occurrences: Option<i32>,
+    /// A person set the severity: imports leave it alone.
+    pub severity_overridden: bool,
     /// SQLite only: the row of `vulnerabilities_fts` that indexes this
     /// record's words (see `vulnerabilities/search.rs`); always NULL on
     /// PostgreSQL, which indexes through a generated column.

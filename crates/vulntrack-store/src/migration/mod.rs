@@ -21,6 +21,7 @@ mod m20261130_000013_user_theme;
 mod m20261130_000014_saved_views;
 mod m20261130_000015_user_time_zone;
 mod m20261130_000016_assets;
+mod m20261207_000017_imports;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_saved_views::Migration),
             Box::new(m20261130_000015_user_time_zone::Migration),
             Box::new(m20261130_000016_assets::Migration),
+            Box::new(m20261207_000017_imports::Migration),
         ]
     }
 }

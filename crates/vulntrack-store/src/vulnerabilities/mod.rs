@@ -20,6 +20,7 @@ use vulntrack_domain::{
     vulnerability::{
         record::VulnerabilityRecord,
         risk::{Dread, Stride},
+        scanner::{Component, Location, ScannerFields},
     },
 };
 
@@ -51,6 +52,12 @@ pub struct Vulnerability {
     pub version: i64,
     /// The asset records the `assets` names resolve to.
     pub asset_ids: Vec<Uuid>,
+    /// What a scanner reported (`source = "manual"` for a typed record).
+    pub scan: ScannerFields,
+    /// The asset an imported finding's fingerprint is known on.
+    pub finding_asset_id: Option<Uuid>,
+    /// A person set the severity, so imports leave it alone.
+    pub severity_overridden: bool,
 }
 
 impl Vulnerability {
@@ -67,7 +74,67 @@ fn strings(value: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vulnerability> {
+fn scan_of(row: &vulns::Model) -> ScannerFields {
+    let component = row.component_name.clone().map(|name| Component {
+        name,
+        version: row.component_version.clone(),
+        purl: row.component_purl.clone(),
+        ecosystem: row.component_ecosystem.clone(),
+    });
+    ScannerFields {
+        source: row.source.clone(),
+        scanner: row.scanner.clone(),
+        tool: row.scanner_tool.clone(),
+        rule_id: row.rule_id.clone(),
+        cwe_ids: row
+            .cwe_ids
+            .as_ref()
+            .and_then(|v| v.as_array())
+            .map(|items| items.iter().filter_map(|n| n.as_u64().and_then(|n| u32::try_from(n).ok())).collect())
+            .unwrap_or_default(),
+        component,
+        fixed_version: row.fixed_version.clone(),
+        location: Location {
+            file: row.location_file.clone(),
+            line: row.location_line.and_then(|n| u32::try_from(n).ok()),
+            url: row.location_url.clone(),
+            host: row.location_host.clone(),
+            port: row.location_port.and_then(|n| u16::try_from(n).ok()),
+            protocol: row.location_protocol.clone(),
+        },
+        fingerprint: row.fingerprint.clone(),
+        first_seen_at: row.first_seen_at,
+        last_seen_at: row.last_seen_at,
+        occurrences: row.occurrences.and_then(|n| u32::try_from(n).ok()),
+    }
+}
+
+/// Writes the scanner's fields into an active model.
+pub(crate) fn fill_scan(model: &mut vulns::ActiveModel, scan: &ScannerFields) {
+    let component = scan.component.as_ref();
+    model.source = Set(scan.source.clone());
+    model.scanner = Set(scan.scanner.clone());
+    model.scanner_tool = Set(scan.tool.clone());
+    model.rule_id = Set(scan.rule_id.clone());
+    model.cwe_ids = Set((!scan.cwe_ids.is_empty()).then(|| json!(scan.cwe_ids)));
+    model.component_name = Set(component.map(|c| c.name.clone()));
+    model.component_version = Set(component.and_then(|c| c.version.clone()));
+    model.component_purl = Set(component.and_then(|c| c.purl.clone()));
+    model.component_ecosystem = Set(component.and_then(|c| c.ecosystem.clone()));
+    model.fixed_version = Set(scan.fixed_version.clone());
+    model.location_file = Set(scan.location.file.clone());
+    model.location_line = Set(scan.location.line.and_then(|n| i32::try_from(n).ok()));
+    model.location_url = Set(scan.location.url.clone());
+    model.location_host = Set(scan.location.host.clone());
+    model.location_port = Set(scan.location.port.map(i32::from));
+    model.location_protocol = Set(scan.location.protocol.clone());
+    model.fingerprint = Set(scan.fingerprint.clone());
+    model.first_seen_at = Set(scan.first_seen_at);
+    model.last_seen_at = Set(scan.last_seen_at);
+    model.occurrences = Set(scan.occurrences.and_then(|n| i32::try_from(n).ok()));
+}
+
+pub(crate) fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vulnerability> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("vulnerability {} has a bad {what}", row.id));
     let factor = |v: Option<i16>| v.and_then(|n| u8::try_from(n).ok());
     let dread = match (
@@ -82,6 +149,7 @@ fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vulnerability> 
         }
         _ => None,
     };
+    let scan = scan_of(&row);
     let record = VulnerabilityRecord {
         severity: row.severity.parse().map_err(|_| corrupt("severity"))?,
         status: row.status.parse().map_err(|_| corrupt("status"))?,
@@ -118,6 +186,9 @@ fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vulnerability> 
         updated_at: row.updated_at,
         version: row.version,
         asset_ids: Vec::new(),
+        scan,
+        finding_asset_id: row.finding_asset_id,
+        severity_overridden: row.severity_overridden,
     })
 }
 
@@ -188,6 +259,26 @@ pub async fn create_many(
     records: &[VulnerabilityRecord],
     reporter: Option<UserId>,
 ) -> StoreResult<CreatedMany> {
+    create_findings(db, scope, records, None, reporter).await
+}
+
+/// What an import adds to the records it creates: each record's scanner
+/// fields (in the order of the records) and the asset their fingerprints
+/// are known on.
+#[derive(Debug)]
+pub struct Findings<'a> {
+    pub scans: &'a [ScannerFields],
+    pub asset: Uuid,
+}
+
+/// [`create_many`], with each record's scanner fields when `findings` is given.
+pub async fn create_findings(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    records: &[VulnerabilityRecord],
+    findings: Option<Findings<'_>>,
+    reporter: Option<UserId>,
+) -> StoreResult<CreatedMany> {
     if records.is_empty() {
         return Ok(CreatedMany::default());
     }
@@ -226,6 +317,14 @@ pub async fn create_many(
                     ..Default::default()
                 };
                 fill(&mut model, record);
+                let scan = findings.as_ref().and_then(|f| Some((f, f.scans.get(offset * BATCH_ROWS + i)?)));
+                match scan {
+                    Some((findings, scan)) => {
+                        fill_scan(&mut model, scan);
+                        model.finding_asset_id = Set(Some(findings.asset));
+                    }
+                    None => fill_scan(&mut model, &ScannerFields::default()),
+                }
                 model
             })
             .collect();
@@ -328,7 +427,7 @@ pub(crate) async fn tags_of(
     Ok(by_id)
 }
 
-pub(crate) async fn hydrate(
+pub async fn hydrate(
     db: &impl ConnectionTrait,
     scope: TeamScope,
     rows: Vec<vulns::Model>,
@@ -368,6 +467,7 @@ pub async fn create(
         ..Default::default()
     };
     fill(&mut model, record);
+    fill_scan(&mut model, &ScannerFields::default());
     vulns::Entity::insert(model).exec_without_returning(db).await?;
     if let Some(rowid) = fts_rowid {
         search::index_sqlite(db, &[(rowid, search::indexed_terms(scope.team_id(), record))]).await?;
@@ -462,6 +562,9 @@ pub async fn update(
         ..Default::default()
     };
     fill(&mut model, record);
+    if record.severity != current.record.severity {
+        model.severity_overridden = Set(true);
+    }
     // The version condition makes a change computed from a stale read a
     // no-op that the caller sees, never a silent overwrite.
     let result = vulns::Entity::update_many()

@@ -1,11 +1,13 @@
 //! The command line: `serve` (the default), `migrate`, `backup`, `admin …`
-//! (accounts and incident response), `audit verify|head` and `config check`.
+//! (accounts and incident response), `audit verify|head`, `import` (scanner
+//! reports) and `config check`.
 //!
 //! Every failure ends as one line on stderr and a non-zero exit: 2 for bad
 //! configuration or input, 1 when something that should work does not
 //! (the database is unreachable, a migration fails).
 
 mod backup;
+mod import;
 mod incident;
 mod operator_alerts;
 
@@ -53,6 +55,33 @@ enum Command {
     /// The instance-wide security alerts (teams see only their own).
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Import scanner reports onto one of a team's assets.
+    Import {
+        /// The team: its id, or its name.
+        #[arg(long)]
+        team: String,
+        /// The asset scanned: its id, or its name (created if new).
+        #[arg(long)]
+        asset: String,
+        /// The report format (default: detected from each file).
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
+        /// Keep open findings the report no longer lists (for a partial scan).
+        #[arg(long)]
+        no_close_missing: bool,
+        /// Leave out findings below this severity (INFO, LOW, MEDIUM, HIGH, CRITICAL).
+        #[arg(long, value_name = "SEVERITY")]
+        minimum_severity: Option<String>,
+        /// Tags for the records created, comma-separated.
+        #[arg(long)]
+        tags: Option<String>,
+        /// Print one JSON object per file (the import as the API returns it).
+        #[arg(long)]
+        json: bool,
+        /// The reports (JSON, XML or CSV; .gz, or a .zip of one report).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +296,24 @@ async fn run(command: Command) -> Result<(), Failure> {
                 AlertsCommand::List { open } => operator_alerts::list(&db, open).await,
                 AlertsCommand::Ack { id } => operator_alerts::acknowledge(&db, &id).await,
             }
+        }
+        Command::Import { team, asset, format, no_close_missing, minimum_severity, tags, json, files } => {
+            let db = connect(&config).await?;
+            if config.auto_migrate {
+                migrate(&config, &db).await?;
+            }
+            let limit = u64::try_from(config.import_max_bytes).unwrap_or(u64::MAX);
+            let args = import::ImportArgs {
+                team,
+                asset,
+                format,
+                close_missing: !no_close_missing,
+                minimum_severity,
+                tags,
+                json,
+                files,
+            };
+            import::run(&db, limit, args).await
         }
         Command::Backup { file } => {
             let db = connect(&config).await?;

@@ -209,6 +209,9 @@ impl Config {
         if settings.body_limit < 1024 {
             return Err(setting_error("body_limit", "must be at least 1024 bytes"));
         }
+        if settings.import_max_bytes < 1024 {
+            return Err(setting_error("import_max_bytes", "must be at least 1024 bytes"));
+        }
         let database_url = match read_secret(var, "DATABASE_URL")?.or(file_database_url) {
             Some(raw) => {
                 DatabaseUrl::parse(raw.expose_secret()).map_err(|e| ConfigError::new("DATABASE_URL", e.to_string()))?

@@ -126,6 +126,9 @@ settings! {
     rate_limit_anon: RateRule = "300/1m";
     /// Largest request body accepted, in bytes.
     body_limit: usize = "1048576";
+    /// Largest scanner report upload (`POST /api/v1/imports`, `/imports`),
+    /// and largest report a compressed upload may unpack to, in bytes.
+    import_max_bytes: usize = "104857600";
     /// How long a request may take before it is answered 408.
     request_timeout: Duration = "30s";
     /// Serve HTTPS with this certificate chain (PEM).

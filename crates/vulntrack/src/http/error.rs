@@ -63,6 +63,9 @@ pub enum ApiError {
     /// `If-Match` named a version that is no longer current.
     #[error("precondition failed")]
     PreconditionFailed { current_version: i64 },
+    /// An upload over its limit (in bytes): 413.
+    #[error("payload too large")]
+    TooLarge { limit: u64 },
     /// A budget is spent: 429 with `Retry-After`.
     #[error("too many requests")]
     TooManyRequests { retry_after_seconds: u64 },
@@ -84,6 +87,7 @@ impl From<crate::services::ServiceError> for ApiError {
             S::Stale { current_version } => ApiError::PreconditionFailed { current_version },
             S::RateLimited { retry_after_seconds } => ApiError::TooManyRequests { retry_after_seconds },
             S::Unavailable(detail) => ApiError::Unavailable(detail),
+            S::TooLarge { limit } => ApiError::TooLarge { limit },
             S::Storage(outage) => ApiError::Storage(outage),
             S::Internal(cause) => ApiError::Internal(cause),
         }
@@ -186,6 +190,11 @@ impl IntoResponse for ApiError {
                 response
             }
             ApiError::Storage(outage) => storage_unavailable(outage),
+            ApiError::TooLarge { limit } => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Some(format!("The upload, or the report it unpacks to, is larger than the limit of {limit} bytes.")),
+            )
+            .into_response(),
             ApiError::PreconditionFailed { current_version } => {
                 let mut response = Problem::new(
                     StatusCode::PRECONDITION_FAILED,

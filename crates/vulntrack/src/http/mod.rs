@@ -14,6 +14,7 @@ pub mod params;
 pub mod query;
 pub mod security_headers;
 pub mod static_files;
+pub mod upload;
 pub mod versioning;
 
 pub use context::ClientContext;

@@ -32,6 +32,9 @@ pub enum ServiceError {
     /// A budget (sign-ups, reset links, creates) is spent for now.
     #[error("rate limited for {retry_after_seconds}s")]
     RateLimited { retry_after_seconds: u64 },
+    /// An upload (or what it unpacks to) is larger than `limit` bytes.
+    #[error("too large: over {limit} bytes")]
+    TooLarge { limit: u64 },
     /// A dependency other than storage is switched off or down.
     #[error("unavailable: {0}")]
     Unavailable(&'static str),

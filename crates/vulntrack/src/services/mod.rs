@@ -8,6 +8,8 @@ pub mod assets;
 pub mod comments;
 pub mod credentials;
 pub mod error;
+pub mod import_mapping;
+pub mod imports;
 pub mod invitations;
 pub mod members;
 pub mod operator;

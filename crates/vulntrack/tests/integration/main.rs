@@ -17,6 +17,7 @@ mod contract;
 mod detail_page;
 mod hardening;
 mod health;
+mod imports;
 mod integrity;
 mod operations;
 mod pentest;

@@ -3,6 +3,7 @@
 pub(crate) mod assets;
 pub(crate) mod audit_log;
 mod comments;
+pub(crate) mod imports;
 pub(crate) mod invitations;
 pub(crate) mod me;
 pub(crate) mod notifications;
@@ -54,6 +55,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(vulnerabilities::stats))
         .routes(routes!(assets::list, assets::create))
         .routes(routes!(assets::show, assets::update, assets::delete))
+        .routes(with_layer(routes!(imports::create, imports::list), imports::upload_limit()))
+        .routes(routes!(imports::show))
         .routes(routes!(saved_views::list, saved_views::create))
         .routes(routes!(saved_views::delete))
         .routes(routes!(vulnerabilities::show, vulnerabilities::update, vulnerabilities::delete))
@@ -67,6 +70,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(notifications::mark_all_read))
         .routes(routes!(notifications::mark_read))
 }
+/// A route's handlers with a layer of their own (the upload's body limit).
+fn with_layer<L>(
+    (schemas, paths, method_router): utoipa_axum::router::UtoipaMethodRouter<AppState>,
+    layer: L,
+) -> utoipa_axum::router::UtoipaMethodRouter<AppState>
+where
+    L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+    L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Response: axum::response::IntoResponse + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Error: Into<std::convert::Infallible> + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+{
+    (schemas, paths, method_router.layer(layer))
+}
+
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
         crate::services::ServiceError::from(error).into()

@@ -13,6 +13,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use vulntrack_domain::vulnerability::scanner::{Component, Location};
 use serde_json::Value;
 use uuid::Uuid;
 use vulntrack_domain::{
@@ -149,6 +150,23 @@ pub struct VulnerabilityView {
     updated_at: DateTime<Utc>,
     /// Bumped by every change; also the `ETag`, for `If-Match`.
     version: i64,
+    /// `manual` for a record typed by a person, else the import format.
+    source: String,
+    /// The scanner and its version, as its report names them.
+    scanner: Option<String>,
+    /// The scanner's rule, check, plugin or advisory id.
+    rule_id: Option<String>,
+    cwe_ids: Vec<u32>,
+    component: Option<Component>,
+    fixed_version: Option<String>,
+    /// Where the scanner found it; `null` when the report does not say.
+    location: Option<Location>,
+    /// Identifies an imported finding across reports of its asset.
+    fingerprint: Option<String>,
+    first_seen_at: Option<DateTime<Utc>>,
+    last_seen_at: Option<DateTime<Utc>>,
+    /// How many times the last report listed it.
+    occurrences: Option<u32>,
 }
 
 impl From<Vulnerability> for VulnerabilityView {
@@ -181,6 +199,17 @@ impl From<Vulnerability> for VulnerabilityView {
             created_at: v.created_at,
             updated_at: v.updated_at,
             version: v.version,
+            location: (!v.scan.location.is_empty()).then_some(v.scan.location),
+            source: v.scan.source,
+            scanner: v.scan.scanner,
+            rule_id: v.scan.rule_id,
+            cwe_ids: v.scan.cwe_ids,
+            component: v.scan.component,
+            fixed_version: v.scan.fixed_version,
+            fingerprint: v.scan.fingerprint,
+            first_seen_at: v.scan.first_seen_at,
+            last_seen_at: v.scan.last_seen_at,
+            occurrences: v.scan.occurrences,
         }
     }
 }

@@ -408,6 +408,10 @@ impl TestApp {
             None => request.body(Body::empty()),
         }
         .expect("request");
+        self.respond(request).await
+    }
+
+    async fn respond(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.expect("router answers");
         let status = response.status();
         let headers = response.headers().clone();
@@ -421,6 +425,58 @@ impl TestApp {
                 .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()))
         };
         TestResponse { status, content_type, headers, body }
+    }
+
+    /// A `multipart/form-data` POST, as a browser's upload form or `curl -F`
+    /// sends it: text `fields` and one file part named `file`.
+    pub async fn upload(
+        &self,
+        path: &str,
+        auth: As<'_>,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> TestResponse {
+        let boundary = "----vulntrack-test-boundary-7d2f";
+        let mut body: Vec<u8> = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            );
+        }
+        if let Some((file_name, data)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.send_bytes(Method::POST, path, auth, &content_type, body).await
+    }
+
+    /// A request with a raw body of `content_type`.
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        auth: As<'_>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path).header(header::CONTENT_TYPE, content_type);
+        match auth {
+            As::Anonymous => {}
+            As::Cookie(cookie) => {
+                request = request.header(header::COOKIE, cookie).header("sec-fetch-site", "same-origin");
+            }
+            As::Bearer(token) => request = request.header(header::AUTHORIZATION, format!("Bearer {token}")),
+        }
+        let request = request.header(header::CONTENT_LENGTH, body.len()).body(Body::from(body)).expect("request");
+        self.respond(request).await
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {

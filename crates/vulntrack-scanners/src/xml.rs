@@ -1,0 +1,79 @@
+//! XML input safety, checked before any format reads a document: no
+//! document type declaration (so no DTD, no external entity, no entity
+//! expansion), and nesting no deeper than [`MAX_DEPTH`].
+//!
+//! quick-xml never fetches or expands entities beyond the five predefined
+//! ones; refusing a DOCTYPE outright also refuses the "billion laughs"
+//! and XXE shapes instead of relying on that.
+
+use quick_xml::{Reader, events::Event};
+
+use crate::ParseError;
+
+/// Deeper than any scanner report nests (Nessus and Burp stay under 10).
+pub const MAX_DEPTH: usize = 64;
+
+/// Refuses a DOCTYPE, runaway nesting and malformed XML, naming the line.
+pub fn check(format: &str, data: &[u8]) -> Result<(), ParseError> {
+    let mut reader = Reader::from_reader(data);
+    reader.config_mut().check_end_names = true;
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        let at = reader.buffer_position();
+        let event = reader.read_event_into(&mut buf).map_err(|e| ParseError::xml(format, e, data, reader.error_position()))?;
+        match event {
+            Event::DocType(_) => {
+                return Err(ParseError::xml(
+                    format,
+                    "a document type declaration (DTD) is not accepted in an upload",
+                    data,
+                    at,
+                ));
+            }
+            Event::Start(_) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(ParseError::xml(
+                        format,
+                        format!("elements nest deeper than {MAX_DEPTH} levels"),
+                        data,
+                        at,
+                    ));
+                }
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Eof => return Ok(()),
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_document_passes() {
+        check("zap", b"<?xml version=\"1.0\"?><a><b x=\"1\">t &amp; u</b></a>").unwrap();
+    }
+
+    #[test]
+    fn external_entities_and_entity_bombs_are_refused() {
+        let xxe = b"<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<r>&x;</r>";
+        let error = check("burp", xxe).unwrap_err();
+        assert!(error.message.contains("DTD"), "{error}");
+        assert_eq!(error.line, Some(2));
+        let laughs = b"<!DOCTYPE l [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]><l>&b;</l>";
+        assert!(check("nessus", laughs).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_and_broken_documents_are_refused() {
+        let deep = "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1);
+        assert!(check("zap", deep.as_bytes()).unwrap_err().message.contains("nest deeper"));
+        let broken = check("zap", b"<a>\n<b></c></a>").unwrap_err();
+        assert_eq!(broken.line, Some(2), "{broken}");
+    }
+}

@@ -1,0 +1,341 @@
+//! Scanner imports through the API and the command line: every report of
+//! the shared corpus, deduplication and reimport, who may import, what is
+//! audited, and the refusals of bad, oversized and hostile uploads.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use vulntrack_scanners::corpus::{self, Observed};
+
+use crate::{
+    cli::run,
+    support::{As, PASSWORD, TEST_SECRET, TestApp, other_team_admin},
+};
+
+const ADMIN: &str = "admin@example.com";
+
+/// Uploads `data` as `file_name` with `fields`.
+async fn import(app: &TestApp, cookie: &str, fields: &[(&str, &str)], file_name: &str, data: &[u8]) -> crate::support::TestResponse {
+    app.upload("/api/v1/imports", As::Cookie(cookie), fields, Some((file_name, data))).await
+}
+
+/// The first record an import created on `asset`, as the API shows it.
+async fn first_on(app: &TestApp, cookie: &str, asset: &str) -> Value {
+    let listed = app.get_as(&format!("/api/v1/vulnerabilities?asset={asset}&sort=created&limit=1"), As::Cookie(cookie)).await;
+    assert_eq!(listed.status, StatusCode::OK, "{listed:?}");
+    listed.body["items"][0].clone()
+}
+
+fn observed(record: &Value) -> Observed<'_> {
+    Observed {
+        title: record["title"].as_str().unwrap_or_default(),
+        severity: record["severity"].as_str(),
+        cve_id: record["cve_id"].as_str(),
+        rule_id: record["rule_id"].as_str(),
+        component_name: record["component"]["name"].as_str(),
+        component_version: record["component"]["version"].as_str(),
+        file: record["location"]["file"].as_str(),
+        line: record["location"]["line"].as_u64(),
+        cwe_ids: record["cwe_ids"].as_array().map(|ids| ids.iter().filter_map(Value::as_u64).collect()).unwrap_or_default(),
+    }
+}
+
+/// The manifest's first-finding fields that `record` does not have.
+fn field_failures(entry: &corpus::Entry, record: &Value) -> Vec<String> {
+    entry
+        .fields
+        .iter()
+        .filter_map(|(key, value)| corpus::check(key, value, &observed(record)).err())
+        .map(|why| format!("{}: {why}", entry.file))
+        .collect()
+}
+
+/// Acceptance 1: each report of the corpus imports through the API onto
+/// its own asset and through `vulntrack import --json`, giving the
+/// manifest's number of findings and the first finding's fields.
+#[tokio::test]
+async fn every_corpus_report_imports_through_the_api_and_the_cli_with_the_manifest_findings() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let entries = corpus::entries();
+    assert_eq!(entries.len(), 82, "the manifest lists every report");
+    let url = app.test_db.url.expose().to_string();
+    let vars = [("DATABASE_URL", url.as_str()), ("VULNTRACK_SECRET", TEST_SECRET)];
+    let mut failures = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let data = std::fs::read(corpus::dir().join(&entry.file)).expect("the report");
+        let name = entry.file.rsplit('/').next().unwrap_or("report");
+
+        let asset = format!("api-{index}");
+        let answer = import(&app, &admin, &[("format", &entry.format), ("asset", &asset)], name, &data).await;
+        if answer.status != StatusCode::CREATED {
+            failures.push(format!("{} through the API: {answer:?}", entry.file));
+            continue;
+        }
+        let body = &answer.body;
+        if (body["total"].as_u64(), body["created"].as_u64()) != (Some(entry.findings as u64), Some(entry.findings as u64)) {
+            failures.push(format!("{}: the API created {} of {} findings, expected {}", entry.file, body["created"], body["total"], entry.findings));
+        }
+        if entry.findings > 0 {
+            failures.extend(field_failures(entry, &first_on(&app, &admin, &asset).await));
+        }
+
+        let asset = format!("cli-{index}");
+        let path = corpus::dir().join(&entry.file);
+        let args = ["import", "--team", "Blue Team", "--asset", &asset, "--format", &entry.format, "--json", path.to_str().expect("path")];
+        let output = run(app.test_db.dir.path(), &args, &vars).await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            failures.push(format!("{} through the CLI: {}", entry.file, String::from_utf8_lossy(&output.stderr)));
+            continue;
+        }
+        let line: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("one JSON line, got {stdout:?}: {e}"));
+        if line["total"].as_u64() != Some(entry.findings as u64) || line["created"] != body["created"] {
+            failures.push(format!("{}: the CLI said {line}", entry.file));
+        }
+        if entry.findings > 0 {
+            failures.extend(field_failures(entry, &first_on(&app, &admin, &asset).await));
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// A Trivy report of `packages` (name, version, CVE).
+fn trivy(packages: &[(&str, &str, &str)]) -> Vec<u8> {
+    let vulnerabilities: Vec<Value> = packages
+        .iter()
+        .map(|(name, version, cve)| {
+            json!({
+                "VulnerabilityID": cve, "PkgName": name, "InstalledVersion": version, "FixedVersion": "9.9.9",
+                "Severity": "HIGH", "Title": format!("{cve} in {name}"), "Description": "A flaw in the package lets an attacker in.",
+            })
+        })
+        .collect();
+    serde_json::to_vec(&json!({
+        "SchemaVersion": 2, "ArtifactName": "registry.example.com/shop:1.4", "ArtifactType": "container_image",
+        "Results": [{ "Target": "registry.example.com/shop:1.4 (alpine 3.19)", "Class": "os-pkgs", "Type": "alpine", "Vulnerabilities": vulnerabilities }]
+    }))
+    .expect("json")
+}
+
+const PACKAGES: [(&str, &str, &str); 5] = [
+    ("openssl", "3.1.4-r0", "CVE-2024-0001"),
+    ("zlib", "1.3-r0", "CVE-2024-0002"),
+    ("busybox", "1.36.1-r5", "CVE-2024-0003"),
+    ("curl", "8.5.0-r0", "CVE-2024-0004"),
+    ("musl", "1.2.4-r2", "CVE-2024-0005"),
+];
+
+async fn record(app: &TestApp, cookie: &str, cve: &str) -> Value {
+    let found = app.get_as(&format!("/api/v1/vulnerabilities?q={cve}&asset=shop"), As::Cookie(cookie)).await;
+    let items = found.body["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "one record of {cve}: {found:?}");
+    items[0].clone()
+}
+
+fn counts(body: &Value) -> [u64; 5] {
+    ["created", "updated", "unchanged", "reopened", "closed"].map(|k| body[k].as_u64().unwrap_or(u64::MAX))
+}
+
+/// Acceptance 2: the same report twice creates nothing the second time;
+/// a report without two findings closes exactly those; with them again
+/// reopens them; a person's status, assignee and severity survive it all,
+/// and a record a person CLOSED is never reopened.
+#[tokio::test]
+async fn reimports_deduplicate_close_what_is_gone_and_reopen_what_returns_keeping_triage() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let fields = [("asset", "shop")];
+    let first = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    assert_eq!(counts(&first.body), [5, 0, 0, 0, 0]);
+    assert_eq!((first.body["format"].as_str(), first.body["total"].as_u64()), (Some("trivy"), Some(5)));
+    let again = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES)).await;
+    assert_eq!(counts(&again.body), [0, 0, 5, 0, 0], "{again:?}");
+    let total = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&admin)).await.body["total"].as_u64();
+    assert_eq!(total, Some(5), "never a second record");
+
+    // A person triages: openssl in progress, assigned, severity raised;
+    // zlib closed by a person (not applicable here).
+    let me = app.get_as("/api/v1/me", As::Cookie(&admin)).await.body["id"].clone();
+    let openssl = record(&app, &admin, "CVE-2024-0001").await;
+    let changed = app
+        .patch(&format!("/api/v1/vulnerabilities/{}", openssl["id"].as_str().expect("id")), As::Cookie(&admin),
+            json!({ "status": "IN_PROGRESS", "assignee_id": me, "severity": "CRITICAL" }))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    let zlib = record(&app, &admin, "CVE-2024-0002").await;
+    app.patch(&format!("/api/v1/vulnerabilities/{}", zlib["id"].as_str().expect("id")), As::Cookie(&admin), json!({ "status": "CLOSED" })).await;
+
+    // curl and musl are fixed: the next complete report lists neither.
+    let fewer = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES[..3])).await;
+    assert_eq!(counts(&fewer.body), [0, 0, 3, 0, 2], "{fewer:?}");
+    for cve in ["CVE-2024-0004", "CVE-2024-0005"] {
+        assert_eq!(record(&app, &admin, cve).await["status"], "RESOLVED", "{cve} resolved by the import");
+    }
+    let openssl = record(&app, &admin, "CVE-2024-0001").await;
+    assert_eq!((openssl["status"].as_str(), openssl["severity"].as_str()), (Some("IN_PROGRESS"), Some("CRITICAL")));
+    assert_eq!(openssl["assignee_id"], me);
+
+    // They come back (and zlib is still there): the two reopen, zlib stays closed.
+    let all = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES)).await;
+    assert_eq!(counts(&all.body), [0, 0, 3, 2, 0], "{all:?}");
+    for cve in ["CVE-2024-0004", "CVE-2024-0005"] {
+        assert_eq!(record(&app, &admin, cve).await["status"], "OPEN", "{cve} reopened");
+    }
+    assert_eq!(record(&app, &admin, "CVE-2024-0002").await["status"], "CLOSED", "a person's CLOSED stays");
+    let openssl = record(&app, &admin, "CVE-2024-0001").await;
+    assert_eq!((openssl["status"].as_str(), openssl["severity"].as_str()), (Some("IN_PROGRESS"), Some("CRITICAL")));
+    assert_eq!(openssl["source"], "trivy");
+    assert_eq!(openssl["component"]["name"], "openssl");
+    assert_eq!(openssl["fixed_version"], "9.9.9");
+
+    // A new fixed version is an update; a partial scan closes nothing.
+    let mut newer = trivy(&PACKAGES[..1]);
+    newer = String::from_utf8(newer).expect("utf8").replace("9.9.9", "3.1.5-r0").into_bytes();
+    let partial = import(&app, &admin, &[("asset", "shop"), ("close_missing", "false")], "trivy.json", &newer).await;
+    assert_eq!(counts(&partial.body), [0, 1, 0, 0, 0], "{partial:?}");
+    assert_eq!(record(&app, &admin, "CVE-2024-0001").await["fixed_version"], "3.1.5-r0");
+
+    // The history lists all five imports, newest first, with the file's hash.
+    let history = app.get_as("/api/v1/imports?asset=shop", As::Cookie(&admin)).await;
+    let items = history.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 5, "{history:?}");
+    assert_eq!(items[0]["id"], partial.body["id"]);
+    assert_eq!(items[4]["sha256"].as_str().map(str::len), Some(64));
+    let shown = app.get_as(&format!("/api/v1/imports/{}", first.body["id"].as_str().expect("id")), As::Cookie(&admin)).await;
+    assert_eq!(shown.body["created"], 5);
+}
+
+async fn audit_rows(app: &TestApp, cookie: &str, action: &str) -> Vec<Value> {
+    let audit = app.get_as(&format!("/api/v1/audit-logs?action={action}&limit=200"), As::Cookie(cookie)).await;
+    audit.body["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// Acceptance 3: VIEWERs may not import, another team's asset is not
+/// found, and each import is one audit row plus one per record it
+/// reopened or closed; the asset's owner hears of it.
+#[tokio::test]
+async fn imports_are_for_analysts_kept_to_their_team_and_audited_once_plus_each_automatic_change() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let report = trivy(&PACKAGES);
+
+    let refused = import(&app, &viewer, &[("asset", "shop")], "trivy.json", &report).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{refused:?}");
+    let owner = app.get_as("/api/v1/me", As::Cookie(&admin)).await.body["id"].clone();
+    let asset = app.post("/api/v1/assets", As::Cookie(&admin), json!({ "name": "shop", "owner_id": owner })).await;
+    let asset_id = asset.body["id"].as_str().expect("asset id").to_string();
+    let red = other_team_admin(&app, "red@example.com").await;
+    let theirs = import(&app, &red, &[("asset", &asset_id)], "trivy.json", &report).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "another team's asset id: {theirs:?}");
+    let not_theirs = app.get_as("/api/v1/imports", As::Cookie(&red)).await;
+    assert_eq!(not_theirs.body["items"], json!([]));
+
+    let first = import(&app, &analyst, &[("asset", &asset_id)], "trivy.json", &report).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    let viewed = app.get_as(&format!("/api/v1/imports/{}", first.body["id"].as_str().expect("id")), As::Cookie(&viewer)).await;
+    assert_eq!(viewed.status, StatusCode::OK, "a VIEWER reads the history");
+    let hidden = app.get_as(&format!("/api/v1/imports/{}", first.body["id"].as_str().expect("id")), As::Cookie(&red)).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    import(&app, &analyst, &[("asset", &asset_id)], "trivy.json", &trivy(&PACKAGES[..2])).await;
+    import(&app, &analyst, &[("asset", &asset_id)], "trivy.json", &report).await;
+
+    let completed = audit_rows(&app, &admin, "IMPORT_COMPLETED").await;
+    assert_eq!(completed.len(), 3, "one row per import");
+    assert_eq!(completed[2]["details"]["created"], 5);
+    assert_eq!(completed[1]["details"]["closed"], 3);
+    let automatic = audit_rows(&app, &admin, "VULNERABILITY_STATUS_CHANGED").await;
+    assert_eq!(automatic.len(), 6, "three closed, three reopened: {automatic:?}");
+    assert!(automatic.iter().all(|row| row["actor"]["email"] == "analyst@example.com"));
+    assert!(audit_rows(&app, &admin, "VULNERABILITY_CREATED").await.is_empty(), "the import row covers what it created");
+
+    let inbox = app.get_as("/api/v1/notifications", As::Cookie(&admin)).await;
+    let messages: Vec<&str> = inbox.body["items"].as_array().expect("items").iter().filter_map(|n| n["message"].as_str()).collect();
+    assert_eq!(messages.iter().filter(|m| m.contains("import on shop")).count(), 3, "{messages:?}");
+}
+
+fn problem_text(body: &Value) -> String {
+    body.to_string()
+}
+
+/// A malformed, mismatched, unknown, hostile or oversized upload is refused
+/// with a clear problem (the line for a malformed file) and writes nothing.
+#[tokio::test]
+async fn bad_uploads_are_refused_clearly_and_write_nothing() {
+    let app = TestApp::spawn_with(|config| config.import_max_bytes = 64 * 1024).await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let asset = [("asset", "shop")];
+
+    let broken = import(&app, &admin, &[("asset", "shop"), ("format", "trivy")], "t.json", b"{\n  \"SchemaVersion\": 2,\n  \"Results\": [\n}").await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY, "{broken:?}");
+    assert_eq!(broken.body["errors"][0]["field"], "file");
+    assert!(problem_text(&broken.body).contains("line 4"), "{broken:?}");
+
+    let grype = std::fs::read(corpus::dir().join("grype/many_vulns4.json")).expect("grype");
+    let mismatch = import(&app, &admin, &[("asset", "shop"), ("format", "trivy")], "g.json", &grype).await;
+    assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY, "{mismatch:?}");
+    let text = problem_text(&mismatch.body);
+    assert!(text.contains("expected a trivy report") && text.contains("found a grype report"), "{text}");
+
+    let unknown = import(&app, &admin, &asset, "page.html", b"<html><body>not a report</body></html>").await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(problem_text(&unknown.body).contains("could not be detected"), "{unknown:?}");
+
+    let xxe = b"<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<OWASPZAPReport><site>&x;</site></OWASPZAPReport>";
+    let refused = import(&app, &admin, &[("asset", "shop"), ("format", "zap")], "zap.xml", xxe).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{refused:?}");
+    assert!(problem_text(&refused.body).contains("DTD"), "{refused:?}");
+    assert!(!problem_text(&refused.body).contains("root:"), "nothing of the file leaks");
+
+    let big = vec![b' '; 70 * 1024];
+    let oversized = import(&app, &admin, &asset, "big.json", &big).await;
+    assert_eq!(oversized.status, StatusCode::PAYLOAD_TOO_LARGE, "{oversized:?}");
+    let bomb = {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&vec![b' '; 16 << 20]).expect("gzip");
+        encoder.finish().expect("gzip")
+    };
+    assert!(bomb.len() < 64 * 1024, "the bomb itself is small: {}", bomb.len());
+    let exploded = import(&app, &admin, &asset, "bomb.json.gz", &bomb).await;
+    assert_eq!(exploded.status, StatusCode::PAYLOAD_TOO_LARGE, "{exploded:?}");
+
+    let missing = app.upload("/api/v1/imports", As::Cookie(&admin), &[("format", "excel")], None).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = missing.body["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(fields, ["format", "asset", "file"], "{missing:?}");
+
+    let history = app.get_as("/api/v1/imports", As::Cookie(&admin)).await;
+    assert_eq!(history.body["items"], json!([]), "nothing was imported");
+    let total = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&admin)).await.body["total"].as_u64();
+    assert_eq!(total, Some(0));
+    let assets = app.get_as("/api/v1/assets", As::Cookie(&admin)).await;
+    assert_eq!(assets.body["items"], json!([]), "not even the asset");
+}
+
+/// A gzip or a zip of one report imports like the report itself.
+#[tokio::test]
+async fn compressed_reports_import_like_the_report() {
+    use std::io::Write;
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let report = trivy(&PACKAGES);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&report).expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    let answer = import(&app, &admin, &[("asset", "shop")], "trivy.json.gz", &gz).await;
+    assert_eq!((answer.status, answer.body["created"].as_u64()), (StatusCode::CREATED, Some(5)), "{answer:?}");
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("trivy.json", zip::write::SimpleFileOptions::default()).expect("zip");
+    zip.write_all(&report).expect("zip");
+    let zip = zip.finish().expect("zip").into_inner();
+    let answer = import(&app, &admin, &[("asset", "shop")], "trivy.zip", &zip).await;
+    assert_eq!((answer.status, answer.body["unchanged"].as_u64()), (StatusCode::CREATED, Some(5)), "{answer:?}");
+}
