@@ -1,10 +1,14 @@
 //! XML input safety, checked before any format reads a document: no
-//! document type declaration (so no DTD, no external entity, no entity
-//! expansion), and nesting no deeper than [`MAX_DEPTH`].
+//! entity declarations (so no external entity and no entity expansion),
+//! and nesting no deeper than [`MAX_DEPTH`].
 //!
-//! quick-xml never fetches or expands entities beyond the five predefined
-//! ones; refusing a DOCTYPE outright also refuses the "billion laughs"
-//! and XXE shapes instead of relying on that.
+//! quick-xml never fetches a DTD, nor expands entities beyond the five
+//! predefined ones. A document type declaration is still looked at: real
+//! Burp exports carry an internal subset of element declarations and
+//! Nikto and Qualys reports name an external DTD, which are harmless and
+//! accepted (and never read); one that declares an entity — the
+//! "billion laughs" and XXE shapes — is refused outright rather than
+//! left to the parser.
 
 use quick_xml::{Reader, events::Event};
 
@@ -23,10 +27,10 @@ pub fn check(format: &str, data: &[u8]) -> Result<(), ParseError> {
         let at = reader.buffer_position();
         let event = reader.read_event_into(&mut buf).map_err(|e| ParseError::xml(format, e, data, reader.error_position()))?;
         match event {
-            Event::DocType(_) => {
+            Event::DocType(doctype) if declares_entities(&doctype) => {
                 return Err(ParseError::xml(
                     format,
-                    "a document type declaration (DTD) is not accepted in an upload",
+                    "a document type declaration (DTD) that declares entities is not accepted in an upload",
                     data,
                     at,
                 ));
@@ -50,6 +54,12 @@ pub fn check(format: &str, data: &[u8]) -> Result<(), ParseError> {
     }
 }
 
+/// Whether a DOCTYPE's internal subset declares an entity (`<!ENTITY`),
+/// in any letter case and spacing.
+fn declares_entities(doctype: &[u8]) -> bool {
+    doctype.windows(6).any(|w| w.eq_ignore_ascii_case(b"ENTITY"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +67,12 @@ mod tests {
     #[test]
     fn a_plain_document_passes() {
         check("zap", b"<?xml version=\"1.0\"?><a><b x=\"1\">t &amp; u</b></a>").unwrap();
+    }
+
+    #[test]
+    fn a_doctype_without_entities_passes() {
+        check("nikto", b"<?xml version=\"1.0\"?>\n<!DOCTYPE niktoscan SYSTEM \"docs/nikto.dtd\">\n<niktoscan/>").unwrap();
+        check("burp", b"<!DOCTYPE issues [<!ELEMENT issues (issue*)>]><issues/>").unwrap();
     }
 
     #[test]

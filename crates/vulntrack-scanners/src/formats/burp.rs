@@ -31,7 +31,7 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
     if is_blank(data) {
         return Ok(());
     }
-    let document = kit::read_xml(FORMAT, data)?;
+    let document = kit::read_xml_without(FORMAT, data, &["request", "response"])?;
     let Some(root) = document.child("issues") else {
         return Err(ParseError::new("not a valid burp report: the root element is not <issues>"));
     };

@@ -6,7 +6,7 @@
 //! alike), and the CSV export ("CSV Results": `IP`, `Hostname`, `Port`,
 //! `Port Protocol`, `CVSS`, `Severity`, `NVT Name`, `Summary`,
 //! `Specific Result`, `NVT OID`, `CVEs`, `Solution`…), columns found by name
-//! in any letter case.
+//! in any letter case. A CVE scan's result names its CVE as the OID.
 //!
 //! Severity: the report's own word (`threat` in XML, `Severity` in CSV:
 //! Critical, High, Medium, Low, Log/Debug → Info; "False Positive" → Info,

@@ -38,8 +38,17 @@ use crate::{
 const FORMAT: &str = "qualys";
 
 /// XML roots Qualys writes.
-const ROOTS: &[&str] =
-    &["SCAN", "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT", "WAS_SCAN_REPORT", "WAS_WEBAPP_REPORT"];
+const ROOTS: &[&str] = &[
+    "SCAN",
+    "ASSET_DATA_REPORT",
+    "HOST_LIST_VM_DETECTION_OUTPUT",
+    "WAS_SCAN_REPORT",
+    "WAS_WEBAPP_REPORT",
+    "QUALYS_REPORT",
+];
+
+/// Bytes read to tell XML from CSV.
+const HEAD: usize = 64 * 1024;
 
 /// Lines searched for the CSV header.
 const PREAMBLE_LINES: usize = 100;
@@ -49,8 +58,9 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
         return Ok(());
     }
     report.scanner("Qualys", None);
-    let text = String::from_utf8_lossy(without_bom(data));
-    if starts_as_xml(&text) { parse_xml(data, report) } else { parse_csv(data, report) }
+    let data = without_bom(data);
+    let head = String::from_utf8_lossy(data.get(..HEAD).unwrap_or(data));
+    if starts_as_xml(&head) { parse_xml(data, report) } else { parse_csv(data, report) }
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {

@@ -5,7 +5,8 @@
 //! of ZAP before 2.5 directly in the item); the traditional JSON report
 //! (`site[]` › `alerts[]`, the same fields as strings, `site` also as a
 //! single object); and the API's alert list (`{"alerts": [...]}`, one alert
-//! per instance, `risk`/`confidence` as words).
+//! per instance, `risk`/`confidence` as words). Request and response
+//! headers and bodies of "XML plus" are not kept.
 //!
 //! Severity: `riskcode` 0 Info, 1 Low, 2 Medium, 3 High (else the first word
 //! of `riskdesc`/`risk`). Confidence 0 ("False Positive") marks the finding
@@ -88,7 +89,8 @@ struct Site {
 }
 
 fn parse_xml(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
-    let document = kit::read_xml(FORMAT, data)?;
+    let bodies = ["requestheader", "requestbody", "responseheader", "responsebody"];
+    let document = kit::read_xml_without(FORMAT, data, &bodies)?;
     let Some(root) = document.child("OWASPZAPReport") else {
         return Err(ParseError::new("not a valid zap report: the root element is not <OWASPZAPReport>"));
     };
@@ -447,16 +449,18 @@ pub(super) mod kit {
         }
     }
 
-    /// Reads a whole XML report into a tree under a document node.
-    ///
-    /// Reports of Burp, Nikto and Qualys always carry a DOCTYPE (Burp an
-    /// internal subset of element declarations, the others an external DTD
-    /// reference that quick-xml never fetches). One that declares no entity
-    /// is blanked out before [`crate::xml::check`], which refuses every
-    /// DOCTYPE; one that declares entities is left for the check to refuse.
+    /// Reads a whole XML report into a tree under a document node, after
+    /// [`crate::xml::check`] (which accepts the DOCTYPE real Burp, Nikto and
+    /// Qualys reports carry, and refuses one that declares entities).
     pub(crate) fn read_xml(format: &str, data: &[u8]) -> Result<Node, ParseError> {
-        let data = without_doctype(without_bom(data));
-        crate::xml::check(format, &data)?;
+        read_xml_without(format, data, &[])
+    }
+
+    /// [`read_xml`], dropping the text of the elements `bodies` (request and
+    /// response bodies that are never stored and can be most of a report).
+    pub(crate) fn read_xml_without(format: &str, data: &[u8], bodies: &[&str]) -> Result<Node, ParseError> {
+        let data = without_bom(data);
+        crate::xml::check(format, data)?;
         let mut reader = Reader::from_reader(&*data);
         let mut stack = vec![Node { name: "#document".to_owned(), ..Node::default() }];
         let fail = |reader: &Reader<&[u8]>, error: &dyn std::fmt::Display| {
@@ -473,6 +477,8 @@ pub(super) mod kit {
                     }
                 }
                 Event::End(_) => close(&mut stack),
+                Event::Eof => break,
+                _ if stack.last().is_some_and(|node| bodies.contains(&node.name.as_str())) => {}
                 Event::Text(t) => append(&mut stack, &t.xml10_content().map_err(|e| fail(&reader, &e))?),
                 Event::CData(t) => append(&mut stack, &t.xml10_content().map_err(|e| fail(&reader, &e))?),
                 Event::GeneralRef(r) => {
@@ -483,7 +489,6 @@ pub(super) mod kit {
                     };
                     append(&mut stack, &resolved);
                 }
-                Event::Eof => break,
                 _ => {}
             }
         }
@@ -520,35 +525,6 @@ pub(super) mod kit {
             && let Some(parent) = stack.last_mut()
         {
             parent.children.push(node);
-        }
-    }
-
-    /// The document with an entity-free DOCTYPE replaced by spaces (line
-    /// breaks kept, so errors still name the right line).
-    fn without_doctype(data: &[u8]) -> Cow<'_, [u8]> {
-        let mut reader = Reader::from_reader(data);
-        loop {
-            let start = reader.buffer_position();
-            match reader.read_event() {
-                Ok(Event::DocType(doctype)) => {
-                    if doctype.windows(6).any(|w| w == b"ENTITY") {
-                        return Cow::Borrowed(data);
-                    }
-                    let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(reader.buffer_position()))
-                    else {
-                        return Cow::Borrowed(data);
-                    };
-                    let mut blanked = data.to_vec();
-                    for byte in blanked.get_mut(start..end).into_iter().flatten() {
-                        if *byte != b'\n' {
-                            *byte = b' ';
-                        }
-                    }
-                    return Cow::Owned(blanked);
-                }
-                Ok(Event::Start(_) | Event::Empty(_) | Event::Eof) | Err(_) => return Cow::Borrowed(data),
-                Ok(_) => {}
-            }
         }
     }
 

@@ -268,6 +268,7 @@ pub struct AssetPage {
     form: AssetForm,
     choices: FormChoices,
     errors: Vec<String>,
+    imports: Vec<super::import_pages::ImportRow>,
 }
 
 pub async fn detail(
@@ -300,6 +301,7 @@ async fn detail_page(
         ..ListQuery::default()
     };
     let found = vulnerabilities::list(db, scope, &query).await?;
+    let imports = super::import_pages::of_asset(state, scope, asset.id).await?;
     let row = row_of(asset, open.values().next(), &members);
     let form = form.unwrap_or_else(|| AssetForm::of(&row, owner_id));
     let page = AssetPage {
@@ -324,6 +326,7 @@ async fn detail_page(
         asset: row,
         form,
         errors,
+        imports,
     };
     Ok((status, page).into_response())
 }

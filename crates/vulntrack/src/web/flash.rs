@@ -27,6 +27,7 @@ pub enum Flash {
     Deleted,
     AssetSaved,
     AssetDeleted,
+    Imported,
 }
 
 impl Flash {
@@ -40,6 +41,7 @@ impl Flash {
             Flash::Deleted => "deleted".into(),
             Flash::AssetSaved => "asset-saved".into(),
             Flash::AssetDeleted => "asset-deleted".into(),
+            Flash::Imported => "imported".into(),
         }
     }
 
@@ -52,6 +54,7 @@ impl Flash {
             "deleted" => Flash::Deleted,
             "asset-saved" => Flash::AssetSaved,
             "asset-deleted" => Flash::AssetDeleted,
+            "imported" => Flash::Imported,
             other => Flash::Changed(other.strip_prefix("changed-")?.parse().ok()?),
         })
     }
@@ -67,6 +70,7 @@ impl Flash {
             Flash::Deleted => "Vulnerability deleted.".into(),
             Flash::AssetSaved => "Asset saved.".into(),
             Flash::AssetDeleted => "Asset deleted.".into(),
+            Flash::Imported => "Report imported.".into(),
         }
     }
 

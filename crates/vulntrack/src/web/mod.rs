@@ -9,6 +9,7 @@ pub(crate) mod auth_pages;
 mod dashboard;
 pub(crate) mod flash;
 mod format;
+mod import_pages;
 mod markdown;
 mod oversight_pages;
 pub mod page;
@@ -49,6 +50,14 @@ pub fn router() -> Router<AppState> {
         .route("/assets/{id}", get(asset_pages::detail))
         .route("/assets/{id}/edit", post(asset_pages::update))
         .route("/assets/{id}/delete", post(asset_pages::delete))
+        .route(
+            "/imports",
+            get(import_pages::list)
+                .post(import_pages::create)
+                // The upload is held to VULNTRACK_IMPORT_MAX_BYTES while it is read.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/imports/{id}", get(import_pages::detail))
         .route("/notifications", get(account_pages::notifications_page))
         .route("/notifications/read-all", post(account_pages::mark_all_read))
         .route("/notifications/{id}/read", post(account_pages::mark_read))

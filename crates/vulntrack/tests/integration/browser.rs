@@ -740,6 +740,11 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
         )
         .await;
     assert_eq!(comment.status, axum::http::StatusCode::CREATED, "{comment:?}");
+    let report = crate::imports::trivy(&crate::imports::PACKAGES);
+    let imported =
+        app.upload("/api/v1/imports", As::Cookie(&analyst), &[("asset", "portal-01")], Some(("trivy.json", &report))).await;
+    assert_eq!(imported.status, axum::http::StatusCode::CREATED, "{imported:?}");
+    let import_page = format!("/imports/{}", imported.body["id"].as_str().expect("import id"));
 
     // The pages reached from links: an invitation and a reset link.
     let invited = app
@@ -761,6 +766,9 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
         "/vulnerabilities/VT-1",
         "/assets",
         "/assets/portal-01",
+        "/imports",
+        import_page.as_str(),
+        "/vulnerabilities/VT-6",
         "/vulnerabilities/VT-1/edit",
         "/notifications",
         "/account",
@@ -1047,6 +1055,77 @@ async fn the_list_filters_saves_a_view_sorts_selects_all_and_changes_in_bulk_kee
     browser.go("/account").await;
     let zone = browser.client.find(Locator::Css("#time_zone option")).await.expect("option");
     assert_eq!(zone.text().await.expect("text"), "As my browser is set (Asia/Tokyo)");
+
+    let problems = browser.finish().await;
+    assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+}
+
+/// Acceptance 4 of the imports issue: a person uploads a report on
+/// `/imports`, sees what it did, and finds its findings on the asset's page.
+#[tokio::test]
+async fn a_report_uploaded_on_imports_shows_its_counts_and_its_findings_on_the_asset_page() {
+    let (listener, base, app) = app_on_loopback().await;
+    let (stop, server) = serve(listener, &app);
+    let Some(mut browser) = Browser::start(base).await else { return };
+    app.setup_admin("Blue Team", "ada@example.com").await;
+    let dir = tempfile::tempdir().expect("dir");
+    let report = dir.path().join("shop-trivy.json");
+    std::fs::write(&report, crate::imports::trivy(&crate::imports::PACKAGES)).expect("report");
+
+    browser.go("/login").await;
+    browser.fill("#email", "ada@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(browser.arrive("/").await, "/", "signed in");
+    browser.go("/imports").await;
+    assert!(browser.see("No report has been imported yet.").await);
+    let file = browser.find_wait("#file").await;
+    file.send_keys(report.to_str().expect("path")).await.expect("choose the file");
+    browser.fill("#asset", "shop-web").await;
+    browser.click(".import-form button[type=submit]").await;
+    browser.find_wait(".import-counts").await;
+    let path = browser.path().await;
+    assert!(path.starts_with("/imports/"), "on the import's page: {path}");
+    assert!(browser.see("Report imported.").await, "the toast");
+    let text = browser.text().await;
+    for needle in ["shop-trivy.json", "5\nfindings in the report", "5\ncreated", "CVE-2024-0001 in openssl", "shop-web"] {
+        assert!(text.contains(needle), "{needle:?} on the import's page: {text}");
+    }
+    browser.shot("import-done").await;
+
+    // The same report again: nothing new; the history shows both.
+    browser.go("/imports").await;
+    let file = browser.find_wait("#file").await;
+    file.send_keys(report.to_str().expect("path")).await.expect("choose the file");
+    browser.fill("#asset", "shop-web").await;
+    browser.click(".import-form button[type=submit]").await;
+    browser.find_wait(".import-counts").await;
+    assert!(browser.see("5\nunchanged").await, "{}", browser.text().await);
+    browser.click(".facts a[href^='/assets/']").await;
+    browser.find_wait(".facts").await;
+    let text = browser.text().await;
+    for cve in ["CVE-2024-0001 in openssl", "CVE-2024-0005 in musl"] {
+        assert!(text.contains(cve), "{cve} on the asset's page: {text}");
+    }
+    assert_eq!(browser.client.find_all(Locator::Css("a[href^='/imports/']")).await.expect("links").len() / 2, 2, "two imports listed");
+    browser.shot("import-asset").await;
+
+    // A file that is not a report comes back with a message, the form kept.
+    std::fs::write(dir.path().join("notes.txt"), "just some notes").expect("file");
+    browser.go("/imports").await;
+    let file = browser.find_wait("#file").await;
+    file.send_keys(dir.path().join("notes.txt").to_str().expect("path")).await.expect("choose the file");
+    browser.fill("#asset", "shop-web").await;
+    browser.click(".import-form button[type=submit]").await;
+    assert!(browser.see("could not be detected").await, "{}", browser.text().await);
+    let kept = browser.find_wait("#asset").await.prop("value").await.expect("value");
+    assert_eq!(kept.as_deref(), Some("shop-web"));
+    browser.shot("import-refused").await;
+    browser.collect_log().await;
+    // The refused upload's 422 is the answer this step expects.
+    browser.problems.retain(|p| !p.contains("status of 422"));
 
     let problems = browser.finish().await;
     assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");

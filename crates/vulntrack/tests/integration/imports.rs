@@ -101,7 +101,7 @@ async fn every_corpus_report_imports_through_the_api_and_the_cli_with_the_manife
 }
 
 /// A Trivy report of `packages` (name, version, CVE).
-fn trivy(packages: &[(&str, &str, &str)]) -> Vec<u8> {
+pub fn trivy(packages: &[(&str, &str, &str)]) -> Vec<u8> {
     let vulnerabilities: Vec<Value> = packages
         .iter()
         .map(|(name, version, cve)| {
@@ -118,7 +118,7 @@ fn trivy(packages: &[(&str, &str, &str)]) -> Vec<u8> {
     .expect("json")
 }
 
-const PACKAGES: [(&str, &str, &str); 5] = [
+pub const PACKAGES: [(&str, &str, &str); 5] = [
     ("openssl", "3.1.4-r0", "CVE-2024-0001"),
     ("zlib", "1.3-r0", "CVE-2024-0002"),
     ("busybox", "1.36.1-r5", "CVE-2024-0003"),
@@ -290,7 +290,7 @@ async fn bad_uploads_are_refused_clearly_and_write_nothing() {
     let xxe = b"<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<OWASPZAPReport><site>&x;</site></OWASPZAPReport>";
     let refused = import(&app, &admin, &[("asset", "shop"), ("format", "zap")], "zap.xml", xxe).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{refused:?}");
-    assert!(problem_text(&refused.body).contains("DTD"), "{refused:?}");
+    assert!(problem_text(&refused.body).contains("declares entities"), "{refused:?}");
     assert!(!problem_text(&refused.body).contains("root:"), "nothing of the file leaks");
 
     let big = vec![b' '; 70 * 1024];
@@ -338,4 +338,38 @@ async fn compressed_reports_import_like_the_report() {
     let zip = zip.finish().expect("zip").into_inner();
     let answer = import(&app, &admin, &[("asset", "shop")], "trivy.zip", &zip).await;
     assert_eq!((answer.status, answer.body["unchanged"].as_u64()), (StatusCode::CREATED, Some(5)), "{answer:?}");
+}
+
+/// The `/imports` page imports through the same service: an upload lands
+/// on the import's page, listed in the history and on the asset's page; a
+/// bad upload comes back as a form message; a VIEWER has no form.
+#[tokio::test]
+async fn the_imports_page_uploads_lists_and_explains_refusals() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
+    let report = trivy(&PACKAGES);
+    let done = app.upload("/imports", As::Cookie(&admin), &[("asset", "shop"), ("format", "auto"), ("close_missing", "true")], Some(("shop.json", &report))).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{done:?}");
+    let location = done.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(location.starts_with("/imports/"), "{location}");
+    let page = app.get_as(&location, As::Cookie(&admin)).await;
+    let html = page.body.as_str().unwrap_or_default();
+    assert!(html.contains("shop.json") && html.contains("CVE-2024-0003 in busybox"), "{html}");
+    let history = app.get_as("/imports", As::Cookie(&admin)).await;
+    assert!(history.body.as_str().unwrap_or_default().contains(&location), "the history links the import");
+    let asset = app.get_as("/assets/shop", As::Cookie(&admin)).await;
+    assert!(asset.body.as_str().unwrap_or_default().contains(&location), "the asset's page lists the import");
+
+    let refused = app.upload("/imports", As::Cookie(&admin), &[("asset", "shop"), ("format", "grype")], Some(("shop.json", &report))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.body.as_str().unwrap_or_default();
+    assert!(html.contains("expected a grype report") && html.contains("value=\"shop\""), "a message, the form kept: {html}");
+
+    let as_viewer = app.get_as("/imports", As::Cookie(&viewer)).await;
+    assert_eq!(as_viewer.status, StatusCode::OK);
+    assert!(!as_viewer.body.as_str().unwrap_or_default().contains("enctype=\"multipart/form-data\""), "no form for a VIEWER");
+    let forbidden = app.upload("/imports", As::Cookie(&viewer), &[("asset", "shop")], Some(("shop.json", &report))).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
 }

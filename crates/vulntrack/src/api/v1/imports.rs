@@ -126,8 +126,10 @@ pub struct ImportUpload {
     request_body(content = ImportUpload, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The import, with what it did", body = ImportView),
-        (status = 413, description = "The upload, or what it unpacks to, is over VULNTRACK_IMPORT_MAX_BYTES"),
-        (status = 422, description = "A bad field, or a report that cannot be read (the error names the line)"),
+        (status = 413, description = "The upload, or what it unpacks to, is over VULNTRACK_IMPORT_MAX_BYTES",
+         body = crate::http::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad field, or a report that cannot be read (the error names the line)",
+         body = crate::http::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create(

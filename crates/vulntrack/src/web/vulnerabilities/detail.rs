@@ -54,6 +54,8 @@ pub struct DetailView {
     assets: Vec<String>,
     references: Vec<String>,
     tags: Vec<String>,
+    /// What a scanner reported, for an imported record.
+    scan: Option<vulntrack_domain::vulnerability::scanner::ScannerFields>,
 }
 
 /// The CVSS card: the vector's score and rating, and each metric in words.
@@ -444,6 +446,7 @@ async fn detail_page(
             assets: r.assets.clone(),
             references: r.references.clone(),
             tags: r.tags.clone(),
+            scan: (!v.scan.is_manual()).then(|| v.scan.clone()),
         },
     };
     let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
