@@ -355,6 +355,15 @@ pub async fn link(
     Ok(())
 }
 
+/// The names of the team's assets among `ids`, in one query.
+pub async fn names_of(db: &impl ConnectionTrait, scope: TeamScope, ids: &[Uuid]) -> StoreResult<HashMap<Uuid, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = of_team(scope).filter(assets::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.name)).collect())
+}
+
 /// The asset ids of each of `vulnerabilities`, in one query.
 pub async fn of_vulnerabilities(
     db: &impl ConnectionTrait,

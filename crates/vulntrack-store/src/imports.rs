@@ -81,7 +81,9 @@ impl Outcome {
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [Outcome::Created, Outcome::Updated, Outcome::Reopened, Outcome::Closed].into_iter().find(|o| o.as_str() == text)
+        [Outcome::Created, Outcome::Updated, Outcome::Reopened, Outcome::Closed]
+            .into_iter()
+            .find(|o| o.as_str() == text)
     }
 }
 
@@ -251,7 +253,11 @@ pub async fn outcomes(
 
 /// The findings already known on an asset (records with a fingerprint
 /// there), without tags or asset links: what an import compares against.
-pub async fn known_findings(db: &impl ConnectionTrait, scope: TeamScope, asset: Uuid) -> StoreResult<Vec<Vulnerability>> {
+pub async fn known_findings(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    asset: Uuid,
+) -> StoreResult<Vec<Vulnerability>> {
     let rows = vulns::Entity::find()
         .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
         .filter(vulns::Column::FindingAssetId.eq(asset))
@@ -306,7 +312,12 @@ pub async fn refresh(db: &impl ConnectionTrait, scope: TeamScope, refreshes: &[R
 }
 
 /// Notes that a report listed these records again, unchanged.
-pub async fn mark_seen(db: &impl ConnectionTrait, scope: TeamScope, ids: &[Uuid], at: DateTime<Utc>) -> StoreResult<()> {
+pub async fn mark_seen(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
     for chunk in ids.chunks(CHUNK) {
         vulns::Entity::update_many()
             .col_expr(vulns::Column::LastSeenAt, Expr::value(at))

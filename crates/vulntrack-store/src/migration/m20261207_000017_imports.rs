@@ -118,7 +118,9 @@ impl MigrationTrait for Migration {
             boolean(Vulnerabilities::SeverityOverridden).default(false).to_owned(),
         ];
         for mut column in columns {
-            manager.alter_table(Table::alter().table(Vulnerabilities::Table).add_column(&mut column).to_owned()).await?;
+            manager
+                .alter_table(Table::alter().table(Vulnerabilities::Table).add_column(&mut column).to_owned())
+                .await?;
         }
         // A fingerprint names one record per asset: the import's dedup key.
         manager
@@ -208,7 +210,10 @@ impl MigrationTrait for Migration {
                     .col(uuid(ImportFindings::ImportId))
                     .col(uuid(ImportFindings::TeamId))
                     .col(uuid(ImportFindings::VulnerabilityId))
-                    .col(string_len(ImportFindings::Outcome, 16).check(Expr::col(ImportFindings::Outcome).is_in(OUTCOMES)))
+                    .col(
+                        string_len(ImportFindings::Outcome, 16)
+                            .check(Expr::col(ImportFindings::Outcome).is_in(OUTCOMES)),
+                    )
                     .primary_key(Index::create().col(ImportFindings::ImportId).col(ImportFindings::VulnerabilityId))
                     .foreign_key(
                         ForeignKey::create()
@@ -243,7 +248,9 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table(ImportFindings::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(Imports::Table).to_owned()).await?;
-        manager.drop_index(Index::drop().name("ux_vulnerabilities_finding").table(Vulnerabilities::Table).to_owned()).await?;
+        manager
+            .drop_index(Index::drop().name("ux_vulnerabilities_finding").table(Vulnerabilities::Table).to_owned())
+            .await?;
         let columns = [
             Vulnerabilities::Source,
             Vulnerabilities::Scanner,

@@ -78,6 +78,10 @@ pub async fn run(db: &Database, limit: u64, args: ImportArgs) -> Result<(), Fail
         minimum_severity: args.minimum_severity.as_deref(),
         tags: args.tags.as_deref(),
     };
+    // Bad options are bad arguments (exit 2), found before any file is read.
+    if let Err(error) = imports::request("", Some(Vec::new()), &options) {
+        return Err(Failure::input(describe(&error)));
+    }
     let progress = if std::io::stderr().is_terminal() && !args.json {
         let bar = indicatif::ProgressBar::new(args.files.len() as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}") {
@@ -141,7 +145,14 @@ fn summary(file: &str, view: &ImportView) -> String {
     let scanner = view.scanner.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
     let mut line = format!(
         "{file}: {}{scanner} onto {}: {} findings: {} created, {} updated, {} unchanged, {} reopened, {} closed",
-        view.format, view.asset.name, view.total, view.created, view.updated, view.unchanged, view.reopened, view.closed
+        view.format,
+        view.asset.name,
+        view.total,
+        view.created,
+        view.updated,
+        view.unchanged,
+        view.reopened,
+        view.closed
     );
     if view.skipped > 0 {
         line.push_str(&format!(", {} skipped", view.skipped));

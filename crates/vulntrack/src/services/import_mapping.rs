@@ -41,17 +41,34 @@ fn field(text: Option<&str>, max: usize) -> Option<String> {
 
 /// The severity a finding gets: the report's own, else its CVSS vector's
 /// rating, else INFO.
-pub fn severity_of(finding: &Finding, vector: Option<&vulntrack_domain::vulnerability::cvss_score::CvssAssessment>) -> Severity {
+pub fn severity_of(
+    finding: &Finding,
+    vector: Option<&vulntrack_domain::vulnerability::cvss_score::CvssAssessment>,
+) -> Severity {
     finding.severity.or_else(|| vector.map(|v| v.severity())).unwrap_or(Severity::Info)
+}
+
+/// Which report a finding came from: its format and the tool it names.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub format: Format,
+    /// The tool and version (`Trivy 0.50.1`).
+    pub scanner: Option<&'a str>,
+    /// The tool alone (`Trivy`).
+    pub tool: Option<&'a str>,
+}
+
+impl<'a> Origin<'a> {
+    pub fn of(report: &'a vulntrack_scanners::Report) -> Self {
+        Self { format: report.format, scanner: report.scanner.as_deref(), tool: report.tool.as_deref() }
+    }
 }
 
 /// The record and scanner fields of a new finding (or the scanner fields of
 /// one found again), and the warnings its values caused.
 pub fn record_of(
     finding: &Finding,
-    format: Format,
-    scanner: Option<&str>,
-    tool: Option<&str>,
+    origin: Origin<'_>,
     asset_name: &str,
     tags: &[String],
     now: DateTime<Utc>,
@@ -69,7 +86,8 @@ pub fn record_of(
     if description.chars().count() < vulntrack_domain::vulnerability::input::DESCRIPTION_MIN {
         // The record needs a description; a report that gives none still
         // says what was found and where.
-        description = clean(&format!("{title}. Reported by {}.", scanner.unwrap_or(format.label())), DESCRIPTION_MAX);
+        let by = origin.scanner.unwrap_or(origin.format.label());
+        description = clean(&format!("{title}. Reported by {by}."), DESCRIPTION_MAX);
     }
     let references: Vec<String> = finding
         .references
@@ -101,25 +119,19 @@ pub fn record_of(
         assignee_id: None,
         tags: tags.to_vec(),
     };
-    (record, scan_of(finding, format, scanner, tool, now))
+    (record, scan_of(finding, origin, now))
 }
 
 /// The scanner's fields of a finding seen at `now`.
-pub fn scan_of(
-    finding: &Finding,
-    format: Format,
-    scanner: Option<&str>,
-    tool: Option<&str>,
-    now: DateTime<Utc>,
-) -> ScannerFields {
+pub fn scan_of(finding: &Finding, origin: Origin<'_>, now: DateTime<Utc>) -> ScannerFields {
     let mut cwe_ids = finding.cwe_ids.clone();
     cwe_ids.sort_unstable();
     cwe_ids.dedup();
     cwe_ids.truncate(20);
     ScannerFields {
-        source: format.name().to_owned(),
-        scanner: field(scanner, SHORT_MAX),
-        tool: field(tool, 100),
+        source: origin.format.name().to_owned(),
+        scanner: field(origin.scanner, SHORT_MAX),
+        tool: field(origin.tool, 100),
         rule_id: field(finding.rule_id.as_deref(), FIELD_MAX),
         cwe_ids,
         component: finding.component.as_ref().and_then(|c| {
@@ -150,6 +162,8 @@ pub fn scan_of(
 mod tests {
     use super::*;
 
+    const TRIVY: Origin<'static> = Origin { format: Format::Trivy, scanner: None, tool: None };
+
     #[test]
     fn text_is_cleaned_and_cut() {
         assert_eq!(clean(" a\u{0}b ", 10), "ab");
@@ -165,12 +179,12 @@ mod tests {
             ..Finding::default()
         };
         let mut warnings = Vec::new();
-        let (record, scan) = record_of(&finding, Format::Trivy, None, None, "a", &[], Utc::now(), &mut warnings);
+        let (record, scan) = record_of(&finding, TRIVY, "a", &[], Utc::now(), &mut warnings);
         assert_eq!((record.cvss_score, record.severity), (Some(9.8), Severity::Critical));
         assert!(record.description.contains("Reported by"), "{}", record.description);
         assert_eq!(scan.source, "trivy");
         let bad = Finding { cvss_vector: Some("CVSS:3.1/AV:X".into()), ..finding };
-        let (record, _) = record_of(&bad, Format::Trivy, None, None, "a", &[], Utc::now(), &mut warnings);
+        let (record, _) = record_of(&bad, TRIVY, "a", &[], Utc::now(), &mut warnings);
         assert_eq!((record.cvss_vector, record.severity), (None, Severity::Info));
         assert_eq!(warnings.len(), 1);
     }

@@ -164,11 +164,7 @@ fn file_error(code: &str, message: String) -> ServiceError {
 }
 
 /// Unpacks, detects and parses the report (CPU work, off the async threads).
-async fn read_report(
-    data: Vec<u8>,
-    format: Option<Format>,
-    limit: u64,
-) -> Result<(Report, u64, String), ServiceError> {
+async fn read_report(data: Vec<u8>, format: Option<Format>, limit: u64) -> Result<(Report, u64, String), ServiceError> {
     let work = move || -> Result<(Report, u64, String), ServiceError> {
         let size = data.len() as u64;
         if size > limit {
@@ -189,7 +185,9 @@ async fn read_report(
         let parsed = vulntrack_scanners::parse(format, &report).map_err(|e| malformed(&e))?;
         Ok((parsed, size, sha256))
     };
-    tokio::task::spawn_blocking(work).await.map_err(|e| ServiceError::Internal(anyhow::anyhow!("the parser stopped: {e}")))?
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("the parser stopped: {e}")))?
 }
 
 /// A named format that the file plainly is not: another format's report.
@@ -197,7 +195,13 @@ fn check_format(format: Format, report: &[u8]) -> Result<(), ServiceError> {
     match vulntrack_scanners::detect(report) {
         Ok(found) if found != format => Err(file_error(
             "format_mismatch",
-            format!("expected a {} report ({}), found a {} report ({})", format.name(), format.label(), found.name(), found.label()),
+            format!(
+                "expected a {} report ({}), found a {} report ({})",
+                format.name(),
+                format.label(),
+                found.name(),
+                found.label()
+            ),
         )),
         _ => Ok(()),
     }
@@ -308,7 +312,14 @@ pub async fn import(
             outcomes.push((change.current.id, *outcome));
         }
         if *outcome == Some(Outcome::Reopened) {
-            events.push(status_event(importer, context, change.current, change.current.record.status, VulnStatus::Open, import_id));
+            events.push(status_event(
+                importer,
+                context,
+                change.current,
+                change.current.record.status,
+                VulnStatus::Open,
+                import_id,
+            ));
         }
     }
     for record in &closes {
@@ -346,6 +357,10 @@ pub async fn import(
     events.insert(0, summary);
     audit::append_many(&txn, events).await?;
     notify_owner(&txn, scope, importer, &asset, &import).await?;
+    let reopened = refreshes.iter().zip(&refresh_outcomes).filter(|(_, o)| **o == Some(Outcome::Reopened));
+    for (change, _) in reopened {
+        notify_reopened(&txn, scope, importer, change.current).await?;
+    }
     txn.commit().await?;
     metrics::counter!("vulntrack_imports_total", "format" => import.format.clone()).increment(1);
     Ok(import)
@@ -382,11 +397,11 @@ fn compare<'a>(
         known.iter().filter_map(|v| Some((v.scan.fingerprint.as_deref()?, v))).collect();
     let mut plan = Plan::default();
     let mut reported: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let (scanner, tool) = (report.scanner.as_deref(), report.tool.as_deref());
+    let origin = import_mapping::Origin::of(report);
     for finding in &report.findings {
         reported.insert(finding.fingerprint.as_str());
         let (record, mut scan) =
-            import_mapping::record_of(finding, report.format, scanner, tool, &asset.name, request.tags, now, warnings);
+            import_mapping::record_of(finding, origin, &asset.name, request.tags, now, warnings);
         if request.minimum_severity.is_some_and(|minimum| record.severity.rank() < minimum.rank()) {
             plan.counts.skipped += 1;
             continue;
@@ -427,9 +442,7 @@ fn compare<'a>(
     if request.close_missing {
         // Only this scanner's findings: a Trivy report says nothing about
         // what ZAP found on the same asset.
-        let same_scanner = |v: &Vulnerability| {
-            v.scan.source == report.format.name() && v.scan.tool.as_deref() == tool
-        };
+        let same_scanner = |v: &Vulnerability| v.scan.source == report.format.name() && v.scan.tool.as_deref() == origin.tool;
         for current in known {
             let Some(print) = current.scan.fingerprint.as_deref() else { continue };
             let open = matches!(current.record.status, VulnStatus::Open | VulnStatus::InProgress);
@@ -441,6 +454,19 @@ fn compare<'a>(
     }
     plan.counts.closed = plan.closes.len() as u64;
     plan
+}
+
+/// Tells the assignee of a record an import reopened.
+async fn notify_reopened(
+    txn: &impl sea_orm::ConnectionTrait,
+    scope: TeamScope,
+    importer: &Importer,
+    record: &Vulnerability,
+) -> Result<(), ServiceError> {
+    let Some(assignee) = record.record.assignee_id.filter(|a| Some(*a) != importer.user) else { return Ok(()) };
+    let message = format!("{} was reported again by an import and reopened: {}", record.key(), record.record.title);
+    notifications::notify(txn, scope, &[assignee], Some(record.id), "REOPENED", &message).await?;
+    Ok(())
 }
 
 /// Tells the asset's owner what the import found (not when they ran it).

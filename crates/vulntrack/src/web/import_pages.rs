@@ -57,21 +57,17 @@ pub struct ImportRow {
     pub(super) at: DateTime<Utc>,
 }
 
-async fn rows_of(
-    state: &AppState,
-    scope: TeamScope,
-    found: Vec<Import>,
-) -> Result<Vec<ImportRow>, PageError> {
+async fn rows_of(state: &AppState, scope: TeamScope, found: Vec<Import>) -> Result<Vec<ImportRow>, PageError> {
     let db = state.db().conn();
     let members = users::list(db, scope).await?;
-    let mut names: std::collections::HashMap<Uuid, String> = std::collections::HashMap::new();
+    let ids: Vec<Uuid> = found.iter().map(|import| import.asset_id).collect();
+    let names = assets::names_of(db, scope, &ids).await?;
     let mut rows = Vec::with_capacity(found.len());
     for import in found {
-        if !names.contains_key(&import.asset_id) {
-            names.insert(import.asset_id, assets::get(db, scope, import.asset_id).await?.name);
-        }
         let by = match import.actor_id {
-            Some(id) => members.iter().find(|m| m.id == id).map_or_else(|| "Deleted user".to_owned(), |m| m.name.clone()),
+            Some(id) => {
+                members.iter().find(|m| m.id == id).map_or_else(|| "Deleted user".to_owned(), |m| m.name.clone())
+            }
             None => "Command line".to_owned(),
         };
         rows.push(ImportRow {

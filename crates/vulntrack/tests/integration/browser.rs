@@ -741,8 +741,9 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
         .await;
     assert_eq!(comment.status, axum::http::StatusCode::CREATED, "{comment:?}");
     let report = crate::imports::trivy(&crate::imports::PACKAGES);
-    let imported =
-        app.upload("/api/v1/imports", As::Cookie(&analyst), &[("asset", "portal-01")], Some(("trivy.json", &report))).await;
+    let imported = app
+        .upload("/api/v1/imports", As::Cookie(&analyst), &[("asset", "portal-01")], Some(("trivy.json", &report)))
+        .await;
     assert_eq!(imported.status, axum::http::StatusCode::CREATED, "{imported:?}");
     let import_page = format!("/imports/{}", imported.body["id"].as_str().expect("import id"));
 
@@ -1090,7 +1091,8 @@ async fn a_report_uploaded_on_imports_shows_its_counts_and_its_findings_on_the_a
     assert!(path.starts_with("/imports/"), "on the import's page: {path}");
     assert!(browser.see("Report imported.").await, "the toast");
     let text = browser.text().await;
-    for needle in ["shop-trivy.json", "5\nfindings in the report", "5\ncreated", "CVE-2024-0001 in openssl", "shop-web"] {
+    for needle in ["shop-trivy.json", "5\nfindings in the report", "5\ncreated", "CVE-2024-0001 in openssl", "shop-web"]
+    {
         assert!(text.contains(needle), "{needle:?} on the import's page: {text}");
     }
     browser.shot("import-done").await;
@@ -1109,7 +1111,11 @@ async fn a_report_uploaded_on_imports_shows_its_counts_and_its_findings_on_the_a
     for cve in ["CVE-2024-0001 in openssl", "CVE-2024-0005 in musl"] {
         assert!(text.contains(cve), "{cve} on the asset's page: {text}");
     }
-    assert_eq!(browser.client.find_all(Locator::Css("a[href^='/imports/']")).await.expect("links").len() / 2, 2, "two imports listed");
+    assert_eq!(
+        browser.client.find_all(Locator::Css("a[href^='/imports/']")).await.expect("links").len() / 2,
+        2,
+        "two imports listed"
+    );
     browser.shot("import-asset").await;
 
     // A file that is not a report comes back with a message, the form kept.

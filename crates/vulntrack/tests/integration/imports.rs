@@ -14,13 +14,20 @@ use crate::{
 const ADMIN: &str = "admin@example.com";
 
 /// Uploads `data` as `file_name` with `fields`.
-async fn import(app: &TestApp, cookie: &str, fields: &[(&str, &str)], file_name: &str, data: &[u8]) -> crate::support::TestResponse {
+async fn import(
+    app: &TestApp,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    file_name: &str,
+    data: &[u8],
+) -> crate::support::TestResponse {
     app.upload("/api/v1/imports", As::Cookie(cookie), fields, Some((file_name, data))).await
 }
 
 /// The first record an import created on `asset`, as the API shows it.
 async fn first_on(app: &TestApp, cookie: &str, asset: &str) -> Value {
-    let listed = app.get_as(&format!("/api/v1/vulnerabilities?asset={asset}&sort=created&limit=1"), As::Cookie(cookie)).await;
+    let listed =
+        app.get_as(&format!("/api/v1/vulnerabilities?asset={asset}&sort=created&limit=1"), As::Cookie(cookie)).await;
     assert_eq!(listed.status, StatusCode::OK, "{listed:?}");
     listed.body["items"][0].clone()
 }
@@ -35,7 +42,10 @@ fn observed(record: &Value) -> Observed<'_> {
         component_version: record["component"]["version"].as_str(),
         file: record["location"]["file"].as_str(),
         line: record["location"]["line"].as_u64(),
-        cwe_ids: record["cwe_ids"].as_array().map(|ids| ids.iter().filter_map(Value::as_u64).collect()).unwrap_or_default(),
+        cwe_ids: record["cwe_ids"]
+            .as_array()
+            .map(|ids| ids.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -73,8 +83,13 @@ async fn every_corpus_report_imports_through_the_api_and_the_cli_with_the_manife
             continue;
         }
         let body = &answer.body;
-        if (body["total"].as_u64(), body["created"].as_u64()) != (Some(entry.findings as u64), Some(entry.findings as u64)) {
-            failures.push(format!("{}: the API created {} of {} findings, expected {}", entry.file, body["created"], body["total"], entry.findings));
+        if (body["total"].as_u64(), body["created"].as_u64())
+            != (Some(entry.findings as u64), Some(entry.findings as u64))
+        {
+            failures.push(format!(
+                "{}: the API created {} of {} findings, expected {}",
+                entry.file, body["created"], body["total"], entry.findings
+            ));
         }
         if entry.findings > 0 {
             failures.extend(field_failures(entry, &first_on(&app, &admin, &asset).await));
@@ -82,14 +97,25 @@ async fn every_corpus_report_imports_through_the_api_and_the_cli_with_the_manife
 
         let asset = format!("cli-{index}");
         let path = corpus::dir().join(&entry.file);
-        let args = ["import", "--team", "Blue Team", "--asset", &asset, "--format", &entry.format, "--json", path.to_str().expect("path")];
+        let args = [
+            "import",
+            "--team",
+            "Blue Team",
+            "--asset",
+            &asset,
+            "--format",
+            &entry.format,
+            "--json",
+            path.to_str().expect("path"),
+        ];
         let output = run(app.test_db.dir.path(), &args, &vars).await;
         let stdout = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
             failures.push(format!("{} through the CLI: {}", entry.file, String::from_utf8_lossy(&output.stderr)));
             continue;
         }
-        let line: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("one JSON line, got {stdout:?}: {e}"));
+        let line: Value =
+            serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("one JSON line, got {stdout:?}: {e}"));
         if line["total"].as_u64() != Some(entry.findings as u64) || line["created"] != body["created"] {
             failures.push(format!("{}: the CLI said {line}", entry.file));
         }
@@ -161,12 +187,20 @@ async fn reimports_deduplicate_close_what_is_gone_and_reopen_what_returns_keepin
     let me = app.get_as("/api/v1/me", As::Cookie(&admin)).await.body["id"].clone();
     let openssl = record(&app, &admin, "CVE-2024-0001").await;
     let changed = app
-        .patch(&format!("/api/v1/vulnerabilities/{}", openssl["id"].as_str().expect("id")), As::Cookie(&admin),
-            json!({ "status": "IN_PROGRESS", "assignee_id": me, "severity": "CRITICAL" }))
+        .patch(
+            &format!("/api/v1/vulnerabilities/{}", openssl["id"].as_str().expect("id")),
+            As::Cookie(&admin),
+            json!({ "status": "IN_PROGRESS", "assignee_id": me, "severity": "CRITICAL" }),
+        )
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
     let zlib = record(&app, &admin, "CVE-2024-0002").await;
-    app.patch(&format!("/api/v1/vulnerabilities/{}", zlib["id"].as_str().expect("id")), As::Cookie(&admin), json!({ "status": "CLOSED" })).await;
+    app.patch(
+        &format!("/api/v1/vulnerabilities/{}", zlib["id"].as_str().expect("id")),
+        As::Cookie(&admin),
+        json!({ "status": "CLOSED" }),
+    )
+    .await;
 
     // curl and musl are fixed: the next complete report lists neither.
     let fewer = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES[..3])).await;
@@ -204,7 +238,8 @@ async fn reimports_deduplicate_close_what_is_gone_and_reopen_what_returns_keepin
     assert_eq!(items.len(), 5, "{history:?}");
     assert_eq!(items[0]["id"], partial.body["id"]);
     assert_eq!(items[4]["sha256"].as_str().map(str::len), Some(64));
-    let shown = app.get_as(&format!("/api/v1/imports/{}", first.body["id"].as_str().expect("id")), As::Cookie(&admin)).await;
+    let shown =
+        app.get_as(&format!("/api/v1/imports/{}", first.body["id"].as_str().expect("id")), As::Cookie(&admin)).await;
     assert_eq!(shown.body["created"], 5);
 }
 
@@ -238,10 +273,17 @@ async fn imports_are_for_analysts_kept_to_their_team_and_audited_once_plus_each_
 
     let first = import(&app, &analyst, &[("asset", &asset_id)], "trivy.json", &report).await;
     assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
-    let viewed = app.get_as(&format!("/api/v1/imports/{}", first.body["id"].as_str().expect("id")), As::Cookie(&viewer)).await;
+    let viewed =
+        app.get_as(&format!("/api/v1/imports/{}", first.body["id"].as_str().expect("id")), As::Cookie(&viewer)).await;
     assert_eq!(viewed.status, StatusCode::OK, "a VIEWER reads the history");
-    let hidden = app.get_as(&format!("/api/v1/imports/{}", first.body["id"].as_str().expect("id")), As::Cookie(&red)).await;
+    let hidden =
+        app.get_as(&format!("/api/v1/imports/{}", first.body["id"].as_str().expect("id")), As::Cookie(&red)).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    let musl = record(&app, &admin, "CVE-2024-0005").await;
+    let assigned = app
+        .patch(&format!("/api/v1/vulnerabilities/{}", musl["id"].as_str().expect("id")), As::Cookie(&admin), json!({ "assignee_id": owner }))
+        .await;
+    assert_eq!(assigned.status, StatusCode::OK, "{assigned:?}");
     import(&app, &analyst, &[("asset", &asset_id)], "trivy.json", &trivy(&PACKAGES[..2])).await;
     import(&app, &analyst, &[("asset", &asset_id)], "trivy.json", &report).await;
 
@@ -252,11 +294,17 @@ async fn imports_are_for_analysts_kept_to_their_team_and_audited_once_plus_each_
     let automatic = audit_rows(&app, &admin, "VULNERABILITY_STATUS_CHANGED").await;
     assert_eq!(automatic.len(), 6, "three closed, three reopened: {automatic:?}");
     assert!(automatic.iter().all(|row| row["actor"]["email"] == "analyst@example.com"));
-    assert!(audit_rows(&app, &admin, "VULNERABILITY_CREATED").await.is_empty(), "the import row covers what it created");
+    assert!(
+        audit_rows(&app, &admin, "VULNERABILITY_CREATED").await.is_empty(),
+        "the import row covers what it created"
+    );
 
     let inbox = app.get_as("/api/v1/notifications", As::Cookie(&admin)).await;
-    let messages: Vec<&str> = inbox.body["items"].as_array().expect("items").iter().filter_map(|n| n["message"].as_str()).collect();
+    let messages: Vec<&str> =
+        inbox.body["items"].as_array().expect("items").iter().filter_map(|n| n["message"].as_str()).collect();
     assert_eq!(messages.iter().filter(|m| m.contains("import on shop")).count(), 3, "{messages:?}");
+    let reopened = format!("{} was reported again by an import and reopened", musl["key"].as_str().expect("key"));
+    assert!(messages.iter().any(|m| m.contains(&reopened)), "the assignee hears of the reopening: {messages:?}");
 }
 
 fn problem_text(body: &Value) -> String {
@@ -272,7 +320,14 @@ async fn bad_uploads_are_refused_clearly_and_write_nothing() {
     let admin = app.login(ADMIN, PASSWORD).await;
     let asset = [("asset", "shop")];
 
-    let broken = import(&app, &admin, &[("asset", "shop"), ("format", "trivy")], "t.json", b"{\n  \"SchemaVersion\": 2,\n  \"Results\": [\n}").await;
+    let broken = import(
+        &app,
+        &admin,
+        &[("asset", "shop"), ("format", "trivy")],
+        "t.json",
+        b"{\n  \"SchemaVersion\": 2,\n  \"Results\": [\n}",
+    )
+    .await;
     assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY, "{broken:?}");
     assert_eq!(broken.body["errors"][0]["field"], "file");
     assert!(problem_text(&broken.body).contains("line 4"), "{broken:?}");
@@ -308,7 +363,8 @@ async fn bad_uploads_are_refused_clearly_and_write_nothing() {
 
     let missing = app.upload("/api/v1/imports", As::Cookie(&admin), &[("format", "excel")], None).await;
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = missing.body["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    let fields: Vec<&str> =
+        missing.body["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["format", "asset", "file"], "{missing:?}");
 
     let history = app.get_as("/api/v1/imports", As::Cookie(&admin)).await;
@@ -350,7 +406,14 @@ async fn the_imports_page_uploads_lists_and_explains_refusals() {
     let admin = app.login(ADMIN, PASSWORD).await;
     let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
     let report = trivy(&PACKAGES);
-    let done = app.upload("/imports", As::Cookie(&admin), &[("asset", "shop"), ("format", "auto"), ("close_missing", "true")], Some(("shop.json", &report))).await;
+    let done = app
+        .upload(
+            "/imports",
+            As::Cookie(&admin),
+            &[("asset", "shop"), ("format", "auto"), ("close_missing", "true")],
+            Some(("shop.json", &report)),
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{done:?}");
     let location = done.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert!(location.starts_with("/imports/"), "{location}");
@@ -362,14 +425,66 @@ async fn the_imports_page_uploads_lists_and_explains_refusals() {
     let asset = app.get_as("/assets/shop", As::Cookie(&admin)).await;
     assert!(asset.body.as_str().unwrap_or_default().contains(&location), "the asset's page lists the import");
 
-    let refused = app.upload("/imports", As::Cookie(&admin), &[("asset", "shop"), ("format", "grype")], Some(("shop.json", &report))).await;
+    let refused = app
+        .upload("/imports", As::Cookie(&admin), &[("asset", "shop"), ("format", "grype")], Some(("shop.json", &report)))
+        .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = refused.body.as_str().unwrap_or_default();
-    assert!(html.contains("expected a grype report") && html.contains("value=\"shop\""), "a message, the form kept: {html}");
+    assert!(
+        html.contains("expected a grype report") && html.contains("value=\"shop\""),
+        "a message, the form kept: {html}"
+    );
 
     let as_viewer = app.get_as("/imports", As::Cookie(&viewer)).await;
     assert_eq!(as_viewer.status, StatusCode::OK);
-    assert!(!as_viewer.body.as_str().unwrap_or_default().contains("enctype=\"multipart/form-data\""), "no form for a VIEWER");
-    let forbidden = app.upload("/imports", As::Cookie(&viewer), &[("asset", "shop")], Some(("shop.json", &report))).await;
+    assert!(
+        !as_viewer.body.as_str().unwrap_or_default().contains("enctype=\"multipart/form-data\""),
+        "no form for a VIEWER"
+    );
+    let forbidden =
+        app.upload("/imports", As::Cookie(&viewer), &[("asset", "shop")], Some(("shop.json", &report))).await;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+}
+
+/// `vulntrack import`: a summary line per file, exit 1 when one of several
+/// files fails (the others still import), exit 2 for bad arguments, one
+/// line of error each, never a trace.
+#[tokio::test]
+async fn the_import_command_reports_each_file_and_exits_by_what_failed() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let dir = app.test_db.dir.path();
+    std::fs::write(dir.join("good.json"), trivy(&PACKAGES)).expect("report");
+    std::fs::write(dir.join("broken.json"), b"{\"SchemaVersion\": 2, \"Results\": [").expect("report");
+    let url = app.test_db.url.expose().to_string();
+    let vars = [("DATABASE_URL", url.as_str()), ("VULNTRACK_SECRET", TEST_SECRET)];
+
+    let both = run(dir, &["import", "--team", "Blue Team", "--asset", "shop", "broken.json", "good.json"], &vars).await;
+    assert_eq!(both.status.code(), Some(1), "one file failed");
+    let stdout = String::from_utf8_lossy(&both.stdout);
+    assert!(stdout.contains("good.json: trivy") && stdout.contains("5 created"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&both.stderr);
+    assert!(
+        stderr.contains("error: broken.json: file: not a valid trivy report") && stderr.contains("line 1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let history = app.get_as("/api/v1/imports", As::Cookie(&admin)).await;
+    assert_eq!(history.body["items"].as_array().map(Vec::len), Some(1), "the good file imported");
+    assert_eq!(history.body["items"][0]["actor_kind"], "CLI");
+
+    for (args, needle) in [
+        (vec!["import", "--team", "Blue Team", "--asset", "shop", "--format", "excel", "good.json"], "unknown format"),
+        (vec!["import", "--team", "No Such Team", "--asset", "shop", "good.json"], "no team is named"),
+        (
+            vec!["import", "--team", "Blue Team", "--asset", "shop", "--minimum-severity", "huge", "good.json"],
+            "minimum_severity",
+        ),
+    ] {
+        let output = run(dir, &args, &vars).await;
+        crate::cli::assert_one_line_error(&output, 2, needle);
+    }
+    let missing = run(dir, &["import", "--team", "Blue Team", "good.json"], &vars).await;
+    assert_eq!(missing.status.code(), Some(2), "clap refuses a missing --asset");
 }

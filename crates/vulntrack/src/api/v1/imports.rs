@@ -223,13 +223,13 @@ pub async fn list(
         Some(reference) => Some(vulntrack_store::assets::find(db, principal.scope(), reference).await?.id),
         None => None,
     };
-    let mut found =
-        imports::list(db, principal.scope(), &ImportQuery { asset, after, limit: limit + 1 }).await?;
+    let mut found = imports::list(db, principal.scope(), &ImportQuery { asset, after, limit: limit + 1 }).await?;
     let more = found.len() as u64 > limit;
     found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = found.last().filter(|_| more).map(|last| {
-        state.cursors().encode(team, CURSOR_CONTEXT, &ImportPosition { at: last.created_at, id: last.id })
-    });
+    let next_cursor = found
+        .last()
+        .filter(|_| more)
+        .map(|last| state.cursors().encode(team, CURSOR_CONTEXT, &ImportPosition { at: last.created_at, id: last.id }));
     let names = asset_names(&state, &principal, &found).await?;
     let items = found
         .into_iter()
@@ -246,14 +246,8 @@ async fn asset_names(
     principal: &Principal,
     found: &[Import],
 ) -> Result<std::collections::HashMap<Uuid, String>, ApiError> {
-    let mut names = std::collections::HashMap::new();
-    for import in found {
-        if !names.contains_key(&import.asset_id) {
-            let asset = vulntrack_store::assets::get(state.db().conn(), principal.scope(), import.asset_id).await?;
-            names.insert(asset.id, asset.name);
-        }
-    }
-    Ok(names)
+    let ids: Vec<Uuid> = found.iter().map(|import| import.asset_id).collect();
+    Ok(vulntrack_store::assets::names_of(state.db().conn(), principal.scope(), &ids).await?)
 }
 
 #[utoipa::path(

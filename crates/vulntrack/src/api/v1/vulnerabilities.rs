@@ -13,9 +13,9 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use vulntrack_domain::vulnerability::scanner::{Component, Location};
 use serde_json::Value;
 use uuid::Uuid;
+use vulntrack_domain::vulnerability::scanner::{Component, Location};
 use vulntrack_domain::{
     UserId,
     vulnerability::{

@@ -277,7 +277,12 @@ fn describe(row: &AuditRecord, people: &People) -> (String, Vec<Change>) {
         }
         Ok(AuditAction::VulnerabilityStatusChanged) => {
             let status = &details["status"];
-            ("changed the status".into(), vec![change("status", &status["before"], &status["after"], people)])
+            // An import's automatic change says why.
+            let what = match details["reason"].as_str() {
+                Some(reason) => format!("changed the status: {reason}"),
+                None => "changed the status".into(),
+            };
+            (what, vec![change("status", &status["before"], &status["after"], people)])
         }
         // On creation the row names the assignee; on a change, before and after.
         Ok(AuditAction::VulnerabilityAssigned) => match &details["assignee_id"] {
