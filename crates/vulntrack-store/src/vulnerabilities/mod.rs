@@ -586,6 +586,44 @@ pub async fn update(
     get(db, scope, current.id).await
 }
 
+/// Writes the scanner fields a person may set ([`scanner::INPUT_FIELDS`]:
+/// rule, CWE ids, component, fixed version, location) of a record the
+/// caller holds (created or read for update in this transaction).
+///
+/// [`scanner::INPUT_FIELDS`]: vulntrack_domain::vulnerability::scanner::INPUT_FIELDS
+pub async fn set_scan_input(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    id: Uuid,
+    scan: &ScannerFields,
+) -> StoreResult<()> {
+    let mut full = vulns::ActiveModel::default();
+    fill_scan(&mut full, scan);
+    let model = vulns::ActiveModel {
+        rule_id: full.rule_id,
+        cwe_ids: full.cwe_ids,
+        component_name: full.component_name,
+        component_version: full.component_version,
+        component_purl: full.component_purl,
+        component_ecosystem: full.component_ecosystem,
+        fixed_version: full.fixed_version,
+        location_file: full.location_file,
+        location_line: full.location_line,
+        location_url: full.location_url,
+        location_host: full.location_host,
+        location_port: full.location_port,
+        location_protocol: full.location_protocol,
+        ..Default::default()
+    };
+    vulns::Entity::update_many()
+        .set(model)
+        .filter(vulns::Column::Id.eq(id))
+        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Deletes a vulnerability (its comments, tags and notifications go with
 /// it); false when the team has no such record.
 pub async fn delete(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid) -> StoreResult<bool> {

@@ -8,6 +8,7 @@ use vulntrack_domain::{
     vulnerability::{
         input::{self, Mode},
         record::VulnerabilityRecord,
+        scanner::{self, ScannerFields},
     },
 };
 use vulntrack_store::{
@@ -31,6 +32,38 @@ fn changes(before: &VulnerabilityRecord, after: &VulnerabilityRecord) -> Map<Str
             let previous = old.get(&field).cloned().unwrap_or(Value::Null);
             (field, json!({ "before": previous, "after": value }))
         })
+        .collect()
+}
+
+/// The record's fields and the scanner fields a person may set, read from
+/// one body: every bad field of either reported at once.
+fn parse(
+    body: &Value,
+    mode: Mode,
+    scan: &ScannerFields,
+) -> Result<(input::VulnerabilityFields, ScannerFields), ServiceError> {
+    match (input::parse(body, mode), scan.with_input(body)) {
+        (Ok(fields), Ok(scan)) => Ok((fields, scan)),
+        (fields, scan) => {
+            let mut errors = fields.err().unwrap_or_default();
+            for error in scan.err().unwrap_or_default().0 {
+                errors.push(error);
+            }
+            Err(ServiceError::Invalid(errors))
+        }
+    }
+}
+
+/// The scanner fields a person set, as `{field: {before, after}}`.
+fn scan_changes(before: &ScannerFields, after: &ScannerFields) -> Map<String, Value> {
+    let (Ok(Value::Object(old)), Ok(Value::Object(new))) = (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return Map::new();
+    };
+    scanner::INPUT_FIELDS
+        .iter()
+        .filter(|field| old.get(**field) != new.get(**field))
+        .map(|field| (field.to_string(), json!({ "before": old.get(*field), "after": new.get(*field) })))
         .collect()
 }
 
@@ -84,12 +117,16 @@ pub async fn create(
     body: &Value,
 ) -> Result<Vulnerability, ServiceError> {
     principal.require(state, context, Action::WriteVulnerabilities).await?;
-    let fields = input::parse(body, Mode::Create).map_err(ServiceError::Invalid)?;
+    let (fields, scan) = parse(body, Mode::Create, &ScannerFields::default())?;
     let record = VulnerabilityRecord::create(fields).map_err(ServiceError::Invalid)?;
     let scope = principal.scope();
     super::members::require_active(state.db().conn(), scope, record.assignee_id, "assignee_id").await?;
     let txn = state.db().begin().await?;
     let mut created = vulnerabilities::create(&txn, scope, &record, Some(principal.user.id)).await?;
+    if scan != created.scan {
+        vulnerabilities::set_scan_input(&txn, scope, created.id, &scan).await?;
+        created.scan = scan;
+    }
     attach_assets(&txn, principal, context, &mut created).await?;
     let summary = json!({ "key": created.key(), "title": created.record.title, "severity": created.record.severity, "status": created.record.status });
     audit::append(&txn, event(principal, context, AuditAction::VulnerabilityCreated, &created).details(summary))
@@ -125,9 +162,9 @@ pub async fn update(
     let scope = principal.scope();
     // Not found before forbidden, so a role without the right learns
     // nothing about which records exist.
-    vulnerabilities::find(state.db().conn(), scope, id_or_key).await?;
+    let found = vulnerabilities::find(state.db().conn(), scope, id_or_key).await?;
     principal.require(state, context, Action::WriteVulnerabilities).await?;
-    let fields = input::parse(body, Mode::Update).map_err(ServiceError::Invalid)?;
+    let (fields, _) = parse(body, Mode::Update, &found.scan)?;
     let txn = state.db().begin().await?;
     let current = vulnerabilities::find_for_update(&txn, scope, id_or_key).await?;
     if_match.check(current.version)?;
@@ -135,11 +172,18 @@ pub async fn update(
     if next.assignee_id != current.record.assignee_id {
         super::members::require_active(&txn, scope, next.assignee_id, "assignee_id").await?;
     }
+    // Valid (checked above): the same values over the record as it is now.
+    let next_scan = current.scan.with_input(body).map_err(ServiceError::Invalid)?;
     let mut updated = vulnerabilities::update(&txn, scope, &current, &next).await?;
+    if next_scan != current.scan {
+        vulnerabilities::set_scan_input(&txn, scope, current.id, &next_scan).await?;
+        updated.scan = next_scan.clone();
+    }
     if next.assets != current.record.assets {
         attach_assets(&txn, principal, context, &mut updated).await?;
     }
     let mut diff = changes(&current.record, &next);
+    diff.extend(scan_changes(&current.scan, &next_scan));
     let status_change = diff.remove("status");
     let assignee_change = diff.remove("assignee_id");
     if !diff.is_empty() {

@@ -488,3 +488,52 @@ async fn the_import_command_reports_each_file_and_exits_by_what_failed() {
     let missing = run(dir, &["import", "--team", "Blue Team", "good.json"], &vars).await;
     assert_eq!(missing.status.code(), Some(2), "clap refuses a missing --asset");
 }
+
+/// A person records the scanner's fields of a finding by hand (a pentest
+/// finding at a URL, a vulnerable package): validated field by field,
+/// changed and cleared by PATCH, audited, shown on the detail page; a
+/// typed record's `source` is `manual`.
+#[tokio::test]
+async fn a_person_sets_the_scanner_fields_of_a_record_by_hand() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let body = json!({
+        "title": "Reflected XSS in search", "description": "The q parameter is echoed unescaped.", "severity": "HIGH",
+        "rule_id": "pentest-2026-07", "cwe_ids": [79],
+        "location": { "url": "https://shop.example.com/search?q=x", "host": "shop.example.com", "port": 443, "protocol": "tcp" },
+        "component": { "name": "search-ui", "version": "3.2.0" }, "fixed_version": "3.2.1",
+    });
+    let created = app.post("/api/v1/vulnerabilities", As::Cookie(&admin), body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    let record = &created.body;
+    assert_eq!((record["source"].as_str(), record["rule_id"].as_str()), (Some("manual"), Some("pentest-2026-07")));
+    assert_eq!(record["cwe_ids"], json!([79]));
+    assert_eq!(record["location"]["port"], 443);
+    assert_eq!(record["component"]["version"], "3.2.0");
+    let page = app.get_as("/vulnerabilities/VT-1", As::Cookie(&admin)).await;
+    let html = page.body.as_str().unwrap_or_default();
+    assert!(html.contains("CWE-79") && html.contains("https://shop.example.com/search?q=x"), "shown: {html}");
+
+    let bad = app
+        .post(
+            "/api/v1/vulnerabilities",
+            As::Cookie(&admin),
+            json!({ "title": "", "description": "short", "cwe_ids": ["x"], "location": { "url": "javascript:alert(1)", "port": 0 }, "component": { "purl": "lodash" } }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = bad.body["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    for field in ["title", "description", "cwe_ids[0]", "location.url", "location.port", "component.name", "component.purl"] {
+        assert!(fields.contains(&field), "{field} in {fields:?}");
+    }
+
+    let changed =
+        app.patch("/api/v1/vulnerabilities/VT-1", As::Cookie(&admin), json!({ "location": null, "fixed_version": "3.3.0" })).await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    assert_eq!((changed.body["location"].clone(), changed.body["fixed_version"].as_str()), (Value::Null, Some("3.3.0")));
+    assert_eq!(changed.body["rule_id"], "pentest-2026-07", "fields not sent stay");
+    let audit = audit_rows(&app, &admin, "VULNERABILITY_UPDATED").await;
+    assert_eq!(audit[0]["details"]["fixed_version"], json!({ "before": "3.2.1", "after": "3.3.0" }), "{audit:?}");
+    assert!(audit[0]["details"]["location"]["before"].is_object());
+}

@@ -76,6 +76,20 @@ pub struct NewVulnerability {
     assignee_id: Option<UserId>,
     #[schema(max_items = 20)]
     tags: Option<Vec<String>>,
+    /// The rule, check or advisory id (as a scanner would give it).
+    #[schema(nullable, max_length = 500)]
+    rule_id: Option<String>,
+    /// CWE numbers (`[89]` for CWE-89).
+    #[schema(nullable, max_items = 20)]
+    cwe_ids: Option<Vec<u32>>,
+    /// The package it is in: `name` required, `version`, `purl` (`pkg:…`), `ecosystem`.
+    #[schema(nullable)]
+    component: Option<Component>,
+    #[schema(nullable, max_length = 500)]
+    fixed_version: Option<String>,
+    /// Where it is: `file`, `line`, `url` (http/https), `host`, `port`, `protocol`.
+    #[schema(nullable)]
+    location: Option<Location>,
 }
 
 /// A change to a record: only the fields sent change; `null` clears an
@@ -110,6 +124,20 @@ pub struct VulnerabilityChange {
     assignee_id: Option<UserId>,
     #[schema(max_items = 20)]
     tags: Option<Vec<String>>,
+    /// The rule, check or advisory id (as a scanner would give it).
+    #[schema(nullable, max_length = 500)]
+    rule_id: Option<String>,
+    /// CWE numbers (`[89]` for CWE-89).
+    #[schema(nullable, max_items = 20)]
+    cwe_ids: Option<Vec<u32>>,
+    /// The package it is in: `name` required, `version`, `purl` (`pkg:…`), `ecosystem`.
+    #[schema(nullable)]
+    component: Option<Component>,
+    #[schema(nullable, max_length = 500)]
+    fixed_version: Option<String>,
+    /// Where it is: `file`, `line`, `url` (http/https), `host`, `port`, `protocol`.
+    #[schema(nullable)]
+    location: Option<Location>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -451,7 +451,7 @@ async fn detail_page(
             assets: r.assets.clone(),
             references: r.references.clone(),
             tags: r.tags.clone(),
-            scan: (!v.scan.is_manual()).then(|| v.scan.clone()),
+            scan: v.scan.has_details().then(|| v.scan.clone()),
         },
     };
     let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
