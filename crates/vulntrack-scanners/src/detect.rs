@@ -170,7 +170,10 @@ mod tests {
         assert_eq!(Head::of(b"{\"a\": 1}").shape, Shape::Json);
         assert_eq!(Head::of(b"{\"a\":\n 1}").shape, Shape::Json);
         assert_eq!(Head::of(b"{\"a\":1}\n{\"a\":2}\n").shape, Shape::JsonLines);
-        assert_eq!(Head::of(b"\xEF\xBB\xBF<?xml version=\"1.0\"?><!-- x --><ns:Root a=\"1\">").xml_root(), Some("Root"));
+        assert_eq!(
+            Head::of(b"\xEF\xBB\xBF<?xml version=\"1.0\"?><!-- x --><ns:Root a=\"1\">").xml_root(),
+            Some("Root")
+        );
         assert_eq!(Head::of(b"Plugin ID,CVE\n1,2").first_line(), "Plugin ID,CVE");
     }
 

@@ -79,11 +79,7 @@ impl FromStr for Format {
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         let wanted = name.trim().to_ascii_lowercase();
-        Format::ALL
-            .iter()
-            .copied()
-            .find(|f| f.name() == wanted)
-            .ok_or_else(|| UnknownFormat(name.to_owned()))
+        Format::ALL.iter().copied().find(|f| f.name() == wanted).ok_or_else(|| UnknownFormat(name.to_owned()))
     }
 }
 

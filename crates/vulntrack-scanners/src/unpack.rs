@@ -74,10 +74,7 @@ fn unzip_one(data: Vec<u8>, limit: u64) -> Result<Vec<u8>, UnpackError> {
 
 fn read_limited(reader: impl Read, limit: u64) -> Result<Vec<u8>, UnpackError> {
     let mut out = Vec::new();
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(|e| UnpackError::Corrupt(e.to_string()))?;
+    reader.take(limit.saturating_add(1)).read_to_end(&mut out).map_err(|e| UnpackError::Corrupt(e.to_string()))?;
     if out.len() as u64 > limit {
         return Err(UnpackError::TooLarge { limit });
     }

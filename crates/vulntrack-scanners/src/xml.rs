@@ -25,7 +25,8 @@ pub fn check(format: &str, data: &[u8]) -> Result<(), ParseError> {
     let mut depth = 0usize;
     loop {
         let at = reader.buffer_position();
-        let event = reader.read_event_into(&mut buf).map_err(|e| ParseError::xml(format, e, data, reader.error_position()))?;
+        let event =
+            reader.read_event_into(&mut buf).map_err(|e| ParseError::xml(format, e, data, reader.error_position()))?;
         match event {
             Event::DocType(doctype) if declares_entities(&doctype) => {
                 return Err(ParseError::xml(
@@ -71,7 +72,8 @@ mod tests {
 
     #[test]
     fn a_doctype_without_entities_passes() {
-        check("nikto", b"<?xml version=\"1.0\"?>\n<!DOCTYPE niktoscan SYSTEM \"docs/nikto.dtd\">\n<niktoscan/>").unwrap();
+        check("nikto", b"<?xml version=\"1.0\"?>\n<!DOCTYPE niktoscan SYSTEM \"docs/nikto.dtd\">\n<niktoscan/>")
+            .unwrap();
         check("burp", b"<!DOCTYPE issues [<!ELEMENT issues (issue*)>]><issues/>").unwrap();
     }
 

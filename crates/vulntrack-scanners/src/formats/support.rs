@@ -31,7 +31,10 @@ pub(crate) fn json_lines<T: DeserializeOwned>(format: &str, data: &[u8]) -> Resu
         }
         let item = serde_json::from_slice(line).map_err(|e| {
             ParseError::at(
-                format!("not a valid {format} report: {}", e.to_string().rsplit_once(" at line ").map_or(e.to_string(), |(h, _)| h.to_owned())),
+                format!(
+                    "not a valid {format} report: {}",
+                    e.to_string().rsplit_once(" at line ").map_or(e.to_string(), |(h, _)| h.to_owned())
+                ),
                 index as u64 + 1,
                 e.column() as u64,
             )

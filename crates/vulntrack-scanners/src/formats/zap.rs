@@ -461,10 +461,10 @@ pub(super) mod kit {
     pub(crate) fn read_xml_without(format: &str, data: &[u8], bodies: &[&str]) -> Result<Node, ParseError> {
         let data = without_bom(data);
         crate::xml::check(format, data)?;
-        let mut reader = Reader::from_reader(&*data);
+        let mut reader = Reader::from_reader(data);
         let mut stack = vec![Node { name: "#document".to_owned(), ..Node::default() }];
         let fail = |reader: &Reader<&[u8]>, error: &dyn std::fmt::Display| {
-            ParseError::xml(format, error, &data, reader.error_position())
+            ParseError::xml(format, error, data, reader.error_position())
         };
         loop {
             let event = reader.read_event().map_err(|e| fail(&reader, &e))?;
