@@ -98,6 +98,22 @@ pub fn severity_from_score(score: f64) -> Severity {
     )
 }
 
+/// The band of a CVSS score, unless the score is outside 0–10.
+pub(crate) fn severity_from_valid_score(score: f64) -> Option<Severity> {
+    Some(score).filter(|s| (0.0..=10.0).contains(s)).map(severity_from_score)
+}
+
+/// The band of a CVSS vector's base score, when VulnTrack's CVSS code reads the vector.
+pub(crate) fn severity_from_vector(vector: &str) -> Option<Severity> {
+    vulntrack_domain::vulnerability::cvss_score::assess(vector).ok().map(|a| a.severity())
+}
+
+/// Whether a vector is CVSS v3.x or v4.0 (`CVSS:3.1/AV:N/…`), the versions
+/// a finding's `cvss_vector` holds.
+pub(crate) fn is_v3_or_v4_vector(vector: &str) -> bool {
+    vector.starts_with("CVSS:3.") || vector.starts_with("CVSS:4.0/")
+}
+
 /// The first `CVE-YYYY-N…` id among `ids`, upper-cased.
 pub fn first_cve<'a>(ids: impl IntoIterator<Item = &'a str>) -> Option<String> {
     ids.into_iter().map(str::trim).find(|id| is_cve(id)).map(str::to_ascii_uppercase)

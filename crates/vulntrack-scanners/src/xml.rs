@@ -48,6 +48,16 @@ pub fn check(format: &str, data: &[u8]) -> Result<(), ParseError> {
                 }
             }
             Event::End(_) => depth = depth.saturating_sub(1),
+            // A report cut short would read as one with fewer findings, and
+            // a reimport would close the rest: it is refused instead.
+            Event::Eof if depth > 0 => {
+                return Err(ParseError::xml(
+                    format,
+                    format!("the document ends with {depth} element(s) still open: the file is cut short"),
+                    data,
+                    at,
+                ));
+            }
             Event::Eof => return Ok(()),
             _ => {}
         }
@@ -93,5 +103,7 @@ mod tests {
         assert!(check("zap", deep.as_bytes()).unwrap_err().message.contains("nest deeper"));
         let broken = check("zap", b"<a>\n<b></c></a>").unwrap_err();
         assert_eq!(broken.line, Some(2), "{broken}");
+        let cut = check("nessus", b"<NessusClientData_v2>\n<Report>\n<ReportHost>").unwrap_err();
+        assert!(cut.message.contains("cut short"), "{cut}");
     }
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{from_json, is_blank, text};
+use super::support::{each, from_json, is_blank, line_number, text};
 use crate::finding::{cwe_number, severity_from_word};
 use crate::{Finding, Location, ParseError, ReportBuilder, detect::Head};
 
@@ -58,11 +58,8 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
     }
     let output: Output = from_json(FORMAT, data)?;
     report.scanner("Bandit", None);
-    for (at, item) in output.results.unwrap_or_default().into_iter().enumerate() {
-        match serde_json::from_value::<Issue>(item) {
-            Ok(issue) => report.push(finding(issue)),
-            Err(error) => report.warn(format!("result {} skipped: {error}", at + 1)),
-        }
+    for issue in each::<Issue>(output.results.unwrap_or_default(), "result", report) {
+        report.push(finding(issue));
     }
     Ok(())
 }
@@ -72,7 +69,7 @@ fn finding(issue: Issue) -> Finding {
     let holds_password = test_id.as_deref().is_some_and(|id| PASSWORD_TESTS.contains(&id));
     let issue_text = text(issue.issue_text.as_deref()).map(|t| if holds_password { redact_quoted(&t) } else { t });
     let file = text(issue.filename.as_deref());
-    let line = number(issue.line_number.as_ref());
+    let line = line_number(issue.line_number.as_ref());
     let code = text(issue.code.as_deref()).filter(|_| !holds_password);
 
     let mut description: Vec<String> = issue_text.iter().cloned().collect();
@@ -136,12 +133,6 @@ fn redact_quoted(text: &str) -> String {
         Some((head, _)) => format!("{head}: [REDACTED]"),
         None => text.to_owned(),
     }
-}
-
-fn number(value: Option<&Value>) -> Option<u32> {
-    let value = value?;
-    let n = value.as_u64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))?;
-    u32::try_from(n).ok().filter(|&n| n > 0)
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {

@@ -17,8 +17,9 @@
 use vulntrack_domain::vulnerability::Severity;
 
 use super::{
-    support::{is_blank, text},
-    zap::kit::{self, Node, html_text, url_parts, urls},
+    support::{is_blank, text, unique},
+    web::{self, html_text, paragraphs, url_parts, urls},
+    xml_tree::{self, Node},
 };
 use crate::{Finding, Location, ParseError, ReportBuilder, detect::Head, finding::cwe_number};
 
@@ -31,12 +32,12 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
     if is_blank(data) {
         return Ok(());
     }
-    let document = kit::read_xml_without(FORMAT, data, &["request", "response"])?;
+    let document = xml_tree::read_without(FORMAT, data, &["request", "response"])?;
     let Some(root) = document.child("issues") else {
         return Err(ParseError::new("not a valid burp report: the root element is not <issues>"));
     };
     report.scanner("Burp Suite", root.attr("burpVersion"));
-    let mut held = kit::Affected::default();
+    let mut held = web::Affected::default();
     for issue in root.children("issue") {
         let finding = finding(issue);
         let place = match (issue.get("host"), issue.get("location")) {
@@ -67,21 +68,18 @@ fn finding(issue: &Node) -> Finding {
     let false_positive = severity_word.eq_ignore_ascii_case("false positive");
     let severity = if false_positive { Some(Severity::Info) } else { burp_severity(&severity_word) };
     let html = |field: &str| issue.get(field).map(|value| html_text(&value)).unwrap_or_default();
-    let detail_items: Vec<String> = issue
-        .children("issueDetailItems")
-        .flat_map(|items| items.children("issueDetailItem"))
-        .filter_map(Node::value)
-        .collect();
+    let detail_items: Vec<String> =
+        issue.items("issueDetailItems", "issueDetailItem").filter_map(Node::value).collect();
     let place = issue.get("location").map(|l| format!("Location: {l}")).unwrap_or_default();
     Finding {
         title: name.clone().unwrap_or_default(),
-        description: kit::paragraphs([html("issueDetail"), detail_items.join("\n"), html("issueBackground"), place]),
+        description: paragraphs([html("issueDetail"), detail_items.join("\n"), html("issueBackground"), place]),
         severity,
         rule_id: issue_type,
         cwe_ids: cwes(&issue.get("vulnerabilityClassifications").unwrap_or_default()),
         location: location(issue),
         references: issue.get("references").as_deref().map(urls).unwrap_or_default(),
-        remediation: text(Some(&kit::paragraphs([html("remediationDetail"), html("remediationBackground")]))),
+        remediation: text(Some(&paragraphs([html("remediationDetail"), html("remediationBackground")]))),
         dismissed: false_positive.then(|| "Burp marks this issue a false positive".to_owned()),
         fingerprint: Finding::fingerprint_of(FORMAT, &parts),
         ..Finding::default()
@@ -114,15 +112,7 @@ fn location(issue: &Node) -> Location {
 
 /// The CWE numbers in a classifications list (`CWE-524: …` links).
 fn cwes(classifications: &str) -> Vec<u32> {
-    let mut found = Vec::new();
-    for (at, _) in classifications.match_indices("CWE-") {
-        if let Some(cwe) = cwe_number(&classifications[at..])
-            && !found.contains(&cwe)
-        {
-            found.push(cwe);
-        }
-    }
-    found
+    unique(classifications.match_indices("CWE-").filter_map(|(at, _)| cwe_number(classifications.get(at..)?)))
 }
 
 #[cfg(test)]

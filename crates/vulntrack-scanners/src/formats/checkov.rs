@@ -16,11 +16,11 @@
 //! - Fingerprint: framework + check id + file + resource (+ the first line
 //!   for the secrets framework, whose resource is a hash of the secret).
 
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::Deserialize;
 use serde_json::Value;
 use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{from_json, is_blank, text};
+use super::support::{each, from_json, is_blank, line_number, string_or_number, text};
 use crate::finding::{Kind, first_cve, severity_from_score, severity_from_word};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head};
 
@@ -107,7 +107,7 @@ fn finding(check: Check, framework: &str) -> Finding {
     let check_id = text(check.check_id.as_deref()).or_else(|| text(check.bc_check_id.as_deref()));
     let file = text(check.file_path.as_deref()).or_else(|| text(check.repo_file_path.as_deref()));
     let resource = text(check.resource.as_deref());
-    let lines: Vec<u32> = check.file_line_range.iter().flatten().filter_map(|v| number(Some(v))).collect();
+    let lines: Vec<u32> = check.file_line_range.iter().flatten().filter_map(|v| line_number(Some(v))).collect();
     let guideline = text(check.guideline.as_deref());
     let vulnerability = check.vulnerability_details;
 
@@ -136,7 +136,7 @@ fn finding(check: Check, framework: &str) -> Finding {
         facts.push(format!("Lines: {first}–{last}"));
     }
     description.push(facts.join("\n"));
-    let details: Vec<String> = check.details.iter().flatten().filter_map(|d| string(Some(d))).collect();
+    let details: Vec<String> = check.details.iter().flatten().filter_map(|d| string_or_number(Some(d))).collect();
     if !details.is_empty() {
         description.push(details.join("\n"));
     }
@@ -199,33 +199,6 @@ fn finding(check: Check, framework: &str) -> Finding {
         fingerprint,
         ..Finding::default()
     }
-}
-
-fn string(value: Option<&Value>) -> Option<String> {
-    let scalar = match value? {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    text(Some(scalar.as_str()))
-}
-
-fn number(value: Option<&Value>) -> Option<u32> {
-    let value = value?;
-    let n = value.as_u64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))?;
-    u32::try_from(n).ok().filter(|&n| n > 0)
-}
-
-/// Each item read as a `T`; one that cannot be is skipped with a warning.
-fn each<T: DeserializeOwned>(items: Vec<Value>, what: &str, report: &mut ReportBuilder) -> Vec<T> {
-    let mut read = Vec::with_capacity(items.len());
-    for (at, item) in items.into_iter().enumerate() {
-        match serde_json::from_value(item) {
-            Ok(item) => read.push(item),
-            Err(error) => report.warn(format!("{what} {} skipped: {error}", at + 1)),
-        }
-    }
-    read
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {

@@ -21,13 +21,16 @@
 
 use std::collections::HashMap;
 
-use quick_xml::{Reader, events::BytesStart, events::Event};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
-use vulntrack_domain::vulnerability::{Severity, cvss_score};
+use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{from_json, is_blank, text, without_bom};
-use crate::finding::{Kind, cwe_number, first_cve, severity_from_score, severity_from_word};
+use super::support::{from_json, is_blank, nullable, push_unique, scalar_text, without_bom};
+use super::xml_tree::{self, Node};
+use crate::finding::{
+    Kind, cwe_number, first_cve, is_v3_or_v4_vector, severity_from_valid_score, severity_from_vector,
+    severity_from_word,
+};
 use crate::{Component, Finding, ParseError, ReportBuilder, detect::Head, detect::Shape};
 
 const FORMAT: &str = "cyclonedx";
@@ -71,7 +74,6 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
         return Ok(());
     }
     let vulns = if without_bom(data).trim_ascii_start().starts_with(b"<") {
-        crate::xml::check(FORMAT, data)?;
         read_xml(data, report)?
     } else {
         read_json(data, report)?
@@ -137,19 +139,15 @@ fn is_cvss(rating: &Rating) -> bool {
     let method = rating.method.as_deref().unwrap_or("").to_ascii_uppercase();
     method.starts_with("CVSSV3")
         || method.starts_with("CVSSV4")
-        || rating.vector.as_deref().is_some_and(is_modern_vector)
-}
-
-fn is_modern_vector(vector: &str) -> bool {
-    vector.starts_with("CVSS:3.") || vector.starts_with("CVSS:4.0/")
+        || rating.vector.as_deref().is_some_and(is_v3_or_v4_vector)
 }
 
 fn severity(ratings: &[Rating]) -> Option<Severity> {
     let word = |r: &Rating| {
         r.severity.as_deref().filter(|w| !w.trim().eq_ignore_ascii_case("unknown")).and_then(severity_from_word)
     };
-    let vector = |r: &Rating| full_vector(r).and_then(|v| cvss_score::assess(&v).ok()).map(|a| a.severity());
-    let score = |r: &Rating| r.score.filter(|s| (0.0..=10.0).contains(s)).map(severity_from_score);
+    let vector = |r: &Rating| full_vector(r).and_then(|v| severity_from_vector(&v));
+    let score = |r: &Rating| r.score.and_then(severity_from_valid_score);
     let rated = |r: &Rating| word(r).or_else(|| vector(r)).or_else(|| score(r));
     ratings
         .iter()
@@ -165,7 +163,7 @@ fn severity(ratings: &[Rating]) -> Option<Severity> {
 /// tool wrote the bare metrics (`AV:N/AC:L/…` with method CVSSv31).
 fn full_vector(rating: &Rating) -> Option<String> {
     let vector = rating.vector.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-    if is_modern_vector(vector) {
+    if is_v3_or_v4_vector(vector) {
         return Some(vector.to_owned());
     }
     let prefix = match rating.method.as_deref().unwrap_or("").to_ascii_uppercase().as_str() {
@@ -185,12 +183,6 @@ fn cvss_vector(ratings: &[Rating]) -> Option<String> {
 fn purl_type(purl: &str) -> Option<String> {
     let rest = purl.trim().strip_prefix("pkg:")?;
     rest.split('/').next().filter(|t| !t.is_empty()).map(str::to_ascii_lowercase)
-}
-
-fn push_unique(list: &mut Vec<String>, value: Option<String>) {
-    if let Some(value) = value.filter(|v| !list.contains(v)) {
-        list.push(value);
-    }
 }
 
 // ---- JSON ----------------------------------------------------------------
@@ -330,22 +322,9 @@ struct JsonProperty {
     value: Option<String>,
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
 /// Text that tools sometimes write as a number or boolean; other shapes are dropped.
 fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(scalar_text(&Value::deserialize(d)?))
-}
-
-fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => text(Some(s)),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
+    Ok(scalar_text(Some(&Value::deserialize(d)?)))
 }
 
 fn read_json(data: &[u8], report: &mut ReportBuilder) -> Result<Vec<Vuln>, ParseError> {
@@ -378,8 +357,8 @@ fn index_json<'a>(list: impl Iterator<Item = &'a JsonComponent>, index: &mut Has
 fn json_tool(tools: &Value) -> Option<(String, Option<String>)> {
     let list = tools.as_array().or_else(|| tools.get("components").and_then(Value::as_array))?;
     list.iter().find_map(|tool| {
-        let name = tool.get("name").and_then(scalar_text)?;
-        Some((name, tool.get("version").and_then(scalar_text)))
+        let name = scalar_text(tool.get("name"))?;
+        Some((name, scalar_text(tool.get("version"))))
     })
 }
 
@@ -408,12 +387,12 @@ fn json_vuln(v: &JsonVuln, components: &HashMap<String, Comp>) -> Vuln {
             .iter()
             .map(|r| Rating {
                 severity: r.severity.clone(),
-                score: scalar_text(&r.score).and_then(|s| s.parse().ok()),
+                score: scalar_text(Some(&r.score)).and_then(|s| s.parse().ok()),
                 method: r.method.clone(),
                 vector: r.vector.clone(),
             })
             .collect(),
-        cwes: v.cwes.iter().filter_map(|c| scalar_text(c).as_deref().and_then(cwe_number)).collect(),
+        cwes: v.cwes.iter().filter_map(|c| scalar_text(Some(c)).as_deref().and_then(cwe_number)).collect(),
         description: [v.description.clone(), v.detail.clone()].into_iter().flatten().collect(),
         recommendation: v.recommendation.clone(),
         references,
@@ -431,122 +410,21 @@ fn json_vuln(v: &JsonVuln, components: &HashMap<String, Comp>) -> Vuln {
 
 // ---- XML -----------------------------------------------------------------
 
-/// An element with its local name, so `v:vulnerability` (the 1.0
-/// extension) and `vulnerability` (1.4+) read alike.
-#[derive(Debug, Default)]
-struct Node {
-    name: String,
-    attributes: Vec<(String, String)>,
-    text: String,
-    children: Vec<Node>,
-}
-
-impl Node {
-    fn child(&self, name: &str) -> Option<&Node> {
-        self.children.iter().find(|c| c.name == name)
-    }
-
-    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
-        self.children.iter().filter(move |c| c.name == name)
-    }
-
-    /// Children of the list element `list` named `item` (`<cwes><cwe>`).
-    fn items<'a>(&'a self, list: &'a str, item: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
-        self.all(list).flat_map(move |l| l.all(item))
-    }
-
-    fn value(&self) -> Option<String> {
-        text(Some(&self.text))
-    }
-
-    fn text_of(&self, name: &str) -> Option<String> {
-        self.child(name).and_then(Node::value)
-    }
-
-    fn attribute(&self, name: &str) -> Option<String> {
-        self.attributes.iter().find(|(key, _)| key == name).and_then(|(_, value)| text(Some(value)))
-    }
-}
-
-fn local(name: &[u8]) -> String {
-    let name = String::from_utf8_lossy(name);
-    name.rsplit(':').next().unwrap_or_default().to_owned()
-}
-
-fn element(start: &BytesStart<'_>) -> Node {
-    let attributes = start
-        .attributes()
-        .flatten()
-        .map(|a| {
-            let value = a.unescape_value().map(|v| v.into_owned());
-            (local(a.key.as_ref()), value.unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned()))
-        })
-        .collect();
-    Node { name: local(start.name().as_ref()), attributes, ..Node::default() }
-}
-
-/// The document as a tree (the caller has run [`crate::xml::check`]).
-fn read_tree(data: &[u8]) -> Result<Node, ParseError> {
-    let data = without_bom(data);
-    let mut reader = Reader::from_reader(data);
-    let mut stack = vec![Node::default()];
-    let mut buf = Vec::new();
-    loop {
-        let event =
-            reader.read_event_into(&mut buf).map_err(|e| ParseError::xml(FORMAT, e, data, reader.error_position()))?;
-        match event {
-            Event::Start(start) => stack.push(element(&start)),
-            Event::Empty(start) => append_child(&mut stack, element(&start)),
-            Event::End(_) if stack.len() > 1 => {
-                if let Some(node) = stack.pop() {
-                    append_child(&mut stack, node);
-                }
-            }
-            Event::Text(t) => append(&mut stack, &t.xml_content().unwrap_or_default()),
-            Event::CData(t) => append(&mut stack, &t.decode().unwrap_or_default()),
-            Event::GeneralRef(r) => {
-                let name = r.decode().unwrap_or_default().into_owned();
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
-                    _ => quick_xml::escape::resolve_predefined_entity(&name).unwrap_or_default().to_owned(),
-                };
-                append(&mut stack, &resolved);
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    let mut document = stack.into_iter().next().unwrap_or_default();
-    Ok(if document.children.is_empty() { Node::default() } else { document.children.swap_remove(0) })
-}
-
-fn append_child(stack: &mut [Node], node: Node) {
-    if let Some(parent) = stack.last_mut() {
-        parent.children.push(node);
-    }
-}
-
-fn append(stack: &mut [Node], text: &str) {
-    if let Some(node) = stack.last_mut() {
-        node.text.push_str(text);
-    }
-}
-
 fn read_xml(data: &[u8], report: &mut ReportBuilder) -> Result<Vec<Vuln>, ParseError> {
-    let bom = read_tree(data)?;
-    if bom.name != "bom" {
+    let document = xml_tree::read(FORMAT, data)?;
+    let root = document.children.first();
+    let Some(bom) = root.filter(|root| root.name == "bom") else {
         return Err(ParseError::new(format!(
             "not a valid {FORMAT} report: the root element is <{}>, expected <bom>",
-            bom.name
+            root.map_or("", |root| root.name.as_str())
         )));
-    }
+    };
     let mut components = HashMap::new();
     let mut vulns = Vec::new();
     for child in &bom.children {
         match child.name.as_str() {
             "components" => walk_components(child, &mut components, &mut vulns),
-            "vulnerabilities" => vulns.extend(child.all("vulnerability").map(|v| (v, None))),
+            "vulnerabilities" => vulns.extend(child.children("vulnerability").map(|v| (v, None))),
             "metadata" => {
                 if let Some(component) = child.child("component") {
                     index_xml(component, &mut components);
@@ -556,8 +434,9 @@ fn read_xml(data: &[u8], report: &mut ReportBuilder) -> Result<Vec<Vuln>, ParseE
         }
     }
     let tools = bom.child("metadata").and_then(|m| m.child("tools"));
-    let tool = tools
-        .and_then(|t| t.all("tool").chain(t.items("components", "component")).find(|t| t.text_of("name").is_some()));
+    let tool = tools.and_then(|t| {
+        t.children("tool").chain(t.items("components", "component")).find(|t| t.text_of("name").is_some())
+    });
     if let Some(tool) = tool {
         report.scanner(&tool.text_of("name").unwrap_or_default(), tool.text_of("version").as_deref());
     }
@@ -575,7 +454,7 @@ fn component_of(node: &Node) -> Comp {
 
 fn index_xml(node: &Node, index: &mut HashMap<String, Comp>) {
     let comp = component_of(node);
-    for key in node.attribute("bom-ref").into_iter().chain(comp.purl.clone()) {
+    for key in node.attr("bom-ref").map(str::to_owned).into_iter().chain(comp.purl.clone()) {
         index.entry(key).or_insert_with(|| comp.clone());
     }
 }
@@ -583,11 +462,11 @@ fn index_xml(node: &Node, index: &mut HashMap<String, Comp>) {
 /// Indexes components (nested ones too) and gathers the 1.0 extension's
 /// vulnerabilities written inside them, with the component they are in.
 fn walk_components<'a>(list: &'a Node, index: &mut HashMap<String, Comp>, vulns: &mut Vec<(&'a Node, Option<Comp>)>) {
-    for component in list.all("component") {
+    for component in list.children("component") {
         index_xml(component, index);
         let own = component_of(component);
         vulns.extend(component.items("vulnerabilities", "vulnerability").map(|v| (v, Some(own.clone()))));
-        for nested in component.all("components") {
+        for nested in component.children("components") {
             walk_components(nested, index, vulns);
         }
     }
@@ -632,7 +511,7 @@ fn xml_vuln(node: &Node, owner: Option<Comp>, components: &HashMap<String, Comp>
         None => targets
             .iter()
             .filter_map(|t| t.text_of("ref"))
-            .chain(node.attribute("ref"))
+            .chain(node.attr("ref").map(str::to_owned))
             .map(|r| components.get(&r).cloned().ok_or(r))
             .collect(),
     };

@@ -17,56 +17,61 @@
 //! Fingerprint: vulnerability name, component name and version, and the
 //! file name (not its absolute path, which changes with the build directory).
 
-use quick_xml::{Reader, events::BytesStart, events::Event};
 use serde_json::Value;
 use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{from_json, is_blank, text, without_bom};
-use crate::finding::{Kind, cwe_number, first_cve, severity_from_score, severity_from_word};
+use super::support::{from_json, is_blank, text, unique, without_bom};
+use super::xml_tree::{self, Node};
+use crate::finding::{Kind, cwe_number, first_cve, is_v3_or_v4_vector, severity_from_valid_score, severity_from_word};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head, detect::Shape};
 
 const FORMAT: &str = "dependency-check";
 
-/// An XML element, or a JSON value in the same shape: an object's members
-/// are children named by their key, an array's elements children named
-/// [`ITEM`] of a node named by the array's key.
-#[derive(Debug, Default)]
-struct Node {
-    name: String,
-    attributes: Vec<(String, String)>,
-    text: String,
-    children: Vec<Node>,
+/// Where JSON and XML differ, in a report read into one tree ([`from_value`]
+/// puts JSON in the shape of the XML): names in any letter case (`cvssv3`,
+/// `cvssV3`), list entries as an XML list's items or a JSON array's
+/// elements (named [`ITEM`]), and attributes (JSON has none) read like
+/// child elements. This module reads through these, not through `Node`'s
+/// own `child`/`get`/`items`, which match names exactly.
+trait Lookup {
+    /// Children named `name`, in any letter case.
+    fn members<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a;
+
+    /// The first child named `name`, in any letter case.
+    fn member(&self, name: &str) -> Option<&Node>;
+
+    /// Entries of a list: `<list><item/></list>` in XML, `"list": [...]` in JSON.
+    fn entries<'a>(&'a self, list: &'a str, item: &'a str) -> impl Iterator<Item = &'a Node> + 'a;
+
+    /// An XML attribute or a child's text, trimmed, unless blank.
+    fn field(&self, name: &str) -> Option<String>;
 }
 
 const ITEM: &str = "#item";
 
-impl Node {
-    /// Children named `name`; JSON and XML differ in letter case (`cvssv3`, `cvssV3`).
-    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+impl Lookup for Node {
+    fn members<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
         self.children.iter().filter(move |c| c.name.eq_ignore_ascii_case(name))
     }
 
-    fn child(&self, name: &str) -> Option<&Node> {
+    fn member(&self, name: &str) -> Option<&Node> {
         self.children.iter().find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
-    /// Entries of a list: `<list><item/></list>` in XML, `"list": [...]` in JSON.
-    fn items<'a>(&'a self, list: &'a str, item: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
-        self.all(list)
+    fn entries<'a>(&'a self, list: &'a str, item: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.members(list)
             .flat_map(move |l| l.children.iter().filter(move |c| c.name == ITEM || c.name.eq_ignore_ascii_case(item)))
     }
 
-    fn value(&self) -> Option<String> {
-        text(Some(&self.text))
-    }
-
-    /// An XML attribute or a child's text: JSON has no attributes.
-    fn get(&self, name: &str) -> Option<String> {
+    fn field(&self, name: &str) -> Option<String> {
         let attribute = self.attributes.iter().find(|(key, _)| key.eq_ignore_ascii_case(name));
-        attribute.and_then(|(_, value)| text(Some(value))).or_else(|| self.child(name).and_then(Node::value))
+        attribute.and_then(|(_, value)| text(Some(value))).or_else(|| self.member(name).and_then(Node::value))
     }
 }
 
+/// A JSON value in the shape of the XML report: an object's members are
+/// children named by their key, an array's elements children named
+/// [`ITEM`] of a node named by the array's key.
 fn from_value(name: &str, value: &Value) -> Node {
     let mut node = Node { name: name.to_owned(), ..Node::default() };
     match value {
@@ -80,86 +85,22 @@ fn from_value(name: &str, value: &Value) -> Node {
     node
 }
 
-fn local(name: &[u8]) -> String {
-    let name = String::from_utf8_lossy(name);
-    name.rsplit(':').next().unwrap_or_default().to_owned()
-}
-
-fn element(start: &BytesStart<'_>) -> Node {
-    let attributes = start
-        .attributes()
-        .flatten()
-        .map(|a| {
-            let value = a.unescape_value().map(|v| v.into_owned());
-            (local(a.key.as_ref()), value.unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned()))
-        })
-        .collect();
-    Node { name: local(start.name().as_ref()), attributes, ..Node::default() }
-}
-
-/// The XML document's root element (the caller has run [`crate::xml::check`]).
-fn read_xml(data: &[u8]) -> Result<Node, ParseError> {
-    let data = without_bom(data);
-    let mut reader = Reader::from_reader(data);
-    let mut stack = vec![Node::default()];
-    let mut buf = Vec::new();
-    loop {
-        let event =
-            reader.read_event_into(&mut buf).map_err(|e| ParseError::xml(FORMAT, e, data, reader.error_position()))?;
-        match event {
-            Event::Start(start) => stack.push(element(&start)),
-            Event::Empty(start) => append_child(&mut stack, element(&start)),
-            Event::End(_) if stack.len() > 1 => {
-                if let Some(node) = stack.pop() {
-                    append_child(&mut stack, node);
-                }
-            }
-            Event::Text(t) => append_text(&mut stack, &t.xml_content().unwrap_or_default()),
-            Event::CData(t) => append_text(&mut stack, &t.decode().unwrap_or_default()),
-            Event::GeneralRef(r) => {
-                let name = r.decode().unwrap_or_default().into_owned();
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
-                    _ => quick_xml::escape::resolve_predefined_entity(&name).unwrap_or_default().to_owned(),
-                };
-                append_text(&mut stack, &resolved);
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    let mut document = stack.into_iter().next().unwrap_or_default();
-    Ok(if document.children.is_empty() { Node::default() } else { document.children.swap_remove(0) })
-}
-
-fn append_child(stack: &mut [Node], node: Node) {
-    if let Some(parent) = stack.last_mut() {
-        parent.children.push(node);
-    }
-}
-
-fn append_text(stack: &mut [Node], text: &str) {
-    if let Some(node) = stack.last_mut() {
-        node.text.push_str(text);
-    }
-}
-
 pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
     report.scanner("Dependency-Check", None);
     if is_blank(data) {
         return Ok(());
     }
     let root = if without_bom(data).trim_ascii_start().starts_with(b"<") {
-        crate::xml::check(FORMAT, data)?;
-        let root = read_xml(data)?;
-        if root.name != "analysis" {
-            return Err(ParseError::new(format!(
-                "not a valid {FORMAT} report: the root element is <{}>, expected <analysis>",
-                root.name
-            )));
+        let document = xml_tree::read(FORMAT, data)?;
+        match document.children.into_iter().next() {
+            Some(root) if root.name == "analysis" => root,
+            root => {
+                return Err(ParseError::new(format!(
+                    "not a valid {FORMAT} report: the root element is <{}>, expected <analysis>",
+                    root.map(|root| root.name).unwrap_or_default()
+                )));
+            }
         }
-        root
     } else {
         let value: Value = from_json(FORMAT, data)?;
         if !value.is_object() {
@@ -167,9 +108,9 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
         }
         from_value("analysis", &value)
     };
-    let version = root.child("scanInfo").and_then(|s| s.get("engineVersion"));
+    let version = root.member("scanInfo").and_then(|s| s.field("engineVersion"));
     report.scanner("Dependency-Check", version.as_deref());
-    for dependency in root.items("dependencies", "dependency") {
+    for dependency in root.entries("dependencies", "dependency") {
         read_dependency(dependency, report);
     }
     Ok(())
@@ -177,20 +118,20 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
 
 fn read_dependency(dependency: &Node, report: &mut ReportBuilder) {
     let component = component(dependency);
-    let mut files = vec![dependency.get("fileName").or_else(|| dependency.get("filePath"))];
+    let mut files = vec![dependency.field("fileName").or_else(|| dependency.field("filePath"))];
     // Copies without a file name (reports before 6.0) say nothing the main entry does not.
     files.extend(
-        dependency.items("relatedDependencies", "relatedDependency").filter_map(|r| r.get("fileName")).map(Some),
+        dependency.entries("relatedDependencies", "relatedDependency").filter_map(|r| r.field("fileName")).map(Some),
     );
-    let live = dependency.items("vulnerabilities", "vulnerability").map(|v| (v, false));
+    let live = dependency.entries("vulnerabilities", "vulnerability").map(|v| (v, false));
     // XML lists suppressed ones among the vulnerabilities; JSON apart.
     let suppressed = dependency
-        .all("vulnerabilities")
-        .flat_map(|list| list.all("suppressedVulnerability"))
-        .chain(dependency.items("suppressedVulnerabilities", "suppressedVulnerability"))
+        .members("vulnerabilities")
+        .flat_map(|list| list.members("suppressedVulnerability"))
+        .chain(dependency.entries("suppressedVulnerabilities", "suppressedVulnerability"))
         .map(|v| (v, true));
     for (vulnerability, is_suppressed) in live.chain(suppressed) {
-        let Some(name) = vulnerability.get("name") else {
+        let Some(name) = vulnerability.field("name") else {
             report.warn("a Dependency-Check vulnerability without a name was skipped");
             continue;
         };
@@ -202,21 +143,12 @@ fn read_dependency(dependency: &Node, report: &mut ReportBuilder) {
 
 fn finding(vulnerability: &Node, name: &str, suppressed: bool, component: &Component, file: Option<&str>) -> Finding {
     let version = component.version.as_deref().unwrap_or("");
-    let mut references: Vec<String> = Vec::new();
-    for url in vulnerability.items("references", "reference").filter_map(|r| r.get("url")) {
-        if !references.contains(&url) {
-            references.push(url);
-        }
-    }
-    let cwes = vulnerability.items("cwes", "cwe").chain(vulnerability.all("cwe"));
-    let mut cwe_ids: Vec<u32> = Vec::new();
-    for cwe in cwes.filter_map(Node::value).filter_map(|c| cwe_number(&c)) {
-        if !cwe_ids.contains(&cwe) {
-            cwe_ids.push(cwe);
-        }
-    }
-    let notes = vulnerability.get("notes");
-    let description = [vulnerability.get("description"), vulnerability.get("source").map(|s| format!("Source: {s}"))];
+    let references = unique(vulnerability.entries("references", "reference").filter_map(|r| r.field("url")));
+    let cwes = vulnerability.entries("cwes", "cwe").chain(vulnerability.members("cwe"));
+    let cwe_ids = unique(cwes.filter_map(Node::value).filter_map(|c| cwe_number(&c)));
+    let notes = vulnerability.field("notes");
+    let description =
+        [vulnerability.field("description"), vulnerability.field("source").map(|s| format!("Source: {s}"))];
     Finding {
         title: [name, "in", &component.name, version].join(" "),
         description: description.into_iter().flatten().collect::<Vec<_>>().join("\n\n"),
@@ -238,24 +170,22 @@ fn finding(vulnerability: &Node, name: &str, suppressed: bool, component: &Compo
 }
 
 fn cvss_v3(vulnerability: &Node) -> Option<&Node> {
-    let block = vulnerability.child("cvssV3")?;
+    let block = vulnerability.member("cvssV3")?;
     // Reports since 9.0 nest the NVD API's `cvssData`.
-    Some(block.child("cvssData").unwrap_or(block))
+    Some(block.member("cvssData").unwrap_or(block))
 }
 
 fn severity(vulnerability: &Node) -> Option<Severity> {
-    let v2 = vulnerability.child("cvssV2");
-    let v2 = v2.map(|b| b.child("cvssData").unwrap_or(b));
+    let v2 = vulnerability.member("cvssV2");
+    let v2 = v2.map(|b| b.member("cvssData").unwrap_or(b));
     let score = |node: Option<&Node>, field: &str| {
-        node.and_then(|n| n.get(field))
-            .and_then(|s| s.parse::<f64>().ok())
-            .filter(|s| (0.0..=10.0).contains(s))
-            .map(severity_from_score)
+        node.and_then(|n| n.field(field)).and_then(|s| s.parse::<f64>().ok()).and_then(severity_from_valid_score)
     };
-    let word = |node: Option<&Node>, field: &str| node.and_then(|n| n.get(field)).and_then(|w| severity_from_word(&w));
+    let word =
+        |node: Option<&Node>, field: &str| node.and_then(|n| n.field(field)).and_then(|w| severity_from_word(&w));
     word(Some(vulnerability), "severity")
         .or_else(|| word(cvss_v3(vulnerability), "baseSeverity"))
-        .or_else(|| word(vulnerability.child("cvssV3"), "baseSeverity"))
+        .or_else(|| word(vulnerability.member("cvssV3"), "baseSeverity"))
         .or_else(|| word(v2, "severity").or_else(|| word(v2, "baseSeverity")))
         .or_else(|| score(cvss_v3(vulnerability), "baseScore"))
         .or_else(|| score(v2, "score").or_else(|| score(v2, "baseScore")))
@@ -263,11 +193,11 @@ fn severity(vulnerability: &Node) -> Option<Severity> {
 }
 
 fn cvss_vector(vulnerability: &Node) -> Option<String> {
-    let given = [cvss_v3(vulnerability), vulnerability.child("cvssV4").map(|b| b.child("cvssData").unwrap_or(b))]
+    let given = [cvss_v3(vulnerability), vulnerability.member("cvssV4").map(|b| b.member("cvssData").unwrap_or(b))]
         .into_iter()
         .flatten()
-        .filter_map(|block| block.get("vectorString"))
-        .find(|v| v.starts_with("CVSS:3.") || v.starts_with("CVSS:4.0/"));
+        .filter_map(|block| block.field("vectorString"))
+        .find(|v| is_v3_or_v4_vector(v));
     given.or_else(|| compose_v3(cvss_v3(vulnerability)?))
 }
 
@@ -283,10 +213,10 @@ fn compose_v3(block: &Node) -> Option<String> {
         ("I", "integrityImpact"),
         ("A", "availabilityImpact"),
     ];
-    let version = block.get("version").filter(|v| v == "3.0" || v == "3.1").unwrap_or_else(|| "3.1".to_owned());
+    let version = block.field("version").filter(|v| v == "3.0" || v == "3.1").unwrap_or_else(|| "3.1".to_owned());
     let mut vector = format!("CVSS:{version}");
     for (code, field) in METRICS {
-        let value = block.get(field)?.to_ascii_uppercase();
+        let value = block.field(field)?.to_ascii_uppercase();
         let letter = match value.as_str() {
             "ADJACENT_NETWORK" | "ADJACENT" => "A",
             "UNCHANGED" => "U",
@@ -300,21 +230,21 @@ fn compose_v3(block: &Node) -> Option<String> {
 }
 
 fn component(dependency: &Node) -> Component {
-    let identifiers = dependency.child("identifiers");
+    let identifiers = dependency.member("identifiers");
     // Package URLs: `identifiers/package` in XML (once nested a level deeper), `packages` in JSON.
     let purls = identifiers
         .into_iter()
-        .flat_map(|i| i.all("package").chain(i.all("identifiers").flat_map(|n| n.all("package"))))
-        .chain(dependency.items("packages", "package"))
-        .filter_map(|p| p.get("id"));
+        .flat_map(|i| i.members("package").chain(i.members("identifiers").flat_map(|n| n.members("package"))))
+        .chain(dependency.entries("packages", "package"))
+        .filter_map(|p| p.field("id"));
     if let Some(component) = purls.into_iter().find_map(|purl| from_purl(&purl)) {
         return component;
     }
-    let old = identifiers.into_iter().flat_map(|i| i.all("identifier"));
+    let old = identifiers.into_iter().flat_map(|i| i.members("identifier"));
     let mut cpe = None;
     for identifier in old {
-        let kind = identifier.get("type").unwrap_or_default().to_ascii_lowercase();
-        let Some(name) = identifier.get("name") else { continue };
+        let kind = identifier.field("type").unwrap_or_default().to_ascii_lowercase();
+        let Some(name) = identifier.field("name") else { continue };
         match kind.as_str() {
             "maven" => {
                 if let Some((artifact, version)) = name.rsplit_once(':') {
@@ -331,7 +261,7 @@ fn component(dependency: &Node) -> Component {
     let product = best_evidence(dependency, "product");
     match product {
         Some(product) => named(&product, best_evidence(dependency, "version").as_deref(), None),
-        None => named(&dependency.get("fileName").unwrap_or_default(), None, None),
+        None => named(&dependency.field("fileName").unwrap_or_default(), None, None),
     }
 }
 
@@ -384,13 +314,13 @@ fn from_cpe(cpe: &str) -> Option<Component> {
 
 /// The most confident evidence of `kind` (`product`, `version`) Dependency-Check collected.
 fn best_evidence(dependency: &Node, kind: &str) -> Option<String> {
-    let collected = dependency.child("evidenceCollected")?;
+    let collected = dependency.member("evidenceCollected")?;
     let json_list = format!("{kind}Evidence");
     let evidence = collected
-        .all("evidence")
-        .filter(|e| e.get("type").is_some_and(|t| t.eq_ignore_ascii_case(kind)))
-        .chain(collected.items(&json_list, "evidence"));
-    let rank = |e: &Node| match e.get("confidence").unwrap_or_default().to_ascii_uppercase().as_str() {
+        .members("evidence")
+        .filter(|e| e.field("type").is_some_and(|t| t.eq_ignore_ascii_case(kind)))
+        .chain(collected.entries(&json_list, "evidence"));
+    let rank = |e: &Node| match e.field("confidence").unwrap_or_default().to_ascii_uppercase().as_str() {
         "HIGHEST" => 4,
         "HIGH" => 3,
         "MEDIUM" => 2,
@@ -404,7 +334,7 @@ fn best_evidence(dependency: &Node, kind: &str) -> Option<String> {
             best = Some((candidate, score));
         }
     }
-    best.and_then(|(node, _)| node.get("value"))
+    best.and_then(|(node, _)| node.field("value"))
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {

@@ -18,8 +18,8 @@
 
 use serde_json::Value;
 
-use super::support::{from_json, is_blank, text};
-use crate::finding::{Kind, cwe_number, first_cve, severity_from_word};
+use super::support::{from_json, is_blank, push_unique, string_or_number};
+use crate::finding::{Kind, cwe_number, first_cve, is_v3_or_v4_vector, severity_from_word};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head};
 
 const FORMAT: &str = "github-dependabot";
@@ -99,11 +99,7 @@ fn walk<'a>(value: &'a Value, repository: &Repository, alerts: &mut Vec<(&'a Val
 
 /// The first of `keys` that holds text (GraphQL writes camelCase, REST snake_case).
 fn str_of(value: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|key| match value.get(key) {
-        Some(Value::String(s)) => text(Some(s)),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    })
+    keys.iter().find_map(|key| string_or_number(value.get(key)))
 }
 
 fn at<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a Value> {
@@ -154,13 +150,12 @@ fn finding(alert: &Value, repository: &Repository) -> Option<Finding> {
     });
     let pull_request =
         at(alert, &["dependabotUpdate"]).and_then(|u| at(u, &["pullRequest"])).and_then(|p| str_of(p, &["permalink"]));
-    for url in [alert_link, str_of(advisory, &["permalink", "html_url"]), pull_request].into_iter().flatten() {
-        push_unique(&mut references, url);
-    }
+    push_unique(
+        &mut references,
+        [alert_link, str_of(advisory, &["permalink", "html_url"]), pull_request].into_iter().flatten(),
+    );
     let listed = at(advisory, &["references"]).and_then(Value::as_array).into_iter().flatten();
-    for url in listed.filter_map(|r| str_of(r, &["url"])) {
-        push_unique(&mut references, url);
-    }
+    push_unique(&mut references, listed.filter_map(|r| str_of(r, &["url"])));
     let fingerprint = Finding::fingerprint_of(
         FORMAT,
         &[&id, &name, version.as_deref().unwrap_or(""), &repository.name, manifest.as_deref().unwrap_or(&alert_key)],
@@ -209,14 +204,17 @@ fn dismissed(alert: &Value) -> Option<String> {
 }
 
 fn cvss_vector(advisory: &Value) -> Option<String> {
-    let modern = |v: &String| v.starts_with("CVSS:3.") || v.starts_with("CVSS:4.0/");
     let severities = at(advisory, &["cvssSeverities", "cvss_severities"]);
     let candidates = [
         at(advisory, &["cvss"]),
         severities.and_then(|s| at(s, &["cvssV3", "cvss_v3"])),
         severities.and_then(|s| at(s, &["cvssV4", "cvss_v4"])),
     ];
-    candidates.into_iter().flatten().filter_map(|c| str_of(c, &["vectorString", "vector_string"])).find(modern)
+    candidates
+        .into_iter()
+        .flatten()
+        .filter_map(|c| str_of(c, &["vectorString", "vector_string"]))
+        .find(|v| is_v3_or_v4_vector(v))
 }
 
 /// `cwes.nodes[].cweId` (GraphQL) or `cwes[].cwe_id` (REST).
@@ -224,12 +222,6 @@ fn cwes(advisory: &Value) -> Vec<u32> {
     let Some(cwes) = at(advisory, &["cwes"]) else { return Vec::new() };
     let list = cwes.as_array().or_else(|| cwes.get("nodes").and_then(Value::as_array)).into_iter().flatten();
     list.filter_map(|c| str_of(c, &["cweId", "cwe_id"])).filter_map(|c| cwe_number(&c)).collect()
-}
-
-fn push_unique(list: &mut Vec<String>, value: String) {
-    if !list.contains(&value) {
-        list.push(value);
-    }
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {

@@ -22,11 +22,11 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::Deserialize;
 use serde_json::Value;
 use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{from_json, is_blank, text};
+use super::support::{each, from_json, is_blank, line_number, string_or_number, text};
 use crate::finding::{cwe_number, first_cve, severity_from_word};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head};
 
@@ -193,12 +193,12 @@ fn finding(vulnerability: Vulnerability, context: &Context) -> Finding {
         identifiers.iter().filter(move |i| i.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(kind)))
     };
     let cve_candidates: Vec<String> = of_kind("cve")
-        .flat_map(|i| [string(i.value.as_ref()), text(i.name.as_deref())])
+        .flat_map(|i| [string_or_number(i.value.as_ref()), text(i.name.as_deref())])
         .flatten()
         .chain(text(vulnerability.cve.as_deref()))
         .collect();
     let mut cwe_ids: Vec<u32> =
-        of_kind("cwe").filter_map(|i| string(i.value.as_ref()).and_then(|v| cwe_number(&v))).collect();
+        of_kind("cwe").filter_map(|i| string_or_number(i.value.as_ref()).and_then(|v| cwe_number(&v))).collect();
     cwe_ids.dedup();
 
     let package = location.dependency.as_ref().and_then(|d| {
@@ -214,7 +214,7 @@ fn finding(vulnerability: Vulnerability, context: &Context) -> Finding {
     });
     let url = text(location.hostname.as_deref())
         .map(|host| format!("{}{}", host.trim_end_matches('/'), location.path.as_deref().unwrap_or("")));
-    let line = number(location.start_line.as_ref());
+    let line = line_number(location.start_line.as_ref());
     let place = file.clone().or_else(|| text(location.image.as_deref()));
 
     let name = text(vulnerability.name.as_deref());
@@ -236,7 +236,9 @@ fn finding(vulnerability: Vulnerability, context: &Context) -> Finding {
     });
 
     let primary_key = primary
-        .map(|i| format!("{}:{}", i.kind.as_deref().unwrap_or(""), string(i.value.as_ref()).unwrap_or_default()))
+        .map(|i| {
+            format!("{}:{}", i.kind.as_deref().unwrap_or(""), string_or_number(i.value.as_ref()).unwrap_or_default())
+        })
         .unwrap_or_default();
     let (package_name, package_version) = package.clone().unwrap_or_default();
     let fingerprint = Finding::fingerprint_of(
@@ -320,7 +322,7 @@ fn references_of(identifiers: &[Identifier], links: &[Link]) -> Vec<String> {
 /// The identifier's value, unless that is a sentence and its name is not
 /// (njsscan puts the rule name in `name` and the message in `value`).
 fn rule_id_of(identifier: &Identifier) -> Option<String> {
-    let value = string(identifier.value.as_ref());
+    let value = string_or_number(identifier.value.as_ref());
     let name = text(identifier.name.as_deref());
     let spaced = |s: &String| s.contains(char::is_whitespace);
     match (value, name) {
@@ -331,34 +333,6 @@ fn rule_id_of(identifier: &Identifier) -> Option<String> {
 
 fn first_line(text: &str) -> String {
     text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("").to_owned()
-}
-
-/// Identifier values are strings, and sometimes numbers (`"value": 89`).
-fn string(value: Option<&Value>) -> Option<String> {
-    let scalar = match value? {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    text(Some(scalar.as_str()))
-}
-
-fn number(value: Option<&Value>) -> Option<u32> {
-    let value = value?;
-    let n = value.as_u64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))?;
-    u32::try_from(n).ok().filter(|&n| n > 0)
-}
-
-/// Each item read as a `T`; one that cannot be is skipped with a warning.
-fn each<T: DeserializeOwned>(items: Vec<Value>, what: &str, report: &mut ReportBuilder) -> Vec<T> {
-    let mut read = Vec::with_capacity(items.len());
-    for (at, item) in items.into_iter().enumerate() {
-        match serde_json::from_value(item) {
-            Ok(item) => read.push(item),
-            Err(error) => report.warn(format!("{what} {} skipped: {error}", at + 1)),
-        }
-    }
-    read
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {

@@ -14,16 +14,12 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{from_json, is_blank, text};
+use super::support::{CWE_HARD_CODED_CREDENTIALS, from_json, is_blank, line_number, sha256_hex, text};
 use crate::{Finding, Location, ParseError, ReportBuilder, detect::Head};
 
 const FORMAT: &str = "gitleaks";
-
-/// Hard-coded credentials.
-const CWE_HARD_CODED_CREDENTIALS: u32 = 798;
 
 /// One leak, in either layout (their field names differ in letter case).
 #[derive(Deserialize, Default)]
@@ -100,7 +96,7 @@ fn finding(leak: Leak) -> Finding {
         text(leak.rule_id.as_deref()).or_else(|| text(leak.rule.as_deref())).or_else(|| text(leak.reason.as_deref()));
     let name = text(leak.description.as_deref()).or_else(|| rule.clone()).unwrap_or_else(|| "secret".to_owned());
     let file = text(leak.file.as_deref()).or_else(|| text(leak.legacy_file.as_deref()));
-    let line = number(leak.start_line.as_ref()).or_else(|| number(leak.line_number.as_ref()));
+    let line = line_number(leak.start_line.as_ref()).or_else(|| line_number(leak.line_number.as_ref()));
     let matched = leak.matched.as_deref().or(leak.line.as_deref());
     // Early 8.x reports have no `Secret`: the match then stands for it.
     let secret = [leak.secret.as_deref(), leak.offender.as_deref(), matched]
@@ -164,10 +160,6 @@ fn redacted(matched: &str, secret: &str) -> Option<String> {
     Some(matched.replace(secret, "[REDACTED]")).filter(|shown| !shown.trim().is_empty())
 }
 
-fn sha256_hex(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
 /// Version 8 writes a list; older versions a comma-separated string.
 fn tags(value: Option<&Value>) -> Vec<String> {
     match value {
@@ -175,12 +167,6 @@ fn tags(value: Option<&Value>) -> Vec<String> {
         Some(Value::String(list)) => list.split(',').filter_map(|t| text(Some(t))).collect(),
         _ => Vec::new(),
     }
-}
-
-fn number(value: Option<&Value>) -> Option<u32> {
-    let value = value?;
-    let n = value.as_u64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))?;
-    u32::try_from(n).ok().filter(|&n| n > 0)
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {

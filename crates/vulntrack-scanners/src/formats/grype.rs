@@ -11,11 +11,11 @@
 //! artifact's locations are not in it: one package found at several paths
 //! (a library copied into two directories) is one finding, counted twice.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{from_json, is_blank, text};
-use crate::finding::{Kind, first_cve, severity_from_word};
+use super::support::{from_json, is_blank, nullable, text, unique};
+use crate::finding::{Kind, first_cve, is_v3_or_v4_vector, severity_from_word};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head};
 
 const FORMAT: &str = "grype";
@@ -93,10 +93,6 @@ struct ArtifactLocation {
     path: Option<String>,
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
 pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
     report.scanner("Grype", None);
     if is_blank(data) {
@@ -135,12 +131,7 @@ fn finding(found: &Match) -> Option<Finding> {
         .map(|v| v.trim())
         .filter(|v| !v.is_empty())
         .collect();
-    let mut references: Vec<String> = Vec::new();
-    for url in records().flat_map(|r| r.data_source.iter().chain(&r.urls)).filter_map(|u| text(Some(u))) {
-        if !references.contains(&url) {
-            references.push(url);
-        }
-    }
+    let references = unique(records().flat_map(|r| r.data_source.iter().chain(&r.urls)).filter_map(|u| text(Some(u))));
     let fingerprint =
         Finding::fingerprint_of(FORMAT, &[&id, &name, version.as_deref().unwrap_or(""), kind.as_deref().unwrap_or("")]);
     Some(Finding {
@@ -185,7 +176,7 @@ fn cvss_vector<'a>(records: impl Iterator<Item = &'a Vulnerability> + Clone) -> 
             .flat_map(|r| &r.cvss)
             .filter(move |c| !primary || c.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("primary")))
             .filter_map(|c| c.vector.as_deref().map(str::trim))
-            .find(|v| v.starts_with("CVSS:3.") || v.starts_with("CVSS:4.0/"))
+            .find(|v| is_v3_or_v4_vector(v))
     };
     vectors(true).or_else(|| vectors(false)).map(str::to_owned)
 }

@@ -5,6 +5,8 @@
 use crate::{Format, ParseError, ReportBuilder, detect::Head};
 
 mod support;
+mod web;
+mod xml_tree;
 
 mod bandit;
 mod burp;

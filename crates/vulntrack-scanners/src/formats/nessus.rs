@@ -20,13 +20,14 @@
 use vulntrack_domain::vulnerability::Severity;
 
 use super::{
-    support::{is_blank, text},
-    zap::kit::{self, Columns, Node, csv_reader, url_parts, urls},
+    support::{Columns, csv_reader, is_blank, text},
+    web::{self, paragraphs, url_parts, urls},
+    xml_tree::{self, Node},
 };
 use crate::{
     Finding, Location, ParseError, ReportBuilder,
     detect::{Head, Shape},
-    finding::{cwe_number, first_cve, is_cve, severity_from_score, severity_from_word},
+    finding::{cwe_number, first_cve, is_cve, is_v3_or_v4_vector, severity_from_score, severity_from_word},
 };
 
 const FORMAT: &str = "nessus";
@@ -59,19 +60,16 @@ pub(crate) fn sniff(head: &Head<'_>) -> bool {
 }
 
 fn parse_xml(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
-    let document = kit::read_xml(FORMAT, data)?;
+    let document = xml_tree::read(FORMAT, data)?;
     let Some(root) = document.child("NessusClientData_v2") else {
         return Err(ParseError::new("not a valid nessus report: the root element is not <NessusClientData_v2>"));
     };
     let mut version = None;
-    let mut held = kit::Affected::default();
-    for host in root.children("Report").flat_map(|r| r.children("ReportHost")) {
+    let mut held = web::Affected::default();
+    for host in root.items("Report", "ReportHost") {
         let name = host.attr("name").map(str::to_owned);
         let tag = |wanted: &str| {
-            host.children("HostProperties")
-                .flat_map(|p| p.children("tag"))
-                .find(|t| t.attr("name") == Some(wanted))
-                .and_then(Node::value)
+            host.items("HostProperties", "tag").find(|t| t.attr("name") == Some(wanted)).and_then(Node::value)
         };
         let host_name = name.clone().or_else(|| tag("host-fqdn")).or_else(|| tag("host-ip")).unwrap_or_default();
         for item in host.children("ReportItem") {
@@ -115,7 +113,7 @@ fn xml_finding(item: &Node, host: &str) -> Finding {
     let key = plugin.clone().or_else(|| name.clone()).unwrap_or_default();
     Finding {
         title: name.unwrap_or_default(),
-        description: kit::paragraphs([
+        description: paragraphs([
             item.get("synopsis").unwrap_or_default(),
             item.get("description").unwrap_or_default(),
             output,
@@ -157,7 +155,7 @@ fn xref_cwe(xref: &str) -> Option<u32> {
 /// bare `AV:…` vector takes the version its field names.
 fn vector(value: &str, version: &str) -> Option<String> {
     let value = value.trim();
-    if value.starts_with("CVSS:3.") || value.starts_with("CVSS:4.0/") {
+    if is_v3_or_v4_vector(value) {
         Some(value.to_owned())
     } else {
         value.starts_with("AV:").then(|| format!("CVSS:{version}/{value}"))
@@ -251,7 +249,7 @@ fn csv_finding(columns: &Columns, row: &csv::StringRecord, name: String) -> Find
     Finding {
         fingerprint: Finding::fingerprint_of(FORMAT, &[&key, &host, port.as_deref().unwrap_or("")]),
         title: name,
-        description: kit::paragraphs([
+        description: paragraphs([
             get(&["synopsis", "definition.synopsis"]).unwrap_or_default(),
             get(&["description", "definition.description"]).unwrap_or_default(),
             output.unwrap_or_default(),

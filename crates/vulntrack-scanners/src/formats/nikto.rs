@@ -21,8 +21,9 @@ use serde_json::Value;
 use vulntrack_domain::vulnerability::Severity;
 
 use super::{
-    support::{from_json, is_blank},
-    zap::kit::{self, Lenient, Node, url_parts, urls},
+    support::{Lenient, from_json, is_blank, one_or_many, starts_as_json, string_list},
+    web::{self, paragraphs, url_parts, urls},
+    xml_tree::{self, Node},
 };
 use crate::{
     Finding, Location, ParseError, ReportBuilder,
@@ -35,7 +36,7 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
     if is_blank(data) {
         return Ok(());
     }
-    if kit::starts_as_json(data) { parse_json(data, report) } else { parse_xml(data, report) }
+    if starts_as_json(data) { parse_json(data, report) } else { parse_xml(data, report) }
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {
@@ -62,13 +63,13 @@ struct Item {
 }
 
 fn parse_xml(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
-    let document = kit::read_xml(FORMAT, data)?;
+    let document = xml_tree::read(FORMAT, data)?;
     let Some(root) = document.child("niktoscan") else {
         return Err(ParseError::new("not a valid nikto report: the root element is not <niktoscan>"));
     };
     let version = std::iter::once(root).chain(root.find_all("niktoscan")).find_map(|scan| scan.attr("version"));
     report.scanner("Nikto", version);
-    let mut held = kit::Affected::default();
+    let mut held = web::Affected::default();
     for details in root.find_all("scandetails") {
         let site = details.attr("sitename").map(url_parts).unwrap_or_default();
         let host = details.attr("targethostname").or(details.attr("targetip")).map(str::to_owned);
@@ -122,14 +123,14 @@ struct JsonItem {
 
 fn parse_json(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
     let value: Value = from_json(FORMAT, data)?;
-    let hosts: Vec<JsonHost> = kit::one_or_many(value)
+    let hosts: Vec<JsonHost> = one_or_many(value)
         .map_err(|e| ParseError::new(format!("not a valid nikto report: a host is malformed: {e}")))?;
     report.scanner("Nikto", None);
-    let mut held = kit::Affected::default();
+    let mut held = web::Affected::default();
     for host in hosts {
         let port = host.port.text().and_then(|p| p.parse().ok());
         for item in host.vulnerabilities {
-            let references = kit::strings(&item.references).iter().flat_map(|r| urls(r)).collect();
+            let references = string_list(&item.references).iter().flat_map(|r| urls(r)).collect();
             let item = Item {
                 id: item.id.text(),
                 method: item.method.text(),
@@ -150,7 +151,7 @@ fn parse_json(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError>
 
 /// `by_request`: XML items are told apart by URI and method as well; JSON
 /// ones merge across URIs.
-fn hold(held: &mut kit::Affected, item: Item, by_request: bool) {
+fn hold(held: &mut web::Affected, item: Item, by_request: bool) {
     let port = item.port.map(|p| p.to_string()).unwrap_or_default();
     let (uri, method) = match by_request {
         true => (item.uri.as_deref().unwrap_or(""), item.method.as_deref().unwrap_or("")),
@@ -170,7 +171,7 @@ fn hold(held: &mut kit::Affected, item: Item, by_request: bool) {
     };
     let finding = Finding {
         title: item.message.clone().unwrap_or_default(),
-        description: kit::paragraphs([item.message.clone().unwrap_or_default(), request, osvdb]),
+        description: paragraphs([item.message.clone().unwrap_or_default(), request, osvdb]),
         severity: Some(severity),
         rule_id: item.id,
         location: Location {

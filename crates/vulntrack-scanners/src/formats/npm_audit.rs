@@ -18,11 +18,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::support::{from_json, is_blank, text};
-use crate::finding::{Kind, cwe_number, first_cve, severity_from_word};
+use super::support::{from_json, is_blank, nullable, push_unique, text, unique};
+use crate::finding::{Kind, cwe_number, first_cve, is_v3_or_v4_vector, severity_from_word};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head};
 
 const FORMAT: &str = "npm-audit";
@@ -78,10 +78,6 @@ struct Package {
     fix_available: Value,
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
 pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
     report.scanner("npm audit", None);
     if is_blank(data) {
@@ -113,18 +109,11 @@ fn advisory_finding(key: &str, advisory: &Advisory) -> Finding {
     };
     let id = text(advisory.github_advisory_id.as_deref()).unwrap_or(npm_id);
     let module = text(advisory.module_name.as_deref()).unwrap_or_else(|| key.to_owned());
-    let mut versions: Vec<String> = Vec::new();
-    for version in advisory.findings.iter().filter_map(|f| text(f.version.as_deref())) {
-        if !versions.contains(&version) {
-            versions.push(version);
-        }
-    }
+    let versions = unique(advisory.findings.iter().filter_map(|f| text(f.version.as_deref())));
     let version = versions.first().cloned();
     let mut references = Vec::new();
     push_unique(&mut references, text(advisory.url.as_deref()));
-    for url in advisory.references.as_deref().map(links).unwrap_or_default() {
-        push_unique(&mut references, Some(url));
-    }
+    push_unique(&mut references, advisory.references.as_deref().map(links).unwrap_or_default());
     let title = text(advisory.title.as_deref()).unwrap_or_else(|| id.clone());
     let patched = text(advisory.patched_versions.as_deref());
     let mut sorted_versions = versions.clone();
@@ -165,21 +154,13 @@ fn package_finding(key: &str, package: &Package) -> Finding {
     let field = |advisory: &Value, key: &str| advisory.get(key).and_then(Value::as_str).and_then(|s| text(Some(s)));
     let ids: Vec<String> = advisories.iter().filter_map(|a| advisory_id(a)).collect();
     let first = advisories.first();
-    let mut references = Vec::new();
-    for advisory in &advisories {
-        push_unique(&mut references, field(advisory, "url"));
-    }
-    let mut cwe_ids: Vec<u32> = Vec::new();
-    for cwe in advisories.iter().flat_map(|a| cwes(a.get("cwe").unwrap_or(&Value::Null))) {
-        if !cwe_ids.contains(&cwe) {
-            cwe_ids.push(cwe);
-        }
-    }
+    let references = unique(advisories.iter().filter_map(|a| field(a, "url")));
+    let cwe_ids = unique(advisories.iter().flat_map(|a| cwes(a.get("cwe").unwrap_or(&Value::Null))));
     let cvss_vector = advisories
         .iter()
         .filter_map(|a| a.get("cvss").and_then(|c| c.get("vectorString")).and_then(Value::as_str))
         .map(str::trim)
-        .find(|v| v.starts_with("CVSS:3.") || v.starts_with("CVSS:4.0/"))
+        .find(|v| is_v3_or_v4_vector(v))
         .map(str::to_owned);
     let title = match first.and_then(|a| field(a, "title")) {
         Some(title) => format!("{title} in {name}"),
@@ -262,12 +243,6 @@ fn links(text: &str) -> Vec<String> {
         .filter(|word| word.starts_with("http://") || word.starts_with("https://"))
         .map(str::to_owned)
         .collect()
-}
-
-fn push_unique(list: &mut Vec<String>, value: Option<String>) {
-    if let Some(value) = value.filter(|v| !list.contains(v)) {
-        list.push(value);
-    }
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {

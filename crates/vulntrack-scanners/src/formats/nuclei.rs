@@ -22,13 +22,13 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    support::{from_json, is_blank, without_bom},
-    zap::kit::{self, Lenient, url_parts, urls},
+    support::{Lenient, from_json, is_blank, string_list, without_bom},
+    web::{self, paragraphs, url_parts, urls},
 };
 use crate::{
     Component, Finding, Location, ParseError, ReportBuilder,
     detect::Head,
-    finding::{cwe_number, first_cve, severity_from_score, severity_from_word},
+    finding::{cwe_number, first_cve, is_v3_or_v4_vector, severity_from_score, severity_from_word},
 };
 
 const FORMAT: &str = "nuclei";
@@ -84,7 +84,7 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
     }
     report.scanner("Nuclei", None);
     let data = without_bom(data);
-    let mut held = kit::Affected::default();
+    let mut held = web::Affected::default();
     if data.trim_ascii_start().starts_with(b"[") {
         let matches: Vec<Match> = from_json(FORMAT, data)?;
         matches.into_iter().for_each(|m| hold(&mut held, m));
@@ -102,7 +102,7 @@ pub(crate) fn sniff(head: &Head<'_>) -> bool {
     head.is_json() && (head.has_key("template-id") || head.has_key("templateID")) && head.has_key("info")
 }
 
-fn hold(held: &mut kit::Affected, result: Match) {
+fn hold(held: &mut web::Affected, result: Match) {
     if result.matcher_status == Some(false) {
         return;
     }
@@ -133,12 +133,12 @@ fn hold(held: &mut kit::Affected, result: Match) {
         .as_deref()
         .and_then(severity_from_word)
         .or_else(|| classification.score.text().and_then(|s| s.parse().ok()).map(severity_from_score));
-    let extracted = kit::strings(&result.extracted).join(", ");
-    let description = kit::paragraphs([
+    let extracted = string_list(&result.extracted).join(", ");
+    let description = paragraphs([
         info.description.text().unwrap_or_default(),
         if extracted.is_empty() { String::new() } else { format!("Extracted: {extracted}") },
     ]);
-    let cves = kit::strings(&classification.cve);
+    let cves = string_list(&classification.cve);
     let place = matched.clone().unwrap_or_default();
     let url = matched.filter(|m| m.contains("://"));
     held.add(
@@ -150,8 +150,8 @@ fn hold(held: &mut kit::Affected, result: Match) {
             rule_id: template,
             // What matched: the technology, header or version the template found.
             component: matcher.map(|name| Component { name, ..Component::default() }),
-            cwe_ids: kit::strings(&classification.cwe).iter().filter_map(|c| cwe_number(c)).collect(),
-            cvss_vector: classification.cvss.text().filter(|v| v.starts_with("CVSS:3.") || v.starts_with("CVSS:4.0/")),
+            cwe_ids: string_list(&classification.cwe).iter().filter_map(|c| cwe_number(c)).collect(),
+            cvss_vector: classification.cvss.text().filter(|v| is_v3_or_v4_vector(v)),
             location: Location {
                 url,
                 host: Some(host).filter(|h| !h.is_empty()),
@@ -159,7 +159,7 @@ fn hold(held: &mut kit::Affected, result: Match) {
                 protocol: parts.scheme,
                 ..Location::default()
             },
-            references: kit::strings(&info.reference).iter().flat_map(|r| urls(r)).collect(),
+            references: string_list(&info.reference).iter().flat_map(|r| urls(r)).collect(),
             remediation: info.remediation.text(),
             fingerprint,
             ..Finding::default()

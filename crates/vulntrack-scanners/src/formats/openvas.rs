@@ -18,13 +18,14 @@
 use vulntrack_domain::vulnerability::Severity;
 
 use super::{
-    support::{is_blank, without_bom},
-    zap::kit::{self, Columns, Node, csv_reader, urls},
+    support::{Columns, csv_reader, is_blank, without_bom},
+    web::{labelled, paragraphs, urls},
+    xml_tree::{self, Node},
 };
 use crate::{
     Finding, Location, ParseError, ReportBuilder,
     detect::{Head, Shape},
-    finding::{cwe_number, first_cve, severity_from_score, severity_from_word},
+    finding::{cwe_number, first_cve, is_v3_or_v4_vector, severity_from_score, severity_from_word},
 };
 
 const FORMAT: &str = "openvas";
@@ -79,7 +80,7 @@ struct Result_ {
 }
 
 fn parse_xml(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
-    let document = kit::read_xml(FORMAT, data)?;
+    let document = xml_tree::read(FORMAT, data)?;
     let Some(root) = document.child("report").or_else(|| document.child("get_reports_response")) else {
         return Err(ParseError::new("not a valid openvas report: the root element is not <report>"));
     };
@@ -101,11 +102,8 @@ fn xml_result(result: &Node) -> Result_ {
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     };
-    let refs: Vec<(&str, &str)> = nvt
-        .children("refs")
-        .flat_map(|r| r.children("ref"))
-        .filter_map(|r| Some((r.attr("type").unwrap_or(""), r.attr("id")?)))
-        .collect();
+    let refs: Vec<(&str, &str)> =
+        nvt.items("refs", "ref").filter_map(|r| Some((r.attr("type").unwrap_or(""), r.attr("id")?))).collect();
     let mut cves: Vec<String> =
         refs.iter().filter(|(kind, _)| kind.eq_ignore_ascii_case("cve")).map(|(_, id)| (*id).to_owned()).collect();
     cves.extend(nvt.get("cve").iter().flat_map(|list| split_list(list)).filter(|id| id != "NOCVE"));
@@ -113,11 +111,10 @@ fn xml_result(result: &Node) -> Result_ {
         refs.iter().filter(|(kind, _)| kind.eq_ignore_ascii_case("url")).flat_map(|(_, id)| urls(id)).collect();
     references.extend(nvt.get("xref").as_deref().map(urls).unwrap_or_default());
     let vector = nvt
-        .children("severities")
-        .flat_map(|s| s.children("severity"))
+        .items("severities", "severity")
         .filter_map(|s| s.get("value"))
         .chain(tag("cvss_base_vector"))
-        .find(|v| v.starts_with("CVSS:3.") || v.starts_with("CVSS:4.0/"));
+        .find(|v| is_v3_or_v4_vector(v));
     let (port, protocol) = split_port(result.get("port").as_deref().unwrap_or(""));
     let host = result.child("host");
     Result_ {
@@ -216,17 +213,15 @@ fn push(report: &mut ReportBuilder, result: Result_) {
         FORMAT,
         &[&key, result.host.as_deref().unwrap_or(""), result.port.as_deref().unwrap_or("")],
     );
-    let labelled =
-        |label: &str, text: &Option<String>| text.as_ref().map(|t| format!("{label}:\n{t}")).unwrap_or_default();
     report.push(Finding {
         title: result.name.clone().unwrap_or_default(),
-        description: kit::paragraphs([
+        description: paragraphs([
             result.summary.clone().unwrap_or_default(),
-            labelled("Detection result", &result.detail),
-            labelled("Insight", &result.insight),
-            labelled("Impact", &result.impact),
-            labelled("Affected", &result.affected),
-            labelled("Host name", &result.hostname),
+            labelled("Detection result", result.detail.as_deref()),
+            labelled("Insight", result.insight.as_deref()),
+            labelled("Impact", result.impact.as_deref()),
+            labelled("Affected", result.affected.as_deref()),
+            labelled("Host name", result.hostname.as_deref()),
         ]),
         severity,
         // CVE scans name the CVE as the OID.

@@ -16,12 +16,15 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
-use vulntrack_domain::vulnerability::{Severity, cvss_score};
+use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{from_json, is_blank, text};
-use crate::finding::{Kind, cwe_number, first_cve, severity_from_score, severity_from_word};
+use super::support::{from_json, is_blank, nullable, text, unique};
+use crate::finding::{
+    Kind, cwe_number, first_cve, is_v3_or_v4_vector, severity_from_valid_score, severity_from_vector,
+    severity_from_word,
+};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head};
 
 const FORMAT: &str = "osv";
@@ -130,10 +133,6 @@ struct Reference {
     url: Option<String>,
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
 pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
     report.scanner("OSV-Scanner", None);
     if is_blank(data) {
@@ -205,28 +204,19 @@ fn finding(package: &Package, members: &Members<'_>, path: Option<&str>) -> Find
             (!joined.is_empty()).then_some(joined)
         })
         .unwrap_or_default();
-    let mut references: Vec<String> = Vec::new();
-    for url in records.iter().flat_map(|r| &r.references).filter_map(|r| text(r.url.as_deref())) {
-        if !references.contains(&url) {
-            references.push(url);
-        }
-    }
-    let mut cwe_ids: Vec<u32> = Vec::new();
-    for cwe in records
-        .iter()
-        .flat_map(|r| cwes(&r.database_specific))
-        .chain(affected.iter().flat_map(|a| cwes(&a.database_specific)))
-    {
-        if !cwe_ids.contains(&cwe) {
-            cwe_ids.push(cwe);
-        }
-    }
+    let references = unique(records.iter().flat_map(|r| &r.references).filter_map(|r| text(r.url.as_deref())));
+    let cwe_ids = unique(
+        records
+            .iter()
+            .flat_map(|r| cwes(&r.database_specific))
+            .chain(affected.iter().flat_map(|a| cwes(&a.database_specific))),
+    );
     let vectors: Vec<&str> = records
         .iter()
         .flat_map(|r| r.severity.iter().chain(r.affected.iter().flat_map(|a| &a.severity)))
         .filter(|s| s.kind.as_deref().is_none_or(|k| k.starts_with("CVSS_V3") || k.starts_with("CVSS_V4")))
         .filter_map(|s| s.score.as_deref().map(str::trim))
-        .filter(|v| v.starts_with("CVSS:3.") || v.starts_with("CVSS:4.0/"))
+        .filter(|v| is_v3_or_v4_vector(v))
         .collect();
     let fingerprint = Finding::fingerprint_of(
         FORMAT,
@@ -267,9 +257,9 @@ fn severity(records: &[&Record], group: Option<&Group>, affected: &[&Affected], 
     records
         .iter()
         .find_map(|r| word(&r.database_specific))
-        .or_else(|| max_score.filter(|s| (0.0..=10.0).contains(s)).map(severity_from_score))
+        .or_else(|| max_score.and_then(severity_from_valid_score))
         .or_else(|| affected.iter().find_map(|a| word(&a.ecosystem_specific).or_else(|| word(&a.database_specific))))
-        .or_else(|| vectors.iter().find_map(|v| cvss_score::assess(v).ok()).map(|a| a.severity()))
+        .or_else(|| vectors.iter().find_map(|v| severity_from_vector(v)))
         .unwrap_or(Severity::Low)
 }
 
@@ -286,17 +276,11 @@ fn cwes(database_specific: &Value) -> Vec<u32> {
 }
 
 fn fixed_versions(affected: &[&Affected]) -> Vec<String> {
-    let mut fixes: Vec<String> = Vec::new();
     // A GIT range's fix is a commit, not a version.
     let ranges = affected.iter().flat_map(|a| &a.ranges);
     let events =
         ranges.filter(|r| !r.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("GIT"))).flat_map(|r| &r.events);
-    for fixed in events.filter_map(|e| e.get("fixed").and_then(Value::as_str)).filter_map(|v| text(Some(v))) {
-        if !fixes.contains(&fixed) {
-            fixes.push(fixed);
-        }
-    }
-    fixes
+    unique(events.filter_map(|e| e.get("fixed").and_then(Value::as_str)).filter_map(|v| text(Some(v))))
 }
 
 /// The lowest fixed version above the installed one, compared part by part.

@@ -26,13 +26,14 @@ use std::collections::HashMap;
 use vulntrack_domain::vulnerability::Severity;
 
 use super::{
-    support::{is_blank, without_bom},
-    zap::kit::{self, Columns, Node, html_text, url_parts, urls},
+    support::{Columns, csv_reader, is_blank, without_bom},
+    web::{self, html_text, labelled, paragraphs, url_parts, urls},
+    xml_tree::{self, Node},
 };
 use crate::{
     Finding, Location, ParseError, ReportBuilder,
     detect::{Head, Shape},
-    finding::{cwe_number, first_cve, is_cve, severity_from_word},
+    finding::{cwe_number, first_cve, is_cve, is_v3_or_v4_vector, severity_from_word},
 };
 
 const FORMAT: &str = "qualys";
@@ -113,7 +114,7 @@ struct Detection {
 }
 
 fn parse_xml(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
-    let document = kit::read_xml(FORMAT, data)?;
+    let document = xml_tree::read(FORMAT, data)?;
     let Some(root) = document.children.first() else {
         return Err(ParseError::new("not a valid qualys report: no root element"));
     };
@@ -162,14 +163,12 @@ fn describe(detection: &mut Detection, node: &Node) {
     if detection.result.is_none() {
         detection.result = html("RESULT");
     }
-    for cve in node.children("CVE_ID_LIST").flat_map(|l| l.children("CVE_ID")) {
+    for cve in node.items("CVE_ID_LIST", "CVE_ID") {
         detection.cves.extend(cve.get("ID").or_else(|| cve.value()));
         detection.references.extend(cve.get("URL"));
     }
     detection.cves.extend(node.attr("cveid").map(str::to_owned));
-    for list in node.children("VENDOR_REFERENCE_LIST") {
-        detection.references.extend(list.children("VENDOR_REFERENCE").filter_map(|r| r.get("URL")));
-    }
+    detection.references.extend(node.items("VENDOR_REFERENCE_LIST", "VENDOR_REFERENCE").filter_map(|r| r.get("URL")));
     detection.cwes.extend(node.get("CWE").iter().flat_map(|c| c.split(',')).filter_map(|c| cwe_number(c.trim())));
     let cvss3 = node.find("CVSS3_SCORE").and_then(|s| s.get("CVSS3_BASE")).or_else(|| node.get("CVSS3_BASE"));
     detection.vector = detection.vector.take().or_else(|| cvss3.as_deref().and_then(|v| vector(v, "3.0")));
@@ -179,7 +178,7 @@ fn describe(detection: &mut Detection, node: &Node) {
 fn scan_report(root: &Node, report: &mut ReportBuilder) {
     for ip in root.children("IP") {
         for section in ["VULNS", "PRACTICES", "INFOS"] {
-            for category in ip.children(section).flat_map(|s| s.children("CAT")) {
+            for category in ip.items(section, "CAT") {
                 for vuln in category.children("VULN") {
                     let mut detection = Detection {
                         qid: vuln.attr("number").map(str::to_owned),
@@ -256,7 +255,7 @@ fn was_report(root: &Node, glossary: &HashMap<String, &Node>, report: &mut Repor
 /// under a column or element that names the version.
 fn vector(value: &str, version: &str) -> Option<String> {
     let value = value.trim();
-    if value.starts_with("CVSS:3.") || value.starts_with("CVSS:4.0/") {
+    if is_v3_or_v4_vector(value) {
         return Some(value.to_owned());
     }
     let inner = value.split_once('(')?.1.trim_end().strip_suffix(')')?.trim();
@@ -282,8 +281,6 @@ fn severity(detection: &Detection) -> Option<Severity> {
 
 fn finding(detection: Detection, fingerprint: String) -> Finding {
     let severity = severity(&detection);
-    let labelled =
-        |label: &str, text: &Option<String>| text.as_ref().map(|t| format!("{label}:\n{t}")).unwrap_or_default();
     let status = detection.status.as_deref().unwrap_or("");
     let dismissed = match status.to_ascii_lowercase().as_str() {
         "fixed" => Some("Qualys reports this detection fixed".to_owned()),
@@ -296,12 +293,12 @@ fn finding(detection: Detection, fingerprint: String) -> Finding {
             .title
             .clone()
             .unwrap_or_else(|| detection.qid.as_ref().map(|q| format!("QID {q}")).unwrap_or_default()),
-        description: kit::paragraphs([
+        description: paragraphs([
             detection.threat.clone().unwrap_or_default(),
-            labelled("Impact", &detection.impact),
-            labelled("Result", &detection.result),
-            labelled("Category", &detection.category),
-            labelled("Parameter", &detection.param),
+            labelled("Impact", detection.impact.as_deref()),
+            labelled("Result", detection.result.as_deref()),
+            labelled("Category", detection.category.as_deref()),
+            labelled("Parameter", detection.param.as_deref()),
         ]),
         severity,
         cve_id: first_cve(detection.cves.iter().flat_map(|c| c.split(',')).filter(|c| is_cve(c.trim()))),
@@ -363,9 +360,9 @@ fn parse_csv(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> 
         error.line = error.line.map(|line| line + skipped as u64);
         error
     };
-    let mut reader = kit::csv_reader(body);
+    let mut reader = csv_reader(body);
     let columns = Columns::new(reader.headers().map_err(|e| located(&e))?);
-    let mut held = kit::Affected::default();
+    let mut held = web::Affected::default();
     for row in reader.records() {
         let row = row.map_err(|e| located(&e))?;
         let get = |names: &[&str]| columns.text(&row, names);

@@ -41,8 +41,8 @@ use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{from_json, is_blank, text};
-use crate::finding::{cwe_number, severity_from_score, severity_from_word};
+use super::support::{each, from_json, is_blank, is_secrets_rule, is_url, scalar_text, unique};
+use crate::finding::{cwe_number, severity_from_valid_score, severity_from_word};
 use crate::{Finding, Location, ParseError, ReportBuilder, detect::Head};
 
 const FORMAT: &str = "sarif";
@@ -50,9 +50,6 @@ const FORMAT: &str = "sarif";
 /// Tools whose snippets are the secrets they found (matched in lower case).
 const SECRET_SCANNERS: &[&str] =
     &["gitleaks", "trufflehog", "secret", "ggshield", "talisman", "kingfisher", "noseyparker"];
-
-/// Hard-coded password, cryptographic key and credentials.
-const HARD_CODED_SECRET_CWES: &[u32] = &[259, 321, 798];
 
 /// Result properties in which secret scanners put the secret.
 const SECRET_PROPERTIES: &[&str] = &["offender", "secret", "Secret", "match", "Match", "raw", "Raw", "RawV2"];
@@ -230,13 +227,13 @@ impl<'de> Deserialize<'de> for Text {
         Ok(match value {
             Value::String(text) => Text { text: Some(text), ..Text::default() },
             Value::Object(map) => Text {
-                text: string(map.get("text")),
-                markdown: string(map.get("markdown")),
-                id: string(map.get("id")),
+                text: scalar_text(map.get("text")),
+                markdown: scalar_text(map.get("markdown")),
+                id: scalar_text(map.get("id")),
                 arguments: map
                     .get("arguments")
                     .and_then(Value::as_array)
-                    .map(|args| args.iter().map(|a| string(Some(a)).unwrap_or_default()).collect())
+                    .map(|args| args.iter().map(|a| scalar_text(Some(a)).unwrap_or_default()).collect())
                     .unwrap_or_default(),
             },
             _ => Text::default(),
@@ -260,12 +257,12 @@ struct Rules {
 
 impl Rules {
     fn of(component: Option<&mut Component>, report: &mut ReportBuilder) -> Self {
-        let name = component.as_ref().and_then(|c| string(c.name.as_ref()));
+        let name = component.as_ref().and_then(|c| scalar_text(c.name.as_ref()));
         let values = component.and_then(|c| c.rules.take()).unwrap_or_default();
         let list: Vec<Rule> = each_in_place(values, "rule", report);
         let mut by_id = HashMap::new();
         for (at, rule) in list.iter().enumerate() {
-            if let Some(id) = string(rule.id.as_ref()) {
+            if let Some(id) = scalar_text(rule.id.as_ref()) {
                 by_id.entry(id).or_insert(at);
             }
         }
@@ -299,16 +296,16 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
         return Ok(());
     }
     let log: Log = from_json(FORMAT, data)?;
-    if let Some(version) = string(log.version.as_ref()).filter(|v| !v.starts_with("2.")) {
+    if let Some(version) = scalar_text(log.version.as_ref()).filter(|v| !v.starts_with("2.")) {
         report.warn(format!("SARIF version {version} is read as 2.1.0"));
     }
     let runs: Vec<Run> = each(log.runs.unwrap_or_default(), "run", report);
     let mut named = false;
     for run in runs {
         let driver = run.tool.as_ref().and_then(|t| t.driver.as_ref());
-        if !named && let Some(name) = driver.and_then(|d| string(d.name.as_ref())) {
-            let version =
-                driver.and_then(|d| string(d.version.as_ref()).or_else(|| string(d.semantic_version.as_ref())));
+        if !named && let Some(name) = driver.and_then(|d| scalar_text(d.name.as_ref())) {
+            let version = driver
+                .and_then(|d| scalar_text(d.version.as_ref()).or_else(|| scalar_text(d.semantic_version.as_ref())));
             report.scanner(&name, version.as_deref());
             named = true;
         }
@@ -323,7 +320,7 @@ fn read_run(mut run: Run, report: &mut ReportBuilder) {
     let extensions = tool.extensions.iter_mut().flatten().map(|c| Rules::of(Some(c), report)).collect();
     let artifacts = each_in_place::<Artifact>(run.artifacts.take().unwrap_or_default(), "artifact", report)
         .into_iter()
-        .map(|a| a.location.and_then(|l| string(l.uri.as_ref())).map(|uri| clean_uri(&uri)))
+        .map(|a| a.location.and_then(|l| scalar_text(l.uri.as_ref())).map(|uri| clean_uri(&uri)))
         .collect();
     let tool_name = driver.name.clone().unwrap_or_default();
     let context = RunContext {
@@ -340,17 +337,17 @@ fn read_run(mut run: Run, report: &mut ReportBuilder) {
 }
 
 fn read_result(result: &SarifResult, run: &RunContext, report: &mut ReportBuilder) {
-    let kind = string(result.kind.as_ref()).unwrap_or_else(|| "fail".to_owned());
+    let kind = scalar_text(result.kind.as_ref()).unwrap_or_else(|| "fail".to_owned());
     if matches!(kind.as_str(), "pass" | "notApplicable" | "informational") {
         return;
     }
-    if string(result.baseline_state.as_ref()).as_deref() == Some("absent") {
+    if scalar_text(result.baseline_state.as_ref()).as_deref() == Some("absent") {
         return;
     }
     let rule = find_rule(result, run);
-    let rule_id = string(result.rule_id.as_ref())
-        .or_else(|| result.rule.as_ref().and_then(|r| string(r.id.as_ref())))
-        .or_else(|| rule.and_then(|r| string(r.id.as_ref())));
+    let rule_id = scalar_text(result.rule_id.as_ref())
+        .or_else(|| result.rule.as_ref().and_then(|r| scalar_text(r.id.as_ref())))
+        .or_else(|| rule.and_then(|r| scalar_text(r.id.as_ref())));
     let secrets = secrets_of(result);
     let message =
         result.message.as_ref().and_then(|m| message_text(m, rule, &run.global_messages)).map(|m| redact(&m, &secrets));
@@ -368,9 +365,7 @@ fn read_result(result: &SarifResult, run: &RunContext, report: &mut ReportBuilde
     };
     let stable_ids = fingerprint_ids(result);
     // A secret scanner's or secrets rule's snippet is the secret itself.
-    let keep_snippet = !run.finds_secrets
-        && !rule_id.as_deref().is_some_and(|id| id.to_ascii_lowercase().contains("secret"))
-        && !base.cwe_ids.iter().any(|cwe| HARD_CODED_SECRET_CWES.contains(cwe));
+    let keep_snippet = !run.finds_secrets && !is_secrets_rule(rule_id.as_deref(), &base.cwe_ids);
     let mut places: Vec<Place> =
         result.locations.iter().flatten().map(|l| Place::of(l, run, keep_snippet, &secrets)).collect();
     if places.is_empty() {
@@ -414,7 +409,7 @@ impl Place {
                 .logical_locations
                 .iter()
                 .flatten()
-                .find_map(|l| string(l.fully_qualified_name.as_ref()).or_else(|| string(l.name.as_ref())))
+                .find_map(|l| scalar_text(l.fully_qualified_name.as_ref()).or_else(|| scalar_text(l.name.as_ref())))
                 .unwrap_or_default(),
             snippet: snippet.filter(|_| keep_snippet).map(|s| redact(s, secrets)),
         }
@@ -423,12 +418,12 @@ impl Place {
 
 fn find_rule<'a>(result: &SarifResult, run: &'a RunContext) -> Option<&'a Rule> {
     let reference = result.rule.as_ref();
-    let id = string(result.rule_id.as_ref()).or_else(|| reference.and_then(|r| string(r.id.as_ref())));
+    let id = scalar_text(result.rule_id.as_ref()).or_else(|| reference.and_then(|r| scalar_text(r.id.as_ref())));
     let position = reference.and_then(|r| index(r.index.as_ref())).or_else(|| index(result.rule_index.as_ref()));
     let component = reference.and_then(|r| r.tool_component.as_ref());
     let extension = component.and_then(|c| {
         index(c.index.as_ref()).and_then(|at| run.extensions.get(at)).or_else(|| {
-            let name = string(c.name.as_ref())?;
+            let name = scalar_text(c.name.as_ref())?;
             run.extensions.iter().find(|e| e.name.as_deref() == Some(name.as_str()))
         })
     });
@@ -502,7 +497,7 @@ fn title(message: Option<&str>, rule: Option<&Rule>, rule_id: Option<&str>) -> S
                 .and_then(Text::plain)
                 .or_else(|| r.full_description.as_ref().and_then(Text::plain))
                 .map(str::to_owned)
-                .or_else(|| string(r.name.as_ref()))
+                .or_else(|| scalar_text(r.name.as_ref()))
         })
     };
     let text = message.map(str::to_owned).or_else(from_rule).or_else(|| rule_id.map(str::to_owned));
@@ -536,16 +531,13 @@ fn severity(result: &SarifResult, rule: Option<&Rule>, kind: &str) -> Severity {
     let properties = [result.properties.as_ref(), rule.and_then(|r| r.properties.as_ref())];
     let security = properties.iter().flatten().find_map(|p| p.get("security-severity")).and_then(|value| {
         let score = value.as_f64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()));
-        match score {
-            Some(score) if (0.0..=10.0).contains(&score) => Some(severity_from_score(score)),
-            _ => value.as_str().and_then(severity_from_word),
-        }
+        score.and_then(severity_from_valid_score).or_else(|| value.as_str().and_then(severity_from_word))
     });
     if let Some(severity) = security {
         return severity;
     }
-    let level = string(result.level.as_ref())
-        .or_else(|| rule.and_then(|r| r.default_configuration.as_ref()).and_then(|c| string(c.level.as_ref())))
+    let level = scalar_text(result.level.as_ref())
+        .or_else(|| rule.and_then(|r| r.default_configuration.as_ref()).and_then(|c| scalar_text(c.level.as_ref())))
         .unwrap_or_else(|| if kind == "fail" { "warning" } else { "none" }.to_owned());
     match level.trim().to_ascii_lowercase().as_str() {
         "error" => Severity::High,
@@ -568,21 +560,15 @@ fn cwes(result: &SarifResult, rule: Option<&Rule>) -> Vec<u32> {
     let references =
         rule.and_then(|r| r.relationships.as_ref()).into_iter().flatten().filter_map(|r| r.target.as_ref());
     for reference in references.chain(result.taxa.iter().flatten()) {
-        let Some(id) = string(reference.id.as_ref()) else { continue };
-        let taxonomy = reference.tool_component.as_ref().and_then(|c| string(c.name.as_ref())).unwrap_or_default();
+        let Some(id) = scalar_text(reference.id.as_ref()) else { continue };
+        let taxonomy = reference.tool_component.as_ref().and_then(|c| scalar_text(c.name.as_ref())).unwrap_or_default();
         if taxonomy.eq_ignore_ascii_case("cwe") {
             found.extend(cwe_number(&id));
         } else {
             cwes_in(&id, &mut found);
         }
     }
-    let mut seen = Vec::new();
-    found.retain(|n| {
-        let fresh = !seen.contains(n);
-        seen.push(*n);
-        fresh
-    });
-    found
+    unique(found)
 }
 
 /// Every `CWE-n` (also `cwe_n`, `cwe:n`, any case) in `text`.
@@ -618,7 +604,7 @@ fn cve_in(text: &str) -> Option<String> {
 fn references(result: &SarifResult, rule: Option<&Rule>) -> Vec<String> {
     let mut links: Vec<String> = Vec::new();
     if let Some(rule) = rule {
-        links.extend(string(rule.help_uri.as_ref()));
+        links.extend(scalar_text(rule.help_uri.as_ref()));
         links.extend(rule.help.as_ref().and_then(Text::plain).filter(|h| is_url(h)).map(str::to_owned));
     }
     let properties = [rule.and_then(|r| r.properties.as_ref()), result.properties.as_ref()];
@@ -627,13 +613,7 @@ fn references(result: &SarifResult, rule: Option<&Rule>) -> Vec<String> {
             links.extend(strings(property.get(key)).into_iter().filter(|l| is_url(l)));
         }
     }
-    let mut seen = Vec::new();
-    links.retain(|l| {
-        let fresh = !seen.contains(l);
-        seen.push(l.clone());
-        fresh
-    });
-    links
+    unique(links)
 }
 
 fn remediation(result: &SarifResult, rule: Option<&Rule>) -> Option<String> {
@@ -649,12 +629,14 @@ fn remediation(result: &SarifResult, rule: Option<&Rule>) -> Option<String> {
 
 fn dismissed(result: &SarifResult) -> Option<String> {
     let suppression = result.suppressions.iter().flatten().find(|s| {
-        let status = string(s.status.as_ref());
+        let status = scalar_text(s.status.as_ref());
         status.is_none() || status.as_deref() == Some("accepted")
     })?;
-    Some(string(suppression.justification.as_ref()).unwrap_or_else(|| match string(suppression.kind.as_ref()) {
-        Some(kind) => format!("suppressed ({kind})"),
-        None => "suppressed".to_owned(),
+    Some(scalar_text(suppression.justification.as_ref()).unwrap_or_else(|| {
+        match scalar_text(suppression.kind.as_ref()) {
+            Some(kind) => format!("suppressed ({kind})"),
+            None => "suppressed".to_owned(),
+        }
     }))
 }
 
@@ -681,7 +663,7 @@ fn fingerprint_ids(result: &SarifResult) -> String {
         .into_iter()
         .flatten()
         .flat_map(|map| map.iter())
-        .map(|(key, value)| format!("{key}={}", string(Some(value)).unwrap_or_default()))
+        .map(|(key, value)| format!("{key}={}", scalar_text(Some(value)).unwrap_or_default()))
         .collect();
     ids.sort_unstable();
     ids.join(";")
@@ -714,7 +696,7 @@ fn secrets_of(result: &SarifResult) -> Vec<String> {
     let properties = result.properties.as_ref();
     SECRET_PROPERTIES
         .iter()
-        .filter_map(|key| string(properties.and_then(|p| p.get(*key))))
+        .filter_map(|key| scalar_text(properties.and_then(|p| p.get(*key))))
         .filter(|s| s.len() >= 4)
         .collect()
 }
@@ -724,7 +706,7 @@ fn redact(text: &str, secrets: &[String]) -> String {
 }
 
 fn artifact_uri(location: &ArtifactLocation, run: &RunContext) -> Option<String> {
-    string(location.uri.as_ref())
+    scalar_text(location.uri.as_ref())
         .map(|uri| clean_uri(&uri))
         .or_else(|| index(location.index.as_ref()).and_then(|at| run.artifacts.get(at).cloned().flatten()))
         .filter(|uri| !uri.is_empty())
@@ -771,27 +753,11 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn is_url(text: &str) -> bool {
-    let text = text.trim();
-    (text.starts_with("http://") || text.starts_with("https://")) && !text.contains(char::is_whitespace)
-}
-
-/// A scalar as text (numbers too: some tools write ids and versions as numbers).
-fn string(value: Option<&Value>) -> Option<String> {
-    let scalar = match value? {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => return None,
-    };
-    text(Some(scalar.as_str()))
-}
-
 /// A string or a list of strings.
 fn strings(value: Option<&Value>) -> Vec<String> {
     match value {
-        Some(Value::Array(items)) => items.iter().filter_map(|v| string(Some(v))).collect(),
-        other => string(other).into_iter().collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(|v| scalar_text(Some(v))).collect(),
+        other => scalar_text(other).into_iter().collect(),
     }
 }
 
@@ -808,18 +774,6 @@ fn number(value: Option<&Value>) -> Option<u32> {
 /// A zero-based index; SARIF writes -1 for "none".
 fn index(value: Option<&Value>) -> Option<usize> {
     value?.as_u64().and_then(|n| usize::try_from(n).ok())
-}
-
-/// Each item read as a `T`; one that cannot be is skipped with a warning.
-fn each<T: DeserializeOwned>(items: Vec<Value>, what: &str, report: &mut ReportBuilder) -> Vec<T> {
-    let mut read = Vec::with_capacity(items.len());
-    for (at, item) in items.into_iter().enumerate() {
-        match serde_json::from_value(item) {
-            Ok(item) => read.push(item),
-            Err(error) => report.warn(format!("{what} {} skipped: {error}", at + 1)),
-        }
-    }
-    read
 }
 
 /// Each item read as a `T`, one that cannot be read as the default: rules

@@ -15,18 +15,15 @@
 //!   one place is one finding with two occurrences); the supply-chain
 //!   export: advisory rule id + dependency file + line.
 
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{from_json, is_blank, text};
+use super::support::{each, from_json, is_blank, is_secrets_rule, is_url, line_number, string_or_number, text, unique};
 use crate::finding::{cwe_number, first_cve, severity_from_word};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head};
 
 const FORMAT: &str = "semgrep";
-
-/// Hard-coded password, cryptographic key and credentials.
-const HARD_CODED_SECRET_CWES: &[u32] = &[259, 321, 798];
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -140,7 +137,7 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
         return Ok(());
     }
     let output: Output = from_json(FORMAT, data)?;
-    report.scanner("Semgrep", string(output.version.as_ref()).as_deref());
+    report.scanner("Semgrep", string_or_number(output.version.as_ref()).as_deref());
     for result in each::<SemgrepResult>(output.results.unwrap_or_default(), "result", report) {
         report.push(finding(result));
     }
@@ -155,7 +152,7 @@ fn finding(result: SemgrepResult) -> Finding {
     let metadata = extra.metadata.unwrap_or_default();
     let message = text(extra.message.as_deref());
     let rule_id = text(result.check_id.as_deref());
-    let line = result.start.as_ref().and_then(|p| number(p.line.as_ref()));
+    let line = result.start.as_ref().and_then(|p| line_number(p.line.as_ref()));
     let file = text(result.path.as_deref());
 
     let dependency = extra.sca_info.and_then(|s| s.dependency_match).and_then(|m| m.found_dependency);
@@ -175,16 +172,14 @@ fn finding(result: SemgrepResult) -> Finding {
 
     let cwe_ids = cwes(metadata.get("cwe"));
     // The matched line of a secrets rule is the secret.
-    let about_secrets = rule_id.as_deref().is_some_and(|id| id.to_ascii_lowercase().contains("secret"))
-        || metadata.contains_key("secret_type")
-        || cwe_ids.iter().any(|cwe| HARD_CODED_SECRET_CWES.contains(cwe));
+    let about_secrets = is_secrets_rule(rule_id.as_deref(), &cwe_ids) || metadata.contains_key("secret_type");
     let snippet = text(extra.lines.as_deref()).filter(|l| l != "requires login" && !about_secrets);
     let mut description: Vec<String> = message.iter().cloned().collect();
     if let Some(snippet) = snippet {
         description.push(format!("```\n{snippet}\n```"));
     }
     for key in ["confidence", "likelihood", "impact"] {
-        if let Some(value) = string(metadata.get(key)) {
+        if let Some(value) = string_or_number(metadata.get(key)) {
             description.push(format!("{}: {value}", capitalised(key)));
         }
     }
@@ -197,7 +192,7 @@ fn finding(result: SemgrepResult) -> Finding {
     for key in ["source", "shortlink", "source-rule-url"] {
         references.extend(strings(metadata.get(key)).into_iter().filter(|r| is_url(r)));
     }
-    dedup(&mut references);
+    let references = unique(references);
 
     let remediation = text(extra.fix.as_deref()).or_else(|| {
         extra.fix_regex.as_ref().filter(|v| !v.is_null()).map(|regex| format!("Apply the fix regex: {regex}"))
@@ -235,7 +230,7 @@ fn supply_chain_finding(vuln: Vuln) -> Finding {
     let title = text(vuln.title.as_deref()).or_else(|| text(advisory.title.as_deref()));
     let location = vuln.dependency_file_location.unwrap_or_default();
     let file = text(location.path.as_deref());
-    let line = number(location.start_line.as_ref());
+    let line = line_number(location.start_line.as_ref());
     let cves = strings(advisory.references.cve_ids.as_ref());
     let component = vuln.matched_dependency.and_then(|d| {
         Some(Component {
@@ -245,9 +240,7 @@ fn supply_chain_finding(vuln: Vuln) -> Finding {
             ecosystem: text(advisory.ecosystem.as_deref()),
         })
     });
-    let mut references: Vec<String> =
-        strings(advisory.references.urls.as_ref()).into_iter().filter(|u| is_url(u)).collect();
-    dedup(&mut references);
+    let references = unique(strings(advisory.references.urls.as_ref()).into_iter().filter(|u| is_url(u)));
     let fingerprint = Finding::fingerprint_of(
         FORMAT,
         &[
@@ -290,14 +283,12 @@ fn severity(word: &str) -> Option<Severity> {
 }
 
 fn cwes(value: Option<&Value>) -> Vec<u32> {
-    let mut ids: Vec<u32> = strings(value).iter().filter_map(|c| cwe_number(c)).collect();
-    dedup(&mut ids);
-    ids
+    unique(strings(value).iter().filter_map(|c| cwe_number(c)))
 }
 
 /// `sca-fix-versions` is a list of `{package: version}` maps.
 fn fix_version(value: Option<&Value>, package: &str) -> Option<String> {
-    value?.as_array()?.iter().filter_map(Value::as_object).find_map(|fix| string(fix.get(package)))
+    value?.as_array()?.iter().filter_map(Value::as_object).find_map(|fix| string_or_number(fix.get(package)))
 }
 
 /// The message's first sentence (or line), for a title.
@@ -317,54 +308,12 @@ fn capitalised(word: &str) -> String {
     chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
 }
 
-fn is_url(text: &str) -> bool {
-    let text = text.trim();
-    (text.starts_with("http://") || text.starts_with("https://")) && !text.contains(char::is_whitespace)
-}
-
-fn dedup<T: PartialEq + Clone>(items: &mut Vec<T>) {
-    let mut seen: Vec<T> = Vec::with_capacity(items.len());
-    items.retain(|item| {
-        let fresh = !seen.contains(item);
-        seen.push(item.clone());
-        fresh
-    });
-}
-
-fn string(value: Option<&Value>) -> Option<String> {
-    let scalar = match value? {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    text(Some(scalar.as_str()))
-}
-
 /// A string or a list of strings.
 fn strings(value: Option<&Value>) -> Vec<String> {
     match value {
-        Some(Value::Array(items)) => items.iter().filter_map(|v| string(Some(v))).collect(),
-        other => string(other).into_iter().collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(|v| string_or_number(Some(v))).collect(),
+        other => string_or_number(other).into_iter().collect(),
     }
-}
-
-/// A positive line number, given as a number or a numeric string.
-fn number(value: Option<&Value>) -> Option<u32> {
-    let value = value?;
-    let n = value.as_u64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))?;
-    u32::try_from(n).ok().filter(|&n| n > 0)
-}
-
-/// Each item read as a `T`; one that cannot be is skipped with a warning.
-fn each<T: DeserializeOwned>(items: Vec<Value>, what: &str, report: &mut ReportBuilder) -> Vec<T> {
-    let mut read = Vec::with_capacity(items.len());
-    for (at, item) in items.into_iter().enumerate() {
-        match serde_json::from_value(item) {
-            Ok(item) => read.push(item),
-            Err(error) => report.warn(format!("{what} {} skipped: {error}", at + 1)),
-        }
-    }
-    read
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {

@@ -15,11 +15,11 @@
 //! keeps it) and the project (`projectName`, `displayTargetFile`); for an
 //! IaC issue, its public id, the target file and the resource path.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::support::{from_json, is_blank, text, without_bom};
-use crate::finding::{Kind, cwe_number, first_cve, severity_from_score, severity_from_word};
+use super::support::{from_json, is_blank, nullable, push_unique, text, without_bom};
+use crate::finding::{Kind, cwe_number, first_cve, is_v3_or_v4_vector, severity_from_valid_score, severity_from_word};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head};
 
 const FORMAT: &str = "snyk";
@@ -95,10 +95,6 @@ struct Vulnerability {
 #[serde(default)]
 struct Reference {
     url: Option<String>,
-}
-
-fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
@@ -211,11 +207,7 @@ fn finding(v: &Vulnerability, project: &Project) -> Option<Finding> {
     if id.starts_with("SNYK-") {
         references.push(format!("https://security.snyk.io/vuln/{id}"));
     }
-    for url in v.references.iter().filter_map(|r| text(r.url.as_deref())) {
-        if !references.contains(&url) {
-            references.push(url);
-        }
-    }
+    push_unique(&mut references, v.references.iter().filter_map(|r| text(r.url.as_deref())));
     let ids = std::iter::once(id.clone()).chain(identifiers("CVE")).collect::<Vec<_>>();
     let location = [target.clone(), text(Some(&path))].into_iter().flatten().collect::<Vec<_>>().join(": ");
     let is_license = v.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("license"));
@@ -223,8 +215,7 @@ fn finding(v: &Vulnerability, project: &Project) -> Option<Finding> {
         title: format!("{title} in {package} {}{root}", version.as_deref().unwrap_or("")),
         description: text(v.description.as_deref()).unwrap_or_default(),
         severity: score
-            .filter(|s| (0.0..=10.0).contains(s))
-            .map(severity_from_score)
+            .and_then(severity_from_valid_score)
             .or_else(|| v.severity.as_deref().and_then(severity_from_word)),
         kind: if is_license { Kind::Misconfiguration } else { Kind::Vulnerability },
         cve_id: first_cve(ids.iter().map(String::as_str)),
@@ -252,18 +243,17 @@ fn finding(v: &Vulnerability, project: &Project) -> Option<Finding> {
 
 /// `CVSSv3`, else the primary (then any) of `cvssSources`.
 fn cvss_vector(v: &Vulnerability) -> Option<String> {
-    let modern = |vector: &str| vector.starts_with("CVSS:3.") || vector.starts_with("CVSS:4.0/");
     let source_vector = |primary: bool| {
         v.cvss_sources
             .iter()
             .filter(|s| !primary || s.get("type").and_then(Value::as_str) == Some("primary"))
             .filter_map(|s| s.get("vector").and_then(Value::as_str).map(str::trim))
-            .find(|vector| modern(vector))
+            .find(|vector| is_v3_or_v4_vector(vector))
     };
     v.cvss_v3
         .as_deref()
         .map(str::trim)
-        .filter(|vector| modern(vector))
+        .filter(|vector| is_v3_or_v4_vector(vector))
         .or_else(|| source_vector(true))
         .or_else(|| source_vector(false))
         .map(str::to_owned)

@@ -19,10 +19,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-use super::support::{from_json, is_blank, text, without_bom};
-use crate::finding::{Kind, cwe_number, first_cve, severity_from_word};
+use super::support::{from_json, is_blank, nullable, text, unique, without_bom};
+use crate::finding::{Kind, cwe_number, first_cve, is_v3_or_v4_vector, severity_from_word};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head};
 
 const FORMAT: &str = "trivy";
@@ -172,11 +172,6 @@ struct License {
     link: Option<String>,
 }
 
-/// Trivy writes `null` for an empty list.
-fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
 pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
     report.scanner("Trivy", None);
     if is_blank(data) {
@@ -231,13 +226,9 @@ fn vulnerability_finding(v: &Vulnerability, result: &TrivyResult, target: &str, 
     let version = text(v.installed_version.as_deref());
     let fixed = text(v.fixed_version.as_deref());
     let description = [text(v.title.as_deref()), text(v.description.as_deref())].into_iter().flatten();
-    let mut references: Vec<String> = Vec::new();
-    for url in v.primary_url.iter().chain(&v.references) {
-        // Trivy copies some references with a note after the address.
-        if let Some(url) = url.split_whitespace().next().filter(|u| !references.iter().any(|r| r == u)) {
-            references.push(url.to_owned());
-        }
-    }
+    // Trivy copies some references with a note after the address.
+    let first_words = v.primary_url.iter().chain(&v.references).filter_map(|url| url.split_whitespace().next());
+    let references = unique(first_words.map(str::to_owned));
     let fingerprint = Finding::fingerprint_of(
         FORMAT,
         &["vulnerability", &id, &name, version.as_deref().unwrap_or(""), target, resource],
@@ -283,7 +274,7 @@ fn cvss_vector(v: &Vulnerability) -> Option<String> {
         .flat_map(|cvss| [cvss.v3.as_deref(), cvss.v40.as_deref()])
         .flatten()
         .map(str::trim)
-        .find(|vector| vector.starts_with("CVSS:3.") || vector.starts_with("CVSS:4.0/"))
+        .find(|vector| is_v3_or_v4_vector(vector))
         .map(str::to_owned)
 }
 
@@ -365,13 +356,7 @@ fn license_finding(l: &License, target: &str, resource: &str) -> Finding {
 }
 
 fn urls<'a>(list: impl Iterator<Item = &'a String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for url in list.filter_map(|u| text(Some(u))) {
-        if !out.contains(&url) {
-            out.push(url);
-        }
-    }
-    out
+    unique(list.filter_map(|u| text(Some(u))))
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {

@@ -21,16 +21,14 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{from_json, is_blank, json_lines, text, without_bom};
+use super::support::{
+    CWE_HARD_CODED_CREDENTIALS, from_json, is_blank, json_lines, line_number, sha256_hex, string_or_number, without_bom,
+};
 use crate::{Finding, Location, ParseError, ReportBuilder, detect::Head};
 
 const FORMAT: &str = "trufflehog";
-
-/// Hard-coded credentials.
-const CWE_HARD_CODED_CREDENTIALS: u32 = 798;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -107,14 +105,14 @@ fn version_3(line: Line) -> Finding {
         .and_then(|data| data.into_iter().next())
         .map(|(name, fields)| (name, fields.as_object().cloned().unwrap_or_default()))
         .unwrap_or_default();
-    let field = |key: &str| string(fields.get(key));
-    let detector = string(line.detector_name.as_ref()).unwrap_or_else(|| "unknown".to_owned());
+    let field = |key: &str| string_or_number(fields.get(key));
+    let detector = string_or_number(line.detector_name.as_ref()).unwrap_or_else(|| "unknown".to_owned());
     let file = field("file").or_else(|| field("path"));
     let place = file.clone().or_else(|| field("link")).or_else(|| field("bucket")).or_else(|| field("image"));
-    let line_number = number(fields.get("line"));
+    let at_line = line_number(fields.get("line"));
     let commit = field("commit");
     let verified = line.verified.as_ref().and_then(Value::as_bool).unwrap_or(false);
-    let verification_error = string(line.verification_error.as_ref());
+    let verification_error = string_or_number(line.verification_error.as_ref());
 
     let mut description = vec![format!(
         "TruffleHog's {detector} detector found a secret{}.",
@@ -123,10 +121,10 @@ fn version_3(line: Line) -> Finding {
     if let Some(error) = &verification_error {
         description.push(format!("Verification failed: {error}"));
     }
-    let source_name = string(line.source_name.as_ref()).unwrap_or(source);
+    let source_name = string_or_number(line.source_name.as_ref()).unwrap_or(source);
     let details = [
         ("Source", Some(source_name).filter(|s| !s.is_empty())),
-        ("Decoder", string(line.decoder_name.as_ref())),
+        ("Decoder", string_or_number(line.decoder_name.as_ref())),
         ("Repository", field("repository")),
         ("Commit", commit.clone()),
         ("Committed", field("timestamp")),
@@ -141,15 +139,15 @@ fn version_3(line: Line) -> Finding {
     }
     let raw = format!(
         "{}\u{0}{}",
-        string(line.raw.as_ref()).unwrap_or_default(),
-        string(line.raw_v2.as_ref()).unwrap_or_default()
+        string_or_number(line.raw.as_ref()).unwrap_or_default(),
+        string_or_number(line.raw_v2.as_ref()).unwrap_or_default()
     );
     let fingerprint = Finding::fingerprint_of(
         FORMAT,
         &[
             &detector,
             place.as_deref().unwrap_or(""),
-            &line_number.map(|l| l.to_string()).unwrap_or_default(),
+            &at_line.map(|l| l.to_string()).unwrap_or_default(),
             commit.as_deref().unwrap_or(""),
             &sha256_hex(&raw),
         ],
@@ -163,7 +161,7 @@ fn version_3(line: Line) -> Finding {
         severity: Some(if verified { Severity::Critical } else { Severity::High }),
         rule_id: Some(detector),
         cwe_ids: vec![CWE_HARD_CODED_CREDENTIALS],
-        location: Location { file: place, line: line_number, ..Location::default() },
+        location: Location { file: place, line: at_line, ..Location::default() },
         references: field("link").filter(|l| l.starts_with("http")).into_iter().collect(),
         remediation: Some(remediation(verified)),
         fingerprint,
@@ -172,8 +170,8 @@ fn version_3(line: Line) -> Finding {
 }
 
 fn version_2(line: Line) -> Finding {
-    let reason = string(line.reason.as_ref()).unwrap_or_else(|| "secret".to_owned());
-    let file = string(line.path.as_ref());
+    let reason = string_or_number(line.reason.as_ref()).unwrap_or_else(|| "secret".to_owned());
+    let file = string_or_number(line.path.as_ref());
     let severity = match reason.as_str() {
         "High Entropy" => Severity::Low,
         r if r.starts_with("Generic") => Severity::Medium,
@@ -181,7 +179,7 @@ fn version_2(line: Line) -> Finding {
     };
     let mut description = vec![format!("TruffleHog rule \"{reason}\" matched a secret.")];
     for (label, value) in [("Branch", &line.branch), ("Commit", &line.commit_hash), ("Date", &line.date)] {
-        if let Some(value) = string(value.as_ref()) {
+        if let Some(value) = string_or_number(value.as_ref()) {
             description.push(format!("{label}: {value}"));
         }
     }
@@ -204,25 +202,6 @@ fn version_2(line: Line) -> Finding {
 fn remediation(verified: bool) -> String {
     let urgency = if verified { "The secret is live: revoke it now" } else { "Revoke the secret" };
     format!("{urgency}, rotate it, and remove it from the code and its history.")
-}
-
-fn sha256_hex(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-fn string(value: Option<&Value>) -> Option<String> {
-    let scalar = match value? {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    text(Some(scalar.as_str()))
-}
-
-fn number(value: Option<&Value>) -> Option<u32> {
-    let value = value?;
-    let n = value.as_u64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))?;
-    u32::try_from(n).ok().filter(|&n| n > 0)
 }
 
 pub(crate) fn sniff(head: &Head<'_>) -> bool {
