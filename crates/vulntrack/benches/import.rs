@@ -265,10 +265,12 @@ fn words(rng: &mut StdRng, count: usize) -> String {
     (0..count).map(|_| WORDS[rng.random_range(0..WORDS.len())]).collect::<Vec<_>>().join(" ")
 }
 
-/// Sentences of NVD-description length (about 300 to 1 200 characters).
-fn paragraph(rng: &mut StdRng, subject: &str) -> String {
+/// A flaw's description: `sentences` more after the first (with 2..7,
+/// 160 to 1 060 characters, about 510 on average: an NVD description's
+/// length, a little over).
+fn paragraph(rng: &mut StdRng, subject: &str, sentences: std::ops::Range<usize>) -> String {
     let mut text = format!("A flaw was found in {subject}. ");
-    for _ in 0..rng.random_range(3..10) {
+    for _ in 0..rng.random_range(sentences) {
         let count = rng.random_range(8..22);
         let sentence = words(rng, count);
         let mut chars = sentence.chars();
@@ -472,7 +474,7 @@ fn trivy_vulnerability(serial: usize, changed_fix: bool) -> Value {
         .collect();
     let count = rng.random_range(5..12);
     let title = format!("{package}: {}", words(&mut rng, count));
-    let description = paragraph(&mut rng, &package);
+    let description = paragraph(&mut rng, &package, 2..7);
     let vector = cvss_v3(&mut rng);
     let score = f64::from(rng.random_range(10..=100)) / 10.0;
     let mut v = json!({
@@ -587,11 +589,11 @@ fn sarif_rules() -> Vec<Value> {
     let mut rules = Vec::new();
     for (lang, _, _) in LANGUAGES {
         for (slug, short, cwe, score) in CATEGORIES {
-            let full = paragraph(&mut rng, &format!("{lang} code: {}", short.to_ascii_lowercase()));
+            let full = paragraph(&mut rng, &format!("{lang} code: {}", short.to_ascii_lowercase()), 1..3);
             let help = format!(
                 "# {short}\n\n{}\n\n## Recommendation\n\n{}\n\n## References\n* [CWE-{cwe}](https://cwe.mitre.org/data/definitions/{cwe}.html)\n",
-                paragraph(&mut rng, "this pattern"),
-                paragraph(&mut rng, "the fix")
+                paragraph(&mut rng, "this pattern", 2..5),
+                paragraph(&mut rng, "the fix", 2..5)
             );
             rules.push(json!({
                 "id": format!("{lang}/{slug}"),
@@ -630,8 +632,8 @@ fn sarif_result(serial: usize, changed_severity: bool) -> Value {
         WORDS[rng.random_range(0..WORDS.len())].replace(['-', ' '], "_").to_ascii_lowercase(),
         rng.random_range(0..40)
     );
-    let line = rng.random_range(1..2_500);
-    let column = rng.random_range(1..80);
+    let line: u32 = rng.random_range(1..2_500);
+    let column: u32 = rng.random_range(1..80);
     let source = format!("{}{}", MODULES[rng.random_range(0..MODULES.len())], rng.random_range(0..100));
     let count = rng.random_range(4..14);
     let message = format!(
@@ -849,12 +851,9 @@ fn parse_and_map(
     let parsed = started.elapsed();
     let now = chrono::Utc::now();
     let mut warnings = Vec::new();
-    let (scanner, tool) = (report.scanner.as_deref(), report.tool.as_deref());
-    let (records, scans) = report
-        .findings
-        .iter()
-        .map(|f| import_mapping::record_of(f, format, scanner, tool, asset, &[], now, &mut warnings))
-        .unzip();
+    let origin = import_mapping::Origin::of(&report);
+    let (records, scans) =
+        report.findings.iter().map(|f| import_mapping::record_of(f, origin, asset, &[], now, &mut warnings)).unzip();
     (parsed, started.elapsed(), records, scans)
 }
 
