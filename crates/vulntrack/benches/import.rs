@@ -32,10 +32,11 @@
 //! the N findings the report holds).
 
 use std::{
-    collections::HashSet,
+    collections::{BTreeMap, HashSet},
     io::{BufWriter, Write},
     path::Path,
     process::{Command, Stdio},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -94,6 +95,10 @@ struct Args {
     postgres: Option<String>,
     #[arg(long)]
     skip_sqlite: bool,
+    /// Also print (to stderr) where each import's time went: its SQL
+    /// statements by kind, and this process's CPU time.
+    #[arg(long)]
+    profile: bool,
     /// Passed by `cargo bench`.
     #[arg(long, hide = true)]
     bench: bool,
@@ -998,6 +1003,76 @@ async fn raw_insert(
     started.elapsed()
 }
 
+/// Where imports' time goes (`--profile`): every SQL statement's time by
+/// kind (from the driver's own timing of each), against the wall time and
+/// this process's CPU time (on SQLite the database's work is part of it).
+#[derive(Clone, Default)]
+struct Profiler(Arc<Mutex<BTreeMap<String, (usize, Duration)>>>);
+
+impl Profiler {
+    /// A handle on the same pool whose statements are noted.
+    fn observe(&self, db: &Database) -> Database {
+        let mut observed = db.clone();
+        let sink = self.clone();
+        observed.observe_statements(move |info| sink.note(&info.statement.sql, info.elapsed));
+        observed
+    }
+
+    fn note(&self, sql: &str, elapsed: Duration) {
+        let word = |keyword: &str| {
+            sql.find(keyword)
+                .and_then(|at| sql[at + keyword.len()..].split_whitespace().next())
+                .unwrap_or("?")
+                .trim_matches(|c| c == '"' || c == '(')
+                .to_owned()
+        };
+        let kind = match sql.split_whitespace().next().map(str::to_ascii_uppercase).as_deref() {
+            Some("INSERT") => format!("INSERT INTO {}", word("INTO ")),
+            Some("UPDATE") => format!("UPDATE {} SET {}", word("UPDATE "), word(" SET ")),
+            Some("SELECT") => format!("SELECT FROM {}", word(" FROM ")),
+            Some("DELETE") => format!("DELETE FROM {}", word(" FROM ")),
+            Some(other) => other.to_owned(),
+            None => "?".to_owned(),
+        };
+        let mut kinds = self.0.lock().expect("profile");
+        let entry = kinds.entry(kind).or_default();
+        entry.0 += 1;
+        entry.1 += elapsed;
+    }
+
+    /// Prints and forgets what the statements since the last report took.
+    fn report(&self, what: &str, wall: Duration, cpu: Duration) {
+        let kinds = std::mem::take(&mut *self.0.lock().expect("profile"));
+        let in_sql: Duration = kinds.values().map(|(_, d)| *d).sum();
+        eprintln!(
+            "  profile, {what}: wall {}, this process's CPU {}, in SQL statements {}",
+            secs(wall),
+            secs(cpu),
+            secs(in_sql)
+        );
+        let mut by_time: Vec<_> = kinds.into_iter().collect();
+        by_time.sort_by_key(|(_, (_, d))| std::cmp::Reverse(*d));
+        for (kind, (count, d)) in by_time.into_iter().take(8) {
+            eprintln!("    {:>8.1} ms  {count:>5} × {kind}", d.as_secs_f64() * 1000.0);
+        }
+    }
+}
+
+/// This process's CPU time so far (user + system).
+fn cpu_time() -> Duration {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let ticks_per_second = *TICKS.get_or_init(|| {
+        let out = Command::new("getconf").arg("CLK_TCK").output().expect("getconf");
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(100.0)
+    });
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("stat");
+    // utime and stime: the 14th and 15th fields, after the command name.
+    let after = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    Duration::from_secs_f64(ticks as f64 / ticks_per_second)
+}
+
 fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
@@ -1037,14 +1112,24 @@ async fn measure_format(
     let format = reports.format;
     let scope = seeded.team.scope();
     let mut figures = FormatFigures::default();
+    let profiler = args.profile.then(Profiler::default);
+    let import_db = profiler.as_ref().map_or_else(|| db.clone(), |p| p.observe(db));
+    let profiled = async |phase: usize, data: Vec<u8>, asset: &str| {
+        let cpu = profiler.as_ref().map(|_| cpu_time());
+        let (wall, done) = import(&import_db, scope, format, asset, data).await;
+        if let (Some(profiler), Some(cpu)) = (&profiler, cpu) {
+            profiler.report(&format!("{} {}", format.name(), PHASES[phase]), wall, cpu_time() - cpu);
+        }
+        (wall, done)
+    };
     for round in 1..=args.rounds {
         let asset = format!("{}-target-{round}", format.name());
-        let (wall, first) = import(db, scope, format, &asset, reports.first.clone()).await;
+        let (wall, first) = profiled(0, reports.first.clone(), &asset).await;
         // The data, not the timing: every generated finding is distinct.
         assert_eq!(first.counts.total, args.findings as u64, "distinct findings in the {} report", format.name());
         assert_eq!(first.counts.created, args.findings as u64, "records created by the first {} import", format.name());
-        let (wall_2, again) = import(db, scope, format, &asset, reports.first.clone()).await;
-        let (wall_3, changed) = import(db, scope, format, &asset, reports.changed.clone()).await;
+        let (wall_2, again) = profiled(1, reports.first.clone(), &asset).await;
+        let (wall_3, changed) = profiled(2, reports.changed.clone(), &asset).await;
         for (phase, (wall, done)) in [(wall, &first), (wall_2, &again), (wall_3, &changed)].into_iter().enumerate() {
             println!(
                 "| {} | {} | {round} | {} | {} ms | {} |",
