@@ -81,8 +81,9 @@ printf '\n%-20s %10s %8s  %s\n' target executions coverage result
 for target in "${targets[@]}"; do
     log="logs/$target.log"
     status=$(cat "logs/$target.status" 2>/dev/null || echo "no status")
-    execs=$(awk '/stat::number_of_executed_units:/ { print $2 }' "$log" | tail -1)
-    cov=$(grep -oE ' cov: [0-9]+' "$log" | tail -1 | awk '{ print $2 }')
+    # A crashed run has no final stats, and may have no coverage line.
+    execs=$(awk '/stat::number_of_executed_units:/ { n = $2 } END { print n }' "$log" 2>/dev/null || true)
+    cov=$(awk 'match($0, / cov: [0-9]+/) { c = substr($0, RSTART + 6, RLENGTH - 6) } END { print c }' "$log" 2>/dev/null || true)
     if [[ $status == 0 && -n $execs ]]; then
         result=ok
     else
@@ -97,7 +98,7 @@ for target in "${failed[@]}"; do
     tail -n 60 "logs/$target.log"
     for input in "artifacts/$target"/*; do
         [[ -e $input ]] || continue
-        echo "reproduce: $bin_dir/$target fuzz/$input"
+        echo "reproduce: $bin_dir/$target $fuzz/$input"
         echo "       or: cargo +nightly fuzz run --fuzz-dir fuzz --dev --sanitizer none $target fuzz/$input"
     done
 done

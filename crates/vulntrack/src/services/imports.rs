@@ -400,8 +400,7 @@ fn compare<'a>(
     let origin = import_mapping::Origin::of(report);
     for finding in &report.findings {
         reported.insert(finding.fingerprint.as_str());
-        let (record, mut scan) =
-            import_mapping::record_of(finding, origin, &asset.name, request.tags, now, warnings);
+        let (record, mut scan) = import_mapping::record_of(finding, origin, &asset.name, request.tags, now, warnings);
         if request.minimum_severity.is_some_and(|minimum| record.severity.rank() < minimum.rank()) {
             plan.counts.skipped += 1;
             continue;
@@ -442,7 +441,8 @@ fn compare<'a>(
     if request.close_missing {
         // Only this scanner's findings: a Trivy report says nothing about
         // what ZAP found on the same asset.
-        let same_scanner = |v: &Vulnerability| v.scan.source == report.format.name() && v.scan.tool.as_deref() == origin.tool;
+        let same_scanner =
+            |v: &Vulnerability| v.scan.source == report.format.name() && v.scan.tool.as_deref() == origin.tool;
         for current in known {
             let Some(print) = current.scan.fingerprint.as_deref() else { continue };
             let open = matches!(current.record.status, VulnStatus::Open | VulnStatus::InProgress);

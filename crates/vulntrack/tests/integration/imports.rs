@@ -281,7 +281,11 @@ async fn imports_are_for_analysts_kept_to_their_team_and_audited_once_plus_each_
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
     let musl = record(&app, &admin, "CVE-2024-0005").await;
     let assigned = app
-        .patch(&format!("/api/v1/vulnerabilities/{}", musl["id"].as_str().expect("id")), As::Cookie(&admin), json!({ "assignee_id": owner }))
+        .patch(
+            &format!("/api/v1/vulnerabilities/{}", musl["id"].as_str().expect("id")),
+            As::Cookie(&admin),
+            json!({ "assignee_id": owner }),
+        )
         .await;
     assert_eq!(assigned.status, StatusCode::OK, "{assigned:?}");
     import(&app, &analyst, &[("asset", &asset_id)], "trivy.json", &trivy(&PACKAGES[..2])).await;
@@ -523,15 +527,26 @@ async fn a_person_sets_the_scanner_fields_of_a_record_by_hand() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = bad.body["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
-    for field in ["title", "description", "cwe_ids[0]", "location.url", "location.port", "component.name", "component.purl"] {
+    let fields: Vec<&str> =
+        bad.body["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    for field in
+        ["title", "description", "cwe_ids[0]", "location.url", "location.port", "component.name", "component.purl"]
+    {
         assert!(fields.contains(&field), "{field} in {fields:?}");
     }
 
-    let changed =
-        app.patch("/api/v1/vulnerabilities/VT-1", As::Cookie(&admin), json!({ "location": null, "fixed_version": "3.3.0" })).await;
+    let changed = app
+        .patch(
+            "/api/v1/vulnerabilities/VT-1",
+            As::Cookie(&admin),
+            json!({ "location": null, "fixed_version": "3.3.0" }),
+        )
+        .await;
     assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
-    assert_eq!((changed.body["location"].clone(), changed.body["fixed_version"].as_str()), (Value::Null, Some("3.3.0")));
+    assert_eq!(
+        (changed.body["location"].clone(), changed.body["fixed_version"].as_str()),
+        (Value::Null, Some("3.3.0"))
+    );
     assert_eq!(changed.body["rule_id"], "pentest-2026-07", "fields not sent stay");
     let audit = audit_rows(&app, &admin, "VULNERABILITY_UPDATED").await;
     assert_eq!(audit[0]["details"]["fixed_version"], json!({ "before": "3.2.1", "after": "3.3.0" }), "{audit:?}");
