@@ -73,8 +73,8 @@ use vulntrack_store::{
 };
 
 /// The server's allocator (see `src/main.rs`): the imports here run the
-/// service in this process, and with glibc's malloc they took about 1.6 ×
-/// as long as with the allocator the `vulntrack` binary uses.
+/// service in this process, and with glibc's malloc the first imports took
+/// 1.6–1.9 times as long as with the allocator the `vulntrack` binary uses.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
