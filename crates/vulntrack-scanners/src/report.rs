@@ -63,6 +63,11 @@ impl ReportBuilder {
         });
     }
 
+    /// The tool named so far, if any.
+    pub fn tool(&self) -> Option<&str> {
+        self.tool.as_deref()
+    }
+
     /// Notes an item skipped or a value dropped.
     pub fn warn(&mut self, warning: impl Into<String>) {
         if self.warnings.len() < MAX_WARNINGS {

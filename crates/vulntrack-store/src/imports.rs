@@ -16,7 +16,7 @@ use vulntrack_domain::{
 };
 
 use crate::{
-    entity::{import_findings, imports, vulnerabilities as vulns},
+    entity::{finding_sightings, import_findings, imports, vulnerabilities as vulns},
     error::{StoreError, StoreResult},
     scope::TeamScope,
     vulnerabilities::{self, Vulnerability, fill_scan, from_row},
@@ -166,16 +166,13 @@ pub async fn insert(
     })
     .exec_without_returning(db)
     .await?;
-    for chunk in outcomes.chunks(CHUNK) {
-        let rows = chunk.iter().map(|(vulnerability, outcome)| import_findings::ActiveModel {
-            import_id: Set(import.id),
-            team_id: Set(team),
-            vulnerability_id: Set(*vulnerability),
-            outcome: Set(outcome.as_str().to_owned()),
-        });
-        import_findings::Entity::insert_many(rows).exec_without_returning(db).await?;
-    }
-    Ok(())
+    let rows = outcomes.iter().map(|(vulnerability, outcome)| import_findings::ActiveModel {
+        import_id: Set(import.id),
+        team_id: Set(team),
+        vulnerability_id: Set(*vulnerability),
+        outcome: Set(outcome.as_str().to_owned()),
+    });
+    crate::bulk::insert(db, rows.collect(), None, None).await
 }
 
 /// One import of the team.
@@ -311,22 +308,21 @@ pub async fn refresh(db: &impl ConnectionTrait, scope: TeamScope, refreshes: &[R
     Ok(())
 }
 
-/// Notes that a report listed these records again, unchanged.
+/// Notes that a report listed these records again, unchanged (in the
+/// narrow sightings table: see migration 19).
 pub async fn mark_seen(
     db: &impl ConnectionTrait,
     scope: TeamScope,
     ids: &[Uuid],
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    for chunk in ids.chunks(CHUNK) {
-        vulns::Entity::update_many()
-            .col_expr(vulns::Column::LastSeenAt, Expr::value(at))
-            .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
-            .filter(vulns::Column::Id.is_in(chunk.iter().copied()))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
+    let rows = ids.iter().map(|id| finding_sightings::ActiveModel {
+        vulnerability_id: Set(*id),
+        team_id: Set(scope.team_id().as_uuid()),
+        last_seen_at: Set(at),
+    });
+    let upsert = crate::bulk::Upsert { key: "vulnerability_id", update: &["last_seen_at"] };
+    crate::bulk::insert(db, rows.collect(), None, Some(upsert)).await
 }
 
 /// Resolves records a complete report no longer lists.

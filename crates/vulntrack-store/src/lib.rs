@@ -5,6 +5,7 @@
 //! only through functions that take a [`TeamScope`], which adds the team
 //! filter itself.
 
+mod bulk;
 mod entity;
 
 pub mod api_tokens;

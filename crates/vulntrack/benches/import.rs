@@ -943,6 +943,7 @@ async fn raw_insert(
         "occurrences",
         "severity_overridden",
     ];
+    let postgres = db.conn().get_database_backend() == sea_orm::DbBackend::Postgres;
     let team_id = team.id.as_uuid();
     let asset = Uuid::now_v7();
     let now = chrono::Utc::now();
@@ -951,7 +952,12 @@ async fn raw_insert(
     let rows: Vec<(usize, (&VulnerabilityRecord, &ScannerFields))> = records.iter().zip(scans).enumerate().collect();
     for chunk in rows.chunks(500) {
         let mut insert = Query::insert();
-        insert.into_table(Alias::new("vulnerabilities")).columns(COLUMNS.iter().map(|c| Alias::new(*c)));
+        // PostgreSQL's search terms are a column of the row (SQLite's go to
+        // another table, which this INSERT leaves out).
+        let search_column = postgres.then_some("search_vector");
+        insert
+            .into_table(Alias::new("vulnerabilities"))
+            .columns(COLUMNS.iter().chain(&search_column).map(|c| Alias::new(*c)));
         for (i, (record, scan)) in chunk {
             let component = scan.component.as_ref();
             let values: Vec<Expr> = vec![
@@ -999,7 +1005,13 @@ async fn raw_insert(
                 Expr::value(scan.occurrences.and_then(|n| i32::try_from(n).ok())),
                 Expr::value(false),
             ];
-            insert.values_panic(values);
+            let search_vector = postgres.then(|| {
+                sea_orm::sea_query::ExprTrait::cast_as(
+                    Expr::value(vulnerabilities::search_lexemes(team.id, record)),
+                    Alias::new("tsvector"),
+                )
+            });
+            insert.values_panic(values.into_iter().chain(search_vector));
         }
         statements.push(backend.build(&insert));
     }

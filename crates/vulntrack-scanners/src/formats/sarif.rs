@@ -35,13 +35,16 @@
 //! structs below read only what is used, each result on its own: a result
 //! that cannot be read is skipped with a warning instead.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, fmt};
 
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::{
+    Deserialize,
+    de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor},
+};
 use serde_json::{Map, Value};
 use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{each, from_json, is_blank, is_secrets_rule, is_url, scalar_text, unique};
+use super::support::{is_blank, is_secrets_rule, is_url, scalar_text, unique, without_bom};
 use crate::finding::{cwe_number, severity_from_valid_score, severity_from_word};
 use crate::{Finding, Location, ParseError, ReportBuilder, detect::Head};
 
@@ -56,21 +59,6 @@ const SECRET_PROPERTIES: &[&str] = &["offender", "secret", "Secret", "match", "M
 
 /// Titles longer than this are cut at a word boundary.
 const TITLE_CHARS: usize = 200;
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Log {
-    version: Option<Value>,
-    runs: Option<Vec<Value>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Run {
-    tool: Option<Tool>,
-    results: Option<Vec<Value>>,
-    artifacts: Option<Vec<Value>>,
-}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -295,45 +283,326 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
     if is_blank(data) {
         return Ok(());
     }
-    let log: Log = from_json(FORMAT, data)?;
-    if let Some(version) = scalar_text(log.version.as_ref()).filter(|v| !v.starts_with("2.")) {
-        report.warn(format!("SARIF version {version} is read as 2.1.0"));
-    }
-    let runs: Vec<Run> = each(log.runs.unwrap_or_default(), "run", report);
-    let mut named = false;
-    for run in runs {
-        let driver = run.tool.as_ref().and_then(|t| t.driver.as_ref());
-        if !named && let Some(name) = driver.and_then(|d| scalar_text(d.name.as_ref())) {
-            let version = driver
-                .and_then(|d| scalar_text(d.version.as_ref()).or_else(|| scalar_text(d.semantic_version.as_ref())));
-            report.scanner(&name, version.as_deref());
-            named = true;
-        }
-        read_run(run, report);
-    }
-    Ok(())
+    let mut json = serde_json::Deserializer::from_slice(without_bom(data));
+    serde::Deserializer::deserialize_map(&mut json, LogVisitor { report })
+        .and_then(|()| json.end())
+        .map_err(|e| ParseError::json(FORMAT, &e))
 }
 
-fn read_run(mut run: Run, report: &mut ReportBuilder) {
-    let mut tool = run.tool.take().unwrap_or_default();
-    let driver = Rules::of(tool.driver.as_mut(), report);
-    let extensions = tool.extensions.iter_mut().flatten().map(|c| Rules::of(Some(c), report)).collect();
-    let artifacts = each_in_place::<Artifact>(run.artifacts.take().unwrap_or_default(), "artifact", report)
+// The log is read as it streams past: each result is read on its own (as a
+// JSON value, then typed, so one a tool wrote wrongly is skipped with a
+// warning) and made findings at once, using the run's `tool`, which comes
+// before `results` in every writer's order. A result is held until its
+// run has been read only when that order is not followed, or when it
+// points into `artifacts` and those have not come yet.
+
+/// The top-level object: `version` and `runs`.
+struct LogVisitor<'r> {
+    report: &'r mut ReportBuilder,
+}
+
+impl<'de> Visitor<'de> for LogVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a SARIF log object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut runs = 0;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "version" => {
+                    let version: Option<Value> = map.next_value()?;
+                    if let Some(version) = scalar_text(version.as_ref()).filter(|v| !v.starts_with("2.")) {
+                        self.report.warn(format!("SARIF version {version} is read as 2.1.0"));
+                    }
+                }
+                "runs" => map.next_value_seed(RunsSeed { report: &mut *self.report, runs: &mut runs })?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `runs` (or `null`), each run read as it comes.
+struct RunsSeed<'r> {
+    report: &'r mut ReportBuilder,
+    /// Runs read so far (the first one with a driver name names the tool).
+    runs: &'r mut usize,
+}
+
+impl<'de> DeserializeSeed<'de> for RunsSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of SARIF runs")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        loop {
+            *self.runs += 1;
+            let run = RunReader { report: &mut *self.report, number: *self.runs };
+            if seq.next_element_seed(run)?.is_none() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// One run: its tool and artifacts, then its results.
+struct RunReader<'r> {
+    report: &'r mut ReportBuilder,
+    number: usize,
+}
+
+/// What a run has given so far.
+#[derive(Default)]
+struct RunSoFar {
+    tool: Option<Tool>,
+    artifacts: Option<Vec<Value>>,
+    context: Option<RunContext>,
+    /// Results that wait for the end of the run.
+    held: Vec<SarifResult>,
+    results: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for RunReader<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RunReader<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a SARIF run object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let mut run = RunSoFar::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "tool" => {
+                    let value: Value = map.next_value()?;
+                    run.tool = Some(self.typed(value, "tool"));
+                }
+                "artifacts" => run.artifacts = Some(map.next_value::<Option<Vec<Value>>>()?.unwrap_or_default()),
+                "results" => map.next_value_seed(ResultsSeed { reader: &mut self, run: &mut run })?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let held = std::mem::take(&mut run.held);
+        let mut context = self.context(&mut run);
+        if let Some(late) = run.artifacts.take() {
+            // They came after the results that streamed; the held ones
+            // point into them.
+            context.artifacts = artifact_uris(late, self.report());
+        }
+        for result in held {
+            read_result(&result, &context, self.report());
+        }
+        Ok(())
+    }
+
+    // Anything but an object is a run no tool meant: skipped, as before.
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        self.skipped();
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(mut self, _: &str) -> Result<(), E> {
+        self.skipped();
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(mut self, _: bool) -> Result<(), E> {
+        self.skipped();
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(mut self, _: i64) -> Result<(), E> {
+        self.skipped();
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(mut self, _: u64) -> Result<(), E> {
+        self.skipped();
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(mut self, _: f64) -> Result<(), E> {
+        self.skipped();
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(mut self) -> Result<(), E> {
+        self.skipped();
+        Ok(())
+    }
+}
+
+impl RunReader<'_> {
+    fn report(&mut self) -> &mut ReportBuilder {
+        self.report
+    }
+
+    fn skipped(&mut self) {
+        let number = self.number;
+        self.report().warn(format!("run {number} skipped: not an object"));
+    }
+
+    /// A part of the run as `T`; one that cannot be read is noted and
+    /// taken as empty.
+    fn typed<T: DeserializeOwned + Default>(&mut self, value: Value, what: &str) -> T {
+        let number = self.number;
+        serde_json::from_value(value).unwrap_or_else(|error| {
+            self.report().warn(format!("the {what} of run {number} not read: {error}"));
+            T::default()
+        })
+    }
+
+    /// The run's shared context, made once from what it has given (and
+    /// the tool named on the report by the first run that names one).
+    fn context(&mut self, run: &mut RunSoFar) -> RunContext {
+        if let Some(context) = run.context.take() {
+            return context;
+        }
+        let mut tool = run.tool.take().unwrap_or_default();
+        let report = self.report();
+        if report.tool().is_none()
+            && let Some(driver) = tool.driver.as_ref()
+            && let Some(name) = scalar_text(driver.name.as_ref())
+        {
+            let version =
+                scalar_text(driver.version.as_ref()).or_else(|| scalar_text(driver.semantic_version.as_ref()));
+            report.scanner(&name, version.as_deref());
+        }
+        let driver = Rules::of(tool.driver.as_mut(), report);
+        let extensions = tool.extensions.iter_mut().flatten().map(|c| Rules::of(Some(c), report)).collect();
+        let artifacts = artifact_uris(run.artifacts.take().unwrap_or_default(), report);
+        let tool_name = driver.name.clone().unwrap_or_default();
+        RunContext {
+            finds_secrets: SECRET_SCANNERS.iter().any(|name| tool_name.to_ascii_lowercase().contains(name)),
+            tool: tool_name,
+            driver,
+            extensions,
+            global_messages: tool.driver.and_then(|d| d.global_message_strings).unwrap_or_default(),
+            artifacts,
+        }
+    }
+}
+
+/// A run's `results` (or `null`): each made findings as it is read when the
+/// run's tool is known, else held for the end of the run.
+struct ResultsSeed<'a, 'r> {
+    reader: &'a mut RunReader<'r>,
+    run: &'a mut RunSoFar,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of SARIF results")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let ResultsSeed { reader, run } = self;
+        let streams = run.tool.is_some() || run.context.is_some();
+        let artifacts_known = run.artifacts.is_some() || run.context.is_some();
+        if streams && run.context.is_none() {
+            let context = reader.context(run);
+            run.context = Some(context);
+        }
+        while let Some(value) = seq.next_element::<Value>()? {
+            run.results += 1;
+            let result: SarifResult = match serde_json::from_value(value) {
+                Ok(result) => result,
+                Err(error) => {
+                    let number = run.results;
+                    reader.report().warn(format!("result {number} skipped: {error}"));
+                    continue;
+                }
+            };
+            match run.context.as_ref() {
+                Some(context) if artifacts_known || !points_into_artifacts(&result) => {
+                    read_result(&result, context, reader.report());
+                }
+                _ => run.held.push(result),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Each artifact's path (`None` for one without a URI), by position.
+fn artifact_uris(values: Vec<Value>, report: &mut ReportBuilder) -> Vec<Option<String>> {
+    each_in_place::<Artifact>(values, "artifact", report)
         .into_iter()
         .map(|a| a.location.and_then(|l| scalar_text(l.uri.as_ref())).map(|uri| clean_uri(&uri)))
-        .collect();
-    let tool_name = driver.name.clone().unwrap_or_default();
-    let context = RunContext {
-        finds_secrets: SECRET_SCANNERS.iter().any(|name| tool_name.to_ascii_lowercase().contains(name)),
-        tool: tool_name,
-        driver,
-        extensions,
-        global_messages: tool.driver.and_then(|d| d.global_message_strings).unwrap_or_default(),
-        artifacts,
-    };
-    for result in each::<SarifResult>(run.results.take().unwrap_or_default(), "result", report) {
-        read_result(&result, &context, report);
-    }
+        .collect()
+}
+
+/// Whether a result names a file only by its index in `run.artifacts`.
+fn points_into_artifacts(result: &SarifResult) -> bool {
+    let by_index = |a: &ArtifactLocation| a.uri.is_none() && a.index.is_some();
+    result.analysis_target.as_ref().is_some_and(by_index)
+        || result
+            .locations
+            .iter()
+            .flatten()
+            .filter_map(|l| l.physical_location.as_ref()?.artifact_location.as_ref())
+            .any(by_index)
 }
 
 fn read_result(result: &SarifResult, run: &RunContext, report: &mut ReportBuilder) {
@@ -804,6 +1073,33 @@ mod tests {
 
     fn read(json: &str) -> crate::Report {
         parse(Format::Sarif, json.as_bytes()).unwrap()
+    }
+
+    /// Read as it streams, a log gives the same findings whatever order
+    /// its keys come in: results before their tool, or before the
+    /// artifacts they point into, wait for the end of the run.
+    #[test]
+    fn key_order_does_not_change_what_is_read() {
+        let tool = r#""tool": {"driver": {"name": "CodeQL", "version": "2.15.0", "rules": [
+            {"id": "js/sql-injection", "properties": {"security-severity": "8.8", "tags": ["external/cwe/cwe-089"]}}]}}"#;
+        let artifacts = r#""artifacts": [{"location": {"uri": "src/db.js"}}]"#;
+        let results = r#""results": [{"ruleId": "js/sql-injection", "ruleIndex": 0, "message": {"text": "Query built from input"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"index": 0}, "region": {"startLine": 7}}}]}]"#;
+        let orders = [
+            format!("{tool}, {artifacts}, {results}"),
+            format!("{results}, {artifacts}, {tool}"),
+            format!("{tool}, {results}, {artifacts}"),
+        ];
+        for order in orders {
+            let report = read(&format!(r#"{{"runs": [{{{order}}}, 7], "version": "2.1.0"}}"#));
+            assert_eq!(report.scanner.as_deref(), Some("CodeQL 2.15.0"), "{order}");
+            assert_eq!(report.findings.len(), 1, "{order}");
+            let finding = &report.findings[0];
+            assert_eq!(finding.location.file.as_deref(), Some("src/db.js"), "{order}");
+            assert_eq!((finding.location.line, finding.severity), (Some(7), Some(Severity::High)), "{order}");
+            assert_eq!(finding.cwe_ids, vec![89], "{order}");
+            assert_eq!(report.warnings, vec!["run 2 skipped: not an object"], "{order}");
+        }
     }
 
     #[test]

@@ -19,29 +19,18 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use std::fmt;
 
-use super::support::{from_json, is_blank, nullable, text, unique, without_bom};
+use serde::{
+    Deserialize, Deserializer,
+    de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor},
+};
+
+use super::support::{is_blank, nullable, text, unique, without_bom};
 use crate::finding::{Kind, cwe_number, first_cve, is_v3_or_v4_vector, severity_from_word};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head};
 
 const FORMAT: &str = "trivy";
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "PascalCase")]
-struct Report {
-    #[serde(deserialize_with = "nullable")]
-    results: Vec<TrivyResult>,
-    /// Kubernetes reports since Trivy 0.35.
-    #[serde(deserialize_with = "nullable")]
-    resources: Vec<Resource>,
-    /// Older Kubernetes reports list resources by what was found in them.
-    #[serde(deserialize_with = "nullable")]
-    vulnerabilities: Vec<Resource>,
-    #[serde(deserialize_with = "nullable")]
-    misconfigurations: Vec<Resource>,
-    trivy: Option<Tool>,
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "PascalCase")]
@@ -177,35 +166,225 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
     if is_blank(data) {
         return Ok(());
     }
-    let doc: Report = if without_bom(data).trim_ascii_start().starts_with(b"[") {
-        Report { results: from_json(FORMAT, data)?, ..Report::default() }
+    let data = without_bom(data);
+    let mut json = serde_json::Deserializer::from_slice(data);
+    let read = if data.trim_ascii_start().starts_with(b"[") {
+        ResultsSeed { report, resource: "" }.deserialize(&mut json)
     } else {
-        from_json(FORMAT, data)?
+        json.deserialize_map(ReportVisitor { report })
     };
-    report.scanner("Trivy", doc.trivy.as_ref().and_then(|t| t.version.as_deref()));
-    for result in &doc.results {
-        read_result(result, "", report);
+    read.and_then(|()| json.end()).map_err(|e| ParseError::json(FORMAT, &e))
+}
+
+// The report is read as it streams past: each vulnerability becomes a
+// finding as soon as it is read (its result's `Target` and `Type` come
+// before `Vulnerabilities` in the order Trivy writes and in sorted order),
+// so a 100 MB report never exists as a typed document beside its findings.
+// A result whose target or type comes later is held until its end.
+
+/// The top-level object: `Results`, Kubernetes resources, the tool.
+struct ReportVisitor<'r> {
+    report: &'r mut ReportBuilder,
+}
+
+impl<'de> Visitor<'de> for ReportVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Trivy report object")
     }
-    for resource in doc.resources.iter().chain(&doc.vulnerabilities).chain(&doc.misconfigurations) {
-        let name = [&resource.namespace, &resource.kind, &resource.name]
-            .iter()
-            .filter_map(|part| text(part.as_deref()))
-            .collect::<Vec<_>>()
-            .join("/");
-        for result in &resource.results {
-            read_result(result, &name, report);
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "Results" => map.next_value_seed(ResultsSeed { report: &mut *self.report, resource: "" })?,
+                // Kubernetes reports: `Resources` since Trivy 0.35; older
+                // ones list resources by what was found in them.
+                "Resources" | "Vulnerabilities" | "Misconfigurations" => {
+                    let resources: Option<Vec<Resource>> = map.next_value()?;
+                    for resource in resources.unwrap_or_default() {
+                        let name = [&resource.namespace, &resource.kind, &resource.name]
+                            .iter()
+                            .filter_map(|part| text(part.as_deref()))
+                            .collect::<Vec<_>>()
+                            .join("/");
+                        for result in &resource.results {
+                            read_result(result, &name, self.report);
+                        }
+                    }
+                }
+                "Trivy" => {
+                    let tool: Option<Tool> = map.next_value()?;
+                    self.report.scanner("Trivy", tool.as_ref().and_then(|t| t.version.as_deref()));
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
         }
+        Ok(())
     }
-    Ok(())
+}
+
+/// A list of results (or `null`), each read as it comes.
+struct ResultsSeed<'r> {
+    report: &'r mut ReportBuilder,
+    resource: &'r str,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultsSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of Trivy results")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(ResultSeed { report: &mut *self.report, resource: self.resource })?.is_some() {}
+        Ok(())
+    }
+}
+
+/// One result: its target and type, then its findings.
+struct ResultSeed<'r> {
+    report: &'r mut ReportBuilder,
+    resource: &'r str,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Trivy result object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        // What is read before the target and type are known waits here.
+        let mut held = TrivyResult::default();
+        let mut target_read = false;
+        let mut kind_read = false;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "Target" => {
+                    held.target = map.next_value()?;
+                    target_read = true;
+                }
+                "Type" => {
+                    held.kind = map.next_value()?;
+                    kind_read = true;
+                }
+                "Vulnerabilities" if target_read && kind_read => {
+                    let target = held.target.as_deref().map(str::trim).unwrap_or_default();
+                    let context = Context { target, kind: held.kind.as_deref(), resource: self.resource };
+                    map.next_value_seed(VulnerabilitiesSeed { report: &mut *self.report, context })?;
+                }
+                "Vulnerabilities" => {
+                    held.vulnerabilities.extend(map.next_value::<Option<Vec<_>>>()?.unwrap_or_default())
+                }
+                "Misconfigurations" => {
+                    held.misconfigurations.extend(map.next_value::<Option<Vec<_>>>()?.unwrap_or_default());
+                }
+                "Secrets" => held.secrets.extend(map.next_value::<Option<Vec<_>>>()?.unwrap_or_default()),
+                "Licenses" => held.licenses.extend(map.next_value::<Option<Vec<_>>>()?.unwrap_or_default()),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        read_result(&held, self.resource, self.report);
+        Ok(())
+    }
+}
+
+/// Where a result's findings were found.
+#[derive(Clone, Copy)]
+struct Context<'a> {
+    target: &'a str,
+    kind: Option<&'a str>,
+    resource: &'a str,
+}
+
+/// A result's `Vulnerabilities` (or `null`), each made a finding as it is read.
+struct VulnerabilitiesSeed<'r> {
+    report: &'r mut ReportBuilder,
+    context: Context<'r>,
+}
+
+impl<'de> DeserializeSeed<'de> for VulnerabilitiesSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for VulnerabilitiesSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of Trivy vulnerabilities")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(vulnerability) = seq.next_element::<Vulnerability>()? {
+            push_vulnerability(&vulnerability, self.context, self.report);
+        }
+        Ok(())
+    }
+}
+
+fn push_vulnerability(vulnerability: &Vulnerability, context: Context<'_>, report: &mut ReportBuilder) {
+    match vulnerability_finding(vulnerability, context) {
+        Some(finding) => report.push(finding),
+        None => report.warn("a Trivy vulnerability without a VulnerabilityID was skipped"),
+    }
 }
 
 fn read_result(result: &TrivyResult, resource: &str, report: &mut ReportBuilder) {
     let target = result.target.as_deref().map(str::trim).unwrap_or_default();
+    let context = Context { target, kind: result.kind.as_deref(), resource };
     for vulnerability in &result.vulnerabilities {
-        match vulnerability_finding(vulnerability, result, target, resource) {
-            Some(finding) => report.push(finding),
-            None => report.warn("a Trivy vulnerability without a VulnerabilityID was skipped"),
-        }
+        push_vulnerability(vulnerability, context, report);
     }
     for misconfiguration in &result.misconfigurations {
         if let Some(finding) = misconfiguration_finding(misconfiguration, target, resource) {
@@ -220,7 +399,8 @@ fn read_result(result: &TrivyResult, resource: &str, report: &mut ReportBuilder)
     }
 }
 
-fn vulnerability_finding(v: &Vulnerability, result: &TrivyResult, target: &str, resource: &str) -> Option<Finding> {
+fn vulnerability_finding(v: &Vulnerability, context: Context<'_>) -> Option<Finding> {
+    let Context { target, kind, resource } = context;
     let id = text(v.vulnerability_id.as_deref())?;
     let name = text(v.pkg_name.as_deref()).unwrap_or_default();
     let version = text(v.installed_version.as_deref());
@@ -249,7 +429,7 @@ fn vulnerability_finding(v: &Vulnerability, result: &TrivyResult, target: &str, 
                 .as_ref()
                 .and_then(|p| text(p.purl.as_deref()))
                 .or_else(|| text(v.reference.as_deref())),
-            ecosystem: text(result.kind.as_deref()),
+            ecosystem: text(kind),
         }),
         remediation: fixed.as_ref().map(|fixed| format!("Upgrade {name} to {fixed}.")),
         fixed_version: fixed,

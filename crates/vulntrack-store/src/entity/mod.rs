@@ -5,6 +5,7 @@ pub(crate) mod api_tokens;
 pub(crate) mod assets;
 pub(crate) mod audit_log;
 pub(crate) mod comments;
+pub(crate) mod finding_sightings;
 pub(crate) mod import_findings;
 pub(crate) mod imports;
 pub(crate) mod instance;

@@ -21,7 +21,7 @@ pub struct Migration;
 
 /// The text every word of a row comes from, as in migration 6; the key is
 /// `t` and the last eight hex digits of the team id, as `search::team_key`.
-const POSTGRES_UP: &[&str] = &[
+pub(super) const POSTGRES_UP: &[&str] = &[
     "ALTER TABLE vulnerabilities DROP COLUMN search_vector",
     r"ALTER TABLE vulnerabilities ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
         to_tsvector('simple', regexp_replace(

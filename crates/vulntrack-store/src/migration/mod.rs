@@ -22,6 +22,8 @@ mod m20261130_000014_saved_views;
 mod m20261130_000015_user_time_zone;
 mod m20261130_000016_assets;
 mod m20261207_000017_imports;
+mod m20261207_000018_stored_search_terms;
+mod m20261207_000019_finding_sightings;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -46,6 +48,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000015_user_time_zone::Migration),
             Box::new(m20261130_000016_assets::Migration),
             Box::new(m20261207_000017_imports::Migration),
+            Box::new(m20261207_000018_stored_search_terms::Migration),
+            Box::new(m20261207_000019_finding_sightings::Migration),
         ]
     }
 }

@@ -29,7 +29,7 @@ pub use list::{Assignees, Direction, ListQuery, Page, Position, Sort, count_matc
 pub use stats::{SeverityStatusCount, Stats, TrendDay, open_trend, top_risks};
 
 use crate::{
-    entity::{teams, vulnerabilities as vulns, vulnerability_tags as tags},
+    entity::{finding_sightings as sightings, teams, vulnerabilities as vulns, vulnerability_tags as tags},
     error::{StoreError, StoreResult},
     scope::TeamScope,
 };
@@ -328,14 +328,34 @@ pub async fn create_findings(
                 model
             })
             .collect();
-        vulns::Entity::insert_many(models).exec_without_returning(db).await?;
+        insert_rows(db, scope, models, chunk).await?;
     }
-    for chunk in tag_rows.chunks(BATCH_ROWS) {
-        tags::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
-    }
+    crate::bulk::insert(db, tag_rows, None, None).await?;
     search::index_sqlite(db, &fts_rows).await?;
     let new_assets = link_assets(db, scope, &ids, records).await?;
     Ok(CreatedMany { ids, new_assets })
+}
+
+/// The lexemes PostgreSQL indexes `record` under, in `tsvector`'s input
+/// form (for a benchmark's plain INSERT of the same rows).
+pub fn search_lexemes(team: TeamId, record: &VulnerabilityRecord) -> String {
+    search::tsvector_text(&search::indexed_terms(team, record))
+}
+
+/// Inserts rows built from `records` (one each, in order). On PostgreSQL
+/// each row carries its search terms in the same INSERT (SQLite's go to
+/// its FTS table).
+async fn insert_rows(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    models: Vec<vulns::ActiveModel>,
+    records: &[VulnerabilityRecord],
+) -> StoreResult<()> {
+    let extra = (db.get_database_backend() == DbBackend::Postgres).then(|| crate::bulk::Extra {
+        name: "search_vector",
+        values: records.iter().map(|record| search_lexemes(scope.team_id(), record).into()).collect(),
+    });
+    crate::bulk::insert(db, models, extra, None).await
 }
 
 /// Links each record to the assets it names, each distinct name resolved
@@ -379,9 +399,7 @@ async fn link_assets(
             }
         }
     }
-    for chunk in rows.chunks(BATCH_ROWS) {
-        crate::entity::vulnerability_assets::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
-    }
+    crate::bulk::insert(db, rows, None, None).await?;
     Ok(created)
 }
 
@@ -435,13 +453,35 @@ pub async fn hydrate(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut tags = tags_of(db, scope, &ids).await?;
     let mut assets = crate::assets::of_vulnerabilities(db, scope, &ids).await?;
+    let mut sightings = sightings_of(db, scope, &ids).await?;
     rows.into_iter()
         .map(|row| {
             let row_tags = tags.remove(&row.id).unwrap_or_default();
             let asset_ids = assets.remove(&row.id).unwrap_or_default();
-            from_row(row, row_tags).map(|v| Vulnerability { asset_ids, ..v })
+            let seen = sightings.remove(&row.id);
+            from_row(row, row_tags).map(|mut v| {
+                v.scan.last_seen_at = Ord::max(v.scan.last_seen_at, seen);
+                Vulnerability { asset_ids, ..v }
+            })
         })
         .collect()
+}
+
+/// When reimports last saw these records unchanged (see `imports::mark_seen`).
+async fn sightings_of(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    ids: &[Uuid],
+) -> StoreResult<HashMap<Uuid, DateTime<Utc>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = sightings::Entity::find()
+        .filter(sightings::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(sightings::Column::VulnerabilityId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|row| (row.vulnerability_id, row.last_seen_at)).collect())
 }
 
 /// Records a new vulnerability with the team's next key.
@@ -468,7 +508,7 @@ pub async fn create(
     };
     fill(&mut model, record);
     fill_scan(&mut model, &ScannerFields::default());
-    vulns::Entity::insert(model).exec_without_returning(db).await?;
+    insert_rows(db, scope, vec![model], std::slice::from_ref(record)).await?;
     if let Some(rowid) = fts_rowid {
         search::index_sqlite(db, &[(rowid, search::indexed_terms(scope.team_id(), record))]).await?;
     }
@@ -567,8 +607,14 @@ pub async fn update(
     }
     // The version condition makes a change computed from a stale read a
     // no-op that the caller sees, never a silent overwrite.
-    let result = vulns::Entity::update_many()
-        .set(model)
+    let mut change = vulns::Entity::update_many().set(model);
+    if db.get_database_backend() == DbBackend::Postgres && search::indexed_text_differs(&current.record, record) {
+        change = change.col_expr(
+            sea_orm::sea_query::Alias::new("search_vector"),
+            search::postgres_vector(scope.team_id(), record),
+        );
+    }
+    let result = change
         .filter(vulns::Column::Id.eq(current.id))
         .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
         .filter(vulns::Column::Version.eq(current.version))

@@ -11,7 +11,7 @@
 
 use sea_orm::{
     ConnectionTrait, DbBackend, Statement,
-    sea_query::{Expr, SimpleExpr},
+    sea_query::{Expr, ExprTrait, SimpleExpr},
 };
 use vulntrack_domain::{TeamId, vulnerability::record::VulnerabilityRecord};
 
@@ -39,9 +39,9 @@ fn team_key(team: TeamId) -> String {
     format!("t{}", &hex[hex.len() - 8..])
 }
 
-/// What SQLite's FTS table indexes for a record: each word of its text
-/// with the team's key in front. (PostgreSQL builds the same in its
-/// generated column.)
+/// What a record is indexed under, on both backends: each word of its
+/// text with the team's key in front (SQLite's FTS table holds these
+/// terms; PostgreSQL's `search_vector` holds them as lexemes).
 pub(crate) fn indexed_terms(team: TeamId, record: &VulnerabilityRecord) -> String {
     let texts = [record.title.as_str(), record.description.as_str(), record.cve_id.as_deref().unwrap_or("")]
         .into_iter()
@@ -62,6 +62,25 @@ pub(crate) fn terms_of<'a>(team: TeamId, texts: impl Iterator<Item = &'a str>) -
         terms.push_str(&word);
     }
     terms
+}
+
+/// `terms` (as [`terms_of`] gives them) in `tsvector`'s input form: each
+/// one a quoted lexeme, taken as it is (no parsing or normalising, unlike
+/// `to_tsvector`), so PostgreSQL indexes exactly the words SQLite does.
+pub(crate) fn tsvector_text(terms: &str) -> String {
+    terms.split(' ').filter(|t| !t.is_empty()).map(quoted_lexeme).collect::<Vec<_>>().join(" ")
+}
+
+/// A lexeme quoted for `tsvector`/`tsquery` input. Terms are letters and
+/// digits only; the escaping keeps that assumption out of the SQL's safety.
+fn quoted_lexeme(term: &str) -> String {
+    format!("'{}'", term.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// The expression that stores `record`'s terms in PostgreSQL's
+/// `search_vector` (an INSERT's value or an UPDATE's).
+pub(crate) fn postgres_vector(team: TeamId, record: &VulnerabilityRecord) -> SimpleExpr {
+    Expr::val(tsvector_text(&indexed_terms(team, record))).cast_as(sea_orm::sea_query::Alias::new("tsvector"))
 }
 
 /// Whether an edit changes what is indexed.
@@ -120,8 +139,14 @@ pub(super) fn condition(backend: DbBackend, scope: TeamScope, text: &str) -> Opt
     let key = team_key(scope.team_id());
     Some(match backend {
         DbBackend::Postgres => {
-            let query = words.iter().map(|w| format!("{key}{w}:*")).collect::<Vec<_>>().join(" & ");
-            Expr::cust_with_values("search_vector @@ to_tsquery('simple', $1)", [query])
+            // `tsquery`'s input form, like the stored lexemes: not
+            // normalised, so a query word matches the terms as indexed.
+            let query = words
+                .iter()
+                .map(|w| format!("{}:*", quoted_lexeme(&format!("{key}{w}"))))
+                .collect::<Vec<_>>()
+                .join(" & ");
+            Expr::cust_with_values("search_vector @@ CAST($1 AS tsquery)", [query])
         }
         _ => {
             let query = words.iter().map(|w| format!("\"{key}{w}\"*")).collect::<Vec<_>>().join(" AND ");
@@ -141,6 +166,12 @@ pub(super) fn condition(backend: DbBackend, scope: TeamScope, text: &str) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terms_become_quoted_lexemes() {
+        assert_eq!(tsvector_text("tabc1 tabcd2 "), "'tabc1' 'tabcd2'");
+        assert_eq!(quoted_lexeme("it's\\"), "'it''s\\\\'");
+    }
 
     #[test]
     fn query_syntax_is_stripped_to_words() {

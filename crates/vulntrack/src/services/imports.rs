@@ -278,7 +278,7 @@ pub async fn import(
         assets::find(db.conn(), scope, &request.asset).await?;
     }
     let ImportRequest { file_name, data, format, asset: asset_ref, close_missing, minimum_severity, tags } = request;
-    let (report, size, sha256) = read_report(data, format, limit).await?;
+    let (mut report, size, sha256) = read_report(data, format, limit).await?;
     let options = Options { close_missing, minimum_severity, tags: &tags };
     let now = Utc::now();
     let txn = db.begin().await?;
@@ -287,8 +287,8 @@ pub async fn import(
     // sees what it wrote.
     let asset = assets::get_for_update(&txn, scope, asset.id).await?;
     let known = imports::known_findings(&txn, scope, asset.id).await?;
-    let mut warnings = report.warnings.clone();
-    let plan = compare(&report, &known, &asset, &options, now, &mut warnings);
+    let mut warnings = std::mem::take(&mut report.warnings);
+    let plan = compare(&mut report, &known, &asset, &options, now, &mut warnings);
     let Plan { new_records, new_scans, refreshes, refresh_outcomes, seen, closes, mut counts } = plan;
 
     let created = vulnerabilities::create_findings(
@@ -386,7 +386,7 @@ fn status_event(
 
 /// Decides, finding by finding, what the import does.
 fn compare<'a>(
-    report: &Report,
+    report: &mut Report,
     known: &'a [Vulnerability],
     asset: &Asset,
     request: &Options<'_>,
@@ -396,11 +396,14 @@ fn compare<'a>(
     let by_print: HashMap<&str, &Vulnerability> =
         known.iter().filter_map(|v| Some((v.scan.fingerprint.as_deref()?, v))).collect();
     let mut plan = Plan::default();
-    let mut reported: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut reported: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // Each finding is dropped once mapped, so a large report's findings and
+    // the records made of them are not all held at once.
+    let findings = std::mem::take(&mut report.findings);
     let origin = import_mapping::Origin::of(report);
-    for finding in &report.findings {
-        reported.insert(finding.fingerprint.as_str());
-        let (record, mut scan) = import_mapping::record_of(finding, origin, &asset.name, request.tags, now, warnings);
+    for finding in findings {
+        reported.insert(finding.fingerprint.clone());
+        let (record, mut scan) = import_mapping::record_of(&finding, origin, &asset.name, request.tags, now, warnings);
         if request.minimum_severity.is_some_and(|minimum| record.severity.rank() < minimum.rank()) {
             plan.counts.skipped += 1;
             continue;

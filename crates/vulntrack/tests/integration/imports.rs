@@ -177,8 +177,17 @@ async fn reimports_deduplicate_close_what_is_gone_and_reopen_what_returns_keepin
     assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
     assert_eq!(counts(&first.body), [5, 0, 0, 0, 0]);
     assert_eq!((first.body["format"].as_str(), first.body["total"].as_u64()), (Some("trivy"), Some(5)));
+    let before = record(&app, &admin, "CVE-2024-0003").await;
     let again = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES)).await;
     assert_eq!(counts(&again.body), [0, 0, 5, 0, 0], "{again:?}");
+    // Seen again unchanged: last seen moves on; the record itself (its
+    // version, first sighting) does not change.
+    let after = record(&app, &admin, "CVE-2024-0003").await;
+    let seen =
+        |v: &Value, field: &str| v[field].as_str().expect(field).parse::<chrono::DateTime<chrono::Utc>>().expect(field);
+    assert!(seen(&after, "last_seen_at") > seen(&before, "last_seen_at"), "{before} {after}");
+    assert_eq!(after["first_seen_at"], before["first_seen_at"]);
+    assert_eq!(after["version"], before["version"], "an unchanged finding is not rewritten");
     let total = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&admin)).await.body["total"].as_u64();
     assert_eq!(total, Some(5), "never a second record");
 
