@@ -329,9 +329,12 @@ pub async fn create_findings(
             })
             .collect();
         insert_rows(db, scope, models, chunk).await?;
+        // Indexed batch by batch: all of a large import's terms at once
+        // would hold a copy of its text.
+        search::index_sqlite(db, &fts_rows).await?;
+        fts_rows.clear();
     }
     crate::bulk::insert(db, tag_rows, None, None).await?;
-    search::index_sqlite(db, &fts_rows).await?;
     let new_assets = link_assets(db, scope, &ids, records).await?;
     Ok(CreatedMany { ids, new_assets })
 }
