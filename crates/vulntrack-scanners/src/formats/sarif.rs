@@ -44,7 +44,7 @@ use serde::{
 use serde_json::{Map, Value};
 use vulntrack_domain::vulnerability::Severity;
 
-use super::support::{is_blank, is_secrets_rule, is_url, scalar_text, unique, without_bom};
+use super::support::{EachElement, List, is_blank, is_secrets_rule, is_url, scalar_text, unique, without_bom};
 use crate::finding::{cwe_number, severity_from_valid_score, severity_from_word};
 use crate::{Finding, Location, ParseError, ReportBuilder, detect::Head};
 
@@ -318,7 +318,7 @@ impl<'de> Visitor<'de> for LogVisitor<'_> {
                         self.report.warn(format!("SARIF version {version} is read as 2.1.0"));
                     }
                 }
-                "runs" => map.next_value_seed(RunsSeed { report: &mut *self.report, runs: &mut runs })?,
+                "runs" => map.next_value_seed(List(RunsSeed { report: &mut *self.report, runs: &mut runs }))?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -328,48 +328,19 @@ impl<'de> Visitor<'de> for LogVisitor<'_> {
     }
 }
 
-/// `runs` (or `null`), each run read as it comes.
+/// `runs`, each run read as it comes.
 struct RunsSeed<'r> {
     report: &'r mut ReportBuilder,
-    /// Runs read so far (the first one with a driver name names the tool).
+    /// Runs read so far (for warnings that name one).
     runs: &'r mut usize,
 }
 
-impl<'de> DeserializeSeed<'de> for RunsSeed<'_> {
-    type Value = ();
+impl<'de> EachElement<'de> for RunsSeed<'_> {
+    const EXPECTING: &'static str = "a list of SARIF runs";
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RunsSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of SARIF runs")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        loop {
-            *self.runs += 1;
-            let run = RunReader { report: &mut *self.report, number: *self.runs };
-            if seq.next_element_seed(run)?.is_none() {
-                return Ok(());
-            }
-        }
+    fn next<A: SeqAccess<'de>>(&mut self, seq: &mut A) -> Result<bool, A::Error> {
+        *self.runs += 1;
+        Ok(seq.next_element_seed(RunReader { report: &mut *self.report, number: *self.runs })?.is_some())
     }
 }
 
@@ -414,7 +385,16 @@ impl<'de> Visitor<'de> for RunReader<'_> {
                     run.tool = Some(self.typed(value, "tool"));
                 }
                 "artifacts" => run.artifacts = Some(map.next_value::<Option<Vec<Value>>>()?.unwrap_or_default()),
-                "results" => map.next_value_seed(ResultsSeed { reader: &mut self, run: &mut run })?,
+                "results" => {
+                    // With the tool known, results stream; those that point
+                    // into artifacts not read yet wait, as do all of them
+                    // while the tool is unknown.
+                    let artifacts_known = run.artifacts.is_some() || run.context.is_some();
+                    if run.tool.is_some() && run.context.is_none() {
+                        run.context = Some(self.context(&mut run));
+                    }
+                    map.next_value_seed(List(ResultsSeed { reader: &mut self, run: &mut run, artifacts_known }))?;
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -522,66 +502,35 @@ impl RunReader<'_> {
     }
 }
 
-/// A run's `results` (or `null`): each made findings as it is read when the
-/// run's tool is known, else held for the end of the run.
+/// A run's `results`: each made findings as it is read when the run's
+/// tool is known, else held for the end of the run.
 struct ResultsSeed<'a, 'r> {
     reader: &'a mut RunReader<'r>,
     run: &'a mut RunSoFar,
+    artifacts_known: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for ResultsSeed<'_, '_> {
-    type Value = ();
+impl<'de> EachElement<'de> for ResultsSeed<'_, '_> {
+    const EXPECTING: &'static str = "a list of SARIF results";
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ResultsSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of SARIF results")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let ResultsSeed { reader, run } = self;
-        let streams = run.tool.is_some() || run.context.is_some();
-        let artifacts_known = run.artifacts.is_some() || run.context.is_some();
-        if streams && run.context.is_none() {
-            let context = reader.context(run);
-            run.context = Some(context);
-        }
-        while let Some(value) = seq.next_element::<Value>()? {
-            run.results += 1;
-            let result: SarifResult = match serde_json::from_value(value) {
-                Ok(result) => result,
-                Err(error) => {
-                    let number = run.results;
-                    reader.report().warn(format!("result {number} skipped: {error}"));
-                    continue;
-                }
-            };
-            match run.context.as_ref() {
-                Some(context) if artifacts_known || !points_into_artifacts(&result) => {
-                    read_result(&result, context, reader.report());
-                }
-                _ => run.held.push(result),
+    fn next<A: SeqAccess<'de>>(&mut self, seq: &mut A) -> Result<bool, A::Error> {
+        let Some(value) = seq.next_element::<Value>()? else { return Ok(false) };
+        self.run.results += 1;
+        let result: SarifResult = match serde_json::from_value(value) {
+            Ok(result) => result,
+            Err(error) => {
+                let number = self.run.results;
+                self.reader.report().warn(format!("result {number} skipped: {error}"));
+                return Ok(true);
             }
+        };
+        match self.run.context.as_ref() {
+            Some(context) if self.artifacts_known || !points_into_artifacts(&result) => {
+                read_result(&result, context, self.reader.report());
+            }
+            _ => self.run.held.push(result),
         }
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -1,9 +1,12 @@
 //! Small readers every format module shares: the report's bytes, JSON
 //! values as tools write them, CSV columns by name, and a few text helpers.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, fmt};
 
-use serde::{Deserialize, Deserializer, de::DeserializeOwned};
+use serde::{
+    Deserialize, Deserializer,
+    de::{self, DeserializeOwned, DeserializeSeed, SeqAccess, Visitor},
+};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -74,6 +77,53 @@ pub(crate) fn each<T: DeserializeOwned>(items: Vec<Value>, what: &str, report: &
         }
     }
     read
+}
+
+/// What a streamed [`List`] does with each element.
+pub(crate) trait EachElement<'de> {
+    /// What the list is, for an error's "expected …".
+    const EXPECTING: &'static str;
+
+    /// Reads and handles the next element; `false` at the end of the list.
+    fn next<A: SeqAccess<'de>>(&mut self, seq: &mut A) -> Result<bool, A::Error>;
+}
+
+/// A JSON list, or `null` (tools write it for an empty one), whose elements
+/// are handled one at a time as they are read, never collected: how the
+/// formats whose reports run to hundreds of megabytes are read.
+pub(crate) struct List<T>(pub T);
+
+impl<'de, T: EachElement<'de>> DeserializeSeed<'de> for List<T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de, T: EachElement<'de>> Visitor<'de> for List<T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while self.0.next(&mut seq)? {}
+        Ok(())
+    }
 }
 
 /// For `#[serde(deserialize_with = "nullable")]`: `null` reads as the

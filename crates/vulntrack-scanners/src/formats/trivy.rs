@@ -23,10 +23,10 @@ use std::fmt;
 
 use serde::{
     Deserialize, Deserializer,
-    de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor},
+    de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor},
 };
 
-use super::support::{is_blank, nullable, text, unique, without_bom};
+use super::support::{EachElement, List, is_blank, nullable, text, unique, without_bom};
 use crate::finding::{Kind, cwe_number, first_cve, is_v3_or_v4_vector, severity_from_word};
 use crate::{Component, Finding, Location, ParseError, ReportBuilder, detect::Head};
 
@@ -169,7 +169,7 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
     let data = without_bom(data);
     let mut json = serde_json::Deserializer::from_slice(data);
     let read = if data.trim_ascii_start().starts_with(b"[") {
-        ResultsSeed { report, resource: "" }.deserialize(&mut json)
+        List(ResultsSeed { report, resource: "" }).deserialize(&mut json)
     } else {
         json.deserialize_map(ReportVisitor { report })
     };
@@ -197,7 +197,7 @@ impl<'de> Visitor<'de> for ReportVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "Results" => map.next_value_seed(ResultsSeed { report: &mut *self.report, resource: "" })?,
+                "Results" => map.next_value_seed(List(ResultsSeed { report: &mut *self.report, resource: "" }))?,
                 // Kubernetes reports: `Resources` since Trivy 0.35; older
                 // ones list resources by what was found in them.
                 "Resources" | "Vulnerabilities" | "Misconfigurations" => {
@@ -226,42 +226,17 @@ impl<'de> Visitor<'de> for ReportVisitor<'_> {
     }
 }
 
-/// A list of results (or `null`), each read as it comes.
+/// A list of results, each read as it comes.
 struct ResultsSeed<'r> {
     report: &'r mut ReportBuilder,
     resource: &'r str,
 }
 
-impl<'de> DeserializeSeed<'de> for ResultsSeed<'_> {
-    type Value = ();
+impl<'de> EachElement<'de> for ResultsSeed<'_> {
+    const EXPECTING: &'static str = "a list of Trivy results";
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ResultsSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of Trivy results")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(ResultSeed { report: &mut *self.report, resource: self.resource })?.is_some() {}
-        Ok(())
+    fn next<A: SeqAccess<'de>>(&mut self, seq: &mut A) -> Result<bool, A::Error> {
+        Ok(seq.next_element_seed(ResultSeed { report: &mut *self.report, resource: self.resource })?.is_some())
     }
 }
 
@@ -304,7 +279,7 @@ impl<'de> Visitor<'de> for ResultSeed<'_> {
                 "Vulnerabilities" if target_read && kind_read => {
                     let target = held.target.as_deref().map(str::trim).unwrap_or_default();
                     let context = Context { target, kind: held.kind.as_deref(), resource: self.resource };
-                    map.next_value_seed(VulnerabilitiesSeed { report: &mut *self.report, context })?;
+                    map.next_value_seed(List(VulnerabilitiesSeed { report: &mut *self.report, context }))?;
                 }
                 "Vulnerabilities" => {
                     held.vulnerabilities.extend(map.next_value::<Option<Vec<_>>>()?.unwrap_or_default())
@@ -332,44 +307,19 @@ struct Context<'a> {
     resource: &'a str,
 }
 
-/// A result's `Vulnerabilities` (or `null`), each made a finding as it is read.
+/// A result's `Vulnerabilities`, each made a finding as it is read.
 struct VulnerabilitiesSeed<'r> {
     report: &'r mut ReportBuilder,
     context: Context<'r>,
 }
 
-impl<'de> DeserializeSeed<'de> for VulnerabilitiesSeed<'_> {
-    type Value = ();
+impl<'de> EachElement<'de> for VulnerabilitiesSeed<'_> {
+    const EXPECTING: &'static str = "a list of Trivy vulnerabilities";
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for VulnerabilitiesSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of Trivy vulnerabilities")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(vulnerability) = seq.next_element::<Vulnerability>()? {
-            push_vulnerability(&vulnerability, self.context, self.report);
-        }
-        Ok(())
+    fn next<A: SeqAccess<'de>>(&mut self, seq: &mut A) -> Result<bool, A::Error> {
+        let Some(vulnerability) = seq.next_element::<Vulnerability>()? else { return Ok(false) };
+        push_vulnerability(&vulnerability, self.context, self.report);
+        Ok(true)
     }
 }
 

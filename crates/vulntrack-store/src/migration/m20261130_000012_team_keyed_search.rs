@@ -66,6 +66,22 @@ const SQLITE_DOWN: &[&str] = &[
         SELECT fts_rowid, 't' || lower(hex(team_id)), title, description, cve_id, assets FROM vulnerabilities",
 ];
 
+/// The search terms of a stored row read as `<key>, team_id, title,
+/// description, cve_id, assets` (this migration's and migration 18's
+/// reads of the rows already there).
+pub(super) fn stored_terms(row: &sea_orm::QueryResult) -> Result<String, DbErr> {
+    let team: Uuid = row.try_get_by_index(1)?;
+    let title: String = row.try_get_by_index(2)?;
+    let description: String = row.try_get_by_index(3)?;
+    let cve_id: Option<String> = row.try_get_by_index(4)?;
+    let assets: serde_json::Value = row.try_get_by_index(5)?;
+    let assets: Vec<String> = serde_json::from_value(assets).unwrap_or_default();
+    let texts = [title.as_str(), description.as_str(), cve_id.as_deref().unwrap_or("")]
+        .into_iter()
+        .chain(assets.iter().map(String::as_str));
+    Ok(search::terms_of(TeamId::from_uuid(team), texts))
+}
+
 /// Rows read per step while indexing the rows already stored.
 const BATCH: u64 = 1000;
 
@@ -86,17 +102,7 @@ async fn index_stored_rows(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         after = last.try_get_by_index(0)?;
         let mut indexed = Vec::with_capacity(rows.len());
         for row in &rows {
-            let rowid: i64 = row.try_get_by_index(0)?;
-            let team: Uuid = row.try_get_by_index(1)?;
-            let title: String = row.try_get_by_index(2)?;
-            let description: String = row.try_get_by_index(3)?;
-            let cve_id: Option<String> = row.try_get_by_index(4)?;
-            let assets: serde_json::Value = row.try_get_by_index(5)?;
-            let assets: Vec<String> = serde_json::from_value(assets).unwrap_or_default();
-            let texts = [title.as_str(), description.as_str(), cve_id.as_deref().unwrap_or("")]
-                .into_iter()
-                .chain(assets.iter().map(String::as_str));
-            indexed.push((rowid, search::terms_of(TeamId::from_uuid(team), texts)));
+            indexed.push((row.try_get_by_index::<i64>(0)?, stored_terms(row)?));
         }
         search::index_sqlite(db, &indexed).await.map_err(|e| DbErr::Custom(e.to_string()))?;
     }

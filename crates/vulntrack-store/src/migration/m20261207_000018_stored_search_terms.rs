@@ -12,7 +12,6 @@
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use sea_orm_migration::prelude::*;
 use uuid::Uuid;
-use vulntrack_domain::TeamId;
 
 use super::m20261130_000012_team_keyed_search;
 use crate::vulnerabilities::search;
@@ -39,18 +38,8 @@ async fn index_stored_rows(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         after = last.try_get_by_index(0)?;
         let mut values: Vec<sea_orm::Value> = Vec::with_capacity(rows.len() * 2);
         for row in &rows {
-            let id: Uuid = row.try_get_by_index(0)?;
-            let team: Uuid = row.try_get_by_index(1)?;
-            let title: String = row.try_get_by_index(2)?;
-            let description: String = row.try_get_by_index(3)?;
-            let cve_id: Option<String> = row.try_get_by_index(4)?;
-            let assets: serde_json::Value = row.try_get_by_index(5)?;
-            let assets: Vec<String> = serde_json::from_value(assets).unwrap_or_default();
-            let texts = [title.as_str(), description.as_str(), cve_id.as_deref().unwrap_or("")]
-                .into_iter()
-                .chain(assets.iter().map(String::as_str));
-            values.push(id.into());
-            values.push(search::tsvector_text(&search::terms_of(TeamId::from_uuid(team), texts)).into());
+            values.push(row.try_get_by_index::<Uuid>(0)?.into());
+            values.push(search::tsvector_text(&m20261130_000012_team_keyed_search::stored_terms(row)?).into());
         }
         let rows_sql = (0..rows.len())
             .map(|i| format!("(${}::uuid, ${}::tsvector)", 2 * i + 1, 2 * i + 2))

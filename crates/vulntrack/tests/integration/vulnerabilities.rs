@@ -25,6 +25,14 @@ pub fn sample(title: &str) -> Value {
     })
 }
 
+/// The titles the list gives for a search.
+async fn search_titles(app: &TestApp, cookie: &str, query: &str) -> Vec<String> {
+    let response = app.get_as(&format!("/api/v1/vulnerabilities?q={query}"), As::Cookie(cookie)).await;
+    assert_eq!(response.status, StatusCode::OK, "{response:?}");
+    let items = response.body["items"].as_array().expect("items");
+    items.iter().map(|v| v["title"].as_str().unwrap_or_default().to_string()).collect()
+}
+
 pub async fn create(app: &TestApp, cookie: &str, body: Value) -> Value {
     let response = app.post("/api/v1/vulnerabilities", As::Cookie(cookie), body).await;
     assert_eq!(response.status, StatusCode::CREATED, "{response:?}");
@@ -320,13 +328,8 @@ async fn records_are_found_after_the_search_and_sighting_migrations_are_undone_a
     create(&app, &admin, sample("Kerberoasting on the Überprüfung-DC")).await;
     create(&app, &admin, sample("Golden SAML")).await;
     let found = |query: &'static str| {
-        let app = &app;
-        let admin = &admin;
-        async move {
-            let response = app.get_as(&format!("/api/v1/vulnerabilities?q={query}"), As::Cookie(admin)).await;
-            assert_eq!(response.status, StatusCode::OK, "{response:?}");
-            response.body["items"].as_array().expect("items").len()
-        }
+        let (app, admin) = (&app, &admin);
+        async move { search_titles(app, admin, query).await.len() }
     };
     for round in ["as written", "after migrations 18 and 19 were undone and redone"] {
         if round != "as written" {
@@ -351,14 +354,8 @@ async fn records_are_found_after_the_search_and_sighting_migrations_are_undone_a
 async fn search_follows_edits_and_deletes() {
     let (app, admin) = app_with_admin().await;
     let found = |query: &'static str| {
-        let app = &app;
-        let admin = &admin;
-        async move {
-            let response = app.get_as(&format!("/api/v1/vulnerabilities?q={query}"), As::Cookie(admin)).await;
-            assert_eq!(response.status, StatusCode::OK, "{response:?}");
-            let items = response.body["items"].as_array().expect("items").clone();
-            items.iter().map(|v| v["title"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>()
-        }
+        let (app, admin) = (&app, &admin);
+        async move { search_titles(app, admin, query).await }
     };
     let record = create(&app, &admin, sample("Kerberoasting on dc-01")).await;
     let path = format!("/api/v1/vulnerabilities/{}", record["id"].as_str().expect("id"));
