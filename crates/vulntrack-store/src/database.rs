@@ -249,8 +249,12 @@ async fn open_sqlite_waiting(
 }
 
 /// How much a readiness probe writes while a full disk is on record: more
-/// than a typical request, so "space has returned" means room to work.
-const PROBE_BYTES: usize = 64 * 1024;
+/// than a typical request, so "space has returned" means room to work. A
+/// record's creation writes some 30 pages to SQLite's WAL (the row, its
+/// indexes, search terms, audit row): a refused one leaves that much of
+/// the WAL file already taken, which a smaller probe would fit in and
+/// report healthy while creations are still refused.
+const PROBE_BYTES: usize = 256 * 1024;
 
 /// A pooled connection to the configured database.
 #[derive(Debug, Clone)]

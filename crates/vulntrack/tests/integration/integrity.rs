@@ -85,7 +85,7 @@ async fn a_full_database_refuses_with_503_loses_nothing_acknowledged_and_recover
     let plain = test_db.migrated().await;
     plain.close().await.expect("close");
     let pages = std::fs::metadata(test_db.dir.path().join("test.db")).expect("db file").len() / 4096;
-    let settings = PoolSettings { sqlite_max_page_count: Some(pages + 150), ..PoolSettings::default() };
+    let settings = PoolSettings { sqlite_max_page_count: Some(pages + 400), ..PoolSettings::default() };
     let db = Database::connect(&test_db.url, settings).await.expect("connect capped");
     let url = test_db.url.clone();
     let app = TestApp::over(test_db, db);
@@ -100,7 +100,7 @@ async fn a_full_database_refuses_with_503_loses_nothing_acknowledged_and_recover
     // Space returns: an operator deletes old records (through a connection
     // without the cap). The running server recovers without a restart.
     let admin_db = Database::connect(&url, PoolSettings::default()).await.expect("operator connection");
-    // A third of them or so: room for the 64 KiB storage probe (the
+    // A third of them or so: room for the 256 KiB storage probe (the
     // records' text is stored once; the search index holds only words).
     let freed = |t: &str| ["record 1", "record 2", "record 3"].iter().any(|p| t.starts_with(p));
     admin_db
@@ -142,6 +142,15 @@ impl SmallDisk {
         self.dir.path()
     }
 
+    /// Takes whatever room is left, as another program's file would: how
+    /// much a refused write left free depends on the schema's page layout,
+    /// and the readiness probe must find none.
+    fn use_up(&self) {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(self.dir.path().join("filler")).expect("filler file");
+        while filler.write_all(&[0; 4096]).is_ok() {}
+    }
+
     fn grow(&self, kib: u64) {
         let status = std::process::Command::new("mount")
             .args(["-o", &format!("remount,size={kib}k")])
@@ -173,6 +182,7 @@ async fn a_full_filesystem_refuses_with_503_loses_nothing_acknowledged_and_recov
     let token = admin_token(&app).await;
 
     let acknowledged = fill(&app, &token, 2_000).await;
+    disk.use_up();
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "{ready:?}");
     assert_eq!(ready.body["checks"]["database"], "full");
