@@ -108,7 +108,8 @@ async fn index_stored_rows(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     }
 }
 
-async fn run(db: &impl ConnectionTrait, statements: &[&str]) -> Result<(), DbErr> {
+/// Runs raw statements in order (this migration's and migration 18's).
+pub(super) async fn run(db: &impl ConnectionTrait, statements: &[&str]) -> Result<(), DbErr> {
     for statement in statements {
         db.execute_unprepared(statement).await?;
     }

@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use sea_orm_migration::prelude::*;
 use uuid::Uuid;
 
-use super::m20261130_000012_team_keyed_search;
+use super::m20261130_000012_team_keyed_search::{self, run};
 use crate::vulnerabilities::search;
 
 #[derive(DeriveMigrationName)]
@@ -55,13 +55,6 @@ async fn index_stored_rows(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         ))
         .await?;
     }
-}
-
-async fn run(db: &impl ConnectionTrait, statements: &[&str]) -> Result<(), DbErr> {
-    for statement in statements {
-        db.execute_unprepared(statement).await?;
-    }
-    Ok(())
 }
 
 #[async_trait::async_trait]
