@@ -313,7 +313,9 @@ impl Database {
                 )
             }
             Backend::Postgres => {
-                let options = PgConnectOptions::from_str(&url.url).map_err(to_db_err)?.application_name("vulntrack");
+                let options = PgConnectOptions::from_str(&url.url)
+                    .map_err(to_db_err)?
+                    .application_name("vulntrack");
                 let checkout_fault = fault.clone();
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections)
@@ -326,6 +328,16 @@ impl Database {
                         Box::pin(async move { ready_to_serve(conn, meta.idle_for, &fault).await })
                     })
                     .after_release(|conn, _| Box::pin(still_clean(conn, false)))
+                    // Bounds what a search reads of the index's pending list
+                    // (migration 20); bulk writes raise it for themselves.
+                    // A statement rather than a startup option, which
+                    // connection poolers such as PgBouncer refuse.
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            use sea_orm::sqlx::Executor;
+                            conn.execute(crate::vulnerabilities::search::SESSION_PENDING_LIST).await.map(|_| ())
+                        })
+                    })
                     .connect_with(options)
                     .await
                     .map_err(to_db_err)?;

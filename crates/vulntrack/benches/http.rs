@@ -238,6 +238,7 @@ async fn seed(db: &Database, args: &Args) -> Measured {
             eprintln!("  seeded {seeded} rows, {:.0?}", started.elapsed());
         }
     }
+    vulnerabilities::merge_search_index(db.conn()).await.expect("merge the search index");
     // Fresh statistics, as autovacuum or a DBA would have by now.
     db.conn().execute_unprepared("ANALYZE").await.expect("analyze");
     eprintln!("  seeded {seeded} rows over {} teams in {:.1?}", args.teams, started.elapsed());

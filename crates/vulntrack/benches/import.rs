@@ -834,6 +834,7 @@ async fn seed(db: &Database, args: &Args) -> Seeded {
         }
     }
     let raw_team = teams::create(db.conn(), "Raw SQL baseline").await.expect("team");
+    vulnerabilities::merge_search_index(db.conn()).await.expect("merge the search index");
     db.conn().execute_unprepared("ANALYZE").await.expect("analyze");
     eprintln!("  seeded {seeded} rows over {} teams in {:.1?}", args.teams, started.elapsed());
     let team = teams_and_members.swap_remove(args.teams / 2).0;

@@ -24,6 +24,7 @@ mod m20261130_000016_assets;
 mod m20261207_000017_imports;
 mod m20261207_000018_stored_search_terms;
 mod m20261207_000019_finding_sightings;
+mod m20261207_000020_session_pending_list;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_imports::Migration),
             Box::new(m20261207_000018_stored_search_terms::Migration),
             Box::new(m20261207_000019_finding_sightings::Migration),
+            Box::new(m20261207_000020_session_pending_list::Migration),
         ]
     }
 }

@@ -3,6 +3,8 @@
 
 mod list;
 pub(crate) mod search;
+
+pub use search::merge_pending as merge_search_index;
 mod stats;
 
 use std::collections::HashMap;
@@ -252,7 +254,9 @@ pub struct CreatedMany {
 
 /// Records many vulnerabilities at once (imports, seeding): numbers are
 /// reserved in one step and rows go in multi-row INSERTs; the asset names
-/// resolve to asset records (created when new) and are linked.
+/// resolve to asset records (created when new) and are linked. On
+/// PostgreSQL the rows of a large batch wait in the search index's pending
+/// list: call [`merge_search_index`] once the transaction has committed.
 pub async fn create_many(
     db: &impl ConnectionTrait,
     scope: TeamScope,
@@ -288,6 +292,10 @@ pub async fn create_findings(
     let mut ids = Vec::with_capacity(records.len());
     let mut tag_rows = Vec::new();
     let mut fts_rows = Vec::new();
+    let bulk = records.len() >= search::BULK_ROWS;
+    if bulk {
+        search::defer_merges(db).await?;
+    }
     for (offset, chunk) in records.chunks(BATCH_ROWS).enumerate() {
         let models: Vec<vulns::ActiveModel> = chunk
             .iter()
@@ -334,6 +342,9 @@ pub async fn create_findings(
         search::index_sqlite(db, &fts_rows).await?;
         fts_rows.clear();
     }
+    if bulk {
+        search::end_deferral(db).await?;
+    }
     crate::bulk::insert(db, tag_rows, None, None).await?;
     let new_assets = link_assets(db, scope, &ids, records).await?;
     Ok(CreatedMany { ids, new_assets })
@@ -356,7 +367,8 @@ async fn insert_rows(
 ) -> StoreResult<()> {
     let extra = (db.get_database_backend() == DbBackend::Postgres).then(|| crate::bulk::Extra {
         name: "search_vector",
-        values: records.iter().map(|record| search_lexemes(scope.team_id(), record).into()).collect(),
+        cast: "tsvector",
+        values: records.iter().map(|record| search_lexemes(scope.team_id(), record)).collect(),
     });
     crate::bulk::insert(db, models, extra, None).await
 }

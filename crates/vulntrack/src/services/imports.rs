@@ -362,8 +362,23 @@ pub async fn import(
         notify_reopened(&txn, scope, importer, change.current).await?;
     }
     txn.commit().await?;
+    if counts.created > 0 {
+        merge_search_index_later(db);
+    }
     metrics::counter!("vulntrack_imports_total", "format" => import.format.clone()).increment(1);
     Ok(import)
+}
+
+/// The new records wait in PostgreSQL's search index's pending list (found
+/// all the same); the merge that moves them into the index takes 0.4–0.5 s
+/// per 10 000, so it runs after the import has answered.
+fn merge_search_index_later(db: &Database) {
+    let db = db.clone();
+    tokio::spawn(async move {
+        if let Err(error) = vulnerabilities::merge_search_index(db.conn()).await {
+            tracing::warn!(%error, "could not merge the search index's pending list; autovacuum will");
+        }
+    });
 }
 
 fn status_event(
