@@ -5,7 +5,7 @@ use std::fmt;
 use crate::{Format, formats};
 
 /// How much of the file the detector reads.
-const HEAD_BYTES: usize = 64 * 1024;
+pub const HEAD_BYTES: usize = 64 * 1024;
 
 /// The order formats are asked in: where one format's markers can appear
 /// inside another's (a SARIF or CycloneDX file written by Trivy or Snyk

@@ -34,14 +34,27 @@ impl fmt::Display for UnpackError {
 
 impl std::error::Error for UnpackError {}
 
+fn is_gzip(head: &[u8]) -> bool {
+    head.starts_with(&[0x1f, 0x8b])
+}
+
+fn is_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
+/// Whether a file starting with `head` is one that [`unpack`] decompresses.
+pub fn is_compressed(head: &[u8]) -> bool {
+    is_gzip(head) || is_zip(head)
+}
+
 /// The report in `data`: `data` itself when it is not compressed, else the
 /// decompressed bytes of the gzip stream or of the zip's one file.
 pub fn unpack(data: Vec<u8>, limit: u64) -> Result<Vec<u8>, UnpackError> {
-    if data.starts_with(&[0x1f, 0x8b]) {
+    if is_gzip(&data) {
         let decoder = flate2::read::MultiGzDecoder::new(Cursor::new(data));
         return read_limited(decoder, limit);
     }
-    if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
+    if is_zip(&data) {
         return unzip_one(data, limit);
     }
     if data.len() as u64 > limit {

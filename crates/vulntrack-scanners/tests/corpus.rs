@@ -6,7 +6,7 @@
 use vulntrack_scanners::{
     Finding, Format,
     corpus::{self, Observed},
-    detect, parse,
+    detect, parse, parse_reader,
 };
 
 fn observed(finding: &Finding) -> Observed<'_> {
@@ -92,5 +92,42 @@ fn fingerprints_are_stable_across_reads_and_distinct_within_a_report() {
         distinct.sort_unstable();
         distinct.dedup();
         assert_eq!(distinct.len(), prints.len(), "{}", entry.file);
+    }
+}
+
+/// Every corpus report read from a reader (as a file is) gives what the
+/// same bytes give, for the formats that stream and the ones read whole;
+/// so do its variants with a byte-order mark and blank space in front,
+/// and a truncated one fails alike.
+#[test]
+fn reports_read_from_a_reader_are_read_as_from_memory() {
+    let (root, entries) = (corpus::dir(), corpus::entries());
+    let summary = |report: &vulntrack_scanners::Report| {
+        let findings: Vec<(String, String, u32)> =
+            report.findings.iter().map(|f| (f.fingerprint.clone(), f.title.clone(), f.occurrences)).collect();
+        (report.format, report.scanner.clone(), findings, report.warnings.clone())
+    };
+    for entry in entries {
+        let format: Format = entry.format.parse().expect("a known format");
+        let data = std::fs::read(root.join(&entry.file)).expect("the report file");
+        let mut padded = b"\xEF\xBB\xBF \n\t".to_vec();
+        padded.extend_from_slice(&data);
+        let truncated = &data[..data.len() / 2];
+        for (variant, bytes) in [("as written", &data[..]), ("padded", &padded[..]), ("truncated", truncated)] {
+            let from_memory = parse(format, bytes);
+            let from_reader = parse_reader(format, std::io::BufReader::with_capacity(64, bytes));
+            match (from_memory, from_reader) {
+                (Ok(memory), Ok(reader)) => {
+                    assert_eq!(summary(&memory), summary(&reader), "{} {variant}", entry.file)
+                }
+                (Err(memory), Err(reader)) => assert_eq!(memory, reader, "{} {variant}", entry.file),
+                (memory, reader) => panic!(
+                    "{} {variant}: from memory {:?}, from a reader {:?}",
+                    entry.file,
+                    memory.map(|r| r.findings.len()),
+                    reader.map(|r| r.findings.len())
+                ),
+            }
+        }
     }
 }

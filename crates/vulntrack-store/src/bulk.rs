@@ -105,8 +105,12 @@ where
             return Ok(());
         }
         let batch = Batch::of(rows, &names)?;
-        db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, batch.sql(&table, &names, &casts, &suffix), batch.values))
-            .await?;
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            batch.sql(&table, &names, &casts, &suffix),
+            batch.values,
+        ))
+        .await?;
     }
 }
 

@@ -313,9 +313,7 @@ impl Database {
                 )
             }
             Backend::Postgres => {
-                let options = PgConnectOptions::from_str(&url.url)
-                    .map_err(to_db_err)?
-                    .application_name("vulntrack");
+                let options = PgConnectOptions::from_str(&url.url).map_err(to_db_err)?.application_name("vulntrack");
                 let checkout_fault = fault.clone();
                 let pool = PgPoolOptions::new()
                     .max_connections(settings.max_connections)

@@ -31,6 +31,24 @@ mod trivy;
 mod trufflehog;
 mod zap;
 
+/// Reads a report of a format that streams from `reader`, which starts at
+/// its first non-blank byte `first`; `None` for the formats that are read
+/// whole.
+pub(crate) fn parse_reader(
+    format: Format,
+    first: u8,
+    reader: impl std::io::Read,
+    report: &mut ReportBuilder,
+) -> Option<Result<(), ParseError>> {
+    // Anything else (`null`, text that is not JSON) is read whole, where
+    // the format's own parser says what it is.
+    match (format, first) {
+        (Format::Sarif, b'{') => Some(sarif::parse_reader(reader, report)),
+        (Format::Trivy, b'{' | b'[') => Some(trivy::parse_reader(reader, first == b'[', report)),
+        _ => None,
+    }
+}
+
 pub(crate) fn parse(format: Format, data: &[u8], report: &mut ReportBuilder) -> Result<(), ParseError> {
     match format {
         Format::Sarif => sarif::parse(data, report),

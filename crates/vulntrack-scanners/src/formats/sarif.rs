@@ -283,7 +283,19 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
     if is_blank(data) {
         return Ok(());
     }
-    let mut json = serde_json::Deserializer::from_slice(without_bom(data));
+    read(serde_json::Deserializer::from_slice(without_bom(data)), report)
+}
+
+/// [`parse`] of a log read as it comes from `reader`, which starts at the
+/// first byte of the JSON.
+pub(crate) fn parse_reader(reader: impl std::io::Read, report: &mut ReportBuilder) -> Result<(), ParseError> {
+    read(serde_json::Deserializer::from_reader(reader), report)
+}
+
+fn read<'de, R: serde_json::de::Read<'de>>(
+    mut json: serde_json::Deserializer<R>,
+    report: &mut ReportBuilder,
+) -> Result<(), ParseError> {
     serde::Deserializer::deserialize_map(&mut json, LogVisitor { report })
         .and_then(|()| json.end())
         .map_err(|e| ParseError::json(FORMAT, &e))

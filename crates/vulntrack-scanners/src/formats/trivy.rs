@@ -167,8 +167,27 @@ pub(crate) fn parse(data: &[u8], report: &mut ReportBuilder) -> Result<(), Parse
         return Ok(());
     }
     let data = without_bom(data);
-    let mut json = serde_json::Deserializer::from_slice(data);
-    let read = if data.trim_ascii_start().starts_with(b"[") {
+    let is_list = data.trim_ascii_start().starts_with(b"[");
+    read(serde_json::Deserializer::from_slice(data), is_list, report)
+}
+
+/// [`parse`] of a report read as it comes from `reader`, which starts at
+/// the first byte of the JSON (`is_list` when that is `[`).
+pub(crate) fn parse_reader(
+    reader: impl std::io::Read,
+    is_list: bool,
+    report: &mut ReportBuilder,
+) -> Result<(), ParseError> {
+    report.scanner("Trivy", None);
+    read(serde_json::Deserializer::from_reader(reader), is_list, report)
+}
+
+fn read<'de, R: serde_json::de::Read<'de>>(
+    mut json: serde_json::Deserializer<R>,
+    is_list: bool,
+    report: &mut ReportBuilder,
+) -> Result<(), ParseError> {
+    let read = if is_list {
         List(ResultsSeed { report, resource: "" }).deserialize(&mut json)
     } else {
         json.deserialize_map(ReportVisitor { report })

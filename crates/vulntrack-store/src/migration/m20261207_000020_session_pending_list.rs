@@ -32,6 +32,7 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }
-        run(manager.get_connection(), &["ALTER INDEX ix_vulnerabilities_search SET (gin_pending_list_limit = 256)"]).await
+        run(manager.get_connection(), &["ALTER INDEX ix_vulnerabilities_search SET (gin_pending_list_limit = 256)"])
+            .await
     }
 }

@@ -14,7 +14,7 @@ use crate::{
     api::v1::imports::ImportView,
     services::{
         ServiceError,
-        imports::{self, ImportOptions, Importer},
+        imports::{self, ImportOptions, Importer, ReportFile},
     },
 };
 
@@ -79,7 +79,7 @@ pub async fn run(db: &Database, limit: u64, args: ImportArgs) -> Result<(), Fail
         tags: args.tags.as_deref(),
     };
     // Bad options are bad arguments (exit 2), found before any file is read.
-    if let Err(error) = imports::request("", Some(Vec::new()), &options) {
+    if let Err(error) = imports::request("", Some(ReportFile::Bytes(Vec::new())), &options) {
         return Err(Failure::input(describe(&error)));
     }
     let progress = if std::io::stderr().is_terminal() && !args.json {
@@ -129,10 +129,10 @@ async fn import_one(
     if size > limit {
         return Err(too_large());
     }
-    let data = tokio::fs::read(path).await.map_err(|e| format!("cannot read the file: {e}"))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let context = RequestContext::default();
-    let request = imports::request(&name, Some(data), options).map_err(|e| describe(&e))?;
+    let request =
+        imports::request(&name, Some(ReportFile::Path(path.to_owned())), options).map_err(|e| describe(&e))?;
     let import = imports::import(db, limit, importer, &context, request).await.map_err(|e| describe(&e))?;
     let asset = vulntrack_store::assets::get(db.conn(), importer.scope, import.asset_id)
         .await

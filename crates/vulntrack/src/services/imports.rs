@@ -65,11 +65,21 @@ impl Importer {
     }
 }
 
+/// Where a report to import is.
+#[derive(Debug, Clone)]
+pub enum ReportFile {
+    /// Received in memory (an upload).
+    Bytes(Vec<u8>),
+    /// A file (the command line): a report of a format that streams is
+    /// read from it as it is parsed, never held whole in memory.
+    Path(std::path::PathBuf),
+}
+
 /// An upload and how to import it.
 #[derive(Debug, Clone)]
 pub struct ImportRequest {
     pub file_name: String,
-    pub data: Vec<u8>,
+    pub data: ReportFile,
     /// `None` for `auto`.
     pub format: Option<Format>,
     /// The asset's id or name (created when the name is new).
@@ -95,7 +105,7 @@ pub struct ImportOptions<'a> {
 /// nothing in it, which some tools write).
 pub fn request(
     file_name: &str,
-    data: Option<Vec<u8>>,
+    data: Option<ReportFile>,
     options: &ImportOptions<'_>,
 ) -> Result<ImportRequest, ServiceError> {
     let mut errors = ValidationErrors::default();
@@ -153,7 +163,7 @@ pub fn request(
     if data.is_none() {
         errors.push(FieldError::new("file", "required", "is required: the scanner's report"));
     }
-    let data = data.unwrap_or_default();
+    let data = data.unwrap_or(ReportFile::Bytes(Vec::new()));
     let file_name = import_mapping::clean(file_name, 255);
     let file_name = if file_name.is_empty() { "report".to_owned() } else { file_name };
     Ok(errors.into_result(ImportRequest { file_name, data, format, asset, close_missing, minimum_severity, tags })?)
@@ -163,31 +173,89 @@ fn file_error(code: &str, message: String) -> ServiceError {
     ServiceError::Invalid(FieldError::new("file", code, message).into())
 }
 
-/// Unpacks, detects and parses the report (CPU work, off the async threads).
-async fn read_report(data: Vec<u8>, format: Option<Format>, limit: u64) -> Result<(Report, u64, String), ServiceError> {
-    let work = move || -> Result<(Report, u64, String), ServiceError> {
-        let size = data.len() as u64;
-        if size > limit {
-            return Err(ServiceError::TooLarge { limit });
-        }
-        let sha256 = hex::encode(Sha256::digest(&data));
-        let report = vulntrack_scanners::unpack(data, limit).map_err(|e| match e {
-            UnpackError::TooLarge { limit } => ServiceError::TooLarge { limit },
-            other => file_error("unreadable", other.to_string()),
-        })?;
-        let format = match format {
-            Some(format) => {
-                check_format(format, &report)?;
-                format
-            }
-            None => vulntrack_scanners::detect(&report).map_err(|e| file_error("unknown_format", e.to_string()))?,
-        };
-        let parsed = vulntrack_scanners::parse(format, &report).map_err(|e| malformed(&e))?;
-        Ok((parsed, size, sha256))
+/// Unpacks, detects and parses the report (CPU work and file reads, off
+/// the async threads).
+async fn read_report(
+    data: ReportFile,
+    format: Option<Format>,
+    limit: u64,
+) -> Result<(Report, u64, String), ServiceError> {
+    let work = move || match data {
+        ReportFile::Bytes(data) => read_bytes(data, format, limit),
+        ReportFile::Path(path) => read_path(&path, format, limit),
     };
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| ServiceError::Internal(anyhow::anyhow!("the parser stopped: {e}")))?
+}
+
+fn read_bytes(data: Vec<u8>, format: Option<Format>, limit: u64) -> Result<(Report, u64, String), ServiceError> {
+    let size = data.len() as u64;
+    if size > limit {
+        return Err(ServiceError::TooLarge { limit });
+    }
+    let sha256 = hex::encode(Sha256::digest(&data));
+    let report = vulntrack_scanners::unpack(data, limit).map_err(|e| match e {
+        UnpackError::TooLarge { limit } => ServiceError::TooLarge { limit },
+        other => file_error("unreadable", other.to_string()),
+    })?;
+    let format = format_of(format, &report)?;
+    let parsed = vulntrack_scanners::parse(format, &report).map_err(|e| malformed(&e))?;
+    Ok((parsed, size, sha256))
+}
+
+/// The format asked for, when the report is not plainly another, or the
+/// one detected from the report's first bytes.
+fn format_of(format: Option<Format>, head: &[u8]) -> Result<Format, ServiceError> {
+    match format {
+        Some(format) => {
+            check_format(format, head)?;
+            Ok(format)
+        }
+        None => vulntrack_scanners::detect(head).map_err(|e| file_error("unknown_format", e.to_string())),
+    }
+}
+
+/// A report file: its digest in one pass, its format from its first
+/// bytes, then parsed from the file as it is read (a compressed one is
+/// unpacked in memory, as an upload is).
+fn read_path(
+    path: &std::path::Path,
+    format: Option<Format>,
+    limit: u64,
+) -> Result<(Report, u64, String), ServiceError> {
+    use std::io::{Read, Seek};
+    let unreadable = |e: std::io::Error| file_error("unreadable", format!("the file cannot be read: {e}"));
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let size = file.metadata().map_err(unreadable)?.len();
+    if size > limit {
+        return Err(ServiceError::TooLarge { limit });
+    }
+    let mut digest = Sha256::new();
+    let mut head = Vec::new();
+    let mut buffer = vec![0_u8; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer).map_err(unreadable)?;
+        if read == 0 {
+            break;
+        }
+        digest.update(&buffer[..read]);
+        let wanted = vulntrack_scanners::detect::HEAD_BYTES.saturating_sub(head.len()).min(read);
+        head.extend_from_slice(&buffer[..wanted]);
+    }
+    drop(buffer);
+    let sha256 = hex::encode(digest.finalize());
+    file.rewind().map_err(unreadable)?;
+    if vulntrack_scanners::unpack::is_compressed(&head) {
+        let mut data = Vec::new();
+        file.take(limit.saturating_add(1)).read_to_end(&mut data).map_err(unreadable)?;
+        let (report, _, _) = read_bytes(data, format, limit)?;
+        return Ok((report, size, sha256));
+    }
+    let format = format_of(format, &head)?;
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let parsed = vulntrack_scanners::parse_reader(format, reader).map_err(|e| malformed(&e))?;
+    Ok((parsed, size, sha256))
 }
 
 /// A named format that the file plainly is not: another format's report.

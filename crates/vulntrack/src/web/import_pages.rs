@@ -29,7 +29,7 @@ use crate::{
     http::{ClientContext, upload},
     services::{
         self, ServiceError,
-        imports::{ImportOptions, Importer},
+        imports::{ImportOptions, Importer, ReportFile},
     },
 };
 
@@ -185,7 +185,8 @@ pub async fn create(
             minimum_severity: form.field("minimum_severity").unwrap_or_default().to_owned(),
             tags: form.field("tags").unwrap_or_default().to_owned(),
         };
-        let data = form.file_name.clone().filter(|n| !n.is_empty()).map(|_| std::mem::take(&mut form.data));
+        let data =
+            form.file_name.clone().filter(|n| !n.is_empty()).map(|_| ReportFile::Bytes(std::mem::take(&mut form.data)));
         let options = ImportOptions {
             format: Some(&typed.format),
             asset: Some(&typed.asset),

@@ -486,6 +486,17 @@ async fn the_import_command_reports_each_file_and_exits_by_what_failed() {
     let history = app.get_as("/api/v1/imports", As::Cookie(&admin)).await;
     assert_eq!(history.body["items"].as_array().map(Vec::len), Some(1), "the good file imported");
     assert_eq!(history.body["items"][0]["actor_kind"], "CLI");
+    // The file is read as it is parsed: its digest is still that of every
+    // byte, and a compressed file imports as its report does.
+    use sha2::Digest;
+    let good = std::fs::read(dir.join("good.json")).expect("report");
+    assert_eq!(history.body["items"][0]["sha256"], hex::encode(sha2::Sha256::digest(&good)));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &good).expect("compress");
+    std::fs::write(dir.join("good.json.gz"), gz.finish().expect("compress")).expect("report");
+    let packed = run(dir, &["import", "--team", "Blue Team", "--asset", "packed", "good.json.gz"], &vars).await;
+    assert_eq!(packed.status.code(), Some(0), "{}", String::from_utf8_lossy(&packed.stderr));
+    assert!(String::from_utf8_lossy(&packed.stdout).contains("5 created"), "{packed:?}");
 
     for (args, needle) in [
         (vec!["import", "--team", "Blue Team", "--asset", "shop", "--format", "excel", "good.json"], "unknown format"),

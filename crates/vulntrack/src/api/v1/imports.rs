@@ -17,7 +17,7 @@ use crate::{
     http::{ApiError, ApiQuery, ClientContext, params, upload},
     services::{
         self,
-        imports::{ImportOptions, Importer},
+        imports::{ImportOptions, Importer, ReportFile},
     },
 };
 
@@ -141,7 +141,7 @@ pub async fn create(
     let importer = Importer::member(&state, &principal, &context).await?;
     let limit = u64::try_from(state.config().import_max_bytes).unwrap_or(u64::MAX);
     let mut form = upload::read(multipart, "file", limit).await?;
-    let data = form.file_name.is_some().then(|| std::mem::take(&mut form.data));
+    let data = form.file_name.is_some().then(|| ReportFile::Bytes(std::mem::take(&mut form.data)));
     let options = ImportOptions {
         format: form.field("format"),
         asset: form.field("asset"),
