@@ -848,7 +848,8 @@ async fn import(db: &Database, scope: TeamScope, format: Format, asset: &str, da
     let importer = Importer { scope, actor: Actor::Cli, user: None };
     let options = ImportOptions { format: Some(format.name()), asset: Some(asset), ..ImportOptions::default() };
     let file_name = if format == Format::Trivy { "trivy.json" } else { "codeql.sarif" };
-    let request = import_service::request(file_name, Some(data), &options).expect("request");
+    let request =
+        import_service::request(file_name, Some(import_service::ReportFile::Bytes(data)), &options).expect("request");
     let started = Instant::now();
     let done = import_service::import(db, LIMIT, &importer, &RequestContext::default(), request).await.expect("import");
     (started.elapsed(), done)
