@@ -226,15 +226,28 @@ pub async fn outcomes(
     limit: u64,
 ) -> StoreResult<Vec<(Outcome, Vulnerability)>> {
     let team = scope.team_id().as_uuid();
+    let asset = get(db, scope, import).await?.asset_id;
+    // The records it created name it (read by its asset's findings index);
+    // what it did to others is in `import_findings`.
+    let created = vulns::Entity::find()
+        .filter(vulns::Column::TeamId.eq(team))
+        .filter(vulns::Column::FindingAssetId.eq(asset))
+        .filter(vulns::Column::CreatedByImport.eq(import))
+        .order_by_asc(vulns::Column::Number)
+        .limit(limit)
+        .all(db)
+        .await?;
     let links = import_findings::Entity::find()
         .filter(import_findings::Column::TeamId.eq(team))
         .filter(import_findings::Column::ImportId.eq(import))
         .all(db)
         .await?;
-    let by_id: std::collections::HashMap<Uuid, Outcome> =
+    let mut by_id: std::collections::HashMap<Uuid, Outcome> =
         links.iter().filter_map(|l| Some((l.vulnerability_id, Outcome::parse(&l.outcome)?))).collect();
-    let mut found = Vec::new();
-    for chunk in by_id.keys().copied().collect::<Vec<_>>().chunks(CHUNK) {
+    by_id.extend(created.iter().map(|row| (row.id, Outcome::Created)));
+    let mut found = created;
+    let linked: Vec<Uuid> = links.iter().map(|l| l.vulnerability_id).collect();
+    for chunk in linked.chunks(CHUNK) {
         let rows = vulns::Entity::find()
             .filter(vulns::Column::TeamId.eq(team))
             .filter(vulns::Column::Id.is_in(chunk.iter().copied()))

@@ -884,9 +884,15 @@ async fn store_write(
     let started = Instant::now();
     let txn = db.begin().await.expect("begin");
     let (asset, _) = assets::ensure_named(&txn, scope, &[asset.to_owned()]).await.expect("asset").remove(0);
-    vulnerabilities::create_findings(&txn, scope, records, Some(Findings { scans, asset: asset.id }), None)
-        .await
-        .expect("create");
+    vulnerabilities::create_findings(
+        &txn,
+        scope,
+        records,
+        Some(Findings { scans, asset: asset.id, import: None }),
+        None,
+    )
+    .await
+    .expect("create");
     txn.commit().await.expect("commit");
     started.elapsed()
 }

@@ -65,8 +65,10 @@ pub struct Model {
     pub severity_overridden: bool,
     /// SQLite only: the row of `vulnerabilities_fts` that indexes this
     /// record's words (see `vulnerabilities/search.rs`); always NULL on
-    /// PostgreSQL, which indexes through a generated column.
+    /// PostgreSQL, which keeps them in the row's `search_vector`.
     pub fts_rowid: Option<i64>,
+    /// The import that created this record, if one did (migration 21).
+    pub created_by_import: Option<Uuid>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -25,6 +25,7 @@ mod m20261207_000017_imports;
 mod m20261207_000018_stored_search_terms;
 mod m20261207_000019_finding_sightings;
 mod m20261207_000020_session_pending_list;
+mod m20261207_000021_created_by_import;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_stored_search_terms::Migration),
             Box::new(m20261207_000019_finding_sightings::Migration),
             Box::new(m20261207_000020_session_pending_list::Migration),
+            Box::new(m20261207_000021_created_by_import::Migration),
         ]
     }
 }

@@ -267,12 +267,13 @@ pub async fn create_many(
 }
 
 /// What an import adds to the records it creates: each record's scanner
-/// fields (in the order of the records) and the asset their fingerprints
-/// are known on.
+/// fields (in the order of the records), the asset their fingerprints are
+/// known on, and the import (kept as the records' `created_by_import`).
 #[derive(Debug)]
 pub struct Findings<'a> {
     pub scans: &'a [ScannerFields],
     pub asset: Uuid,
+    pub import: Option<Uuid>,
 }
 
 /// [`create_many`], with each record's scanner fields when `findings` is given.
@@ -330,8 +331,12 @@ pub async fn create_findings(
                     Some((findings, scan)) => {
                         fill_scan(&mut model, scan);
                         model.finding_asset_id = Set(Some(findings.asset));
+                        model.created_by_import = Set(findings.import);
                     }
-                    None => fill_scan(&mut model, &ScannerFields::default()),
+                    None => {
+                        fill_scan(&mut model, &ScannerFields::default());
+                        model.created_by_import = Set(None);
+                    }
                 }
                 model
             })

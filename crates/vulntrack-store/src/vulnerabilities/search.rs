@@ -22,13 +22,20 @@ const MAX_WORDS: usize = 16;
 
 /// Runs of letters and digits, lower-cased. Anything else separates words,
 /// so no query syntax of either engine can be injected through them.
-fn all_words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase)
+fn all_words(text: &str) -> impl Iterator<Item = std::borrow::Cow<'_, str>> + '_ {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|word| {
+        // Most words of a report are lower-case ASCII already: no copy.
+        if word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+            word.into()
+        } else {
+            word.to_lowercase().into()
+        }
+    })
 }
 
 /// The words of a query.
 fn words(text: &str) -> Vec<String> {
-    all_words(text).take(MAX_WORDS).collect()
+    all_words(text).take(MAX_WORDS).map(std::borrow::Cow::into_owned).collect()
 }
 
 /// The key in front of each of the team's indexed words: `t` and the last
@@ -68,7 +75,14 @@ pub(crate) fn terms_of<'a>(team: TeamId, texts: impl Iterator<Item = &'a str>) -
 /// one a quoted lexeme, taken as it is (no parsing or normalising, unlike
 /// `to_tsvector`), so PostgreSQL indexes exactly the words SQLite does.
 pub(crate) fn tsvector_text(terms: &str) -> String {
-    terms.split(' ').filter(|t| !t.is_empty()).map(quoted_lexeme).collect::<Vec<_>>().join(" ")
+    let mut text = String::with_capacity(terms.len() + terms.len() / 4);
+    for term in terms.split(' ').filter(|t| !t.is_empty()) {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        push_quoted(&mut text, term);
+    }
+    text
 }
 
 /// What a session lets wait in the search index's pending list before
@@ -122,7 +136,23 @@ pub async fn merge_pending(db: &impl ConnectionTrait) -> StoreResult<()> {
 /// A lexeme quoted for `tsvector`/`tsquery` input. Terms are letters and
 /// digits only; the escaping keeps that assumption out of the SQL's safety.
 fn quoted_lexeme(term: &str) -> String {
-    format!("'{}'", term.replace('\\', "\\\\").replace('\'', "''"))
+    let mut text = String::with_capacity(term.len() + 2);
+    push_quoted(&mut text, term);
+    text
+}
+
+/// [`quoted_lexeme`] written at the end of `text` (an import quotes
+/// millions of terms).
+fn push_quoted(text: &mut String, term: &str) {
+    text.push('\'');
+    for c in term.chars() {
+        match c {
+            '\\' => text.push_str("\\\\"),
+            '\'' => text.push_str("''"),
+            c => text.push(c),
+        }
+    }
+    text.push('\'');
 }
 
 /// The expression that stores `record`'s terms in PostgreSQL's

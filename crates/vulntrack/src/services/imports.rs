@@ -359,11 +359,12 @@ pub async fn import(
     let plan = compare(&mut report, &known, &asset, &options, now, &mut warnings);
     let Plan { new_records, new_scans, refreshes, refresh_outcomes, seen, closes, mut counts } = plan;
 
+    let import_id = Uuid::now_v7();
     let created = vulnerabilities::create_findings(
         &txn,
         scope,
         &new_records,
-        Some(Findings { scans: &new_scans, asset: asset.id }),
+        Some(Findings { scans: &new_scans, asset: asset.id, import: Some(import_id) }),
         importer.user,
     )
     .await?;
@@ -372,8 +373,8 @@ pub async fn import(
     let close_ids: Vec<Uuid> = closes.iter().map(|v| v.id).collect();
     imports::resolve_missing(&txn, scope, &close_ids, now).await?;
 
-    let import_id = Uuid::now_v7();
-    let mut outcomes: Vec<(Uuid, Outcome)> = created.ids.iter().map(|id| (*id, Outcome::Created)).collect();
+    // The records it created name the import themselves.
+    let mut outcomes: Vec<(Uuid, Outcome)> = Vec::new();
     let mut events = Vec::new();
     for (change, outcome) in refreshes.iter().zip(&refresh_outcomes) {
         if let Some(outcome) = outcome {
