@@ -14,7 +14,8 @@
 
 use chrono::SecondsFormat;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, EntityName, EntityTrait, IdenStatic, Iterable, Statement, Value,
+    ActiveModelTrait, ConnectionTrait, DbBackend, EntityName, EntityTrait, IdenStatic, Iterable, QueryTrait, Statement,
+    Value,
     sea_query::{Alias, ArrayType, OnConflict},
 };
 use serde_json::{Map, Value as Json};
@@ -62,10 +63,28 @@ pub(crate) async fn insert<A>(
 where
     A: ActiveModelTrait + Send,
 {
-    if models.is_empty() {
-        return Ok(());
+    for statement in statements(db.get_database_backend(), models, extra, upsert)? {
+        db.execute_raw(statement).await?;
     }
-    if db.get_database_backend() != DbBackend::Postgres {
+    Ok(())
+}
+
+/// The statements [`insert`] runs, built without the database (so a large
+/// write can build the next batch while the database writes one).
+pub(crate) fn statements<A>(
+    backend: DbBackend,
+    models: Vec<A>,
+    extra: Option<Extra<'_>>,
+    upsert: Option<Upsert>,
+) -> StoreResult<Vec<Statement>>
+where
+    A: ActiveModelTrait + Send,
+{
+    let mut statements = Vec::new();
+    if models.is_empty() {
+        return Ok(statements);
+    }
+    if backend != DbBackend::Postgres {
         let mut models = models;
         while !models.is_empty() {
             let rest = models.split_off(models.len().min(SQLITE_ROWS));
@@ -73,10 +92,10 @@ where
             if let Some(upsert) = &upsert {
                 insert = insert.on_conflict(upsert.on_conflict());
             }
-            insert.exec_without_returning(db).await?;
+            statements.push(insert.build(backend));
             models = rest;
         }
-        return Ok(());
+        return Ok(statements);
     }
     let columns: Vec<<A::Entity as EntityTrait>::Column> =
         <A::Entity as EntityTrait>::Column::iter().filter(|c| models[0].get(*c).is_set()).collect();
@@ -102,15 +121,11 @@ where
             rows.push(row);
         }
         if rows.is_empty() {
-            return Ok(());
+            return Ok(statements);
         }
         let batch = Batch::of(rows, &names)?;
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            batch.sql(&table, &names, &casts, &suffix),
-            batch.values,
-        ))
-        .await?;
+        let sql = batch.sql(&table, &names, &casts, &suffix);
+        statements.push(Statement::from_sql_and_values(DbBackend::Postgres, sql, batch.values));
     }
 }
 

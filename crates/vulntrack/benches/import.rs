@@ -873,13 +873,14 @@ fn parse_and_map(
     (parsed, started.elapsed(), records, scans)
 }
 
-/// The store's bulk write of the records alone (with its asset), committed.
+/// The store's bulk write of the records alone (with its asset), committed
+/// (the records are the caller's copy, made before the clock starts).
 async fn store_write(
     db: &Database,
     scope: TeamScope,
     asset: &str,
-    records: &[VulnerabilityRecord],
-    scans: &[ScannerFields],
+    records: Vec<VulnerabilityRecord>,
+    scans: Vec<ScannerFields>,
 ) -> Duration {
     let started = Instant::now();
     let txn = db.begin().await.expect("begin");
@@ -1186,7 +1187,7 @@ async fn measure_format(
         let (parsed, mapped, records, scans) = parse_and_map(format, &reports.first, &store_asset);
         figures.parse.push(parsed);
         figures.parse_and_map.push(mapped);
-        figures.store.push(store_write(db, scope, &store_asset, &records, &scans).await);
+        figures.store.push(store_write(db, scope, &store_asset, records.clone(), scans.clone()).await);
         figures.raw.push(raw_insert(db, &seeded.raw_team, *raw_numbers, &records, &scans).await);
         *raw_numbers += records.len() as i64;
     }

@@ -104,7 +104,7 @@ async fn index_stored_rows(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         for row in &rows {
             indexed.push((row.try_get_by_index::<i64>(0)?, stored_terms(row)?));
         }
-        search::index_sqlite(db, &indexed).await.map_err(|e| DbErr::Custom(e.to_string()))?;
+        search::index_sqlite(db, indexed).await.map_err(|e| DbErr::Custom(e.to_string()))?;
     }
 }
 

@@ -182,18 +182,28 @@ pub(crate) async fn next_fts_rowid(db: &impl ConnectionTrait) -> StoreResult<i64
 const FTS_BATCH: usize = 500;
 
 /// Indexes records in SQLite's FTS table under the given row ids.
-pub(crate) async fn index_sqlite(db: &impl ConnectionTrait, rows: &[(i64, String)]) -> StoreResult<()> {
-    for chunk in rows.chunks(FTS_BATCH) {
+pub(crate) async fn index_sqlite(db: &impl ConnectionTrait, rows: Vec<(i64, String)>) -> StoreResult<()> {
+    for statement in sqlite_index_statements(rows) {
+        db.execute_raw(statement).await?;
+    }
+    Ok(())
+}
+
+/// The statements of [`index_sqlite`].
+pub(crate) fn sqlite_index_statements(rows: Vec<(i64, String)>) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<(i64, String)> = rows.by_ref().take(FTS_BATCH).collect();
         let placeholders = vec!["(?, ?)"; chunk.len()].join(", ");
-        let values = chunk.iter().flat_map(|(rowid, terms)| [(*rowid).into(), terms.clone().into()]);
-        db.execute_raw(Statement::from_sql_and_values(
+        let values = chunk.into_iter().flat_map(|(rowid, terms)| [rowid.into(), terms.into()]);
+        statements.push(Statement::from_sql_and_values(
             DbBackend::Sqlite,
             format!("INSERT INTO vulnerabilities_fts (rowid, terms) VALUES {placeholders}"),
             values.collect::<Vec<sea_orm::Value>>(),
-        ))
-        .await?;
+        ));
     }
-    Ok(())
+    statements
 }
 
 /// Replaces a record's indexed terms in SQLite's FTS table.

@@ -363,8 +363,8 @@ pub async fn import(
     let created = vulnerabilities::create_findings(
         &txn,
         scope,
-        &new_records,
-        Some(Findings { scans: &new_scans, asset: asset.id, import: Some(import_id) }),
+        new_records,
+        Some(Findings { scans: new_scans, asset: asset.id, import: Some(import_id) }),
         importer.user,
     )
     .await?;
