@@ -556,3 +556,139 @@ async fn keyset_paging_returns_every_record_once_in_order_under_each_sort() {
         .map(|sort| page_through(&app, &admin, sort, &originals));
     futures_util::future::join_all(walks).await;
 }
+
+/// Many findings written at once, as an import writes them.
+fn findings(count: usize) -> Vec<vulntrack_domain::vulnerability::record::VulnerabilityRecord> {
+    use vulntrack_domain::vulnerability::{
+        input::{Mode, parse},
+        record::VulnerabilityRecord,
+    };
+    (0..count)
+        .map(|i| {
+            let body = json!({
+                "title": format!("Finding {i} in libxml2"),
+                "description": format!(
+                    "Heap overflow number {i} while parsing crafted documents: {}.",
+                    (0..60).map(|w| format!("term{w}x{i}")).collect::<Vec<_>>().join(" ")
+                ),
+                "severity": "HIGH",
+                "assets": ["bulk-host"],
+            });
+            VulnerabilityRecord::create(parse(&body, Mode::Create).expect("valid")).expect("record")
+        })
+        .collect()
+}
+
+fn fingerprints(
+    count: usize,
+    repeat: Option<(usize, usize)>,
+) -> Vec<vulntrack_domain::vulnerability::scanner::ScannerFields> {
+    (0..count)
+        .map(|i| {
+            let print = match repeat {
+                Some((again, of)) if again == i => of,
+                _ => i,
+            };
+            vulntrack_domain::vulnerability::scanner::ScannerFields {
+                source: "trivy".to_owned(),
+                fingerprint: Some(format!("{print:064x}")),
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+/// What PostgreSQL's `gin_clean_pending_list` moved out of the search
+/// index's pending list: pages that were waiting there.
+async fn merge_pending_pages(app: &TestApp) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let row = app
+        .db
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT gin_clean_pending_list('ix_vulnerabilities_search'::regclass)",
+        ))
+        .await
+        .expect("merge")
+        .expect("row");
+    row.try_get_by_index::<i64>(0).expect("pages")
+}
+
+/// PostgreSQL's pending-list limit where `txn` runs.
+async fn pending_limit(txn: &sea_orm::DatabaseTransaction) -> String {
+    use sea_orm::ConnectionTrait;
+    let statement = sea_orm::Statement::from_string(
+        sea_orm::DbBackend::Postgres,
+        "SELECT current_setting('gin_pending_list_limit')",
+    );
+    let row = txn.query_one_raw(statement).await.expect("setting").expect("row");
+    row.try_get_by_index::<String>(0).expect("text")
+}
+
+/// Writes `count` findings on `asset` in one transaction, as an import
+/// does; `repeat` = (i, j) gives the i-th finding the j-th's fingerprint.
+async fn write_findings(
+    app: &TestApp,
+    asset: &str,
+    count: usize,
+    repeat: Option<(usize, usize)>,
+) -> Result<usize, vulntrack_store::StoreError> {
+    let user = vulntrack_store::users::find_for_sign_in(app.db.conn(), ADMIN).await.expect("query").expect("admin");
+    let scope = user.user.scope();
+    let txn = app.db.begin().await.expect("begin");
+    let postgres = app.db.conn().get_database_backend() == sea_orm::DbBackend::Postgres;
+    if postgres {
+        assert_eq!(pending_limit(&txn).await, "256kB", "every session caps the list");
+    }
+    let (asset, _) =
+        vulntrack_store::assets::ensure_named(&txn, scope, &[asset.to_owned()]).await.expect("asset").remove(0);
+    let scans = vulntrack_store::vulnerabilities::Findings {
+        scans: fingerprints(count, repeat),
+        asset: asset.id,
+        import: None,
+    };
+    let written =
+        vulntrack_store::vulnerabilities::create_findings(&txn, scope, findings(count), Some(scans), None).await?;
+    if postgres {
+        assert_eq!(pending_limit(&txn).await, "256kB", "the bulk write's limit ends with it");
+    }
+    txn.commit().await.expect("commit");
+    Ok(written.ids.len())
+}
+
+/// A bulk write's rows wait in PostgreSQL's search-index pending list for
+/// their transaction only, and are found before the list is merged and
+/// after; a merge leaves nothing pending. Its rows are built a batch ahead
+/// of the database: all of them are written, numbered in order.
+#[tokio::test]
+async fn bulk_writes_merge_the_search_index_once_and_find_their_rows_throughout() {
+    let (app, admin) = app_with_admin().await;
+    let postgres = app.db.conn().get_database_backend() == sea_orm::DbBackend::Postgres;
+    assert_eq!(write_findings(&app, "bulk-host", 1_100, None).await.expect("written"), 1_100);
+    assert_eq!(search_titles(&app, &admin, "finding+1099").await, ["Finding 1099 in libxml2"], "found while pending");
+    if postgres {
+        // 256 kB is 32 pages: past that the session would have merged.
+        let waiting = merge_pending_pages(&app).await;
+        assert!(waiting > 32, "the rows waited in the pending list ({waiting} pages)");
+        assert_eq!(write_findings(&app, "other-host", 600, None).await.expect("written"), 600);
+        vulntrack_store::vulnerabilities::merge_search_index(app.db.conn()).await.expect("merge");
+        assert_eq!(merge_pending_pages(&app).await, 0, "nothing is left pending after a merge");
+    }
+    assert_eq!(search_titles(&app, &admin, "finding+1099").await, ["Finding 1099 in libxml2"], "found once merged");
+    let last = app.get_as("/api/v1/vulnerabilities?q=finding+1099", As::Cookie(&admin)).await;
+    assert_eq!(last.body["items"][0]["key"], "VT-1100", "numbered in order across the batches");
+}
+
+/// A write that fails in a later batch (here a fingerprint repeated on the
+/// same asset) fails the whole write, whatever the batches built ahead of
+/// it, and leaves nothing behind.
+#[tokio::test]
+async fn a_bulk_write_that_fails_in_a_later_batch_writes_nothing() {
+    let (app, admin) = app_with_admin().await;
+    let failed = write_findings(&app, "bulk-host", 1_100, Some((1_050, 3))).await;
+    assert!(failed.is_err(), "a repeated fingerprint is refused: {failed:?}");
+    let listed = app.get_as("/api/v1/vulnerabilities", As::Cookie(&admin)).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(0), "{:?}", listed.body);
+    assert_eq!(write_findings(&app, "bulk-host", 200, None).await.expect("written"), 200, "the database serves on");
+}
