@@ -356,18 +356,39 @@ pub async fn import(
     let asset = assets::get_for_update(&txn, scope, asset.id).await?;
     let known = imports::known_findings(&txn, scope, asset.id).await?;
     let mut warnings = std::mem::take(&mut report.warnings);
-    let plan = compare(&mut report, &known, &asset, &options, now, &mut warnings);
-    let Plan { new_records, new_scans, refreshes, refresh_outcomes, seen, closes, mut counts } = plan;
-
     let import_id = Uuid::now_v7();
-    let created = vulnerabilities::create_findings(
-        &txn,
-        scope,
-        new_records,
-        Some(Findings { scans: new_scans, asset: asset.id, import: Some(import_id) }),
-        importer.user,
-    )
-    .await?;
+    // New records are written a batch at a time as the findings are
+    // compared, so a large report's records are never all held at once.
+    let mut findings = std::mem::take(&mut report.findings).into_iter();
+    let origin = import_mapping::Origin::of(&report);
+    let mut comparison = Comparison::new(&known);
+    let mut created = 0_u64;
+    loop {
+        for finding in findings.by_ref().take(WRITE_BATCH) {
+            comparison.take(finding, origin, &asset, &options, now, &mut warnings);
+        }
+        let done = findings.len() == 0;
+        let plan = &mut comparison.plan;
+        if !plan.new_records.is_empty() && (done || plan.new_records.len() >= WRITE_BATCH) {
+            let scans = std::mem::take(&mut plan.new_scans);
+            let written = vulnerabilities::create_findings(
+                &txn,
+                scope,
+                std::mem::take(&mut plan.new_records),
+                Some(Findings { scans, asset: asset.id, import: Some(import_id) }),
+                importer.user,
+            )
+            .await?;
+            created += written.ids.len() as u64;
+        }
+        if done {
+            break;
+        }
+    }
+    drop(findings);
+    let plan = comparison.finish(&known, origin, &options);
+    let Plan { refreshes, refresh_outcomes, seen, closes, mut counts, .. } = plan;
+
     imports::refresh(&txn, scope, &refreshes).await?;
     imports::mark_seen(&txn, scope, &seen, now).await?;
     let close_ids: Vec<Uuid> = closes.iter().map(|v| v.id).collect();
@@ -395,7 +416,7 @@ pub async fn import(
         outcomes.push((record.id, Outcome::Closed));
         events.push(status_event(importer, context, record, record.record.status, VulnStatus::Resolved, import_id));
     }
-    counts.created = created.ids.len() as u64;
+    counts.created = created;
     let import = Import {
         id: import_id,
         asset_id: asset.id,
@@ -468,35 +489,47 @@ fn status_event(
         }))
 }
 
+/// New records written per call of the store while a report is compared.
+const WRITE_BATCH: usize = 5_000;
+
 /// Decides, finding by finding, what the import does.
-fn compare<'a>(
-    report: &mut Report,
-    known: &'a [Vulnerability],
-    asset: &Asset,
-    request: &Options<'_>,
-    now: chrono::DateTime<Utc>,
-    warnings: &mut Vec<String>,
-) -> Plan<'a> {
-    let by_print: HashMap<&str, &Vulnerability> =
-        known.iter().filter_map(|v| Some((v.scan.fingerprint.as_deref()?, v))).collect();
-    let mut plan = Plan::default();
-    let mut reported: std::collections::HashSet<String> = std::collections::HashSet::new();
-    // Each finding is dropped once mapped, so a large report's findings and
-    // the records made of them are not all held at once.
-    let findings = std::mem::take(&mut report.findings);
-    let origin = import_mapping::Origin::of(report);
-    for finding in findings {
-        reported.insert(finding.fingerprint.clone());
+struct Comparison<'a> {
+    by_print: HashMap<&'a str, &'a Vulnerability>,
+    reported: std::collections::HashSet<String>,
+    plan: Plan<'a>,
+}
+
+impl<'a> Comparison<'a> {
+    fn new(known: &'a [Vulnerability]) -> Self {
+        Self {
+            by_print: known.iter().filter_map(|v| Some((v.scan.fingerprint.as_deref()?, v))).collect(),
+            reported: std::collections::HashSet::new(),
+            plan: Plan::default(),
+        }
+    }
+
+    /// One finding of the report, dropped once mapped.
+    fn take(
+        &mut self,
+        finding: vulntrack_scanners::Finding,
+        origin: import_mapping::Origin<'_>,
+        asset: &Asset,
+        request: &Options<'_>,
+        now: chrono::DateTime<Utc>,
+        warnings: &mut Vec<String>,
+    ) {
+        let plan = &mut self.plan;
+        self.reported.insert(finding.fingerprint.clone());
         let (record, mut scan) = import_mapping::record_of(&finding, origin, &asset.name, request.tags, now, warnings);
         if request.minimum_severity.is_some_and(|minimum| record.severity.rank() < minimum.rank()) {
             plan.counts.skipped += 1;
-            continue;
+            return;
         }
         plan.counts.total += 1;
-        let Some(current) = by_print.get(finding.fingerprint.as_str()).copied() else {
+        let Some(current) = self.by_print.get(finding.fingerprint.as_str()).copied() else {
             plan.new_records.push(record);
             plan.new_scans.push(scan);
-            continue;
+            return;
         };
         scan.first_seen_at = current.scan.first_seen_at.or(Some(now));
         let severity = if current.severity_overridden { current.record.severity } else { record.severity };
@@ -504,7 +537,7 @@ fn compare<'a>(
         let open = matches!(current.record.status, VulnStatus::Open | VulnStatus::InProgress);
         if open && finding.dismissed.is_some() {
             plan.closes.push(current);
-            continue;
+            return;
         }
         let reopen = resolved && finding.dismissed.is_none();
         let changed = scan.differs_in_content(&current.scan) || severity != current.record.severity;
@@ -525,22 +558,28 @@ fn compare<'a>(
             plan.refresh_outcomes.push(outcome);
         }
     }
-    if request.close_missing {
-        // Only this scanner's findings: a Trivy report says nothing about
-        // what ZAP found on the same asset.
-        let same_scanner =
-            |v: &Vulnerability| v.scan.source == report.format.name() && v.scan.tool.as_deref() == origin.tool;
-        for current in known {
-            let Some(print) = current.scan.fingerprint.as_deref() else { continue };
-            let open = matches!(current.record.status, VulnStatus::Open | VulnStatus::InProgress);
-            let below_minimum = request.minimum_severity.is_some_and(|m| current.record.severity.rank() < m.rank());
-            if open && !reported.contains(print) && !below_minimum && same_scanner(current) {
-                plan.closes.push(current);
+
+    /// The plan once every finding is taken: with `close_missing`, the
+    /// open findings of this scanner the report no longer lists close.
+    fn finish(self, known: &'a [Vulnerability], origin: import_mapping::Origin<'_>, request: &Options<'_>) -> Plan<'a> {
+        let Self { reported, mut plan, .. } = self;
+        if request.close_missing {
+            // Only this scanner's findings: a Trivy report says nothing about
+            // what ZAP found on the same asset.
+            let same_scanner =
+                |v: &Vulnerability| v.scan.source == origin.format.name() && v.scan.tool.as_deref() == origin.tool;
+            for current in known {
+                let Some(print) = current.scan.fingerprint.as_deref() else { continue };
+                let open = matches!(current.record.status, VulnStatus::Open | VulnStatus::InProgress);
+                let below_minimum = request.minimum_severity.is_some_and(|m| current.record.severity.rank() < m.rank());
+                if open && !reported.contains(print) && !below_minimum && same_scanner(current) {
+                    plan.closes.push(current);
+                }
             }
         }
+        plan.counts.closed = plan.closes.len() as u64;
+        plan
     }
-    plan.counts.closed = plan.closes.len() as u64;
-    plan
 }
 
 /// Tells the assignee of a record an import reopened.

@@ -572,3 +572,28 @@ async fn a_person_sets_the_scanner_fields_of_a_record_by_hand() {
     assert_eq!(audit[0]["details"]["fixed_version"], json!({ "before": "3.2.1", "after": "3.3.0" }), "{audit:?}");
     assert!(audit[0]["details"]["location"]["before"].is_object());
 }
+
+/// A report larger than the service's write batch (5 000 new records per
+/// call of the store): every finding is written once, numbered in the
+/// report's order across the batches, and a reimport of part of it
+/// compares against all of them.
+#[tokio::test]
+async fn a_report_larger_than_a_write_batch_imports_whole_and_in_order() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let owned: Vec<(String, String, String)> =
+        (0..5_600).map(|i| (format!("pkg{i}"), format!("1.{i}.0"), format!("CVE-2025-{}", 10_000 + i))).collect();
+    let packages: Vec<(&str, &str, &str)> =
+        owned.iter().map(|(n, v, c)| (n.as_str(), v.as_str(), c.as_str())).collect();
+    let fields = [("asset", "fleet"), ("format", "trivy")];
+    let first = import(&app, &admin, &fields, "trivy.json", &trivy(&packages)).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    assert_eq!(counts(&first.body), [5_600, 0, 0, 0, 0]);
+    let total = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&admin)).await.body["total"].as_u64();
+    assert_eq!(total, Some(5_600), "one record per finding");
+    let last = app.get_as("/api/v1/vulnerabilities?q=CVE-2025-15599", As::Cookie(&admin)).await;
+    assert_eq!(last.body["items"][0]["key"], "VT-5600", "numbered in the report's order: {:?}", last.body);
+    let again = import(&app, &admin, &fields, "trivy.json", &trivy(&packages[..5_550])).await;
+    assert_eq!(counts(&again.body), [0, 0, 5_550, 0, 50], "{again:?}");
+}
