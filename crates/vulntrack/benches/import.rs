@@ -17,7 +17,8 @@
 //! (`vulnerabilities::create_findings`), and a plain multi-row INSERT of the
 //! same rows into `vulnerabilities` through the same driver (statements
 //! built beforehand; the database's own cost). Last, the peak resident
-//! memory of the `vulntrack import` command on a ~100 MB Trivy report,
+//! memory of the `vulntrack import` command on a ~100 MB Trivy report and a
+//! ~100 MB SARIF log,
 //! against the same command on a one-finding report (and on the large
 //! report with `--minimum-severity CRITICAL`: reading and parsing it with
 //! little writing). `--profile` adds, on stderr, each import's SQL
@@ -1201,13 +1202,23 @@ async fn import_command(
     url: &DatabaseUrl,
     data_dir: &Path,
     team: &Team,
+    format: Format,
     asset: &str,
     file: &Path,
     options: &[&str],
 ) -> (f64, Duration, Value) {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_vulntrack"))
-        .args(["import", "--team", &team.id.as_uuid().to_string(), "--asset", asset, "--format", "trivy", "--json"])
+        .args([
+            "import",
+            "--team",
+            &team.id.as_uuid().to_string(),
+            "--asset",
+            asset,
+            "--format",
+            format.name(),
+            "--json",
+        ])
         .args(options)
         .arg(file)
         .env("DATABASE_URL", url.expose())
@@ -1242,33 +1253,55 @@ async fn import_command(
     (peak_kb / 1024.0, started.elapsed(), printed)
 }
 
-async fn measure_memory(url: &DatabaseUrl, data_dir: &Path, team: &Team, args: &Args, bytes_per_finding: f64) {
-    let tiny = data_dir.join("tiny-trivy.json");
-    let mut out = BufWriter::new(std::fs::File::create(&tiny).expect("create"));
-    write_trivy(&mut out, &[0], &HashSet::new()).expect("write");
+/// Writes a report of `format` holding the findings `serials`.
+fn write_report(format: Format, path: &Path, serials: &[usize]) {
+    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).expect("create"));
+    match format {
+        Format::Sarif => write_sarif(&mut out, serials, &HashSet::new()),
+        _ => write_trivy(&mut out, serials, &HashSet::new()),
+    }
+    .expect("write");
     out.into_inner().expect("flush").sync_all().expect("sync");
-    let (baseline_mb, baseline_wall, _) = import_command(url, data_dir, team, "memory-baseline", &tiny, &[]).await;
+}
+
+async fn measure_memory(
+    url: &DatabaseUrl,
+    data_dir: &Path,
+    team: &Team,
+    args: &Args,
+    format: Format,
+    bytes_per_finding: f64,
+) {
+    let name = format.name();
+    let tiny = data_dir.join(format!("tiny-{name}.json"));
+    write_report(format, &tiny, &[0]);
+    let (baseline_mb, baseline_wall, _) =
+        import_command(url, data_dir, team, format, &format!("memory-baseline-{name}"), &tiny, &[]).await;
 
     let wanted = args.memory_mb as f64 * 1e6;
     let findings = (wanted / bytes_per_finding).ceil() as usize;
-    let big = data_dir.join("big-trivy.json");
+    let big = data_dir.join(format!("big-{name}.json"));
     let started = Instant::now();
-    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&big).expect("create"));
-    write_trivy(&mut out, &(0..findings).collect::<Vec<_>>(), &HashSet::new()).expect("write");
-    out.into_inner().expect("flush").sync_all().expect("sync");
+    write_report(format, &big, &(0..findings).collect::<Vec<_>>());
     let size = std::fs::metadata(&big).expect("size").len();
-    eprintln!("  wrote a {:.1} MB report of {findings} findings in {:.1?}", size as f64 / 1e6, started.elapsed());
-    let (peak_mb, wall, printed) = import_command(url, data_dir, team, "memory-large", &big, &[]).await;
+    eprintln!(
+        "  wrote a {:.1} MB {name} report of {findings} findings in {:.1?}",
+        size as f64 / 1e6,
+        started.elapsed()
+    );
+    let (peak_mb, wall, printed) =
+        import_command(url, data_dir, team, format, &format!("memory-large-{name}"), &big, &[]).await;
     // The same report with only its CRITICAL findings (about 5 %) written:
     // reading, parsing and comparing it, with little of the writing.
+    let critical = ["--minimum-severity", "CRITICAL"];
     let (read_mb, read_wall, read_printed) =
-        import_command(url, data_dir, team, "memory-critical", &big, &["--minimum-severity", "CRITICAL"]).await;
+        import_command(url, data_dir, team, format, &format!("memory-critical-{name}"), &big, &critical).await;
     let _ = std::fs::remove_file(&big);
     let growth = |peak: f64| {
         let mib = peak - baseline_mb;
         format!("**{mib:.1} MiB** ({:.2} × the report's size)", mib * 1_048_576.0 / size as f64)
     };
-    println!("\n| memory (`vulntrack import`, its own process; peak RSS is `VmHWM`) | figure |\n|---|---|");
+    println!("\n| memory, {name} (`vulntrack import`, its own process; peak RSS is `VmHWM`) | figure |\n|---|---|");
     println!("| peak RSS, one-finding report | {baseline_mb:.1} MiB (wall {}) |", secs(baseline_wall));
     println!(
         "| peak RSS, {:.1} MB report ({:.1} MiB, {findings} findings: {} created, import {} ms) | {peak_mb:.1} MiB (wall {}) |",
@@ -1359,10 +1392,14 @@ async fn measure(backend: &'static str, url: DatabaseUrl, args: Args, data_dir: 
         );
     }
 
-    let trivy = &all_reports[0];
-    let bytes_per_finding = trivy.first.len() as f64 / args.findings as f64;
+    // Each format's report of the memory figure is as large as asked, so
+    // it holds as many findings as that size makes in that format.
+    let sizes: Vec<(Format, f64)> =
+        all_reports.iter().map(|r| (r.format, r.first.len() as f64 / args.findings as f64)).collect();
     drop(all_reports);
-    measure_memory(&url, &data_dir, &seeded.team, &args, bytes_per_finding).await;
+    for (format, bytes_per_finding) in sizes {
+        measure_memory(&url, &data_dir, &seeded.team, &args, format, bytes_per_finding).await;
+    }
     db.close().await.expect("close");
 }
 
