@@ -177,6 +177,19 @@ mod tests {
         assert_eq!(Head::of(b"Plugin ID,CVE\n1,2").first_line(), "Plugin ID,CVE");
     }
 
+    /// A large report whose keys were sorted has its schema version past
+    /// the head the detector reads.
+    #[test]
+    fn a_large_trivy_report_with_sorted_keys_is_detected() {
+        let vulnerability = r#"{"PkgName": "openssl", "VulnerabilityID": "CVE-2024-0001", "Severity": "HIGH"}"#;
+        let many = vec![vulnerability; 2_000].join(", ");
+        let report = format!(
+            r#"{{"ArtifactName": "shop:1.4", "ArtifactType": "container_image", "Results": [{{"Target": "shop", "Vulnerabilities": [{many}]}}], "SchemaVersion": 2}}"#
+        );
+        assert!(report.len() > HEAD_BYTES);
+        assert_eq!(detect(report.as_bytes()).ok(), Some(Format::Trivy));
+    }
+
     #[test]
     fn an_unknown_file_says_what_it_found() {
         let error = detect(b"<html><body>hi</body></html>").unwrap_err();

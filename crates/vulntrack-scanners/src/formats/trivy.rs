@@ -512,7 +512,11 @@ pub(crate) fn sniff(head: &Head<'_>) -> bool {
     if !head.is_json() {
         return false;
     }
-    let schema_2 = head.has_key("SchemaVersion") && (head.has_key("ArtifactName") || head.has_key("Results"));
+    // With its keys sorted (`jq -S`, re-serialised), a large report's
+    // `SchemaVersion` comes last, past the head; `ArtifactName` and
+    // `ArtifactType` together are Trivy's own.
+    let schema_2 = (head.has_key("SchemaVersion") && (head.has_key("ArtifactName") || head.has_key("Results")))
+        || (head.has_key("ArtifactName") && head.has_key("ArtifactType") && head.has_key("Results"));
     let kubernetes = head.has_key("ClusterName")
         && (head.has_key("Resources") || head.has_key("Vulnerabilities") || head.has_key("Misconfigurations"));
     let legacy = head.text.trim_start().starts_with('[')

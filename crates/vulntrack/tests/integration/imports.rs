@@ -586,7 +586,7 @@ async fn a_report_larger_than_a_write_batch_imports_whole_and_in_order() {
         (0..5_600).map(|i| (format!("pkg{i}"), format!("1.{i}.0"), format!("CVE-2025-{}", 10_000 + i))).collect();
     let packages: Vec<(&str, &str, &str)> =
         owned.iter().map(|(n, v, c)| (n.as_str(), v.as_str(), c.as_str())).collect();
-    let fields = [("asset", "fleet"), ("format", "trivy")];
+    let fields = [("asset", "fleet")];
     let first = import(&app, &admin, &fields, "trivy.json", &trivy(&packages)).await;
     assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
     assert_eq!(counts(&first.body), [5_600, 0, 0, 0, 0]);
