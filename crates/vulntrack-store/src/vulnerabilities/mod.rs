@@ -3,9 +3,9 @@
 
 mod list;
 pub(crate) mod search;
+mod stats;
 
 pub use search::merge_pending as merge_search_index;
-mod stats;
 
 use std::collections::HashMap;
 
