@@ -1,5 +1,7 @@
 //! One finding as every format is read into it.
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 use vulntrack_domain::vulnerability::{Severity, VulnKind};
 
@@ -12,8 +14,13 @@ use vulntrack_domain::vulnerability::{Severity, VulnKind};
 pub struct Finding {
     /// A one-line name: the rule's or advisory's title, or what the tool says.
     pub title: String,
-    /// What the tool says about it (plain text or Markdown), possibly empty.
+    /// What the tool says about this finding (plain text or Markdown),
+    /// possibly empty.
     pub description: String,
+    /// What the tool says about every finding of its rule, plugin or
+    /// advisory (a SARIF rule's descriptions), which the record's
+    /// description continues with. Shared like `remediation`.
+    pub details: Option<Arc<str>>,
     /// Mapped from the format's scale (each module documents its mapping).
     /// `None` when the report gives none: the importer then takes the CVSS
     /// vector's rating, or INFO.
@@ -32,7 +39,10 @@ pub struct Finding {
     pub cvss_vector: Option<String>,
     /// Links the report gives (advisories, documentation).
     pub references: Vec<String>,
-    pub remediation: Option<String>,
+    /// Shared between the findings of a report that give the same text
+    /// (a SARIF rule's help, a Burp issue type's remediation): the report
+    /// holds each such text once.
+    pub remediation: Option<Arc<str>>,
     /// Why the report itself says this is not a live finding (a SARIF
     /// suppression, a CycloneDX VEX `not_affected`), if it does.
     pub dismissed: Option<String>,

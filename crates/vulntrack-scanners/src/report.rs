@@ -1,6 +1,9 @@
 //! A report's findings, with repeats inside the report merged.
 
-use std::collections::HashMap;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use crate::{Finding, Format};
 
@@ -29,6 +32,9 @@ pub struct ReportBuilder {
     tool: Option<String>,
     findings: Vec<Finding>,
     index: HashMap<String, usize>,
+    /// The rule texts (`details`, `remediation`) kept so far, each held
+    /// once however many findings give it.
+    texts: HashSet<Arc<str>>,
     warnings: Vec<String>,
     items: u64,
 }
@@ -45,6 +51,7 @@ impl ReportBuilder {
             tool: None,
             findings: Vec::new(),
             index: HashMap::new(),
+            texts: HashSet::new(),
             warnings: Vec::new(),
             items: 0,
         }
@@ -95,8 +102,23 @@ impl ReportBuilder {
                 .or_else(|| finding.cve_id.clone())
                 .unwrap_or_else(|| format!("{} finding", self.format.name()));
         }
+        finding.details = finding.details.map(|text| self.shared(text));
+        finding.remediation = finding.remediation.map(|text| self.shared(text));
         self.index.insert(finding.fingerprint.clone(), self.findings.len());
         self.findings.push(finding);
+    }
+
+    /// The report's copy of `text`: a scanner repeats a rule's or plugin's
+    /// text for each of its findings, and a 100 MB report would otherwise
+    /// hold it tens of thousands of times.
+    fn shared(&mut self, text: Arc<str>) -> Arc<str> {
+        match self.texts.get(&text) {
+            Some(kept) => Arc::clone(kept),
+            None => {
+                self.texts.insert(Arc::clone(&text));
+                text
+            }
+        }
     }
 
     pub fn finish(self) -> Report {
@@ -134,6 +156,24 @@ mod tests {
         assert_eq!(report.items, 3);
         assert_eq!(report.findings.len(), 2);
         assert_eq!((report.findings[0].title.as_str(), report.findings[0].occurrences), ("first", 2));
+    }
+
+    #[test]
+    fn findings_that_give_the_same_remediation_share_one_copy() {
+        let mut report = ReportBuilder::new(Format::Sarif);
+        for (fingerprint, text) in
+            [("a", "Use a prepared statement."), ("b", "Use a prepared statement."), ("c", "Escape it.")]
+        {
+            report.push(Finding { remediation: Some(text.into()), ..finding("t", fingerprint) });
+        }
+        let report = report.finish();
+        let texts: Vec<&Arc<str>> = report.findings.iter().filter_map(|f| f.remediation.as_ref()).collect();
+        assert_eq!(
+            texts.iter().map(|t| &***t).collect::<Vec<_>>(),
+            ["Use a prepared statement.", "Use a prepared statement.", "Escape it."]
+        );
+        assert!(Arc::ptr_eq(texts[0], texts[1]), "the same text is held once");
+        assert!(!Arc::ptr_eq(texts[0], texts[2]));
     }
 
     #[test]

@@ -79,7 +79,8 @@ fn finding(issue: &Node) -> Finding {
         cwe_ids: cwes(&issue.get("vulnerabilityClassifications").unwrap_or_default()),
         location: location(issue),
         references: issue.get("references").as_deref().map(urls).unwrap_or_default(),
-        remediation: text(Some(&paragraphs([html("remediationDetail"), html("remediationBackground")]))),
+        remediation: text(Some(&paragraphs([html("remediationDetail"), html("remediationBackground")])))
+            .map(Into::into),
         dismissed: false_positive.then(|| "Burp marks this issue a false positive".to_owned()),
         fingerprint: Finding::fingerprint_of(FORMAT, &parts),
         ..Finding::default()

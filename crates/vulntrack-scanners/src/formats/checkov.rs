@@ -195,7 +195,7 @@ fn finding(check: Check, framework: &str) -> Finding {
         fixed_version,
         location: Location { file, line: lines.first().copied(), ..Location::default() },
         references,
-        remediation,
+        remediation: remediation.map(Into::into),
         fingerprint,
         ..Finding::default()
     }

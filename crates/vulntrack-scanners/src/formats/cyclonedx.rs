@@ -124,7 +124,9 @@ fn finding(vuln: &Vuln, affected: Option<&Result<Comp, String>>) -> Finding {
         fixed_version: vuln.fixed.clone(),
         cvss_vector: cvss_vector(&vuln.ratings),
         references: vuln.references.clone(),
-        remediation: Some(remediation.into_iter().flatten().collect::<Vec<_>>().join("\n")).filter(|r| !r.is_empty()),
+        remediation: Some(remediation.into_iter().flatten().collect::<Vec<_>>().join("\n"))
+            .filter(|r| !r.is_empty())
+            .map(Into::into),
         dismissed: dismissed.map(|state| {
             let why = std::iter::once(format!("VEX analysis: {state}")).chain(vuln.analysis.iter().cloned());
             why.collect::<Vec<_>>().join("; ")

@@ -163,6 +163,7 @@ fn finding(alert: &Value, repository: &Repository) -> Option<Finding> {
     Some(Finding {
         title: summary.unwrap_or_else(|| format!("{id} in {name}")),
         description: str_of(advisory, &["description"]).unwrap_or_default(),
+        details: None,
         severity,
         kind: Kind::Vulnerability,
         cve_id: first_cve(
@@ -176,7 +177,7 @@ fn finding(alert: &Value, repository: &Repository) -> Option<Finding> {
             purl: None,
             ecosystem: package.and_then(|p| str_of(p, &["ecosystem"])).map(|e| e.to_ascii_lowercase()),
         }),
-        remediation: fixed.as_ref().map(|f| format!("Upgrade {name} to {f}.")),
+        remediation: fixed.as_ref().map(|f| format!("Upgrade {name} to {f}.")).map(Into::into),
         fixed_version: fixed,
         location: Location { file: manifest, url: repository.url.clone(), ..Location::default() },
         cvss_vector: cvss_vector(advisory),

@@ -264,7 +264,7 @@ fn finding(vulnerability: Vulnerability, context: &Context) -> Finding {
         component,
         location: Location { file: place, line, url, ..Location::default() },
         references,
-        remediation,
+        remediation: remediation.map(Into::into),
         dismissed,
         fingerprint,
         ..Finding::default()

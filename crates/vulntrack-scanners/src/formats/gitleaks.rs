@@ -144,7 +144,7 @@ fn finding(leak: Leak) -> Finding {
         cwe_ids: vec![CWE_HARD_CODED_CREDENTIALS],
         location: Location { file, line, ..Location::default() },
         references: [leak.link, leak.leak_url].into_iter().flatten().filter(|l| l.starts_with("http")).collect(),
-        remediation: Some("Revoke and rotate the secret, then remove it from the code and its history.".to_owned()),
+        remediation: Some("Revoke and rotate the secret, then remove it from the code and its history.".into()),
         fingerprint,
         ..Finding::default()
     }

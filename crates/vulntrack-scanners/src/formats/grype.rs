@@ -148,7 +148,7 @@ fn finding(found: &Match) -> Option<Finding> {
             ecosystem: kind.clone().or_else(|| text(artifact.language.as_deref())),
         }),
         fixed_version: fixes.first().map(|v| (*v).to_owned()),
-        remediation: (!fixes.is_empty()).then(|| format!("Upgrade {name} to {}.", fixes.join(" or "))),
+        remediation: (!fixes.is_empty()).then(|| format!("Upgrade {name} to {}.", fixes.join(" or ")).into()),
         location: Location {
             file: artifact.locations.iter().find_map(|l| text(l.path.as_deref())),
             ..Location::default()

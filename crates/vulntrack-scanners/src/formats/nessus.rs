@@ -128,7 +128,7 @@ fn xml_finding(item: &Node, host: &str) -> Finding {
             .or_else(|| item.get("cvss4_vector").and_then(|v| vector(&v, "4.0"))),
         location: location(host, item.attr("port"), item.attr("protocol")),
         references: item.children("see_also").filter_map(Node::value).flat_map(|s| urls(&s)).collect(),
-        remediation: item.get("solution").filter(|s| !s.eq_ignore_ascii_case("n/a")),
+        remediation: item.get("solution").filter(|s| !s.eq_ignore_ascii_case("n/a")).map(Into::into),
         fingerprint: Finding::fingerprint_of(FORMAT, &[&key]),
         ..Finding::default()
     }
@@ -262,7 +262,8 @@ fn csv_finding(columns: &Columns, row: &csv::StringRecord, name: String) -> Find
         location: location(&host, port.as_deref(), get(&["protocol"]).as_deref()),
         references: get(&["see also", "definition.see_also"]).as_deref().map(urls).unwrap_or_default(),
         remediation: text(get(&["solution", "definition.solution"]).as_deref())
-            .filter(|s| !s.eq_ignore_ascii_case("n/a")),
+            .filter(|s| !s.eq_ignore_ascii_case("n/a"))
+            .map(Into::into),
         dismissed: fixed.then(|| "Tenable reports this vulnerability fixed".to_owned()),
         ..Finding::default()
     }

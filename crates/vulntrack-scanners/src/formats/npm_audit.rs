@@ -135,7 +135,8 @@ fn advisory_finding(key: &str, advisory: &Advisory) -> Finding {
             .filter(|v| !v.is_empty() && !v.contains([' ', '|', '<']))
             .map(str::to_owned),
         remediation: text(advisory.recommendation.as_deref())
-            .or_else(|| patched.map(|p| format!("Upgrade {module} to {p}."))),
+            .or_else(|| patched.map(|p| format!("Upgrade {module} to {p}.")))
+            .map(Into::into),
         location: Location {
             file: advisory.findings.iter().flat_map(|f| &f.paths).find_map(|p| text(Some(p))),
             ..Location::default()
@@ -187,7 +188,7 @@ fn package_finding(key: &str, package: &Package) -> Finding {
         cwe_ids,
         component: Some(Component { name: name.clone(), version: None, purl: None, ecosystem: Some("npm".to_owned()) }),
         fixed_version,
-        remediation,
+        remediation: remediation.map(Into::into),
         location: Location { file: package.nodes.iter().find_map(|n| text(Some(n))), ..Location::default() },
         cvss_vector,
         references,

@@ -160,7 +160,7 @@ fn hold(held: &mut web::Affected, result: Match) {
                 ..Location::default()
             },
             references: string_list(&info.reference).iter().flat_map(|r| urls(r)).collect(),
-            remediation: info.remediation.text(),
+            remediation: info.remediation.text().map(Into::into),
             fingerprint,
             ..Finding::default()
         },

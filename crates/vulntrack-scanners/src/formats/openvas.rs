@@ -236,7 +236,7 @@ fn push(report: &mut ReportBuilder, result: Result_) {
             ..Location::default()
         },
         references: result.references,
-        remediation: result.solution,
+        remediation: result.solution.map(Into::into),
         dismissed: false_positive.then(|| "OpenVAS marks this result a false positive".to_owned()),
         fingerprint,
         ..Finding::default()

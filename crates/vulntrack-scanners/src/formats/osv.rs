@@ -237,7 +237,8 @@ fn finding(package: &Package, members: &Members<'_>, path: Option<&str>) -> Find
             ecosystem,
         }),
         fixed_version: next_fix(&fixes, version.as_deref()),
-        remediation: (!fixes.is_empty()).then(|| format!("Upgrade {name} to a fixed version: {}.", fixes.join(", "))),
+        remediation: (!fixes.is_empty())
+            .then(|| format!("Upgrade {name} to a fixed version: {}.", fixes.join(", ")).into()),
         location: Location { file: path.map(str::to_owned), ..Location::default() },
         cvss_vector: vectors.first().map(|v| (*v).to_owned()),
         references,

@@ -313,7 +313,7 @@ fn finding(detection: Detection, fingerprint: String) -> Finding {
             ..Location::default()
         },
         references: detection.references.iter().flat_map(|r| urls(r)).collect(),
-        remediation: detection.solution,
+        remediation: detection.solution.map(Into::into),
         dismissed,
         fingerprint,
         ..Finding::default()

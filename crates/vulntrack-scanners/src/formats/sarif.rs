@@ -18,6 +18,9 @@
 //! - CWE ids from rule and result `properties` (`tags` such as
 //!   `external/cwe/cwe-79` or `CWE-79`, and `cwe`), from `relationships` and
 //!   `taxa` into a CWE taxonomy; the CVE from the rule id (`CVE-…` inside it).
+//! - Description: the message and snippet; `details`: the rule's short and
+//!   full descriptions; remediation: the result's fixes, else the rule's
+//!   help. The rule's texts are shared by its findings ([`ReportBuilder`]).
 //! - A suppression whose status is absent or `accepted` sets `dismissed`.
 //! - Secrets: a value in the result's `offender`/`secret`/`match` property
 //!   is replaced by `[REDACTED]` in the message and snippet, and no snippet
@@ -589,7 +592,8 @@ fn read_result(result: &SarifResult, run: &RunContext, report: &mut ReportBuilde
         cve_id: rule_id.as_deref().and_then(cve_in),
         cwe_ids: cwes(result, rule),
         references: references(result, rule),
-        remediation: remediation(result, rule),
+        details: rule.and_then(|rule| details(message.as_deref(), rule)).map(Into::into),
+        remediation: remediation(result, rule).map(Into::into),
         dismissed: dismissed(result),
         ..Finding::default()
     };
@@ -604,7 +608,7 @@ fn read_result(result: &SarifResult, run: &RunContext, report: &mut ReportBuilde
     }
     for place in places {
         let mut finding = base.clone();
-        finding.description = description(message.as_deref(), place.snippet.as_deref(), rule);
+        finding.description = description(message.as_deref(), place.snippet.as_deref());
         finding.fingerprint = fingerprint(run, &finding, &place, message.as_deref(), &stable_ids);
         finding.location = Location { file: place.file, line: place.line, ..Location::default() };
         report.push(finding);
@@ -870,21 +874,25 @@ fn dismissed(result: &SarifResult) -> Option<String> {
     }))
 }
 
-fn description(message: Option<&str>, snippet: Option<&str>, rule: Option<&Rule>) -> String {
+fn description(message: Option<&str>, snippet: Option<&str>) -> String {
     let mut parts: Vec<String> = message.map(str::to_owned).into_iter().collect();
     if let Some(snippet) = snippet {
         parts.push(format!("```\n{snippet}\n```"));
     }
-    if let Some(rule) = rule {
-        let short = rule.short_description.as_ref().and_then(Text::plain);
-        let full = rule.full_description.as_ref().and_then(Text::plain);
-        for text in [short, full].into_iter().flatten() {
-            if Some(text) != message && !parts.iter().any(|p| p == text) {
-                parts.push(text.to_owned());
-            }
+    parts.join("\n\n")
+}
+
+/// The rule's short and full descriptions, but what the message already says.
+fn details(message: Option<&str>, rule: &Rule) -> Option<String> {
+    let short = rule.short_description.as_ref().and_then(Text::plain);
+    let full = rule.full_description.as_ref().and_then(Text::plain);
+    let mut parts: Vec<&str> = Vec::new();
+    for text in [short, full].into_iter().flatten() {
+        if Some(text) != message && !parts.contains(&text) {
+            parts.push(text);
         }
     }
-    parts.join("\n\n")
+    (!parts.is_empty()).then(|| parts.join("\n\n"))
 }
 
 /// The result's stable ids (`partialFingerprints`, `fingerprints`), sorted.

@@ -217,7 +217,7 @@ fn finding(result: SemgrepResult) -> Finding {
         fixed_version,
         location: Location { file, line, ..Location::default() },
         references,
-        remediation,
+        remediation: remediation.map(Into::into),
         dismissed: (extra.is_ignored == Some(true)).then(|| "ignored in the code (nosemgrep)".to_owned()),
         fingerprint,
         ..Finding::default()

@@ -162,7 +162,7 @@ fn iac_finding(issue: &IacIssue, project: &Project) -> Finding {
             ..Location::default()
         },
         references: references.collect(),
-        remediation: text(issue.resolve.as_deref()),
+        remediation: text(issue.resolve.as_deref()).map(Into::into),
         dismissed: issue.is_ignored.filter(|&ignored| ignored).map(|_| "ignored in the Snyk policy".to_owned()),
         fingerprint: Finding::fingerprint_of(FORMAT, &["iac", &id, file.as_deref().unwrap_or(""), &path.join("/")]),
         occurrences: 1,
@@ -228,7 +228,7 @@ fn finding(v: &Vulnerability, project: &Project) -> Option<Finding> {
             ecosystem: text(v.package_manager.as_deref()).or_else(|| text(project.package_manager.as_deref())),
         }),
         fixed_version: fixed,
-        remediation,
+        remediation: remediation.map(Into::into),
         location: Location { file: text(Some(&location)), ..Location::default() },
         cvss_vector: cvss_vector(v),
         references,

@@ -385,6 +385,7 @@ fn vulnerability_finding(v: &Vulnerability, context: Context<'_>) -> Option<Find
     Some(Finding {
         title: [id.as_str(), "in", &name, version.as_deref().unwrap_or("")].join(" "),
         description: description.collect::<Vec<_>>().join("\n\n"),
+        details: None,
         severity: v.severity.as_deref().and_then(severity_from_word),
         kind: Kind::Vulnerability,
         cve_id: first_cve([id.as_str()]),
@@ -400,7 +401,7 @@ fn vulnerability_finding(v: &Vulnerability, context: Context<'_>) -> Option<Find
                 .or_else(|| text(v.reference.as_deref())),
             ecosystem: text(kind),
         }),
-        remediation: fixed.as_ref().map(|fixed| format!("Upgrade {name} to {fixed}.")),
+        remediation: fixed.as_ref().map(|fixed| format!("Upgrade {name} to {fixed}.")).map(Into::into),
         fixed_version: fixed,
         location: Location { file: text(v.pkg_path.as_deref()).or_else(|| text(Some(target))), ..Location::default() },
         cvss_vector: cvss_vector(v),
@@ -452,7 +453,7 @@ fn misconfiguration_finding(m: &Misconfiguration, target: &str, resource: &str) 
             ..Location::default()
         },
         references: urls(m.primary_url.iter().chain(&m.references)),
-        remediation: text(m.resolution.as_deref()),
+        remediation: text(m.resolution.as_deref()).map(Into::into),
         dismissed: (status == "EXCEPTION").then(|| "an exception in the Trivy policy".to_owned()),
         fingerprint,
         occurrences: 1,

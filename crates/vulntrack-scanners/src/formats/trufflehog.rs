@@ -163,7 +163,7 @@ fn version_3(line: Line) -> Finding {
         cwe_ids: vec![CWE_HARD_CODED_CREDENTIALS],
         location: Location { file: place, line: at_line, ..Location::default() },
         references: field("link").filter(|l| l.starts_with("http")).into_iter().collect(),
-        remediation: Some(remediation(verified)),
+        remediation: Some(remediation(verified).into()),
         fingerprint,
         ..Finding::default()
     }
@@ -194,7 +194,7 @@ fn version_2(line: Line) -> Finding {
         fingerprint: Finding::fingerprint_of(FORMAT, &["v2", &reason, file.as_deref().unwrap_or("")]),
         rule_id: Some(reason),
         location: Location { file, ..Location::default() },
-        remediation: Some(remediation(false)),
+        remediation: Some(remediation(false).into()),
         ..Finding::default()
     }
 }

@@ -333,7 +333,7 @@ fn push_alert(report: &mut ReportBuilder, site: &Site, alert: Alert) {
         cwe_ids: alert.cwe.as_deref().and_then(cwe_number).into_iter().collect(),
         location,
         references: alert.reference.as_deref().map(urls).unwrap_or_default(),
-        remediation: alert.solution.as_deref().map(html_text).and_then(|s| text(Some(&s))),
+        remediation: alert.solution.as_deref().map(html_text).and_then(|s| text(Some(&s))).map(Into::into),
         dismissed: (confidence == "0").then(|| "ZAP marks this alert a false positive".to_owned()),
         fingerprint,
         occurrences,

@@ -82,7 +82,11 @@ pub fn record_of(
         }
     });
     let title = clean(&finding.title, TITLE_MAX);
-    let mut description = clean(&finding.description, DESCRIPTION_MAX);
+    let mut description = match finding.details.as_deref() {
+        Some(details) if finding.description.trim().is_empty() => clean(details, DESCRIPTION_MAX),
+        Some(details) => clean(&format!("{}\n\n{details}", finding.description.trim_end()), DESCRIPTION_MAX),
+        None => clean(&finding.description, DESCRIPTION_MAX),
+    };
     if description.chars().count() < vulntrack_domain::vulnerability::input::DESCRIPTION_MIN {
         // The record needs a description; a report that gives none still
         // says what was found and where.
@@ -187,5 +191,27 @@ mod tests {
         let (record, _) = record_of(&bad, TRIVY, "a", &[], Utc::now(), &mut warnings);
         assert_eq!((record.cvss_vector, record.severity), (None, Severity::Info));
         assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn the_description_continues_with_the_rule_details() {
+        let finding = |description: &str, details: Option<&str>| Finding {
+            title: "SQL injection".into(),
+            description: description.into(),
+            details: details.map(Into::into),
+            fingerprint: "f".into(),
+            ..Finding::default()
+        };
+        let describe =
+            |finding: Finding| record_of(&finding, TRIVY, "a", &[], Utc::now(), &mut Vec::new()).0.description;
+        assert_eq!(
+            describe(finding("Query built from `name`.", Some("Database query built from user input."))),
+            "Query built from `name`.\n\nDatabase query built from user input."
+        );
+        assert_eq!(
+            describe(finding("  ", Some("Database query built from user input."))),
+            "Database query built from user input."
+        );
+        assert_eq!(describe(finding("Query built from `name`.", None)), "Query built from `name`.");
     }
 }
