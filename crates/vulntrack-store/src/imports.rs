@@ -12,7 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 use vulntrack_domain::{
     UserId,
-    vulnerability::{Severity, VulnStatus, scanner::ScannerFields},
+    vulnerability::{Resolution, Severity, VulnStatus, scanner::ScannerFields},
 };
 
 use crate::{
@@ -306,6 +306,9 @@ pub async fn refresh(db: &impl ConnectionTrait, scope: TeamScope, refreshes: &[R
         if change.reopen {
             model.status = Set(VulnStatus::Open.as_str().to_owned());
             model.resolved_at = Set(None);
+            model.resolution = Set(None);
+            model.resolution_note = Set(None);
+            model.duplicate_of = Set(None);
         }
         let result = vulns::Entity::update_many()
             .set(model)
@@ -338,16 +341,21 @@ pub async fn mark_seen(
     crate::bulk::insert(db, rows.collect(), None, Some(upsert)).await
 }
 
-/// Resolves records a complete report no longer lists.
-pub async fn resolve_missing(
+/// Resolves records for `resolution`: FIXED for those a complete report
+/// no longer lists, NOT_APPLICABLE for those it dismisses itself.
+pub async fn resolve(
     db: &impl ConnectionTrait,
     scope: TeamScope,
     ids: &[Uuid],
+    resolution: Resolution,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
     for chunk in ids.chunks(CHUNK) {
         vulns::Entity::update_many()
             .col_expr(vulns::Column::Status, Expr::value(VulnStatus::Resolved.as_str()))
+            .col_expr(vulns::Column::Resolution, Expr::value(resolution.as_str()))
+            .col_expr(vulns::Column::ResolutionNote, Expr::value(Option::<String>::None))
+            .col_expr(vulns::Column::DuplicateOf, Expr::value(Option::<Uuid>::None))
             .col_expr(vulns::Column::ResolvedAt, Expr::value(at))
             .col_expr(vulns::Column::UpdatedAt, Expr::value(at))
             .col_expr(vulns::Column::Version, Expr::col(vulns::Column::Version).add(1))

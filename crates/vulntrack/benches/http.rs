@@ -38,7 +38,7 @@ use tower::ServiceExt;
 use vulntrack::{AppState, Config, auth::secret_token};
 use vulntrack_domain::{
     Role, UserId,
-    vulnerability::{Severity, VulnKind, VulnStatus, record::VulnerabilityRecord, risk::Stride},
+    vulnerability::{Resolution, Severity, VulnKind, VulnStatus, record::VulnerabilityRecord, risk::Stride},
 };
 use vulntrack_store::{Database, DatabaseUrl, PoolSettings, api_tokens, teams, users, vulnerabilities};
 
@@ -153,11 +153,24 @@ fn record(rng: &mut StdRng, i: usize, members: &[UserId]) -> VulnerabilityRecord
         description.push_str(&format!(" {COMMON_WORD}"));
     }
     let tags = (0..rng.random_range(0..3)).map(|_| TAGS[rng.random_range(0..TAGS.len())].to_string()).collect();
+    let status = VulnStatus::ALL[rng.random_range(0..VulnStatus::ALL.len())];
+    // Resolved records say why, as a person's or an import's would.
+    let resolution = matches!(status, VulnStatus::Resolved | VulnStatus::Closed).then(|| {
+        const REASONS: [Resolution; 6] = [
+            Resolution::Fixed,
+            Resolution::Fixed,
+            Resolution::Fixed,
+            Resolution::FalsePositive,
+            Resolution::WontFix,
+            Resolution::NotApplicable,
+        ];
+        REASONS[rng.random_range(0..REASONS.len())]
+    });
     VulnerabilityRecord {
         title: format!("{} #{i}", sentence(rng, 4)),
         description,
         severity: Severity::ALL[rng.random_range(0..Severity::ALL.len())],
-        status: VulnStatus::ALL[rng.random_range(0..VulnStatus::ALL.len())],
+        status,
         kind: if rng.random_range(0..10) == 0 { VulnKind::Misconfiguration } else { VulnKind::Vulnerability },
         cve_id: (rng.random_range(0..3) == 0)
             .then(|| format!("CVE-20{}-{}", rng.random_range(10..26), rng.random_range(1000..99999))),
@@ -176,6 +189,9 @@ fn record(rng: &mut StdRng, i: usize, members: &[UserId]) -> VulnerabilityRecord
             tags.dedup();
             tags
         },
+        resolution,
+        resolution_note: None,
+        duplicate_of: None,
     }
 }
 

@@ -60,7 +60,7 @@ use vulntrack::services::{
 use vulntrack_domain::{
     Role, UserId,
     vulnerability::{
-        Severity, VulnKind, VulnStatus, record::VulnerabilityRecord, risk::Stride, scanner::ScannerFields,
+        Resolution, Severity, VulnKind, VulnStatus, record::VulnerabilityRecord, risk::Stride, scanner::ScannerFields,
     },
 };
 use vulntrack_scanners::Format;
@@ -768,11 +768,24 @@ fn record(rng: &mut StdRng, i: usize, members: &[UserId]) -> VulnerabilityRecord
         (0..rng.random_range(0..3)).map(|_| TAGS[rng.random_range(0..TAGS.len())].to_string()).collect();
     tags.sort();
     tags.dedup();
+    let status = VulnStatus::ALL[rng.random_range(0..VulnStatus::ALL.len())];
+    // Resolved records say why, as a person's or an import's would.
+    let resolution = matches!(status, VulnStatus::Resolved | VulnStatus::Closed).then(|| {
+        const REASONS: [Resolution; 6] = [
+            Resolution::Fixed,
+            Resolution::Fixed,
+            Resolution::Fixed,
+            Resolution::FalsePositive,
+            Resolution::WontFix,
+            Resolution::NotApplicable,
+        ];
+        REASONS[rng.random_range(0..REASONS.len())]
+    });
     VulnerabilityRecord {
         title: format!("{} #{i}", words(rng, 5)),
         description: words(rng, 30),
         severity: Severity::ALL[rng.random_range(0..Severity::ALL.len())],
-        status: VulnStatus::ALL[rng.random_range(0..VulnStatus::ALL.len())],
+        status,
         kind: if rng.random_range(0..10) == 0 { VulnKind::Misconfiguration } else { VulnKind::Vulnerability },
         cve_id: (rng.random_range(0..3) == 0)
             .then(|| format!("CVE-20{}-{}", rng.random_range(10..26), rng.random_range(1000..99999))),
@@ -786,6 +799,9 @@ fn record(rng: &mut StdRng, i: usize, members: &[UserId]) -> VulnerabilityRecord
         remediation: None,
         assignee_id: (rng.random_range(0..3) != 0).then(|| members[rng.random_range(0..members.len())]),
         tags,
+        resolution,
+        resolution_note: None,
+        duplicate_of: None,
     }
 }
 

@@ -69,6 +69,11 @@ pub struct Model {
     pub fts_rowid: Option<i64>,
     /// The import that created this record, if one did (migration 21).
     pub created_by_import: Option<Uuid>,
+    /// Why the record is resolved (migration 22); NULL while it is open.
+    pub resolution: Option<String>,
+    pub resolution_note: Option<String>,
+    /// For a DUPLICATE, the record of the same team it repeats.
+    pub duplicate_of: Option<Uuid>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

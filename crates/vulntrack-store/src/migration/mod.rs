@@ -26,6 +26,7 @@ mod m20261207_000018_stored_search_terms;
 mod m20261207_000019_finding_sightings;
 mod m20261207_000020_session_pending_list;
 mod m20261207_000021_created_by_import;
+mod m20261207_000022_resolutions;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_finding_sightings::Migration),
             Box::new(m20261207_000020_session_pending_list::Migration),
             Box::new(m20261207_000021_created_by_import::Migration),
+            Box::new(m20261207_000022_resolutions::Migration),
         ]
     }
 }

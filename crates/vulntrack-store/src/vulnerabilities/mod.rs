@@ -176,6 +176,9 @@ pub(crate) fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vuln
         remediation: row.remediation,
         assignee_id: row.assignee_id.map(UserId::from_uuid),
         tags,
+        resolution: row.resolution.as_deref().map(str::parse).transpose().map_err(|_| corrupt("resolution"))?,
+        resolution_note: row.resolution_note,
+        duplicate_of: row.duplicate_of,
     };
     Ok(Vulnerability {
         id: row.id,
@@ -223,6 +226,9 @@ fn fill(model: &mut vulns::ActiveModel, record: &VulnerabilityRecord) {
     model.reference_links = Set(json!(record.references));
     model.remediation = Set(record.remediation.clone());
     model.assignee_id = Set(record.assignee_id.map(|id| id.as_uuid()));
+    model.resolution = Set(record.resolution.map(|r| r.as_str().to_owned()));
+    model.resolution_note = Set(record.resolution_note.clone());
+    model.duplicate_of = Set(record.duplicate_of);
 }
 
 /// Reserves `count` consecutive key numbers of the team and returns the
@@ -708,6 +714,17 @@ pub async fn update(
         replace_tags(db, scope, current.id, &record.tags).await?;
     }
     get(db, scope, current.id).await
+}
+
+/// Clears `duplicate_of` where it names `original` (about to be deleted).
+pub async fn forget_duplicate_of(db: &impl ConnectionTrait, scope: TeamScope, original: Uuid) -> StoreResult<()> {
+    vulns::Entity::update_many()
+        .col_expr(vulns::Column::DuplicateOf, Expr::value(Option::<Uuid>::None))
+        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(vulns::Column::DuplicateOf.eq(original))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Writes the scanner fields a person may set ([`scanner::INPUT_FIELDS`]:

@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 use vulntrack_domain::{
     control_chars,
     vulnerability::{
-        Severity, VulnStatus,
+        Resolution, Severity, VulnStatus,
         cvss_score::assess,
-        input::{DESCRIPTION_MAX, REFERENCE_MAX_CHARS, REFERENCES_MAX, REMEDIATION_MAX, TITLE_MAX},
+        input::{
+            DESCRIPTION_MAX, REFERENCE_MAX_CHARS, REFERENCES_MAX, REMEDIATION_MAX, RESOLUTION_NOTE_MAX, TITLE_MAX,
+        },
         record::VulnerabilityRecord,
         risk::Stride,
         scanner::{Component, Location, ScannerFields},
@@ -122,6 +124,11 @@ pub fn record_of(
         remediation: field(finding.remediation.as_deref(), REMEDIATION_MAX),
         assignee_id: None,
         tags: tags.to_vec(),
+        // What the report dismisses (a VEX `not_affected`, a suppression)
+        // is recorded resolved, with the report's reason.
+        resolution: finding.dismissed.is_some().then_some(Resolution::NotApplicable),
+        resolution_note: field(finding.dismissed.as_deref(), RESOLUTION_NOTE_MAX),
+        duplicate_of: None,
     };
     (record, scan_of(finding, origin, now))
 }

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use vulntrack_domain::{
     Action, AuditAction, FieldError, UserId, ValidationErrors,
-    vulnerability::{Severity, VulnStatus, input::tag, scanner::ScannerFields},
+    vulnerability::{Resolution, Severity, VulnStatus, input::tag, scanner::ScannerFields},
 };
 use vulntrack_scanners::{Format, ParseError, Report, UnpackError};
 use vulntrack_store::{
@@ -325,7 +325,10 @@ struct Plan<'a> {
     refreshes: Vec<Refresh<'a>>,
     refresh_outcomes: Vec<Option<Outcome>>,
     seen: Vec<Uuid>,
+    /// Open records the report no longer lists (resolved as FIXED).
     closes: Vec<&'a Vulnerability>,
+    /// Open records the report itself dismisses (resolved as NOT_APPLICABLE).
+    dismissals: Vec<&'a Vulnerability>,
     counts: ImportCounts,
 }
 
@@ -387,12 +390,14 @@ pub async fn import(
     }
     drop(findings);
     let plan = comparison.finish(&known, origin, &options);
-    let Plan { refreshes, refresh_outcomes, seen, closes, mut counts, .. } = plan;
+    let Plan { refreshes, refresh_outcomes, seen, closes, dismissals, mut counts, .. } = plan;
 
     imports::refresh(&txn, scope, &refreshes).await?;
     imports::mark_seen(&txn, scope, &seen, now).await?;
-    let close_ids: Vec<Uuid> = closes.iter().map(|v| v.id).collect();
-    imports::resolve_missing(&txn, scope, &close_ids, now).await?;
+    for (records, resolution) in [(&closes, Resolution::Fixed), (&dismissals, Resolution::NotApplicable)] {
+        let ids: Vec<Uuid> = records.iter().map(|v| v.id).collect();
+        imports::resolve(&txn, scope, &ids, resolution, now).await?;
+    }
 
     // The records it created name the import themselves.
     let mut outcomes: Vec<(Uuid, Outcome)> = Vec::new();
@@ -402,19 +407,14 @@ pub async fn import(
             outcomes.push((change.current.id, *outcome));
         }
         if *outcome == Some(Outcome::Reopened) {
-            events.push(status_event(
-                importer,
-                context,
-                change.current,
-                change.current.record.status,
-                VulnStatus::Open,
-                import_id,
-            ));
+            events.push(status_event(importer, context, change.current, None, import_id));
         }
     }
-    for record in &closes {
-        outcomes.push((record.id, Outcome::Closed));
-        events.push(status_event(importer, context, record, record.record.status, VulnStatus::Resolved, import_id));
+    for (records, resolution) in [(&closes, Resolution::Fixed), (&dismissals, Resolution::NotApplicable)] {
+        for record in records.iter() {
+            outcomes.push((record.id, Outcome::Closed));
+            events.push(status_event(importer, context, record, Some(resolution), import_id));
+        }
     }
     counts.created = created;
     let import = Import {
@@ -471,21 +471,28 @@ fn merge_search_index_later(db: &Database) {
     });
 }
 
+/// The audit row of a status an import changed: reopened (`resolution`
+/// `None`) or resolved for `resolution`.
 fn status_event(
     importer: &Importer,
     context: &RequestContext,
     record: &Vulnerability,
-    from: VulnStatus,
-    to: VulnStatus,
+    resolution: Option<Resolution>,
     import: Uuid,
 ) -> AuditEvent {
+    let (to, reason) = match resolution {
+        None => (VulnStatus::Open, "reported again by an import"),
+        Some(Resolution::NotApplicable) => (VulnStatus::Resolved, "dismissed by the report itself"),
+        Some(_) => (VulnStatus::Resolved, "no longer reported by a complete import"),
+    };
     AuditEvent::new(importer.scope, importer.actor.clone(), AuditAction::VulnerabilityStatusChanged, context)
         .entity("vulnerability", record.id)
         .details(json!({
             "key": record.key(),
-            "status": { "before": from, "after": to },
+            "status": { "before": record.record.status, "after": to },
+            "resolution": { "before": record.record.resolution, "after": resolution },
             "import_id": import,
-            "reason": if to == VulnStatus::Open { "reported again by an import" } else { "no longer reported by a complete import" },
+            "reason": reason,
         }))
 }
 
@@ -533,13 +540,15 @@ impl<'a> Comparison<'a> {
         };
         scan.first_seen_at = current.scan.first_seen_at.or(Some(now));
         let severity = if current.severity_overridden { current.record.severity } else { record.severity };
-        let resolved = current.record.status == VulnStatus::Resolved;
-        let open = matches!(current.record.status, VulnStatus::Open | VulnStatus::InProgress);
+        let open = !current.record.is_resolved();
         if open && finding.dismissed.is_some() {
-            plan.closes.push(current);
+            plan.dismissals.push(current);
             return;
         }
-        let reopen = resolved && finding.dismissed.is_none();
+        // Only a fix can regress: a person's other reasons stand.
+        let reopen = current.record.is_resolved()
+            && current.record.resolution.is_none_or(Resolution::reopens_when_found_again)
+            && finding.dismissed.is_none();
         let changed = scan.differs_in_content(&current.scan) || severity != current.record.severity;
         let outcome = if reopen {
             plan.counts.reopened += 1;
@@ -577,7 +586,7 @@ impl<'a> Comparison<'a> {
                 }
             }
         }
-        plan.counts.closed = plan.closes.len() as u64;
+        plan.counts.closed = (plan.closes.len() + plan.dismissals.len()) as u64;
         plan
     }
 }

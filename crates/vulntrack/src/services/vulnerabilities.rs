@@ -101,6 +101,28 @@ async fn attach_assets(
     Ok(())
 }
 
+/// A DUPLICATE names another record of the same team: one of another team
+/// is "not found", as it would be anywhere else.
+async fn check_duplicate_of(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: vulntrack_store::TeamScope,
+    record: &VulnerabilityRecord,
+    this: Option<uuid::Uuid>,
+) -> Result<(), ServiceError> {
+    let Some(original) = record.duplicate_of else { return Ok(()) };
+    let refuse = |code: &str, message: &str| {
+        ServiceError::Invalid(vulntrack_domain::validation::FieldError::new("duplicate_of", code, message).into())
+    };
+    if Some(original) == this {
+        return Err(refuse("self", "must be another record: a record cannot duplicate itself"));
+    }
+    match vulnerabilities::get(db, scope, original).await {
+        Ok(_) => Ok(()),
+        Err(vulntrack_store::StoreError::NotFound) => Err(refuse("not_found", "is not a record of your team")),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Whom a change to `vulnerability` concerns, other than whoever made it.
 pub fn watchers(vulnerability: &Vulnerability, actor: UserId) -> Vec<UserId> {
     [vulnerability.reporter_id, vulnerability.record.assignee_id]
@@ -121,6 +143,7 @@ pub async fn create(
     let record = VulnerabilityRecord::create(fields).map_err(ServiceError::Invalid)?;
     let scope = principal.scope();
     super::members::require_active(state.db().conn(), scope, record.assignee_id, "assignee_id").await?;
+    check_duplicate_of(state.db().conn(), scope, &record, None).await?;
     let txn = state.db().begin().await?;
     let mut created = vulnerabilities::create(&txn, scope, &record, Some(principal.user.id)).await?;
     if scan != created.scan {
@@ -172,6 +195,9 @@ pub async fn update(
     if next.assignee_id != current.record.assignee_id {
         super::members::require_active(&txn, scope, next.assignee_id, "assignee_id").await?;
     }
+    if next.duplicate_of != current.record.duplicate_of {
+        check_duplicate_of(&txn, scope, &next, Some(current.id)).await?;
+    }
     // Valid (checked above): the same values over the record as it is now.
     let next_scan = current.scan.with_input(body).map_err(ServiceError::Invalid)?;
     let mut updated = vulnerabilities::update(&txn, scope, &current, &next).await?;
@@ -185,6 +211,8 @@ pub async fn update(
     let mut diff = changes(&current.record, &next);
     diff.extend(scan_changes(&current.scan, &next_scan));
     let status_change = diff.remove("status");
+    // A resolution is part of the status change it comes with.
+    let resolution_change = if status_change.is_some() { diff.remove("resolution") } else { None };
     let assignee_change = diff.remove("assignee_id");
     if !diff.is_empty() {
         audit::append(
@@ -197,16 +225,14 @@ pub async fn update(
         audit::append(
             &txn,
             event(principal, context, AuditAction::VulnerabilityStatusChanged, &updated)
-                .details(json!({ "status": change })),
+                .details(json!({ "status": change, "resolution": resolution_change })),
         )
         .await?;
-        let message = format!(
-            "{} moved {} to {}: {}",
-            principal.user.name,
-            updated.key(),
-            updated.record.status,
-            updated.record.title
-        );
+        let status = match updated.record.resolution {
+            Some(resolution) => format!("{} ({})", updated.record.status, resolution.label()),
+            None => updated.record.status.to_string(),
+        };
+        let message = format!("{} moved {} to {status}: {}", principal.user.name, updated.key(), updated.record.title);
         notifications::notify(
             &txn,
             scope,
@@ -246,6 +272,8 @@ pub async fn delete(
     let txn = state.db().begin().await?;
     let current = vulnerabilities::find_for_update(&txn, scope, id_or_key).await?;
     if_match.check(current.version)?;
+    // Records that named it as their original keep their resolution.
+    vulnerabilities::forget_duplicate_of(&txn, scope, current.id).await?;
     if !vulnerabilities::delete(&txn, scope, current.id).await? {
         return Err(ServiceError::NotFound);
     }

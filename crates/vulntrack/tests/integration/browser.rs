@@ -724,9 +724,9 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
     let records = [
         json!({ "title": "SQL injection in the login form of the customer portal", "description": format!("The handler concatenates input.\n\n- [ ] parameterise\n- [x] reproduce\n\nSee https://example.com/advisory and `{long}`."), "severity": "CRITICAL", "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "cve_id": "CVE-2024-1111", "assets": ["portal-01", "db-02"], "tags": ["auth", "web"], "assignee_id": me, "dread": { "damage": 8, "reproducibility": 9, "exploitability": 7, "affected_users": 9, "discoverability": 6 } }),
         json!({ "title": "Outdated OpenSSL on the edge proxies", "description": "openssl 1.0.2", "severity": "HIGH", "kind": "MISCONFIGURATION", "status": "IN_PROGRESS" }),
-        json!({ "title": "Verbose errors", "description": "Stack traces on 500 pages.", "severity": "MEDIUM", "status": "RESOLVED" }),
+        json!({ "title": "Verbose errors", "description": "Stack traces on 500 pages.", "severity": "MEDIUM", "status": "RESOLVED", "resolution": "FIXED" }),
         json!({ "title": "Missing HSTS", "description": "No Strict-Transport-Security.", "severity": "LOW" }),
-        json!({ "title": "Server banner", "description": "Version in the Server header.", "severity": "INFO", "status": "CLOSED" }),
+        json!({ "title": "Server banner", "description": "Version in the Server header.", "severity": "INFO", "status": "CLOSED", "resolution": "WONT_FIX" }),
     ];
     for record in records {
         let created = app.post("/api/v1/vulnerabilities", As::Cookie(&analyst), record).await;

@@ -166,7 +166,7 @@ fn counts(body: &Value) -> [u64; 5] {
 /// Acceptance 2: the same report twice creates nothing the second time;
 /// a report without two findings closes exactly those; with them again
 /// reopens them; a person's status, assignee and severity survive it all,
-/// and a record a person CLOSED is never reopened.
+/// and a record a person closed as not applicable is never reopened.
 #[tokio::test]
 async fn reimports_deduplicate_close_what_is_gone_and_reopen_what_returns_keeping_triage() {
     let app = TestApp::spawn().await;
@@ -204,18 +204,21 @@ async fn reimports_deduplicate_close_what_is_gone_and_reopen_what_returns_keepin
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
     let zlib = record(&app, &admin, "CVE-2024-0002").await;
-    app.patch(
-        &format!("/api/v1/vulnerabilities/{}", zlib["id"].as_str().expect("id")),
-        As::Cookie(&admin),
-        json!({ "status": "CLOSED" }),
-    )
-    .await;
+    let closed = app
+        .patch(
+            &format!("/api/v1/vulnerabilities/{}", zlib["id"].as_str().expect("id")),
+            As::Cookie(&admin),
+            json!({ "status": "CLOSED", "resolution": "NOT_APPLICABLE", "resolution_note": "Not in the image." }),
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::OK, "{closed:?}");
 
     // curl and musl are fixed: the next complete report lists neither.
     let fewer = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES[..3])).await;
     assert_eq!(counts(&fewer.body), [0, 0, 3, 0, 2], "{fewer:?}");
     for cve in ["CVE-2024-0004", "CVE-2024-0005"] {
-        assert_eq!(record(&app, &admin, cve).await["status"], "RESOLVED", "{cve} resolved by the import");
+        let gone = record(&app, &admin, cve).await;
+        assert_eq!((gone["status"].as_str(), gone["resolution"].as_str()), (Some("RESOLVED"), Some("FIXED")), "{cve}");
     }
     let openssl = record(&app, &admin, "CVE-2024-0001").await;
     assert_eq!((openssl["status"].as_str(), openssl["severity"].as_str()), (Some("IN_PROGRESS"), Some("CRITICAL")));
@@ -225,9 +228,11 @@ async fn reimports_deduplicate_close_what_is_gone_and_reopen_what_returns_keepin
     let all = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES)).await;
     assert_eq!(counts(&all.body), [0, 0, 3, 2, 0], "{all:?}");
     for cve in ["CVE-2024-0004", "CVE-2024-0005"] {
-        assert_eq!(record(&app, &admin, cve).await["status"], "OPEN", "{cve} reopened");
+        let back = record(&app, &admin, cve).await;
+        assert_eq!((back["status"].as_str(), &back["resolution"]), (Some("OPEN"), &Value::Null), "{cve} reopened");
     }
-    assert_eq!(record(&app, &admin, "CVE-2024-0002").await["status"], "CLOSED", "a person's CLOSED stays");
+    let zlib = record(&app, &admin, "CVE-2024-0002").await;
+    assert_eq!((zlib["status"].as_str(), zlib["resolution"].as_str()), (Some("CLOSED"), Some("NOT_APPLICABLE")));
     let openssl = record(&app, &admin, "CVE-2024-0001").await;
     assert_eq!((openssl["status"].as_str(), openssl["severity"].as_str()), (Some("IN_PROGRESS"), Some("CRITICAL")));
     assert_eq!(openssl["source"], "trivy");
@@ -596,4 +601,41 @@ async fn a_report_larger_than_a_write_batch_imports_whole_and_in_order() {
     assert_eq!(last.body["items"][0]["key"], "VT-5600", "numbered in the report's order: {:?}", last.body);
     let again = import(&app, &admin, &fields, "trivy.json", &trivy(&packages[..5_550])).await;
     assert_eq!(counts(&again.body), [0, 0, 5_550, 0, 50], "{again:?}");
+}
+
+/// Only a fix regresses: a reimport reopens a FIXED record (closed by a
+/// person or by an import alike) and leaves every other resolution a
+/// person chose as it is.
+#[tokio::test]
+async fn a_reimport_reopens_only_what_was_fixed() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let fields = [("asset", "shop")];
+    let first = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES)).await;
+    assert_eq!(counts(&first.body), [5, 0, 0, 0, 0], "{first:?}");
+    let original = record(&app, &admin, "CVE-2024-0001").await["id"].clone();
+    let decisions = [
+        ("CVE-2024-0001", json!({ "status": "RESOLVED", "resolution": "FALSE_POSITIVE" })),
+        ("CVE-2024-0002", json!({ "status": "CLOSED", "resolution": "WONT_FIX", "resolution_note": "End of life." })),
+        ("CVE-2024-0003", json!({ "status": "RESOLVED", "resolution": "DUPLICATE", "duplicate_of": original })),
+        (
+            "CVE-2024-0004",
+            json!({ "status": "RESOLVED", "resolution": "RISK_ACCEPTED", "resolution_note": "Internal network only." }),
+        ),
+        ("CVE-2024-0005", json!({ "status": "CLOSED", "resolution": "FIXED" })),
+    ];
+    for (cve, body) in &decisions {
+        let id = record(&app, &admin, cve).await["id"].as_str().expect("id").to_owned();
+        let decided = app.patch(&format!("/api/v1/vulnerabilities/{id}"), As::Cookie(&admin), body.clone()).await;
+        assert_eq!(decided.status, StatusCode::OK, "{cve}: {decided:?}");
+    }
+    let again = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES)).await;
+    assert_eq!(counts(&again.body), [0, 0, 4, 1, 0], "{again:?}");
+    for (cve, body) in &decisions[..4] {
+        let kept = record(&app, &admin, cve).await;
+        assert_eq!((&kept["status"], &kept["resolution"]), (&body["status"], &body["resolution"]), "{cve} stays");
+    }
+    let fixed = record(&app, &admin, "CVE-2024-0005").await;
+    assert_eq!((fixed["status"].as_str(), &fixed["resolution"]), (Some("OPEN"), &Value::Null), "a fix regressed");
 }

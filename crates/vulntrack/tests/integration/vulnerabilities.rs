@@ -95,11 +95,14 @@ async fn a_full_record_round_trips_with_key_scores_and_derived_fields() {
         .patch(
             &format!("/api/v1/vulnerabilities/{id}"),
             As::Cookie(&admin),
-            json!({ "status": "RESOLVED", "tags": ["pci"] }),
+            json!({ "status": "RESOLVED", "resolution": "FIXED", "tags": ["pci"] }),
         )
         .await;
     assert_eq!(patched.status, StatusCode::OK, "{patched:?}");
-    assert_eq!(patched.body["status"], "RESOLVED");
+    assert_eq!(
+        (patched.body["status"].as_str(), patched.body["resolution"].as_str()),
+        (Some("RESOLVED"), Some("FIXED"))
+    );
     assert!(patched.body["resolved_at"].is_string());
     assert_eq!(patched.body["title"], "Stored XSS in comments", "untouched fields stay");
     assert_eq!(patched.body["tags"], json!(["pci"]));
@@ -392,7 +395,7 @@ async fn filters_search_and_stats_reflect_the_team_data() {
     let bodies = [
         json!({ "title": "SQL injection in login form", "description": "The login handler concatenates the password.", "severity": "CRITICAL", "tags": ["auth"], "assignee_id": me, "cve_id": "CVE-2024-1111" }),
         json!({ "title": "Outdated OpenSSL", "description": "openssl 1.0.2 on the edge proxies.", "severity": "HIGH", "kind": "MISCONFIGURATION", "assets": ["edge-proxy-7"] }),
-        json!({ "title": "Verbose errors", "description": "Stack traces shown on 500 pages.", "severity": "LOW", "status": "RESOLVED" }),
+        json!({ "title": "Verbose errors", "description": "Stack traces shown on 500 pages.", "severity": "LOW", "status": "RESOLVED", "resolution": "FIXED" }),
         json!({ "title": "Missing HSTS", "description": "No Strict-Transport-Security header.", "severity": "MEDIUM", "status": "IN_PROGRESS" }),
     ];
     for body in bodies {
@@ -691,4 +694,105 @@ async fn a_bulk_write_that_fails_in_a_later_batch_writes_nothing() {
     let listed = app.get_as("/api/v1/vulnerabilities", As::Cookie(&admin)).await;
     assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(0), "{:?}", listed.body);
     assert_eq!(write_findings(&app, "bulk-host", 200, None).await.expect("written"), 200, "the database serves on");
+}
+
+/// The field errors of a refused change, as (field, code) pairs.
+fn error_codes(body: &Value) -> Vec<(String, String)> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    (e["field"].as_str().unwrap_or_default().into(), e["code"].as_str().unwrap_or_default().into())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The triage issue's resolutions: a resolved record says why, a DUPLICATE
+/// names another record of the same team (another team's is not found),
+/// reopening drops the resolution, and deleting the original clears the
+/// pointer. Every refusal writes nothing.
+#[tokio::test]
+async fn resolutions_are_required_explained_and_kept_inside_the_team() {
+    let (app, admin) = app_with_admin().await;
+    let record = create(&app, &admin, sample("SQL injection in search")).await;
+    let original = create(&app, &admin, sample("SQL injection in the search API")).await;
+    let red = crate::support::other_team_admin(&app, "red@example.com").await;
+    let theirs = create(&app, &red, sample("Red team's own finding")).await;
+    let path = format!("/api/v1/vulnerabilities/{}", record["id"].as_str().expect("id"));
+    let pair = |field: &str, code: &str| vec![(field.to_owned(), code.to_owned())];
+
+    for (body, refusal) in [
+        (json!({ "status": "RESOLVED" }), pair("resolution", "required")),
+        (json!({ "status": "CLOSED", "resolution": "SOLVED" }), pair("resolution", "invalid")),
+        (json!({ "status": "RESOLVED", "resolution": "DUPLICATE" }), pair("duplicate_of", "required")),
+        (json!({ "status": "RESOLVED", "resolution": "RISK_ACCEPTED" }), pair("resolution_note", "required")),
+        (json!({ "resolution": "FIXED" }), pair("resolution", "not_resolved")),
+        (
+            json!({ "status": "RESOLVED", "resolution": "DUPLICATE", "duplicate_of": record["id"] }),
+            pair("duplicate_of", "self"),
+        ),
+        (
+            json!({ "status": "RESOLVED", "resolution": "DUPLICATE", "duplicate_of": theirs["id"] }),
+            pair("duplicate_of", "not_found"),
+        ),
+        (
+            json!({ "status": "RESOLVED", "resolution": "FIXED", "duplicate_of": original["id"] }),
+            pair("duplicate_of", "not_duplicate"),
+        ),
+    ] {
+        let refused = app.patch(&path, As::Cookie(&admin), body.clone()).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {refused:?}");
+        assert_eq!(error_codes(&refused.body), refusal, "{body}");
+    }
+    let unchanged = app.get_as(&path, As::Cookie(&admin)).await.body;
+    assert_eq!(
+        (unchanged["version"].as_i64(), unchanged["status"].as_str()),
+        (Some(1), Some("OPEN")),
+        "nothing written"
+    );
+
+    let duplicate = app
+        .patch(
+            &path,
+            As::Cookie(&admin),
+            json!({ "status": "RESOLVED", "resolution": "DUPLICATE", "duplicate_of": original["id"], "resolution_note": "Same handler." }),
+        )
+        .await;
+    assert_eq!(duplicate.status, StatusCode::OK, "{duplicate:?}");
+    assert_eq!(
+        (&duplicate.body["resolution"], &duplicate.body["duplicate_of"], &duplicate.body["resolution_note"]),
+        (&json!("DUPLICATE"), &original["id"], &json!("Same handler."))
+    );
+    // The status change's audit row carries the resolution.
+    let audit = app.get_as("/api/v1/audit-logs?action=VULNERABILITY_STATUS_CHANGED", As::Cookie(&admin)).await;
+    let rows = audit.body["items"].as_array().cloned().unwrap_or_default();
+    assert!(
+        rows.iter().any(|row| row["details"]["resolution"]["after"] == "DUPLICATE"),
+        "the audit row names the resolution: {audit:?}"
+    );
+    // Another team cannot see it, let alone resolve it.
+    let foreign = app.patch(&path, As::Cookie(&red), json!({ "status": "OPEN" })).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+
+    // The original is deleted: the duplicate stays resolved, its pointer gone.
+    let gone = app
+        .delete(&format!("/api/v1/vulnerabilities/{}", original["id"].as_str().expect("id")), As::Cookie(&admin))
+        .await;
+    assert!(gone.status.is_success(), "{gone:?}");
+    let orphan = app.get_as(&path, As::Cookie(&admin)).await.body;
+    assert_eq!((&orphan["resolution"], &orphan["duplicate_of"]), (&json!("DUPLICATE"), &Value::Null));
+    let retitled = app.patch(&path, As::Cookie(&admin), json!({ "title": "SQL injection in /search" })).await;
+    assert_eq!(retitled.status, StatusCode::OK, "an edit of other fields is not held to the resolution: {retitled:?}");
+
+    // Reopened: the old decision goes with it.
+    let reopened = app.patch(&path, As::Cookie(&admin), json!({ "status": "OPEN" })).await;
+    assert_eq!(reopened.status, StatusCode::OK, "{reopened:?}");
+    assert_eq!(
+        (&reopened.body["resolution"], &reopened.body["resolution_note"], &reopened.body["resolved_at"]),
+        (&Value::Null, &Value::Null, &Value::Null)
+    );
 }

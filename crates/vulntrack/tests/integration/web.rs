@@ -117,10 +117,45 @@ async fn without_javascript_setup_sign_in_create_and_search_work_through_forms()
     let commented =
         post_form(&app, "/vulnerabilities/VT-1/comments", Some(&cookie), &[("body", "Firewall rule requested.")]).await;
     assert_eq!(commented.status, StatusCode::SEE_OTHER);
-    let moved = post_form(&app, "/vulnerabilities/VT-1/status", Some(&cookie), &[("status", "RESOLVED")]).await;
+    // Resolving asks why: without a reason, the form says so and nothing moves.
+    let unexplained = post_form(&app, "/vulnerabilities/VT-1/status", Some(&cookie), &[("status", "RESOLVED")]).await;
+    assert_eq!(unexplained.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&unexplained).contains("is required when the status is RESOLVED"), "{}", html(&unexplained));
+    let accepted = post_form(
+        &app,
+        "/vulnerabilities/VT-1/status",
+        Some(&cookie),
+        &[("status", "RESOLVED"), ("resolution", "RISK_ACCEPTED"), ("resolution_note", "")],
+    )
+    .await;
+    assert_eq!(accepted.status, StatusCode::UNPROCESSABLE_ENTITY, "an accepted risk needs its justification");
+    assert!(html(&accepted).contains("why the risk is accepted"));
+    let moved = post_form(
+        &app,
+        "/vulnerabilities/VT-1/status",
+        Some(&cookie),
+        &[("status", "RESOLVED"), ("resolution", "FALSE_POSITIVE"), ("resolution_note", "The console is a honeypot.")],
+    )
+    .await;
     assert_eq!(moved.status, StatusCode::SEE_OTHER);
     let after = page(&app, "/vulnerabilities/VT-1", &cookie).await;
     assert!(html(&after).contains("Firewall rule requested.") && html(&after).contains("Resolved"));
+    assert!(html(&after).contains("False positive") && html(&after).contains("The console is a honeypot."));
+    // The edit form names a duplicate's original by key; another key is its error.
+    let edit = |original: &'static str| {
+        [
+            ("title", "Exposed admin console on gateway"),
+            ("description", "The admin console answers on the public interface."),
+            ("severity", "HIGH"),
+            ("kind", "MISCONFIGURATION"),
+            ("status", "CLOSED"),
+            ("resolution", "DUPLICATE"),
+            ("duplicate_of", original),
+        ]
+    };
+    let unknown = post_form(&app, "/vulnerabilities/VT-1/edit", Some(&cookie), &edit("VT-99")).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&unknown).contains("VT-99 is not a record of your team"), "{}", html(&unknown));
 
     let out = post_form(&app, "/logout", Some(&cookie), &[]).await;
     assert_eq!(location(&out), "/login");
@@ -190,6 +225,9 @@ async fn dashboard_figures_equal_the_stats_api() {
         let mut body = sample(&format!("{severity} {status}"));
         body["severity"] = json!(severity);
         body["status"] = json!(status);
+        if matches!(status, "RESOLVED" | "CLOSED") {
+            body["resolution"] = json!("FIXED");
+        }
         create(&app, &cookie, body).await;
     }
     let stats = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&cookie)).await.body;
@@ -487,7 +525,14 @@ async fn bulk_status_and_assignment_change_every_selected_record() {
         &app,
         "/vulnerabilities/bulk",
         Some(&admin),
-        &[("ids", "VT-1"), ("ids", "VT-3"), ("status", "RESOLVED"), ("assignee_id", &admin_id), ("return", here)],
+        &[
+            ("ids", "VT-1"),
+            ("ids", "VT-3"),
+            ("status", "RESOLVED"),
+            ("resolution", "FIXED"),
+            ("assignee_id", &admin_id),
+            ("return", here),
+        ],
     )
     .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{done:?}");

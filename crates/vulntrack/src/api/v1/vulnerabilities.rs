@@ -19,7 +19,7 @@ use vulntrack_domain::vulnerability::scanner::{Component, Location};
 use vulntrack_domain::{
     UserId,
     vulnerability::{
-        Severity, VulnKind, VulnStatus, cvss_score,
+        Resolution, Severity, VulnKind, VulnStatus, cvss_score,
         risk::{Dread, Stride},
     },
 };
@@ -76,6 +76,13 @@ pub struct NewVulnerability {
     assignee_id: Option<UserId>,
     #[schema(max_items = 20)]
     tags: Option<Vec<String>>,
+    /// Required with status RESOLVED or CLOSED: why.
+    resolution: Option<Resolution>,
+    /// The person's words on the resolution; required for RISK_ACCEPTED.
+    #[schema(max_length = 2000)]
+    resolution_note: Option<String>,
+    /// With resolution DUPLICATE: the id of the team's record this one repeats.
+    duplicate_of: Option<Uuid>,
     /// The rule, check or advisory id (as a scanner would give it).
     #[schema(nullable, max_length = 500)]
     rule_id: Option<String>,
@@ -124,6 +131,15 @@ pub struct VulnerabilityChange {
     assignee_id: Option<UserId>,
     #[schema(max_items = 20)]
     tags: Option<Vec<String>>,
+    /// Required once status is RESOLVED or CLOSED: why. Reopening clears it.
+    #[schema(nullable)]
+    resolution: Option<Resolution>,
+    /// The person's words on the resolution; required for RISK_ACCEPTED.
+    #[schema(nullable, max_length = 2000)]
+    resolution_note: Option<String>,
+    /// With resolution DUPLICATE: the id of the team's record this one repeats.
+    #[schema(nullable)]
+    duplicate_of: Option<Uuid>,
     /// The rule, check or advisory id (as a scanner would give it).
     #[schema(nullable, max_length = 500)]
     rule_id: Option<String>,
@@ -173,6 +189,11 @@ pub struct VulnerabilityView {
     assignee_id: Option<UserId>,
     reporter_id: Option<UserId>,
     tags: Vec<String>,
+    /// Why it is RESOLVED or CLOSED (`null` while open).
+    resolution: Option<Resolution>,
+    resolution_note: Option<String>,
+    /// For a DUPLICATE: the record it repeats (`null` once that is deleted).
+    duplicate_of: Option<Uuid>,
     resolved_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -223,6 +244,9 @@ impl From<Vulnerability> for VulnerabilityView {
             assignee_id: r.assignee_id,
             reporter_id: v.reporter_id,
             tags: r.tags,
+            resolution: r.resolution,
+            resolution_note: r.resolution_note,
+            duplicate_of: r.duplicate_of,
             resolved_at: v.resolved_at,
             created_at: v.created_at,
             updated_at: v.updated_at,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use vulntrack_domain::{
     Action, AuditAction, UserId, UserStatus, ValidationErrors,
     vulnerability::{
-        Severity, VulnKind, VulnStatus,
+        Resolution, Severity, VulnKind, VulnStatus,
         cvss_score::{self, CvssMetric},
         risk::{Dread, Stride},
     },
@@ -44,6 +44,11 @@ pub struct DetailView {
     title: String,
     severity: Severity,
     status: VulnStatus,
+    /// Why it is resolved, as a person reads it.
+    resolution: Option<&'static str>,
+    resolution_note: Option<String>,
+    /// The key of the record it duplicates.
+    duplicate_of: Option<String>,
     kind: VulnKind,
     cve_id: Option<String>,
     cvss: String,
@@ -208,7 +213,7 @@ fn shown(field: &str, value: &Value, people: &People) -> String {
     match (field, value) {
         ("assignee_id", value) => people.assignee(value),
         (_, Value::Null) => "—".into(),
-        ("severity" | "status" | "kind", Value::String(name)) => label(name),
+        ("severity" | "status" | "kind" | "resolution", Value::String(name)) => label(name),
         ("cvss_score", Value::Number(score)) => score.as_f64().map_or_else(|| score.to_string(), |s| format!("{s:.1}")),
         ("dread", Value::Object(factors)) => Dread::FACTORS
             .iter()
@@ -282,7 +287,12 @@ fn describe(row: &AuditRecord, people: &People) -> (String, Vec<Change>) {
                 Some(reason) => format!("changed the status: {reason}"),
                 None => "changed the status".into(),
             };
-            (what, vec![change("status", &status["before"], &status["after"], people)])
+            let mut changes = vec![change("status", &status["before"], &status["after"], people)];
+            let resolution = &details["resolution"];
+            if resolution.is_object() && resolution["before"] != resolution["after"] {
+                changes.push(change("resolution", &resolution["before"], &resolution["after"], people));
+            }
+            (what, changes)
         }
         // On creation the row names the assignee; on a change, before and after.
         Ok(AuditAction::VulnerabilityAssigned) => match &details["assignee_id"] {
@@ -321,6 +331,8 @@ enum Refused {
     NewComment,
     EditComment(Uuid),
     Assignee,
+    /// The status change; its text is the resolution note typed.
+    Status,
 }
 
 #[derive(Template, WebTemplate)]
@@ -336,6 +348,9 @@ pub struct DetailPage {
     stride: Vec<StrideInput>,
     comments: Vec<CommentView>,
     status_options: Vec<Choice>,
+    resolution_options: Vec<Choice>,
+    status_error: Option<String>,
+    status_note: String,
     assignee_options: Vec<Choice>,
     assignee_error: Option<String>,
     can_write: bool,
@@ -407,6 +422,10 @@ async fn detail_page(
         })
         .collect();
     let refusal_of = |form: Refused| refusal.as_ref().filter(|r| r.form == form);
+    let duplicate_of = match v.record.duplicate_of {
+        Some(original) => vulnerabilities::get(db, scope, original).await.ok(),
+        None => None,
+    };
     let r = &v.record;
     let page = DetailPage {
         nav: Some(user.nav.clone()),
@@ -425,6 +444,19 @@ async fn detail_page(
             .collect(),
         comments: thread.into_iter().map(|c| comment_view(c, user, &people, refusal.as_ref())).collect(),
         status_options: choices_of(&VulnStatus::names(), r.status.as_str()),
+        resolution_options: Resolution::ALL
+            .iter()
+            .map(|o| Choice {
+                value: o.as_str().to_owned(),
+                label: o.label().to_owned(),
+                selected: r.resolution == Some(*o),
+            })
+            .collect(),
+        status_error: refusal_of(Refused::Status).map(|r| r.message.clone()),
+        status_note: refusal_of(Refused::Status)
+            .map(|r| r.text.clone())
+            .or_else(|| r.resolution_note.clone())
+            .unwrap_or_default(),
         assignee_options: assignee_options(
             &people,
             r.assignee_id,
@@ -441,6 +473,9 @@ async fn detail_page(
             title: r.title.clone(),
             severity: r.severity,
             status: r.status,
+            resolution: r.resolution.map(|r| r.label()),
+            resolution_note: r.resolution_note.clone(),
+            duplicate_of: duplicate_of.map(|d| d.key()),
             kind: r.kind,
             cve_id: r.cve_id.clone(),
             cvss: cvss_text(r.cvss_score),
@@ -568,6 +603,11 @@ pub async fn delete_comment(
 #[derive(Debug, serde::Deserialize)]
 pub struct StatusForm {
     status: String,
+    /// Empty for none (an open status, or the form's first choice).
+    #[serde(default)]
+    resolution: String,
+    #[serde(default)]
+    resolution_note: String,
 }
 
 pub async fn change_status(
@@ -577,10 +617,33 @@ pub async fn change_status(
     Path(id): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, PageError> {
-    let body = json!({ "status": form.status });
-    let updated =
-        services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &IfMatch::Absent).await?;
-    Ok(flash::redirect(&format!("/vulnerabilities/{}", updated.key()), Flash::Saved))
+    let given = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+    let resolved = matches!(form.status.as_str(), "RESOLVED" | "CLOSED");
+    let mut body = json!({ "status": form.status });
+    // An open status needs no resolution: what the form still shows of the
+    // old one is not sent.
+    if resolved {
+        body["resolution"] = json!(given(&form.resolution));
+        body["resolution_note"] = json!(given(&form.resolution_note));
+    }
+    match services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &IfMatch::Absent).await {
+        Ok(updated) => Ok(flash::redirect(&format!("/vulnerabilities/{}", updated.key()), Flash::Saved)),
+        Err(ServiceError::Invalid(errors)) => {
+            let mut errors = errors;
+            if errors.iter().any(|e| e.field == "duplicate_of") {
+                // The quick form has no field for the original: the edit form does.
+                let mut only = ValidationErrors::default();
+                only.push(vulntrack_domain::FieldError::new(
+                    "duplicate_of",
+                    "required",
+                    "needs the record it repeats: use Edit to name it",
+                ));
+                errors = only;
+            }
+            refused(&state, &user, &id, Refused::Status, form.resolution_note, "The status change", &errors).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use vulntrack_domain::{
     Action, ValidationErrors,
     vulnerability::{
-        Severity, VulnKind, VulnStatus,
+        Resolution, Severity, VulnKind, VulnStatus,
         risk::{Dread, Stride},
     },
 };
@@ -47,6 +47,9 @@ pub struct FormValues {
     references: String,
     remediation: String,
     tags: String,
+    resolution_note: String,
+    /// The key (`VT-12`) of the record a duplicate repeats.
+    duplicate_of: String,
 }
 
 pub struct DreadInput {
@@ -62,6 +65,7 @@ pub struct FormPage {
     action: String,
     cancel: String,
     status_options: Option<Vec<Choice>>,
+    resolution_options: Option<Vec<Choice>>,
     form: FormValues,
     severity_options: Vec<Choice>,
     kind_options: Vec<Choice>,
@@ -207,6 +211,17 @@ async fn form_page_with(
         FormMode::Edit(_, note) => note.clone(),
         FormMode::New => None,
     };
+    let resolution_options = status_options.as_ref().map(|_| {
+        let chosen = value("resolution");
+        Resolution::ALL
+            .iter()
+            .map(|r| Choice {
+                selected: r.as_str() == chosen,
+                value: r.as_str().to_owned(),
+                label: r.label().to_owned(),
+            })
+            .collect()
+    });
     let page = FormPage {
         severity_note,
         nav: Some(user.nav.clone()),
@@ -214,6 +229,7 @@ async fn form_page_with(
         action,
         cancel,
         status_options,
+        resolution_options,
         form: FormValues {
             title: value("title"),
             description: value("description"),
@@ -223,6 +239,8 @@ async fn form_page_with(
             references: value("references"),
             remediation: value("remediation"),
             tags: value("tags"),
+            resolution_note: value("resolution_note"),
+            duplicate_of: value("duplicate_of"),
         },
         severity_options: choices_of(&Severity::names(), &value("severity")),
         kind_options: choices_of(
@@ -324,8 +342,9 @@ pub async fn create(
     }
 }
 
-/// The stored record as form fields, for the edit form.
-fn fields_of(v: &Vulnerability) -> HashMap<String, String> {
+/// The stored record as form fields, for the edit form (`duplicate_key`:
+/// the key of the record it duplicates).
+fn fields_of(v: &Vulnerability, duplicate_key: Option<String>) -> HashMap<String, String> {
     let r = &v.record;
     let mut fields: HashMap<String, String> = [
         ("title", r.title.clone()),
@@ -343,6 +362,9 @@ fn fields_of(v: &Vulnerability) -> HashMap<String, String> {
         ("version", v.version.to_string()),
         ("tags", r.tags.join(", ")),
         ("assignee_id", r.assignee_id.map(|a| a.to_string()).unwrap_or_default()),
+        ("resolution", r.resolution.map(|r| r.as_str().to_owned()).unwrap_or_default()),
+        ("resolution_note", r.resolution_note.clone().unwrap_or_default()),
+        ("duplicate_of", duplicate_key.unwrap_or_default()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -368,8 +390,50 @@ pub async fn edit_form(
 ) -> Result<Response, PageError> {
     user.principal.require(&state, &context, Action::WriteVulnerabilities).await?;
     let found = vulnerabilities::find(state.db().conn(), user.principal.scope(), &id).await?;
+    let duplicate_key = duplicate_key(&state, &user, &found).await?;
     let mode = FormMode::Edit(found.key(), severity_note(&found));
-    form_page(&state, &user, mode, &fields_of(&found), ValidationErrors::default()).await
+    form_page(&state, &user, mode, &fields_of(&found, duplicate_key), ValidationErrors::default()).await
+}
+
+/// The key of the record `v` duplicates, if it names one.
+async fn duplicate_key(state: &AppState, user: &WebUser, v: &Vulnerability) -> Result<Option<String>, PageError> {
+    let Some(original) = v.record.duplicate_of else { return Ok(None) };
+    match vulnerabilities::get(state.db().conn(), user.principal.scope(), original).await {
+        Ok(original) => Ok(Some(original.key())),
+        Err(vulntrack_store::StoreError::NotFound) => Ok(None),
+        Err(other) => Err(ServiceError::from(other).into()),
+    }
+}
+
+/// The resolution fields of the edit form into `body`: the duplicate's
+/// original is typed as its key (`VT-12`) and sent as its id; a key that
+/// is not the team's is the form's error on that field.
+async fn resolution_into(
+    state: &AppState,
+    user: &WebUser,
+    fields: &HashMap<String, String>,
+    body: &mut Map<String, Value>,
+) -> Result<(), ValidationErrors> {
+    let text = |name: &str| fields.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    body.insert("resolution".into(), json!(text("resolution")));
+    body.insert("resolution_note".into(), json!(text("resolution_note")));
+    let original = match text("duplicate_of") {
+        None => None,
+        Some(key) => match vulnerabilities::find(state.db().conn(), user.principal.scope(), &key).await {
+            Ok(original) => Some(original.id),
+            Err(_) => {
+                let mut errors = ValidationErrors::default();
+                errors.push(vulntrack_domain::FieldError::new(
+                    "duplicate_of",
+                    "not_found",
+                    format!("{key} is not a record of your team (give its key, like VT-12)"),
+                ));
+                return Err(errors);
+            }
+        },
+    };
+    body.insert("duplicate_of".into(), json!(original));
+    Ok(())
 }
 
 pub async fn update(
@@ -387,6 +451,9 @@ pub async fn update(
         }
         if let Some(status) = fields.get("status").filter(|s| !s.is_empty()) {
             map.insert("status".into(), json!(status));
+            if let Err(errors) = resolution_into(&state, &user, &fields, map).await {
+                return form_page(&state, &user, FormMode::Edit(id, None), &fields, errors).await;
+            }
         }
     }
     // The version the form was opened at: a change saved by someone else
@@ -412,7 +479,7 @@ async fn conflict_page(
     mut fields: HashMap<String, String>,
 ) -> Result<Response, PageError> {
     let current = vulnerabilities::find(state.db().conn(), user.principal.scope(), id).await?;
-    let saved = fields_of(&current);
+    let saved = fields_of(&current, duplicate_key(state, user, &current).await?);
     let mut names: Vec<&String> = saved.keys().chain(fields.keys()).filter(|n| n.as_str() != "version").collect();
     names.sort();
     names.dedup();

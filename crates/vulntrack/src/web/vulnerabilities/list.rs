@@ -108,6 +108,8 @@ pub struct ListPage {
     can_share: bool,
     notice: Option<String>,
     bulk_statuses: Vec<Choice>,
+    /// Why, for a RESOLVED or CLOSED status.
+    bulk_resolutions: Vec<Choice>,
     assignees: Vec<Choice>,
     /// The query of this very page (filters, columns, cursor): where a bulk
     /// change comes back to.
@@ -359,6 +361,10 @@ async fn list_page(
         can_share: principal.may(Action::WriteVulnerabilities),
         notice,
         bulk_statuses: super::choices_of(&VulnStatus::names(), ""),
+        bulk_resolutions: vulntrack_domain::vulnerability::Resolution::ALL
+            .iter()
+            .map(|r| Choice { value: r.as_str().to_owned(), label: r.label().to_owned(), selected: false })
+            .collect(),
         assignees: members
             .iter()
             .map(|m| Choice { value: m.id.to_string(), label: m.name.clone(), selected: false })
@@ -450,6 +456,10 @@ pub async fn bulk(
         "" => {}
         status => {
             body.insert("status".into(), json!(status));
+            if matches!(status, "RESOLVED" | "CLOSED") {
+                let resolution = Some(value("resolution")).filter(|r| !r.is_empty());
+                body.insert("resolution".into(), json!(resolution));
+            }
         }
     }
     match value("assignee_id").as_str() {
