@@ -285,6 +285,24 @@ async fn the_main_journey_works_in_a_real_browser_without_csp_violations() {
     browser.click("form.inline button[type=submit]").await;
     assert!(browser.see("In progress").await, "the status changed");
     browser.shot("vulnerability").await;
+    // Resolved with its reason from the same form, then taken up again.
+    let client = browser.client.clone();
+    let pick = |css: &'static str, value: &'static str| {
+        let client = client.clone();
+        async move {
+            let select = client.find(Locator::Css(css)).await.expect(css);
+            select.select_by_value(value).await.expect("select");
+        }
+    };
+    pick("#status", "RESOLVED").await;
+    pick("#quick-resolution", "FALSE_POSITIVE").await;
+    browser.fill("#quick-resolution-note", "Only reachable from the build network.").await;
+    browser.click("form.inline button[type=submit]").await;
+    assert!(browser.see("False positive").await, "the resolution is shown");
+    browser.shot("vulnerability-resolved").await;
+    pick("#status", "IN_PROGRESS").await;
+    browser.click("form.inline button[type=submit]").await;
+    assert!(browser.see("In progress").await, "reopened");
 
     // Someone else saves while the edit form is open: the form comes back
     // with the other change shown and this user's input kept.
