@@ -309,6 +309,7 @@ pub async fn refresh(db: &impl ConnectionTrait, scope: TeamScope, refreshes: &[R
             model.resolution = Set(None);
             model.resolution_note = Set(None);
             model.duplicate_of = Set(None);
+            model.risk_accepted_until = Set(None);
         }
         let result = vulns::Entity::update_many()
             .set(model)
@@ -356,6 +357,7 @@ pub async fn resolve(
             .col_expr(vulns::Column::Resolution, Expr::value(resolution.as_str()))
             .col_expr(vulns::Column::ResolutionNote, Expr::value(Option::<String>::None))
             .col_expr(vulns::Column::DuplicateOf, Expr::value(Option::<Uuid>::None))
+            .col_expr(vulns::Column::RiskAcceptedUntil, Expr::value(Option::<chrono::NaiveDate>::None))
             .col_expr(vulns::Column::ResolvedAt, Expr::value(at))
             .col_expr(vulns::Column::UpdatedAt, Expr::value(at))
             .col_expr(vulns::Column::Version, Expr::col(vulns::Column::Version).add(1))

@@ -22,6 +22,8 @@ pub struct Team {
     pub name: String,
     /// The team's own session lifetime, if its ADMINs chose a shorter one.
     pub session_ttl_seconds: Option<i64>,
+    /// How many days ahead a risk may be accepted (the triage policy).
+    pub risk_acceptance_max_days: u16,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change to the settings; the `ETag`.
@@ -40,12 +42,19 @@ impl From<teams::Model> for Team {
             id: TeamId::from_uuid(row.id),
             name: row.name,
             session_ttl_seconds: row.session_ttl_seconds,
+            risk_acceptance_max_days: u16::try_from(row.risk_acceptance_max_days)
+                .unwrap_or(DEFAULT_RISK_ACCEPTANCE_DAYS),
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
         }
     }
 }
+
+/// How far ahead a team lets a risk be accepted until its ADMINs choose.
+pub const DEFAULT_RISK_ACCEPTANCE_DAYS: u16 = 365;
+/// The most a team may choose: ten years.
+pub const RISK_ACCEPTANCE_DAYS_LIMIT: u16 = 3650;
 
 /// Creates a team.
 pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> {
@@ -55,6 +64,7 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> 
         name: Set(name.to_string()),
         next_vuln_number: Set(1),
         session_ttl_seconds: Set(None),
+        risk_acceptance_max_days: Set(i32::from(DEFAULT_RISK_ACCEPTANCE_DAYS)),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -107,6 +117,21 @@ pub(crate) async fn list_all(db: &impl ConnectionTrait) -> StoreResult<Vec<Team>
 pub async fn set_session_ttl(db: &impl ConnectionTrait, scope: TeamScope, seconds: Option<i64>) -> StoreResult<Team> {
     teams::Entity::update_many()
         .col_expr(teams::Column::SessionTtlSeconds, sea_orm::sea_query::Expr::value(seconds))
+        .col_expr(teams::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            teams::Column::Version,
+            sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(teams::Column::Version), 1),
+        )
+        .filter(teams::Column::Id.eq(scope.team_id().as_uuid()))
+        .exec(db)
+        .await?;
+    get(db, scope).await
+}
+
+/// Sets how many days ahead the team lets a risk be accepted.
+pub async fn set_risk_acceptance_max_days(db: &impl ConnectionTrait, scope: TeamScope, days: u16) -> StoreResult<Team> {
+    teams::Entity::update_many()
+        .col_expr(teams::Column::RiskAcceptanceMaxDays, sea_orm::sea_query::Expr::value(i32::from(days)))
         .col_expr(teams::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
         .col_expr(
             teams::Column::Version,

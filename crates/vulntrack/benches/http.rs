@@ -192,6 +192,7 @@ fn record(rng: &mut StdRng, i: usize, members: &[UserId]) -> VulnerabilityRecord
         resolution,
         resolution_note: None,
         duplicate_of: None,
+        risk_accepted_until: None,
     }
 }
 

@@ -9,6 +9,8 @@ pub struct Model {
     pub name: String,
     pub next_vuln_number: i64,
     pub session_ttl_seconds: Option<i64>,
+    /// How far ahead a risk may be accepted (migration 23).
+    pub risk_acceptance_max_days: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,

@@ -74,6 +74,8 @@ pub struct Model {
     pub resolution_note: Option<String>,
     /// For a DUPLICATE, the record of the same team it repeats.
     pub duplicate_of: Option<Uuid>,
+    /// For RISK_ACCEPTED, the last day of the acceptance (migration 23).
+    pub risk_accepted_until: Option<Date>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

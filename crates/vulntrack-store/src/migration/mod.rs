@@ -27,6 +27,7 @@ mod m20261207_000019_finding_sightings;
 mod m20261207_000020_session_pending_list;
 mod m20261207_000021_created_by_import;
 mod m20261207_000022_resolutions;
+mod m20261207_000023_risk_acceptance_expiry;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_session_pending_list::Migration),
             Box::new(m20261207_000021_created_by_import::Migration),
             Box::new(m20261207_000022_resolutions::Migration),
+            Box::new(m20261207_000023_risk_acceptance_expiry::Migration),
         ]
     }
 }

@@ -179,6 +179,7 @@ pub(crate) fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vuln
         resolution: row.resolution.as_deref().map(str::parse).transpose().map_err(|_| corrupt("resolution"))?,
         resolution_note: row.resolution_note,
         duplicate_of: row.duplicate_of,
+        risk_accepted_until: row.risk_accepted_until,
     };
     Ok(Vulnerability {
         id: row.id,
@@ -229,6 +230,7 @@ fn fill(model: &mut vulns::ActiveModel, record: &VulnerabilityRecord) {
     model.resolution = Set(record.resolution.map(|r| r.as_str().to_owned()));
     model.resolution_note = Set(record.resolution_note.clone());
     model.duplicate_of = Set(record.duplicate_of);
+    model.risk_accepted_until = Set(record.risk_accepted_until);
 }
 
 /// Reserves `count` consecutive key numbers of the team and returns the

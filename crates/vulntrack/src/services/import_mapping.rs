@@ -129,6 +129,7 @@ pub fn record_of(
         resolution: finding.dismissed.is_some().then_some(Resolution::NotApplicable),
         resolution_note: field(finding.dismissed.as_deref(), RESOLUTION_NOTE_MAX),
         duplicate_of: None,
+        risk_accepted_until: None,
     };
     (record, scan_of(finding, origin, now))
 }

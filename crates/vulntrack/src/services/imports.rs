@@ -545,10 +545,11 @@ impl<'a> Comparison<'a> {
             plan.dismissals.push(current);
             return;
         }
-        // Only a fix can regress: a person's other reasons stand.
-        let reopen = current.record.is_resolved()
-            && current.record.resolution.is_none_or(Resolution::reopens_when_found_again)
-            && finding.dismissed.is_none();
+        // Only a fix can regress, and an accepted risk is open again once
+        // its acceptance has run out: a person's other reasons stand.
+        let regressed = current.record.resolution.is_none_or(Resolution::reopens_when_found_again)
+            || current.record.acceptance_expired(now.date_naive());
+        let reopen = current.record.is_resolved() && regressed && finding.dismissed.is_none();
         let changed = scan.differs_in_content(&current.scan) || severity != current.record.severity;
         let outcome = if reopen {
             plan.counts.reopened += 1;

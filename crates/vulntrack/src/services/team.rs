@@ -82,3 +82,43 @@ pub async fn set_session_lifetime(
     txn.commit().await?;
     Ok(after)
 }
+
+/// Sets how many days ahead a risk may be accepted in the team (1 to
+/// 3650). Acceptances already recorded keep their dates.
+pub async fn set_risk_acceptance_max_days(
+    state: &AppState,
+    principal: &Principal,
+    context: &RequestContext,
+    days: i64,
+    if_match: &IfMatch,
+) -> Result<Team, ServiceError> {
+    principal.require(state, context, Action::ManageTeam).await?;
+    let limit = teams::RISK_ACCEPTANCE_DAYS_LIMIT;
+    let Some(days) = u16::try_from(days).ok().filter(|d| (1..=limit).contains(d)) else {
+        return Err(ServiceError::Invalid(
+            FieldError::new(
+                "risk_acceptance_max_days",
+                "range",
+                format!("must be a whole number of days from 1 to {limit}"),
+            )
+            .into(),
+        ));
+    };
+    let scope = principal.scope();
+    let txn = state.db().begin().await?;
+    let before = teams::get_for_update(&txn, scope).await?;
+    if_match.check(before.version)?;
+    if before.risk_acceptance_max_days == days {
+        txn.commit().await?;
+        return Ok(before);
+    }
+    let after = teams::set_risk_acceptance_max_days(&txn, scope, days).await?;
+    let event = AuditEvent::new(scope, principal.actor(), AuditAction::SettingsChanged, context)
+        .entity("team", scope.team_id())
+        .details(json!({
+            "risk_acceptance_max_days": { "before": before.risk_acceptance_max_days, "after": days },
+        }));
+    audit::append(&txn, event).await?;
+    txn.commit().await?;
+    Ok(after)
+}

@@ -123,6 +123,30 @@ async fn check_duplicate_of(
     }
 }
 
+/// A risk is accepted until a day after today and at most the team's
+/// `risk_acceptance_max_days` ahead (checked when the date is set).
+async fn check_acceptance_end(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: vulntrack_store::TeamScope,
+    record: &VulnerabilityRecord,
+) -> Result<(), ServiceError> {
+    let Some(until) = record.risk_accepted_until else { return Ok(()) };
+    let maximum = vulntrack_store::teams::get(db, scope).await?.risk_acceptance_max_days;
+    let today = chrono::Utc::now().date_naive();
+    let latest = today + chrono::Days::new(u64::from(maximum));
+    if until <= today || until > latest {
+        return Err(ServiceError::Invalid(
+            vulntrack_domain::validation::FieldError::new(
+                "risk_accepted_until",
+                "range",
+                format!("must be after today and at most {maximum} days ahead (by {latest}), the team's limit"),
+            )
+            .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Whom a change to `vulnerability` concerns, other than whoever made it.
 pub fn watchers(vulnerability: &Vulnerability, actor: UserId) -> Vec<UserId> {
     [vulnerability.reporter_id, vulnerability.record.assignee_id]
@@ -144,6 +168,7 @@ pub async fn create(
     let scope = principal.scope();
     super::members::require_active(state.db().conn(), scope, record.assignee_id, "assignee_id").await?;
     check_duplicate_of(state.db().conn(), scope, &record, None).await?;
+    check_acceptance_end(state.db().conn(), scope, &record).await?;
     let txn = state.db().begin().await?;
     let mut created = vulnerabilities::create(&txn, scope, &record, Some(principal.user.id)).await?;
     if scan != created.scan {
@@ -197,6 +222,9 @@ pub async fn update(
     }
     if next.duplicate_of != current.record.duplicate_of {
         check_duplicate_of(&txn, scope, &next, Some(current.id)).await?;
+    }
+    if next.risk_accepted_until != current.record.risk_accepted_until {
+        check_acceptance_end(&txn, scope, &next).await?;
     }
     // Valid (checked above): the same values over the record as it is now.
     let next_scan = current.scan.with_input(body).map_err(ServiceError::Invalid)?;

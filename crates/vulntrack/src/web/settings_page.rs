@@ -1,5 +1,5 @@
-//! Team settings (ADMIN): the name, and how long sign-ins last within the
-//! operator's maximum.
+//! Team settings (ADMIN): the name, how long sign-ins last within the
+//! operator's maximum, and how far ahead a risk may be accepted.
 
 use crate::http::versioning::IfMatch;
 use askama::Template;
@@ -33,6 +33,7 @@ pub struct SettingsPage {
     name: String,
     ttl_options: Vec<Choice>,
     maximum: String,
+    risk_acceptance_max_days: String,
     notice: Option<String>,
     errors: Vec<String>,
 }
@@ -69,6 +70,7 @@ async fn settings_page(
         name: team.name,
         ttl_options,
         maximum: human(maximum),
+        risk_acceptance_max_days: team.risk_acceptance_max_days.to_string(),
         notice,
         errors,
     };
@@ -88,6 +90,8 @@ pub async fn settings(
 pub struct SettingsForm {
     name: String,
     session_ttl: String,
+    #[serde(default)]
+    risk_acceptance_max_days: String,
 }
 
 pub async fn save(
@@ -107,11 +111,21 @@ pub async fn save(
         return settings_page(&state, &user, None, vec![message]).await;
     };
     match team::set_session_lifetime(&state, principal, &context, seconds).await {
-        Ok(_) => settings_page(&state, &user, Some("Settings saved.".into()), Vec::new()).await,
+        Ok(_) => {}
         Err(ServiceError::Invalid(_)) => {
             let message = format!("session lifetime: must be between 1 minute and {}", human(maximum));
-            settings_page(&state, &user, None, vec![message]).await
+            return settings_page(&state, &user, None, vec![message]).await;
         }
-        Err(error) => Err(error.into()),
+        Err(error) => return Err(error.into()),
+    }
+    let typed = form.risk_acceptance_max_days.trim();
+    if typed.is_empty() {
+        return settings_page(&state, &user, Some("Settings saved.".into()), Vec::new()).await;
+    }
+    // A number the service checks; anything else is out of its range too.
+    let days = typed.parse::<i64>().unwrap_or(0);
+    match team::set_risk_acceptance_max_days(&state, principal, &context, days, &IfMatch::Absent).await {
+        Ok(_) => settings_page(&state, &user, Some("Settings saved.".into()), Vec::new()).await,
+        Err(error) => settings_page(&state, &user, None, form_messages(error)?).await,
     }
 }

@@ -621,7 +621,8 @@ async fn a_reimport_reopens_only_what_was_fixed() {
         ("CVE-2024-0003", json!({ "status": "RESOLVED", "resolution": "DUPLICATE", "duplicate_of": original })),
         (
             "CVE-2024-0004",
-            json!({ "status": "RESOLVED", "resolution": "RISK_ACCEPTED", "resolution_note": "Internal network only." }),
+            json!({ "status": "RESOLVED", "resolution": "RISK_ACCEPTED", "resolution_note": "Internal network only.",
+                    "risk_accepted_until": in_days(30) }),
         ),
         ("CVE-2024-0005", json!({ "status": "CLOSED", "resolution": "FIXED" })),
     ];
@@ -638,4 +639,36 @@ async fn a_reimport_reopens_only_what_was_fixed() {
     }
     let fixed = record(&app, &admin, "CVE-2024-0005").await;
     assert_eq!((fixed["status"].as_str(), &fixed["resolution"]), (Some("OPEN"), &Value::Null), "a fix regressed");
+
+    // The acceptance runs out (its last day was yesterday): the next scan
+    // that still finds it reopens it.
+    let accepted = record(&app, &admin, "CVE-2024-0004").await;
+    let id = uuid::Uuid::parse_str(accepted["id"].as_str().expect("id")).expect("uuid");
+    let yesterday = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+    expire_acceptance(&app, id, yesterday).await;
+    let after_expiry = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES)).await;
+    assert_eq!(counts(&after_expiry.body), [0, 0, 4, 1, 0], "{after_expiry:?}");
+    let reopened = record(&app, &admin, "CVE-2024-0004").await;
+    assert_eq!(
+        (reopened["status"].as_str(), &reopened["resolution"], &reopened["risk_accepted_until"]),
+        (Some("OPEN"), &Value::Null, &Value::Null)
+    );
+}
+
+/// `YYYY-MM-DD`, `days` from today.
+fn in_days(days: u64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Days::new(days)).to_string()
+}
+
+/// Moves an acceptance's last day into the past, as time would (the API
+/// only takes days ahead).
+async fn expire_acceptance(app: &TestApp, id: uuid::Uuid, last_day: chrono::NaiveDate) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = app.db.conn();
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => "UPDATE vulnerabilities SET risk_accepted_until = $1 WHERE id = $2",
+        _ => "UPDATE vulnerabilities SET risk_accepted_until = ? WHERE id = ?",
+    };
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, [last_day.into(), id.into()])).await.expect("expire");
 }

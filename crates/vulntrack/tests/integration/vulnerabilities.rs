@@ -729,7 +729,10 @@ async fn resolutions_are_required_explained_and_kept_inside_the_team() {
         (json!({ "status": "RESOLVED" }), pair("resolution", "required")),
         (json!({ "status": "CLOSED", "resolution": "SOLVED" }), pair("resolution", "invalid")),
         (json!({ "status": "RESOLVED", "resolution": "DUPLICATE" }), pair("duplicate_of", "required")),
-        (json!({ "status": "RESOLVED", "resolution": "RISK_ACCEPTED" }), pair("resolution_note", "required")),
+        (
+            json!({ "status": "RESOLVED", "resolution": "RISK_ACCEPTED" }),
+            [pair("resolution_note", "required"), pair("risk_accepted_until", "required")].concat(),
+        ),
         (json!({ "resolution": "FIXED" }), pair("resolution", "not_resolved")),
         (
             json!({ "status": "RESOLVED", "resolution": "DUPLICATE", "duplicate_of": record["id"] }),
@@ -795,4 +798,74 @@ async fn resolutions_are_required_explained_and_kept_inside_the_team() {
         (&reopened.body["resolution"], &reopened.body["resolution_note"], &reopened.body["resolved_at"]),
         (&Value::Null, &Value::Null, &Value::Null)
     );
+}
+
+/// `YYYY-MM-DD`, `days` from today (UTC).
+fn in_days(days: u64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Days::new(days)).to_string()
+}
+
+/// A risk is accepted with a justification until a day after today and
+/// within the team's limit, which only the team's ADMINs set.
+#[tokio::test]
+async fn a_risk_is_accepted_until_a_day_within_the_team_limit() {
+    let (app, admin) = app_with_admin().await;
+    let record = create(&app, &admin, sample("Outdated TLS on the VPN")).await;
+    let path = format!("/api/v1/vulnerabilities/{}", record["id"].as_str().expect("id"));
+    let accept = |until: Value| json!({ "status": "RESOLVED", "resolution": "RISK_ACCEPTED", "resolution_note": "Replaced in Q2.", "risk_accepted_until": until });
+    let pair = |field: &str, code: &str| vec![(field.to_owned(), code.to_owned())];
+    let today = in_days(0);
+    for (until, refusal) in [
+        (json!(today), pair("risk_accepted_until", "range")),
+        (json!(in_days(366)), pair("risk_accepted_until", "range")),
+        (json!("31/03/2027"), pair("risk_accepted_until", "invalid")),
+        (Value::Null, pair("risk_accepted_until", "required")),
+    ] {
+        let refused = app.patch(&path, As::Cookie(&admin), accept(until.clone())).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{until}: {refused:?}");
+        assert_eq!(error_codes(&refused.body), refusal, "{until}");
+    }
+    let accepted = app.patch(&path, As::Cookie(&admin), accept(json!(in_days(365)))).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{accepted:?}");
+    assert_eq!(accepted.body["risk_accepted_until"], json!(in_days(365)));
+
+    // The team's limit: ADMINs only, 1 to 3650 days, audited.
+    let policy = app.get_as("/api/v1/team/triage-policy", As::Cookie(&admin)).await;
+    assert_eq!(policy.body["risk_acceptance_max_days"], 365, "{policy:?}");
+    for days in [0, 3651] {
+        let refused = app
+            .patch("/api/v1/team/triage-policy", As::Cookie(&admin), json!({ "risk_acceptance_max_days": days }))
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{days}: {refused:?}");
+        assert_eq!(error_codes(&refused.body), pair("risk_acceptance_max_days", "range"));
+    }
+    let changed =
+        app.patch("/api/v1/team/triage-policy", As::Cookie(&admin), json!({ "risk_acceptance_max_days": 30 })).await;
+    assert_eq!(
+        (changed.status, &changed.body["risk_acceptance_max_days"]),
+        (StatusCode::OK, &json!(30)),
+        "{changed:?}"
+    );
+    let audit = app.get_as("/api/v1/audit-logs?action=SETTINGS_CHANGED", As::Cookie(&admin)).await.body;
+    assert!(
+        audit["items"].as_array().is_some_and(|rows| rows
+            .iter()
+            .any(|r| r["details"]["risk_acceptance_max_days"] == json!({ "before": 365, "after": 30 }))),
+        "{audit}"
+    );
+    let other = create(&app, &admin, sample("Weak ciphers on the mail relay")).await;
+    let other_path = format!("/api/v1/vulnerabilities/{}", other["id"].as_str().expect("id"));
+    let too_far = app.patch(&other_path, As::Cookie(&admin), accept(json!(in_days(31)))).await;
+    assert_eq!(error_codes(&too_far.body), pair("risk_accepted_until", "range"), "{too_far:?}");
+    let within = app.patch(&other_path, As::Cookie(&admin), accept(json!(in_days(30)))).await;
+    assert_eq!(within.status, StatusCode::OK, "{within:?}");
+
+    let analyst = app.add_member(&admin, "ana@example.com", "ANALYST").await;
+    let forbidden = app
+        .patch("/api/v1/team/triage-policy", As::Cookie(&analyst), json!({ "risk_acceptance_max_days": 3650 }))
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let unknown =
+        app.patch("/api/v1/team/triage-policy", As::Cookie(&admin), json!({ "risk_acceptance_days": 10 })).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown field is refused: {unknown:?}");
 }

@@ -125,11 +125,19 @@ async fn without_javascript_setup_sign_in_create_and_search_work_through_forms()
         &app,
         "/vulnerabilities/VT-1/status",
         Some(&cookie),
-        &[("status", "RESOLVED"), ("resolution", "RISK_ACCEPTED"), ("resolution_note", "")],
+        &[
+            ("status", "RESOLVED"),
+            ("resolution", "RISK_ACCEPTED"),
+            ("resolution_note", ""),
+            ("risk_accepted_until", ""),
+        ],
     )
     .await;
     assert_eq!(accepted.status, StatusCode::UNPROCESSABLE_ENTITY, "an accepted risk needs its justification");
-    assert!(html(&accepted).contains("why the risk is accepted"));
+    assert!(
+        html(&accepted).contains("why the risk is accepted")
+            && html(&accepted).contains("the last day the acceptance holds")
+    );
     let moved = post_form(
         &app,
         "/vulnerabilities/VT-1/status",
@@ -479,6 +487,13 @@ async fn settings_audit_and_alert_pages_for_admins_only() {
     let too_long =
         post_form(&app, "/admin/settings", Some(&admin), &[("name", "Red Team"), ("session_ttl", "999999999")]).await;
     assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY, "beyond the operator's maximum");
+    let policy = [("name", "Red Team"), ("session_ttl", "3600"), ("risk_acceptance_max_days", "90")];
+    let shorter = post_form(&app, "/admin/settings", Some(&admin), &policy).await;
+    assert!(html(&shorter).contains("Settings saved.") && html(&shorter).contains("value=\"90\""), "{shorter:?}");
+    let never = [("name", "Red Team"), ("session_ttl", "3600"), ("risk_acceptance_max_days", "0")];
+    let refused = post_form(&app, "/admin/settings", Some(&admin), &never).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&refused).contains("from 1 to 3650"), "{}", html(&refused));
     let login = app.post("/api/v1/auth/login", As::Anonymous, json!({ "email": ADMIN, "password": PASSWORD })).await;
     assert!(login.set_cookies().join(";").contains("Max-Age=3600"), "new sessions use the team's lifetime");
 

@@ -51,6 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::revoke_token))
         .routes(routes!(password_reset::admin_link))
         .routes(routes!(team::show, team::update))
+        .routes(routes!(team::triage_policy, team::change_triage_policy))
         .routes(routes!(vulnerabilities::list, vulnerabilities::create))
         .routes(routes!(vulnerabilities::stats))
         .routes(routes!(assets::list, assets::create))

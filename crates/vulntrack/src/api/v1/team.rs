@@ -73,3 +73,66 @@ pub async fn update(
     let version = after.version;
     Ok(with_etag(Json(TeamView::from(after)), version))
 }
+
+/// How the team triages: what its records' resolutions may be.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TriagePolicyView {
+    /// How many days ahead a RISK_ACCEPTED record's `risk_accepted_until`
+    /// may be (default 365).
+    risk_acceptance_max_days: u16,
+    /// The team's version (the `ETag`), for `If-Match`.
+    version: i64,
+}
+
+impl From<&Team> for TriagePolicyView {
+    fn from(t: &Team) -> Self {
+        Self { risk_acceptance_max_days: t.risk_acceptance_max_days, version: t.version }
+    }
+}
+
+#[utoipa::path(
+    get, path = "/team/triage-policy", tag = "team",
+    responses((status = 200, description = "The team's triage policy", body = TriagePolicyView,
+               headers(("ETag" = String, description = "The team's version, for If-Match"))))
+)]
+pub async fn triage_policy(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+) -> Result<Response, ApiError> {
+    principal.require(&state, &context, Action::ManageTeam).await?;
+    let team = teams::get(state.db().conn(), principal.scope()).await?;
+    Ok(with_etag(Json(TriagePolicyView::from(&team)), team.version))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriagePolicyChange {
+    /// 1 to 3650.
+    #[schema(minimum = 1, maximum = 3650)]
+    risk_acceptance_max_days: i64,
+}
+
+#[utoipa::path(
+    patch, path = "/team/triage-policy", tag = "team",
+    params(("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
+    request_body = TriagePolicyChange,
+    responses((status = 200, description = "The policy as changed", body = TriagePolicyView))
+)]
+pub async fn change_triage_policy(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    if_match: IfMatch,
+    ApiJson(change): ApiJson<TriagePolicyChange>,
+) -> Result<Response, ApiError> {
+    let after = crate::services::team::set_risk_acceptance_max_days(
+        &state,
+        &principal,
+        &context,
+        change.risk_acceptance_max_days,
+        &if_match,
+    )
+    .await?;
+    Ok(with_etag(Json(TriagePolicyView::from(&after)), after.version))
+}

@@ -83,6 +83,9 @@ pub struct NewVulnerability {
     resolution_note: Option<String>,
     /// With resolution DUPLICATE: the id of the team's record this one repeats.
     duplicate_of: Option<Uuid>,
+    /// With resolution RISK_ACCEPTED: the last day the acceptance holds
+    /// (after today, at most the team's `risk_acceptance_max_days` ahead).
+    risk_accepted_until: Option<chrono::NaiveDate>,
     /// The rule, check or advisory id (as a scanner would give it).
     #[schema(nullable, max_length = 500)]
     rule_id: Option<String>,
@@ -140,6 +143,10 @@ pub struct VulnerabilityChange {
     /// With resolution DUPLICATE: the id of the team's record this one repeats.
     #[schema(nullable)]
     duplicate_of: Option<Uuid>,
+    /// With resolution RISK_ACCEPTED: the last day the acceptance holds
+    /// (after today, at most the team's `risk_acceptance_max_days` ahead).
+    #[schema(nullable)]
+    risk_accepted_until: Option<chrono::NaiveDate>,
     /// The rule, check or advisory id (as a scanner would give it).
     #[schema(nullable, max_length = 500)]
     rule_id: Option<String>,
@@ -194,6 +201,9 @@ pub struct VulnerabilityView {
     resolution_note: Option<String>,
     /// For a DUPLICATE: the record it repeats (`null` once that is deleted).
     duplicate_of: Option<Uuid>,
+    /// For RISK_ACCEPTED: the last day the acceptance holds; after it an
+    /// import that finds it again reopens it.
+    risk_accepted_until: Option<chrono::NaiveDate>,
     resolved_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -247,6 +257,7 @@ impl From<Vulnerability> for VulnerabilityView {
             resolution: r.resolution,
             resolution_note: r.resolution_note,
             duplicate_of: r.duplicate_of,
+            risk_accepted_until: r.risk_accepted_until,
             resolved_at: v.resolved_at,
             created_at: v.created_at,
             updated_at: v.updated_at,

@@ -49,6 +49,8 @@ pub struct DetailView {
     resolution_note: Option<String>,
     /// The key of the record it duplicates.
     duplicate_of: Option<String>,
+    risk_accepted_until: Option<chrono::NaiveDate>,
+    acceptance_expired: bool,
     kind: VulnKind,
     cve_id: Option<String>,
     cvss: String,
@@ -351,6 +353,8 @@ pub struct DetailPage {
     resolution_options: Vec<Choice>,
     status_error: Option<String>,
     status_note: String,
+    /// The acceptance's last day shown in the status form.
+    status_until: String,
     assignee_options: Vec<Choice>,
     assignee_error: Option<String>,
     can_write: bool,
@@ -457,6 +461,7 @@ async fn detail_page(
             .map(|r| r.text.clone())
             .or_else(|| r.resolution_note.clone())
             .unwrap_or_default(),
+        status_until: r.risk_accepted_until.map(|d| d.to_string()).unwrap_or_default(),
         assignee_options: assignee_options(
             &people,
             r.assignee_id,
@@ -476,6 +481,8 @@ async fn detail_page(
             resolution: r.resolution.map(|r| r.label()),
             resolution_note: r.resolution_note.clone(),
             duplicate_of: duplicate_of.map(|d| d.key()),
+            risk_accepted_until: r.risk_accepted_until,
+            acceptance_expired: r.acceptance_expired(chrono::Utc::now().date_naive()),
             kind: r.kind,
             cve_id: r.cve_id.clone(),
             cvss: cvss_text(r.cvss_score),
@@ -608,6 +615,9 @@ pub struct StatusForm {
     resolution: String,
     #[serde(default)]
     resolution_note: String,
+    /// `YYYY-MM-DD`; empty for none.
+    #[serde(default)]
+    risk_accepted_until: String,
 }
 
 pub async fn change_status(
@@ -625,6 +635,9 @@ pub async fn change_status(
     if resolved {
         body["resolution"] = json!(given(&form.resolution));
         body["resolution_note"] = json!(given(&form.resolution_note));
+        // The date field keeps what it showed; it belongs to an acceptance only.
+        let accepting = form.resolution == Resolution::RiskAccepted.as_str();
+        body["risk_accepted_until"] = json!(given(&form.risk_accepted_until).filter(|_| accepting));
     }
     match services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &IfMatch::Absent).await {
         Ok(updated) => Ok(flash::redirect(&format!("/vulnerabilities/{}", updated.key()), Flash::Saved)),

@@ -50,6 +50,8 @@ pub struct FormValues {
     resolution_note: String,
     /// The key (`VT-12`) of the record a duplicate repeats.
     duplicate_of: String,
+    /// `YYYY-MM-DD`, for an accepted risk.
+    risk_accepted_until: String,
 }
 
 pub struct DreadInput {
@@ -241,6 +243,7 @@ async fn form_page_with(
             tags: value("tags"),
             resolution_note: value("resolution_note"),
             duplicate_of: value("duplicate_of"),
+            risk_accepted_until: value("risk_accepted_until"),
         },
         severity_options: choices_of(&Severity::names(), &value("severity")),
         kind_options: choices_of(
@@ -365,6 +368,7 @@ fn fields_of(v: &Vulnerability, duplicate_key: Option<String>) -> HashMap<String
         ("resolution", r.resolution.map(|r| r.as_str().to_owned()).unwrap_or_default()),
         ("resolution_note", r.resolution_note.clone().unwrap_or_default()),
         ("duplicate_of", duplicate_key.unwrap_or_default()),
+        ("risk_accepted_until", r.risk_accepted_until.map(|d| d.to_string()).unwrap_or_default()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -417,7 +421,12 @@ async fn resolution_into(
     let text = |name: &str| fields.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     body.insert("resolution".into(), json!(text("resolution")));
     body.insert("resolution_note".into(), json!(text("resolution_note")));
-    let original = match text("duplicate_of") {
+    // The fields of one resolution keep what they showed when another is
+    // chosen: only the chosen one's are sent.
+    let chosen = text("resolution").and_then(|r| r.parse::<Resolution>().ok());
+    let accepting = chosen == Some(Resolution::RiskAccepted);
+    body.insert("risk_accepted_until".into(), json!(text("risk_accepted_until").filter(|_| accepting)));
+    let original = match text("duplicate_of").filter(|_| chosen == Some(Resolution::Duplicate)) {
         None => None,
         Some(key) => match vulnerabilities::find(state.db().conn(), user.principal.scope(), &key).await {
             Ok(original) => Some(original.id),
