@@ -327,6 +327,8 @@ mod tests {
             resolution_note: Some("x".to_owned()),
             duplicate_of: Some(Uuid::nil()),
             risk_accepted_until: chrono::NaiveDate::from_ymd_opt(2027, 3, 31),
+            due_at: Some(Utc::now()),
+            due_soon_at: Some(Utc::now()),
         };
         let null = vulns::Model {
             id: Uuid::nil(),
@@ -391,6 +393,8 @@ mod tests {
             resolution_note: None,
             duplicate_of: None,
             risk_accepted_until: None,
+            due_at: None,
+            due_soon_at: None,
         };
         for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
             // Every column Set, as a new row's are.

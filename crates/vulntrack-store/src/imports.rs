@@ -292,6 +292,9 @@ pub struct Refresh<'a> {
 /// version so an edit computed before the import is refused as stale.
 pub async fn refresh(db: &impl ConnectionTrait, scope: TeamScope, refreshes: &[Refresh<'_>]) -> StoreResult<()> {
     let now = Utc::now();
+    // A new severity moves the record's SLA deadlines.
+    let resevered = refreshes.iter().any(|c| c.severity != c.current.record.severity);
+    let sla = if resevered { Some(crate::teams::get(db, scope).await?.sla) } else { None };
     for change in refreshes {
         let mut model = vulns::ActiveModel {
             severity: Set(change.severity.as_str().to_owned()),
@@ -301,6 +304,9 @@ pub async fn refresh(db: &impl ConnectionTrait, scope: TeamScope, refreshes: &[R
             ..Default::default()
         };
         fill_scan(&mut model, &change.scan);
+        if let Some(sla) = sla.as_ref().filter(|_| change.severity != change.current.record.severity) {
+            crate::vulnerabilities::deadlines::fill(&mut model, sla, change.severity, change.current.window_start());
+        }
         // Where the fingerprint lives does not change on a refresh.
         model.finding_asset_id = sea_orm::ActiveValue::NotSet;
         if change.reopen {

@@ -6,7 +6,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use vulntrack_domain::TeamId;
+use vulntrack_domain::{
+    TeamId,
+    vulnerability::{Severity, sla::SlaPolicy},
+};
 
 use crate::{
     entity::teams,
@@ -24,6 +27,8 @@ pub struct Team {
     pub session_ttl_seconds: Option<i64>,
     /// How many days ahead a risk may be accepted (the triage policy).
     pub risk_acceptance_max_days: u16,
+    /// Days to remediate per severity, and when a record is due soon.
+    pub sla: SlaPolicy,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change to the settings; the `ETag`.
@@ -38,12 +43,14 @@ impl Team {
 
 impl From<teams::Model> for Team {
     fn from(row: teams::Model) -> Self {
+        let sla = sla_of(&row);
         Self {
             id: TeamId::from_uuid(row.id),
             name: row.name,
             session_ttl_seconds: row.session_ttl_seconds,
             risk_acceptance_max_days: u16::try_from(row.risk_acceptance_max_days)
                 .unwrap_or(DEFAULT_RISK_ACCEPTANCE_DAYS),
+            sla,
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
@@ -56,6 +63,26 @@ pub const DEFAULT_RISK_ACCEPTANCE_DAYS: u16 = 365;
 /// The most a team may choose: ten years.
 pub const RISK_ACCEPTANCE_DAYS_LIMIT: u16 = 3650;
 
+fn days(policy: SlaPolicy, severity: Severity) -> Option<i32> {
+    policy.days_for(severity).map(i32::from)
+}
+
+/// The policy a row holds (its CHECK constraints keep the numbers in range).
+fn sla_of(row: &teams::Model) -> SlaPolicy {
+    let day = |d: Option<i32>| d.and_then(|d| u16::try_from(d).ok());
+    SlaPolicy {
+        days: [
+            day(row.sla_critical_days),
+            day(row.sla_high_days),
+            day(row.sla_medium_days),
+            day(row.sla_low_days),
+            day(row.sla_info_days),
+        ],
+        due_soon_percent: u8::try_from(row.sla_due_soon_percent).unwrap_or(SlaPolicy::default().due_soon_percent),
+        due_soon_days: u16::try_from(row.sla_due_soon_days).unwrap_or(SlaPolicy::default().due_soon_days),
+    }
+}
+
 /// Creates a team.
 pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> {
     let now = Utc::now();
@@ -65,6 +92,13 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> 
         next_vuln_number: Set(1),
         session_ttl_seconds: Set(None),
         risk_acceptance_max_days: Set(i32::from(DEFAULT_RISK_ACCEPTANCE_DAYS)),
+        sla_critical_days: Set(days(SlaPolicy::default(), Severity::Critical)),
+        sla_high_days: Set(days(SlaPolicy::default(), Severity::High)),
+        sla_medium_days: Set(days(SlaPolicy::default(), Severity::Medium)),
+        sla_low_days: Set(days(SlaPolicy::default(), Severity::Low)),
+        sla_info_days: Set(days(SlaPolicy::default(), Severity::Info)),
+        sla_due_soon_percent: Set(i32::from(SlaPolicy::default().due_soon_percent)),
+        sla_due_soon_days: Set(i32::from(SlaPolicy::default().due_soon_days)),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -125,6 +159,27 @@ pub async fn set_session_ttl(db: &impl ConnectionTrait, scope: TeamScope, second
         .filter(teams::Column::Id.eq(scope.team_id().as_uuid()))
         .exec(db)
         .await?;
+    get(db, scope).await
+}
+
+/// Sets the team's SLA policy and recomputes its records' deadlines.
+pub async fn set_sla(db: &impl ConnectionTrait, scope: TeamScope, policy: SlaPolicy) -> StoreResult<Team> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let day = |severity| Expr::value(days(policy, severity));
+    teams::Entity::update_many()
+        .col_expr(teams::Column::SlaCriticalDays, day(Severity::Critical))
+        .col_expr(teams::Column::SlaHighDays, day(Severity::High))
+        .col_expr(teams::Column::SlaMediumDays, day(Severity::Medium))
+        .col_expr(teams::Column::SlaLowDays, day(Severity::Low))
+        .col_expr(teams::Column::SlaInfoDays, day(Severity::Info))
+        .col_expr(teams::Column::SlaDueSoonPercent, Expr::value(i32::from(policy.due_soon_percent)))
+        .col_expr(teams::Column::SlaDueSoonDays, Expr::value(i32::from(policy.due_soon_days)))
+        .col_expr(teams::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(teams::Column::Version, Expr::col(teams::Column::Version).add(1))
+        .filter(teams::Column::Id.eq(scope.team_id().as_uuid()))
+        .exec(db)
+        .await?;
+    crate::vulnerabilities::deadlines::recompute(db, scope, &policy).await?;
     get(db, scope).await
 }
 

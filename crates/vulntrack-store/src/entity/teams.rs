@@ -11,6 +11,14 @@ pub struct Model {
     pub session_ttl_seconds: Option<i64>,
     /// How far ahead a risk may be accepted (migration 23).
     pub risk_acceptance_max_days: i32,
+    /// The SLA policy (migration 24): days per severity, NULL for none.
+    pub sla_critical_days: Option<i32>,
+    pub sla_high_days: Option<i32>,
+    pub sla_medium_days: Option<i32>,
+    pub sla_low_days: Option<i32>,
+    pub sla_info_days: Option<i32>,
+    pub sla_due_soon_percent: i32,
+    pub sla_due_soon_days: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,

@@ -76,6 +76,9 @@ pub struct Model {
     pub duplicate_of: Option<Uuid>,
     /// For RISK_ACCEPTED, the last day of the acceptance (migration 23).
     pub risk_accepted_until: Option<Date>,
+    /// The SLA's due time and when it becomes due soon (migration 24).
+    pub due_at: Option<DateTimeUtc>,
+    pub due_soon_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -28,6 +28,7 @@ mod m20261207_000020_session_pending_list;
 mod m20261207_000021_created_by_import;
 mod m20261207_000022_resolutions;
 mod m20261207_000023_risk_acceptance_expiry;
+mod m20261207_000024_sla;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_created_by_import::Migration),
             Box::new(m20261207_000022_resolutions::Migration),
             Box::new(m20261207_000023_risk_acceptance_expiry::Migration),
+            Box::new(m20261207_000024_sla::Migration),
         ]
     }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use vulntrack_domain::{
     UserId,
-    vulnerability::{Severity, VulnKind, VulnStatus},
+    vulnerability::{Severity, VulnKind, VulnStatus, sla::SlaState},
 };
 
 use super::{Vulnerability, hydrate, search};
@@ -88,6 +88,12 @@ pub struct ListQuery {
     pub text: Option<String>,
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
+    /// Open records in any of these SLA states (at `now`).
+    pub sla: Vec<SlaState>,
+    /// Records due before this time.
+    pub due_before: Option<DateTime<Utc>>,
+    /// The time the SLA states are judged at.
+    pub now: DateTime<Utc>,
     pub sort: Sort,
     pub limit: u64,
     /// Continue after this row (the next page) …
@@ -127,6 +133,9 @@ impl Default for ListQuery {
             text: None,
             created_after: None,
             created_before: None,
+            sla: Vec::new(),
+            due_before: None,
+            now: Utc::now(),
             sort: Sort::Created(Direction::Desc),
             limit: 50,
             after: None,
@@ -230,6 +239,24 @@ fn matching(db_backend: sea_orm::DbBackend, scope: TeamScope, query: &ListQuery)
     }
     if let Some(before) = query.created_before {
         select = select.filter(vulns::Column::CreatedAt.lt(before));
+    }
+    if let Some(before) = query.due_before {
+        select = select.filter(vulns::Column::DueAt.lt(before));
+    }
+    if !query.sla.is_empty() {
+        let now = query.now;
+        let open = [VulnStatus::Open.as_str(), VulnStatus::InProgress.as_str()];
+        let mut states = sea_orm::Condition::any();
+        for state in &query.sla {
+            states = states.add(match state {
+                SlaState::Breached => sea_orm::Condition::all().add(vulns::Column::DueAt.lte(now)),
+                SlaState::DueSoon => {
+                    sea_orm::Condition::all().add(vulns::Column::DueSoonAt.lte(now)).add(vulns::Column::DueAt.gt(now))
+                }
+                SlaState::OnTrack => sea_orm::Condition::all().add(vulns::Column::DueSoonAt.gt(now)),
+            });
+        }
+        select = select.filter(vulns::Column::Status.is_in(open)).filter(states);
     }
     if let Some(text) = &query.text
         && let Some(condition) = search::condition(db_backend, scope, text)

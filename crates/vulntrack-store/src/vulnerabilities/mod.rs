@@ -1,6 +1,7 @@
 //! The team's vulnerability register. Every function takes the team's
 //! [`TeamScope`] and filters by it; another team's record is `NotFound`.
 
+pub(crate) mod deadlines;
 mod list;
 pub(crate) mod search;
 mod stats;
@@ -60,6 +61,8 @@ pub struct Vulnerability {
     pub finding_asset_id: Option<Uuid>,
     /// A person set the severity, so imports leave it alone.
     pub severity_overridden: bool,
+    /// The SLA's due time and when it is due soon, if its severity has one.
+    pub deadlines: Option<vulntrack_domain::vulnerability::sla::Deadlines>,
 }
 
 impl Vulnerability {
@@ -136,6 +139,13 @@ pub(crate) fn fill_scan(model: &mut vulns::ActiveModel, scan: &ScannerFields) {
     model.occurrences = Set(scan.occurrences.and_then(|n| i32::try_from(n).ok()));
 }
 
+impl Vulnerability {
+    /// When its SLA window started: first seen by a scanner, else created.
+    pub fn window_start(&self) -> chrono::DateTime<Utc> {
+        self.scan.first_seen_at.unwrap_or(self.created_at)
+    }
+}
+
 pub(crate) fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vulnerability> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("vulnerability {} has a bad {what}", row.id));
     let factor = |v: Option<i16>| v.and_then(|n| u8::try_from(n).ok());
@@ -152,6 +162,7 @@ pub(crate) fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vuln
         _ => None,
     };
     let scan = scan_of(&row);
+    let deadlines = deadlines::of(&row);
     let record = VulnerabilityRecord {
         severity: row.severity.parse().map_err(|_| corrupt("severity"))?,
         status: row.status.parse().map_err(|_| corrupt("status"))?,
@@ -195,6 +206,7 @@ pub(crate) fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vuln
         scan,
         finding_asset_id: row.finding_asset_id,
         severity_overridden: row.severity_overridden,
+        deadlines,
     })
 }
 
@@ -305,8 +317,17 @@ pub async fn create_findings(
     if bulk {
         search::defer_merges(db).await?;
     }
-    let rows =
-        NewRows { backend: db.get_database_backend(), scope, first, first_fts, reporter, now: Utc::now(), findings };
+    let sla = crate::teams::get(db, scope).await?.sla;
+    let rows = NewRows {
+        backend: db.get_database_backend(),
+        scope,
+        first,
+        first_fts,
+        reporter,
+        now: Utc::now(),
+        findings,
+        sla,
+    };
     let (sender, mut batches) = tokio::sync::mpsc::channel(2);
     let builder = tokio::task::spawn_blocking(move || rows.build(records, &sender));
     while let Some(statements) = batches.recv().await {
@@ -333,6 +354,8 @@ struct NewRows {
     reporter: Option<UserId>,
     now: chrono::DateTime<Utc>,
     findings: Option<Findings>,
+    /// The team's SLA policy, for each record's deadlines.
+    sla: vulntrack_domain::vulnerability::sla::SlaPolicy,
 }
 
 impl NewRows {
@@ -398,6 +421,8 @@ impl NewRows {
         };
         fill(&mut model, record);
         let scan = self.findings.as_ref().and_then(|f| Some((f, f.scans.get(usize::try_from(index).ok()?)?)));
+        let since = scan.and_then(|(_, scan)| scan.first_seen_at).unwrap_or(self.now);
+        deadlines::fill(&mut model, &self.sla, record.severity, since);
         match scan {
             Some((findings, scan)) => {
                 fill_scan(&mut model, scan);
@@ -594,6 +619,8 @@ pub async fn create(
     };
     fill(&mut model, record);
     fill_scan(&mut model, &ScannerFields::default());
+    let policy = crate::teams::get(db, scope).await?.sla;
+    deadlines::fill(&mut model, &policy, record.severity, now);
     insert_rows(db, scope, vec![model], std::slice::from_ref(record)).await?;
     if let Some(rowid) = fts_rowid {
         search::index_sqlite(db, vec![(rowid, search::indexed_terms(scope.team_id(), record))]).await?;
@@ -690,6 +717,8 @@ pub async fn update(
     fill(&mut model, record);
     if record.severity != current.record.severity {
         model.severity_overridden = Set(true);
+        let policy = crate::teams::get(db, scope).await?.sla;
+        deadlines::fill(&mut model, &policy, record.severity, current.window_start());
     }
     // The version condition makes a change computed from a stale read a
     // no-op that the caller sees, never a silent overwrite.

@@ -3,8 +3,14 @@
 //! and is written with its audit row in one transaction.
 
 use chrono::Utc;
-use serde_json::json;
-use vulntrack_domain::{Action, AuditAction, FieldError, ValidationErrors};
+use serde_json::{Value, json};
+use vulntrack_domain::{
+    Action, AuditAction, FieldError, ValidationErrors,
+    vulnerability::{
+        Severity,
+        sla::{DAYS_LIMIT, SlaPolicy},
+    },
+};
 use vulntrack_store::{
     audit::{self, AuditEvent, RequestContext},
     sessions,
@@ -83,42 +89,99 @@ pub async fn set_session_lifetime(
     Ok(after)
 }
 
-/// Sets how many days ahead a risk may be accepted in the team (1 to
-/// 3650). Acceptances already recorded keep their dates.
-pub async fn set_risk_acceptance_max_days(
+/// Changes the team's triage policy: the fields of `body` that it names
+/// (`risk_acceptance_max_days`, `sla_days` by severity with `null` for no
+/// due time, `due_soon_percent`, `due_soon_days`), every bad one reported
+/// at once. A new SLA recomputes the due times of the team's records.
+pub async fn set_triage_policy(
     state: &AppState,
     principal: &Principal,
     context: &RequestContext,
-    days: i64,
+    body: &Value,
     if_match: &IfMatch,
 ) -> Result<Team, ServiceError> {
     principal.require(state, context, Action::ManageTeam).await?;
-    let limit = teams::RISK_ACCEPTANCE_DAYS_LIMIT;
-    let Some(days) = u16::try_from(days).ok().filter(|d| (1..=limit).contains(d)) else {
-        return Err(ServiceError::Invalid(
-            FieldError::new(
-                "risk_acceptance_max_days",
-                "range",
-                format!("must be a whole number of days from 1 to {limit}"),
-            )
-            .into(),
-        ));
-    };
     let scope = principal.scope();
     let txn = state.db().begin().await?;
     let before = teams::get_for_update(&txn, scope).await?;
     if_match.check(before.version)?;
-    if before.risk_acceptance_max_days == days {
-        txn.commit().await?;
-        return Ok(before);
+    let (max_days, sla) = policy_of(body, before.risk_acceptance_max_days, before.sla)?;
+    let mut after = before.clone();
+    if max_days != before.risk_acceptance_max_days {
+        after = teams::set_risk_acceptance_max_days(&txn, scope, max_days).await?;
     }
-    let after = teams::set_risk_acceptance_max_days(&txn, scope, days).await?;
-    let event = AuditEvent::new(scope, principal.actor(), AuditAction::SettingsChanged, context)
-        .entity("team", scope.team_id())
-        .details(json!({
-            "risk_acceptance_max_days": { "before": before.risk_acceptance_max_days, "after": days },
-        }));
-    audit::append(&txn, event).await?;
+    if sla != before.sla {
+        after = teams::set_sla(&txn, scope, sla).await?;
+    }
+    if after != before {
+        let event = AuditEvent::new(scope, principal.actor(), AuditAction::SettingsChanged, context)
+            .entity("team", scope.team_id())
+            .details(json!({
+                "risk_acceptance_max_days": { "before": before.risk_acceptance_max_days, "after": max_days },
+                "sla": { "before": sla_json(&before.sla), "after": sla_json(&sla) },
+            }));
+        audit::append(&txn, event).await?;
+    }
     txn.commit().await?;
     Ok(after)
+}
+
+/// The policy as the API shows it.
+pub fn sla_json(sla: &SlaPolicy) -> Value {
+    let days: serde_json::Map<String, Value> =
+        Severity::ALL.iter().map(|s| (s.as_str().to_owned(), json!(sla.days_for(*s)))).collect();
+    json!({ "sla_days": days, "due_soon_percent": sla.due_soon_percent, "due_soon_days": sla.due_soon_days })
+}
+
+/// A whole number from `low` to `high`, or that field's error.
+fn in_range(errors: &mut ValidationErrors, field: &str, value: &Value, low: u16, high: u16) -> Option<u16> {
+    let number = value.as_u64().and_then(|n| u16::try_from(n).ok()).filter(|n| (low..=high).contains(n));
+    if number.is_none() {
+        errors.push(FieldError::new(field, "range", format!("must be a whole number from {low} to {high}")));
+    }
+    number
+}
+
+/// `body` over the current policy, or every field error in it.
+fn policy_of(body: &Value, max_days: u16, sla: SlaPolicy) -> Result<(u16, SlaPolicy), ServiceError> {
+    let mut errors = ValidationErrors::default();
+    let Value::Object(fields) = body else {
+        return Err(ServiceError::Invalid(FieldError::new("body", "type", "must be a JSON object").into()));
+    };
+    let (mut max_days, mut sla) = (max_days, sla);
+    let mut unknown = Vec::new();
+    for (name, value) in fields {
+        match name.as_str() {
+            "risk_acceptance_max_days" => {
+                max_days = in_range(&mut errors, name, value, 1, teams::RISK_ACCEPTANCE_DAYS_LIMIT).unwrap_or(max_days);
+            }
+            "due_soon_percent" => {
+                sla.due_soon_percent = in_range(&mut errors, name, value, 0, 100)
+                    .and_then(|n| u8::try_from(n).ok())
+                    .unwrap_or(sla.due_soon_percent);
+            }
+            "due_soon_days" => {
+                sla.due_soon_days = in_range(&mut errors, name, value, 0, 365).unwrap_or(sla.due_soon_days)
+            }
+            "sla_days" => match value {
+                Value::Object(days) => {
+                    for (severity, value) in days {
+                        let field = format!("sla_days.{severity}");
+                        let Some(slot) = Severity::ALL.iter().position(|s| s.as_str() == severity) else {
+                            unknown.push(field);
+                            continue;
+                        };
+                        sla.days[slot] =
+                            if value.is_null() { None } else { in_range(&mut errors, &field, value, 1, DAYS_LIMIT) };
+                    }
+                }
+                _ => errors.push(FieldError::new(name, "type", "must be an object of days by severity")),
+            },
+            _ => unknown.push(name.clone()),
+        }
+    }
+    for field in unknown {
+        errors.push(FieldError::new(field, "unknown", "is not part of the triage policy"));
+    }
+    Ok(errors.into_result((max_days, sla))?)
 }

@@ -10,8 +10,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
-use vulntrack_domain::Action;
+use vulntrack_domain::{Action, vulnerability::Severity};
 use vulntrack_store::teams;
 
 use super::page::{Choice, Nav, PageError, WebUser, form_messages};
@@ -34,8 +33,19 @@ pub struct SettingsPage {
     ttl_options: Vec<Choice>,
     maximum: String,
     risk_acceptance_max_days: String,
+    sla_days: Vec<SlaDays>,
+    due_soon_percent: String,
+    due_soon_days: String,
     notice: Option<String>,
     errors: Vec<String>,
+}
+
+/// One severity's SLA input.
+pub struct SlaDays {
+    value: &'static str,
+    label: String,
+    /// Empty for none.
+    days: String,
 }
 
 fn human(seconds: u64) -> String {
@@ -71,6 +81,16 @@ async fn settings_page(
         ttl_options,
         maximum: human(maximum),
         risk_acceptance_max_days: team.risk_acceptance_max_days.to_string(),
+        sla_days: Severity::ALL
+            .iter()
+            .map(|s| SlaDays {
+                value: s.as_str(),
+                label: super::format::label(s.as_str()),
+                days: team.sla.days_for(*s).map(|d| d.to_string()).unwrap_or_default(),
+            })
+            .collect(),
+        due_soon_percent: team.sla.due_soon_percent.to_string(),
+        due_soon_days: team.sla.due_soon_days.to_string(),
         notice,
         errors,
     };
@@ -86,27 +106,21 @@ pub async fn settings(
     settings_page(&state, &user, None, Vec::new()).await
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SettingsForm {
-    name: String,
-    session_ttl: String,
-    #[serde(default)]
-    risk_acceptance_max_days: String,
-}
-
 pub async fn save(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     user: WebUser,
-    Form(form): Form<SettingsForm>,
+    Form(form): Form<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     use crate::services::team;
     let principal = &user.principal;
-    if let Err(error) = team::rename(&state, principal, &context, &form.name, &IfMatch::Absent).await {
+    if let Err(error) =
+        team::rename(&state, principal, &context, form.get("name").map_or("", String::as_str), &IfMatch::Absent).await
+    {
         return settings_page(&state, &user, None, form_messages(error)?).await;
     }
     let maximum = state.config().session_ttl.as_secs();
-    let Ok(seconds) = form.session_ttl.trim().parse::<u64>() else {
+    let Ok(seconds) = form.get("session_ttl").map_or("", String::as_str).trim().parse::<u64>() else {
         let message = format!("session lifetime: must be between 1 minute and {}", human(maximum));
         return settings_page(&state, &user, None, vec![message]).await;
     };
@@ -118,14 +132,37 @@ pub async fn save(
         }
         Err(error) => return Err(error.into()),
     }
-    let typed = form.risk_acceptance_max_days.trim();
-    if typed.is_empty() {
+    let body = policy_body(&form);
+    if body.as_object().is_some_and(serde_json::Map::is_empty) {
         return settings_page(&state, &user, Some("Settings saved.".into()), Vec::new()).await;
     }
-    // A number the service checks; anything else is out of its range too.
-    let days = typed.parse::<i64>().unwrap_or(0);
-    match team::set_risk_acceptance_max_days(&state, principal, &context, days, &IfMatch::Absent).await {
+    match team::set_triage_policy(&state, principal, &context, &body, &IfMatch::Absent).await {
         Ok(_) => settings_page(&state, &user, Some("Settings saved.".into()), Vec::new()).await,
         Err(error) => settings_page(&state, &user, None, form_messages(error)?).await,
     }
+}
+
+/// The policy fields of the form as the API's body: a number as typed (a
+/// bad one is the service's field error), an empty SLA field as "none".
+fn policy_body(fields: &std::collections::HashMap<String, String>) -> serde_json::Value {
+    let number = |text: &str| {
+        text.trim().parse::<i64>().map_or_else(|_| serde_json::json!(text.trim()), |n| serde_json::json!(n))
+    };
+    let mut body = serde_json::Map::new();
+    for name in ["risk_acceptance_max_days", "due_soon_percent", "due_soon_days"] {
+        if let Some(text) = fields.get(name).filter(|t| !t.trim().is_empty()) {
+            body.insert(name.to_owned(), number(text));
+        }
+    }
+    let days: serde_json::Map<String, serde_json::Value> = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            let text = fields.get(&format!("sla_{}", s.as_str()))?;
+            Some((s.as_str().to_owned(), if text.trim().is_empty() { serde_json::Value::Null } else { number(text) }))
+        })
+        .collect();
+    if !days.is_empty() {
+        body.insert("sla_days".to_owned(), serde_json::Value::Object(days));
+    }
+    serde_json::Value::Object(body)
 }

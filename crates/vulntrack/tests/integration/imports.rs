@@ -614,6 +614,21 @@ async fn a_reimport_reopens_only_what_was_fixed() {
     let fields = [("asset", "shop")];
     let first = import(&app, &admin, &fields, "trivy.json", &trivy(&PACKAGES)).await;
     assert_eq!(counts(&first.body), [5, 0, 0, 0, 0], "{first:?}");
+    // An imported finding is due by its severity's SLA from when it was first seen.
+    for cve in ["CVE-2024-0001", "CVE-2024-0002", "CVE-2024-0003", "CVE-2024-0004", "CVE-2024-0005"] {
+        let found = record(&app, &admin, cve).await;
+        let days = match found["severity"].as_str() {
+            Some("CRITICAL") => Some(7),
+            Some("HIGH") => Some(30),
+            Some("MEDIUM") => Some(90),
+            Some("LOW") => Some(180),
+            _ => None,
+        };
+        let time =
+            |field: &str| found[field].as_str().map(|t| t.parse::<chrono::DateTime<chrono::Utc>>().expect(field));
+        let due = days.and_then(|d| time("first_seen_at").map(|seen| seen + chrono::Duration::days(d)));
+        assert_eq!(time("due_at"), due, "{cve}: {found}");
+    }
     let original = record(&app, &admin, "CVE-2024-0001").await["id"].clone();
     let decisions = [
         ("CVE-2024-0001", json!({ "status": "RESOLVED", "resolution": "FALSE_POSITIVE" })),

@@ -350,6 +350,14 @@ async fn records_are_found_after_the_search_and_sighting_migrations_are_undone_a
         assert_eq!(found("überpr+dc").await, 1, "{round}: non-ASCII words and prefixes");
         assert_eq!(found("golden").await, 1, "{round}");
         assert_eq!(found("silver").await, 0, "{round}");
+        // Migration 24 gives the records there are their SLA due times.
+        let listed = app.get_as("/api/v1/vulnerabilities?sla=on_track", As::Cookie(&admin)).await.body;
+        let items = listed["items"].as_array().expect("items");
+        assert_eq!(items.len(), 2, "{round}: {listed}");
+        for item in items {
+            let created = time_of(&item["created_at"]);
+            assert!(days_after(&item["due_at"], created, 30), "{round}: HIGH is due in 30 days: {item}");
+        }
     }
 }
 
@@ -868,4 +876,115 @@ async fn a_risk_is_accepted_until_a_day_within_the_team_limit() {
     let unknown =
         app.patch("/api/v1/team/triage-policy", As::Cookie(&admin), json!({ "risk_acceptance_days": 10 })).await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown field is refused: {unknown:?}");
+}
+
+/// Sets a record's SLA deadlines directly, as the passing of time would.
+async fn move_deadlines(app: &TestApp, id: &str, due_soon_at: &str, due_at: &str) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = app.db.conn();
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => "UPDATE vulnerabilities SET due_soon_at = $1, due_at = $2 WHERE id = $3",
+        _ => "UPDATE vulnerabilities SET due_soon_at = ?, due_at = ? WHERE id = ?",
+    };
+    let time = |t: &str| t.parse::<chrono::DateTime<chrono::Utc>>().expect("time");
+    let values = [time(due_soon_at).into(), time(due_at).into(), uuid::Uuid::parse_str(id).expect("id").into()];
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await.expect("move deadlines");
+}
+
+fn time_of(value: &Value) -> chrono::DateTime<chrono::Utc> {
+    value.as_str().expect("a time").parse().expect("RFC 3339")
+}
+
+/// Whether `due` is `days` after `since`, to the second (SQLite's date
+/// functions, which recompute a team's due times, keep milliseconds).
+fn days_after(due: &Value, since: chrono::DateTime<chrono::Utc>, days: i64) -> bool {
+    (time_of(due) - since - chrono::Duration::days(days)).num_milliseconds().abs() < 1000
+}
+
+/// The triage issue's SLAs: each record is due by its severity's window
+/// from its creation, moves with its severity and with the team's policy,
+/// says where it stands, and the list filters by SLA state and due date.
+#[tokio::test]
+async fn sla_due_dates_follow_severity_and_policy_and_filter_the_list() {
+    let (app, admin) = app_with_admin().await;
+    let high = create(&app, &admin, sample("High finding")).await;
+    let created = time_of(&high["created_at"]);
+    assert!(days_after(&high["due_at"], created, 30), "{high}");
+    assert_eq!(high["sla_state"], "on_track");
+    let mut info = sample("Informational finding");
+    info["severity"] = json!("INFO");
+    let info = create(&app, &admin, info).await;
+    assert_eq!((&info["due_at"], &info["sla_state"]), (&Value::Null, &Value::Null), "INFO has no due date");
+
+    let path = |v: &Value| format!("/api/v1/vulnerabilities/{}", v["id"].as_str().expect("id"));
+    let critical = app.patch(&path(&high), As::Cookie(&admin), json!({ "severity": "CRITICAL" })).await.body;
+    assert!(days_after(&critical["due_at"], created, 7), "a new severity moves it: {critical}");
+
+    // The team's policy: CRITICAL within a day, which is "due soon" at once
+    // (the last 3 days of a 1-day window); INFO now has a week.
+    let policy = json!({ "sla_days": { "CRITICAL": 1, "INFO": 7 }, "due_soon_days": 3 });
+    let changed = app.patch("/api/v1/team/triage-policy", As::Cookie(&admin), policy).await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    assert_eq!(changed.body["sla_days"], json!({ "CRITICAL": 1, "HIGH": 30, "MEDIUM": 90, "LOW": 180, "INFO": 7 }));
+    let critical = app.get_as(&path(&high), As::Cookie(&admin)).await.body;
+    assert!(days_after(&critical["due_at"], created, 1), "the policy recomputed it: {critical}");
+    assert_eq!(critical["sla_state"], "due_soon");
+    let info = app.get_as(&path(&info), As::Cookie(&admin)).await.body;
+    assert_eq!(info["sla_state"], "on_track");
+
+    // A third record is overdue.
+    let late = create(&app, &admin, sample("Overdue finding")).await;
+    move_deadlines(&app, late["id"].as_str().expect("id"), "2020-01-01T00:00:00Z", "2020-01-08T00:00:00Z").await;
+    let keys = |response: crate::support::TestResponse| -> Vec<String> {
+        assert_eq!(response.status, StatusCode::OK, "{response:?}");
+        let mut keys: Vec<String> = response.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|v| v["key"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        keys.sort();
+        keys
+    };
+    let list = |query: &str| {
+        let path = format!("/api/v1/vulnerabilities?{query}");
+        let (app, admin) = (&app, &admin);
+        async move { app.get_as(&path, As::Cookie(admin)).await }
+    };
+    let key = |v: &Value| v["key"].as_str().expect("key").to_owned();
+    assert_eq!(keys(list("sla=breached").await), [key(&late)]);
+    assert_eq!(keys(list("sla=due_soon").await), [key(&high)]);
+    assert_eq!(keys(list("sla=on_track").await), [key(&info)]);
+    assert_eq!(keys(list("sla=breached,due_soon").await), [key(&high), key(&late)]);
+    let soon = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(keys(list(&format!("due_before={soon}")).await), [key(&high), key(&late)]);
+    let refused = list("sla=late&due_before=tomorrow").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut fields = error_fields(&refused.body);
+    fields.sort();
+    assert_eq!(fields, ["due_before", "sla"]);
+
+    // Resolved late: no state any more, and it says it missed its date.
+    let resolved =
+        app.patch(&path(&late), As::Cookie(&admin), json!({ "status": "RESOLVED", "resolution": "FIXED" })).await.body;
+    assert_eq!((&resolved["sla_state"], &resolved["resolved_in_time"]), (&Value::Null, &json!(false)));
+    assert!(keys(list("sla=breached").await).is_empty(), "a resolved record is not breached");
+
+    // The policy's own rules.
+    let bad = json!({ "sla_days": { "CRITICAL": 0, "URGENT": 3 }, "due_soon_percent": 101, "colour": "red" });
+    let refused = app.patch("/api/v1/team/triage-policy", As::Cookie(&admin), bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{refused:?}");
+    let mut codes = error_codes(&refused.body);
+    codes.sort();
+    let expected: Vec<(String, String)> = [
+        ("colour", "unknown"),
+        ("due_soon_percent", "range"),
+        ("sla_days.CRITICAL", "range"),
+        ("sla_days.URGENT", "unknown"),
+    ]
+    .iter()
+    .map(|(f, c)| ((*f).to_owned(), (*c).to_owned()))
+    .collect();
+    assert_eq!(codes, expected);
 }

@@ -111,6 +111,13 @@ async fn without_javascript_setup_sign_in_create_and_search_work_through_forms()
     assert!(html(&detail).contains("Exposed admin console on gateway"));
     let found = page(&app, "/vulnerabilities?q=gateway", &cookie).await;
     assert!(html(&found).contains("VT-1"), "search finds it");
+    // Its SLA: due in 30 days (HIGH), shown in the list's Due column and
+    // on the record; not overdue.
+    let due = page(&app, "/vulnerabilities?col=key&col=due&sla=on_track", &cookie).await;
+    assert!(html(&due).contains("VT-1") && html(&due).contains("data-label=\"Due\""), "{}", html(&due));
+    let overdue = page(&app, "/vulnerabilities?sla=breached", &cookie).await;
+    assert!(html(&overdue).contains("No vulnerabilities match"));
+    assert!(html(&detail).contains("<dt>Due</dt>") && html(&detail).contains("(on track)"), "{}", html(&detail));
     let none = page(&app, "/vulnerabilities?q=zzzz", &cookie).await;
     assert!(html(&none).contains("No vulnerabilities match"));
 
@@ -487,9 +494,27 @@ async fn settings_audit_and_alert_pages_for_admins_only() {
     let too_long =
         post_form(&app, "/admin/settings", Some(&admin), &[("name", "Red Team"), ("session_ttl", "999999999")]).await;
     assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY, "beyond the operator's maximum");
-    let policy = [("name", "Red Team"), ("session_ttl", "3600"), ("risk_acceptance_max_days", "90")];
+    let policy = [
+        ("name", "Red Team"),
+        ("session_ttl", "3600"),
+        ("risk_acceptance_max_days", "90"),
+        ("sla_CRITICAL", "3"),
+        ("sla_HIGH", "30"),
+        ("sla_MEDIUM", "90"),
+        ("sla_LOW", ""),
+        ("sla_INFO", ""),
+        ("due_soon_percent", "25"),
+        ("due_soon_days", "1"),
+    ];
     let shorter = post_form(&app, "/admin/settings", Some(&admin), &policy).await;
     assert!(html(&shorter).contains("Settings saved.") && html(&shorter).contains("value=\"90\""), "{shorter:?}");
+    let saved = app.get_as("/api/v1/team/triage-policy", As::Cookie(&admin)).await.body;
+    assert_eq!(saved["sla_days"], json!({ "CRITICAL": 3, "HIGH": 30, "MEDIUM": 90, "LOW": null, "INFO": null }));
+    assert_eq!((&saved["due_soon_percent"], &saved["due_soon_days"]), (&json!(25), &json!(1)));
+    let bad_sla = [("name", "Red Team"), ("session_ttl", "3600"), ("sla_HIGH", "soon")];
+    let refused_sla = post_form(&app, "/admin/settings", Some(&admin), &bad_sla).await;
+    assert_eq!(refused_sla.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&refused_sla).contains("from 1 to 3650"), "{}", html(&refused_sla));
     let never = [("name", "Red Team"), ("session_ttl", "3600"), ("risk_acceptance_max_days", "0")];
     let refused = post_form(&app, "/admin/settings", Some(&admin), &never).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -74,19 +74,33 @@ pub async fn update(
     Ok(with_etag(Json(TeamView::from(after)), version))
 }
 
-/// How the team triages: what its records' resolutions may be.
+/// How the team triages: how long a risk may be accepted, and its SLA.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TriagePolicyView {
     /// How many days ahead a RISK_ACCEPTED record's `risk_accepted_until`
     /// may be (default 365).
     risk_acceptance_max_days: u16,
+    /// Days to remediate by severity (`CRITICAL` … `INFO`), `null` for no
+    /// due time; defaults 7, 30, 90, 180 and none.
+    #[schema(value_type = Object)]
+    sla_days: serde_json::Value,
+    /// A record is due soon in the last this-many percent of its window…
+    due_soon_percent: u8,
+    /// …or in its last this-many days, whichever is longer.
+    due_soon_days: u16,
     /// The team's version (the `ETag`), for `If-Match`.
     version: i64,
 }
 
 impl From<&Team> for TriagePolicyView {
     fn from(t: &Team) -> Self {
-        Self { risk_acceptance_max_days: t.risk_acceptance_max_days, version: t.version }
+        Self {
+            risk_acceptance_max_days: t.risk_acceptance_max_days,
+            sla_days: crate::services::team::sla_json(&t.sla)["sla_days"].clone(),
+            due_soon_percent: t.sla.due_soon_percent,
+            due_soon_days: t.sla.due_soon_days,
+            version: t.version,
+        }
     }
 }
 
@@ -105,34 +119,35 @@ pub async fn triage_policy(
     Ok(with_etag(Json(TriagePolicyView::from(&team)), team.version))
 }
 
+/// The fields to change; the others stay.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
 #[serde(deny_unknown_fields)]
 pub struct TriagePolicyChange {
-    /// 1 to 3650.
     #[schema(minimum = 1, maximum = 3650)]
-    risk_acceptance_max_days: i64,
+    risk_acceptance_max_days: Option<u16>,
+    /// Days by severity, 1 to 3650, or `null` for no due time: `{"CRITICAL": 3}`.
+    #[schema(value_type = Option<Object>)]
+    sla_days: Option<serde_json::Value>,
+    #[schema(minimum = 0, maximum = 100)]
+    due_soon_percent: Option<u8>,
+    #[schema(minimum = 0, maximum = 365)]
+    due_soon_days: Option<u16>,
 }
 
 #[utoipa::path(
     patch, path = "/team/triage-policy", tag = "team",
     params(("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
     request_body = TriagePolicyChange,
-    responses((status = 200, description = "The policy as changed", body = TriagePolicyView))
+    responses((status = 200, description = "The policy as changed; a new SLA has recomputed the records' due times", body = TriagePolicyView))
 )]
 pub async fn change_triage_policy(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
     principal: Principal,
     if_match: IfMatch,
-    ApiJson(change): ApiJson<TriagePolicyChange>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Response, ApiError> {
-    let after = crate::services::team::set_risk_acceptance_max_days(
-        &state,
-        &principal,
-        &context,
-        change.risk_acceptance_max_days,
-        &if_match,
-    )
-    .await?;
+    let after = crate::services::team::set_triage_policy(&state, &principal, &context, &body, &if_match).await?;
     Ok(with_etag(Json(TriagePolicyView::from(&after)), after.version))
 }

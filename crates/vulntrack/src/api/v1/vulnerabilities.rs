@@ -21,6 +21,7 @@ use vulntrack_domain::{
     vulnerability::{
         Resolution, Severity, VulnKind, VulnStatus, cvss_score,
         risk::{Dread, Stride},
+        sla::SlaState,
     },
 };
 use vulntrack_store::vulnerabilities::{self, Vulnerability};
@@ -204,6 +205,13 @@ pub struct VulnerabilityView {
     /// For RISK_ACCEPTED: the last day the acceptance holds; after it an
     /// import that finds it again reopens it.
     risk_accepted_until: Option<chrono::NaiveDate>,
+    /// When the team's SLA wants it remediated (from first seen or created,
+    /// by its severity; `null` for a severity without one).
+    due_at: Option<DateTime<Utc>>,
+    /// For an open record with a due time: `on_track`, `due_soon` or `breached`.
+    sla_state: Option<SlaState>,
+    /// For a resolved record with a due time: whether it was resolved by then.
+    resolved_in_time: Option<bool>,
     resolved_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -232,6 +240,7 @@ impl From<Vulnerability> for VulnerabilityView {
     fn from(v: Vulnerability) -> Self {
         let key = v.key();
         let r = v.record;
+        let resolved = r.is_resolved();
         Self {
             id: v.id,
             key,
@@ -258,6 +267,9 @@ impl From<Vulnerability> for VulnerabilityView {
             resolution_note: r.resolution_note,
             duplicate_of: r.duplicate_of,
             risk_accepted_until: r.risk_accepted_until,
+            due_at: v.deadlines.map(|d| d.due_at),
+            sla_state: v.deadlines.filter(|_| !resolved).map(|d| d.state(Utc::now())),
+            resolved_in_time: v.deadlines.zip(v.resolved_at).filter(|_| resolved).map(|(d, at)| at <= d.due_at),
             resolved_at: v.resolved_at,
             created_at: v.created_at,
             updated_at: v.updated_at,

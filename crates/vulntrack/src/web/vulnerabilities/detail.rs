@@ -17,6 +17,7 @@ use vulntrack_domain::{
         Resolution, Severity, VulnKind, VulnStatus,
         cvss_score::{self, CvssMetric},
         risk::{Dread, Stride},
+        sla::SlaState,
     },
 };
 use vulntrack_store::{
@@ -51,6 +52,10 @@ pub struct DetailView {
     duplicate_of: Option<String>,
     risk_accepted_until: Option<chrono::NaiveDate>,
     acceptance_expired: bool,
+    /// When the SLA wants it remediated, and where it stands (open) or
+    /// whether it made it (resolved).
+    due: Option<chrono::DateTime<chrono::Utc>>,
+    sla: Option<&'static str>,
     kind: VulnKind,
     cve_id: Option<String>,
     cvss: String,
@@ -483,6 +488,16 @@ async fn detail_page(
             duplicate_of: duplicate_of.map(|d| d.key()),
             risk_accepted_until: r.risk_accepted_until,
             acceptance_expired: r.acceptance_expired(chrono::Utc::now().date_naive()),
+            due: v.deadlines.map(|d| d.due_at),
+            sla: v.deadlines.map(|d| match (r.is_resolved(), v.resolved_at) {
+                (true, Some(at)) if at <= d.due_at => "resolved in time",
+                (true, _) => "resolved late",
+                (false, _) => match d.state(chrono::Utc::now()) {
+                    SlaState::OnTrack => "on track",
+                    SlaState::DueSoon => "due soon",
+                    SlaState::Breached => "overdue",
+                },
+            }),
             kind: r.kind,
             cve_id: r.cve_id.clone(),
             cvss: cvss_text(r.cvss_score),

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 use vulntrack_domain::{
     Action,
-    vulnerability::{Severity, VulnKind, VulnStatus},
+    vulnerability::{Severity, VulnKind, VulnStatus, sla::SlaState},
 };
 use vulntrack_store::{users, vulnerabilities};
 
@@ -57,6 +57,9 @@ pub struct Row {
     cve_id: Option<String>,
     created: chrono::DateTime<chrono::Utc>,
     updated: chrono::DateTime<chrono::Utc>,
+    /// The SLA's due time, and "overdue" or "due soon" while open.
+    due: Option<chrono::DateTime<chrono::Utc>>,
+    due_note: Option<&'static str>,
 }
 
 /// A multi-select filter: a checkbox per value inside a disclosure.
@@ -397,6 +400,7 @@ async fn list_page(
             let assignee = v.record.assignee_id.map(|id| {
                 members.iter().find(|m| m.id == id).map_or_else(|| "former member".to_string(), |m| m.name.clone())
             });
+            let open = !v.record.is_resolved();
             Row {
                 key: v.key(),
                 severity: v.record.severity,
@@ -410,6 +414,12 @@ async fn list_page(
                 title: v.record.title,
                 created: v.created_at,
                 updated: v.updated_at,
+                due: v.deadlines.map(|d| d.due_at),
+                due_note: v.deadlines.filter(|_| open).and_then(|d| match d.state(chrono::Utc::now()) {
+                    SlaState::Breached => Some("overdue"),
+                    SlaState::DueSoon => Some("due soon"),
+                    SlaState::OnTrack => None,
+                }),
             }
         })
         .collect();
