@@ -29,7 +29,7 @@ use vulntrack_domain::{
 
 pub use list::{Assignees, Direction, ListQuery, Page, Position, Sort, count_matching};
 
-pub use stats::{SeverityStatusCount, Stats, TrendDay, open_trend, top_risks};
+pub use stats::{COMPLIANCE_DAYS, SeverityStatusCount, SlaCompliance, Stats, TrendDay, open_trend, top_risks};
 
 use crate::{
     entity::{finding_sightings as sightings, teams, vulnerabilities as vulns, vulnerability_tags as tags},

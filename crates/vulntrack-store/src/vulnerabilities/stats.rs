@@ -2,7 +2,7 @@
 //! which each backend spells differently.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
@@ -30,7 +30,27 @@ pub struct Stats {
     /// Mean seconds from creation to resolution of resolved or closed
     /// records, per severity; `None` where nothing has been resolved.
     pub mean_time_to_resolve_seconds: Vec<(Severity, Option<f64>)>,
+    /// Open records past their SLA due time.
+    pub overdue: u64,
+    /// Open records due within the next seven days.
+    pub due_this_week: u64,
+    /// Per severity, of the records resolved in the last 90 days that had a
+    /// due time: how many, and how many were resolved by it.
+    pub sla_compliance: Vec<SlaCompliance>,
 }
+
+/// One severity's SLA record over the last 90 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SlaCompliance {
+    pub severity: Severity,
+    /// Resolved in the window, with a due time.
+    pub resolved: u64,
+    /// Of those, resolved by their due time.
+    pub in_time: u64,
+}
+
+/// The days the SLA compliance looks back over.
+pub const COMPLIANCE_DAYS: i64 = 90;
 
 fn seconds_to_resolve(backend: DbBackend) -> &'static str {
     match backend {
@@ -85,7 +105,50 @@ pub async fn stats(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<S
             (*severity, mean.map(|m| m.round()))
         })
         .collect();
-    Ok(Stats { total, open, by_severity_and_status, mean_time_to_resolve_seconds })
+    let now = chrono::Utc::now();
+    let open_statuses = [VulnStatus::Open.as_str(), VulnStatus::InProgress.as_str()];
+    let count_open = |condition: sea_orm::Condition| {
+        vulns::Entity::find()
+            .filter(vulns::Column::TeamId.eq(team))
+            .filter(vulns::Column::Status.is_in(open_statuses))
+            .filter(condition)
+            .count(db)
+    };
+    let overdue = count_open(sea_orm::Condition::all().add(vulns::Column::DueAt.lte(now))).await?;
+    let week = now + chrono::Duration::days(7);
+    let due_this_week =
+        count_open(sea_orm::Condition::all().add(vulns::Column::DueAt.gt(now)).add(vulns::Column::DueAt.lte(week)))
+            .await?;
+    let resolved: Vec<(String, i64, Option<i64>)> = vulns::Entity::find()
+        .select_only()
+        .column(vulns::Column::Severity)
+        .column_as(Expr::col(vulns::Column::Id).count(), "resolved")
+        .column_as(Expr::cust("SUM(CASE WHEN resolved_at <= due_at THEN 1 ELSE 0 END)"), "in_time")
+        .filter(vulns::Column::TeamId.eq(team))
+        .filter(vulns::Column::DueAt.is_not_null())
+        .filter(vulns::Column::ResolvedAt.gte(now - chrono::Duration::days(COMPLIANCE_DAYS)))
+        .group_by(vulns::Column::Severity)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let sla_compliance = Severity::ALL
+        .iter()
+        .map(|severity| {
+            let row = resolved.iter().find(|(s, _, _)| s == severity.as_str());
+            let resolved = row.map_or(0, |(_, n, _)| u64::try_from(*n).unwrap_or(0));
+            let in_time = row.and_then(|(_, _, n)| *n).map_or(0, |n| u64::try_from(n).unwrap_or(0));
+            SlaCompliance { severity: *severity, resolved, in_time }
+        })
+        .collect();
+    Ok(Stats {
+        total,
+        open,
+        by_severity_and_status,
+        mean_time_to_resolve_seconds,
+        overdue,
+        due_this_week,
+        sla_compliance,
+    })
 }
 
 /// One day of the trend.

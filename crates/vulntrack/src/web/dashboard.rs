@@ -167,6 +167,12 @@ pub struct DashboardPage {
     statuses: &'static [VulnStatus],
     matrix: Vec<MatrixRow>,
     mttr: Vec<(Severity, String)>,
+    overdue: u64,
+    due_this_week: u64,
+    /// The week's end, for the "due this week" link.
+    week_end: String,
+    /// Per severity: resolved in time of those due, as words.
+    compliance: Vec<(Severity, String)>,
     lists: Vec<ItemList>,
 }
 
@@ -256,6 +262,20 @@ async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, PageEr
             .mean_time_to_resolve_seconds
             .iter()
             .map(|(s, mean)| (*s, mean.map_or_else(|| "nothing resolved yet".into(), duration_text)))
+            .collect(),
+        overdue: stats.overdue,
+        due_this_week: stats.due_this_week,
+        week_end: (now + chrono::Duration::days(7)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        compliance: stats
+            .sla_compliance
+            .iter()
+            .map(|c| {
+                let text = match (c.in_time * 100).checked_div(c.resolved) {
+                    Some(percent) => format!("{percent} % ({} of {})", c.in_time, c.resolved),
+                    None => "nothing due was resolved".to_owned(),
+                };
+                (c.severity, text)
+            })
             .collect(),
         lists: vec![
             ItemList {

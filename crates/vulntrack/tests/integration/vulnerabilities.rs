@@ -879,7 +879,7 @@ async fn a_risk_is_accepted_until_a_day_within_the_team_limit() {
 }
 
 /// Sets a record's SLA deadlines directly, as the passing of time would.
-async fn move_deadlines(app: &TestApp, id: &str, due_soon_at: &str, due_at: &str) {
+pub async fn move_deadlines(app: &TestApp, id: &str, due_soon_at: &str, due_at: &str) {
     use sea_orm::{ConnectionTrait, Statement};
     let db = app.db.conn();
     let backend = db.get_database_backend();

@@ -245,11 +245,28 @@ async fn dashboard_figures_equal_the_stats_api() {
         }
         create(&app, &cookie, body).await;
     }
+    // Criticals within five days: both open ones are due this week.
+    let policy = json!({ "sla_days": { "CRITICAL": 5 } });
+    let changed = app.patch("/api/v1/team/triage-policy", As::Cookie(&cookie), policy).await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    // VT-3 (HIGH, open) is long overdue.
+    let late = app.get_as("/api/v1/vulnerabilities/VT-3", As::Cookie(&cookie)).await.body;
+    let id = late["id"].as_str().expect("id");
+    crate::vulnerabilities::move_deadlines(&app, id, "2020-01-01T00:00:00Z", "2020-01-31T00:00:00Z").await;
     let stats = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&cookie)).await.body;
+    assert_eq!((&stats["overdue"], &stats["due_this_week"]), (&json!(1), &json!(2)), "{stats}");
+    let high =
+        stats["sla_compliance"].as_array().expect("compliance").iter().find(|c| c["severity"] == "HIGH").cloned();
+    assert_eq!(high, Some(json!({ "severity": "HIGH", "resolved": 1, "in_time": 1 })), "{stats}");
     let dashboard = page(&app, "/", &cookie).await;
     let text = html(&dashboard);
     assert!(text.contains(&format!("id=\"total\" data-value=\"{}\"", stats["total"])), "total");
     assert!(text.contains(&format!("id=\"open\" data-value=\"{}\"", stats["open"])), "open");
+    assert!(text.contains("id=\"overdue\" data-value=\"1\"") && text.contains("id=\"due-this-week\" data-value=\"2\""));
+    assert!(text.contains("100 % (1 of 1)"), "the SLA record of HIGH");
+    // The tiles lead to the records they count.
+    let overdue = page(&app, "/vulnerabilities?sla=breached", &cookie).await;
+    assert!(html(&overdue).contains("VT-3") && !html(&overdue).contains("VT-1\""), "{}", html(&overdue));
     for cell in stats["by_severity_and_status"].as_array().expect("counts") {
         let needle = format!(
             "data-severity=\"{}\" data-status=\"{}\" data-count=\"{}\"",

@@ -397,6 +397,13 @@ pub struct StatsResponse {
     by_severity_and_status: Vec<vulnerabilities::SeverityStatusCount>,
     /// Severity → mean seconds from creation to resolution (null if none).
     mean_time_to_resolve_seconds: BTreeMap<&'static str, Option<f64>>,
+    /// Open records past their SLA due time.
+    overdue: u64,
+    /// Open records due within the next seven days.
+    due_this_week: u64,
+    /// Per severity, the records resolved in the last 90 days that had a due
+    /// time, and how many of them were resolved by it.
+    sla_compliance: Vec<vulnerabilities::SlaCompliance>,
 }
 
 #[utoipa::path(
@@ -414,5 +421,8 @@ pub async fn stats(State(state): State<AppState>, principal: Principal) -> Resul
             .into_iter()
             .map(|(severity, mean)| (severity.as_str(), mean))
             .collect(),
+        overdue: stats.overdue,
+        due_this_week: stats.due_this_week,
+        sla_compliance: stats.sla_compliance,
     }))
 }
