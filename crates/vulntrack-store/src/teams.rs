@@ -5,7 +5,7 @@
 //! (by name, or all of them) is only possible through [`crate::operator`].
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use vulntrack_domain::{
     TeamId,
     vulnerability::{Severity, sla::SlaPolicy},
@@ -147,55 +147,61 @@ pub(crate) async fn list_all(db: &impl ConnectionTrait) -> StoreResult<Vec<Team>
     Ok(teams::Entity::find().order_by_asc(teams::Column::Name).all(db).await?.into_iter().map(Team::from).collect())
 }
 
-/// Sets (or, with `None`, clears) the team's session lifetime.
-pub async fn set_session_ttl(db: &impl ConnectionTrait, scope: TeamScope, seconds: Option<i64>) -> StoreResult<Team> {
-    teams::Entity::update_many()
-        .col_expr(teams::Column::SessionTtlSeconds, sea_orm::sea_query::Expr::value(seconds))
-        .col_expr(teams::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
-        .col_expr(
-            teams::Column::Version,
-            sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(teams::Column::Version), 1),
-        )
-        .filter(teams::Column::Id.eq(scope.team_id().as_uuid()))
-        .exec(db)
-        .await?;
-    get(db, scope).await
-}
-
-/// Sets the team's SLA policy and recomputes its records' deadlines.
-pub async fn set_sla(db: &impl ConnectionTrait, scope: TeamScope, policy: SlaPolicy) -> StoreResult<Team> {
+/// Writes settings columns of the scope's team, moving its `updated_at`
+/// and version (the `ETag`) on once for the whole change.
+async fn write_settings(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    columns: Vec<(teams::Column, sea_orm::sea_query::SimpleExpr)>,
+) -> StoreResult<Team> {
     use sea_orm::sea_query::{Expr, ExprTrait};
-    let day = |severity| Expr::value(days(policy, severity));
-    teams::Entity::update_many()
-        .col_expr(teams::Column::SlaCriticalDays, day(Severity::Critical))
-        .col_expr(teams::Column::SlaHighDays, day(Severity::High))
-        .col_expr(teams::Column::SlaMediumDays, day(Severity::Medium))
-        .col_expr(teams::Column::SlaLowDays, day(Severity::Low))
-        .col_expr(teams::Column::SlaInfoDays, day(Severity::Info))
-        .col_expr(teams::Column::SlaDueSoonPercent, Expr::value(i32::from(policy.due_soon_percent)))
-        .col_expr(teams::Column::SlaDueSoonDays, Expr::value(i32::from(policy.due_soon_days)))
+    let mut update = teams::Entity::update_many();
+    for (column, value) in columns {
+        update = update.col_expr(column, value);
+    }
+    update
         .col_expr(teams::Column::UpdatedAt, Expr::value(Utc::now()))
         .col_expr(teams::Column::Version, Expr::col(teams::Column::Version).add(1))
         .filter(teams::Column::Id.eq(scope.team_id().as_uuid()))
         .exec(db)
         .await?;
-    crate::vulnerabilities::deadlines::recompute(db, scope, &policy).await?;
     get(db, scope).await
 }
 
-/// Sets how many days ahead the team lets a risk be accepted.
-pub async fn set_risk_acceptance_max_days(db: &impl ConnectionTrait, scope: TeamScope, days: u16) -> StoreResult<Team> {
-    teams::Entity::update_many()
-        .col_expr(teams::Column::RiskAcceptanceMaxDays, sea_orm::sea_query::Expr::value(i32::from(days)))
-        .col_expr(teams::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
-        .col_expr(
-            teams::Column::Version,
-            sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(teams::Column::Version), 1),
-        )
-        .filter(teams::Column::Id.eq(scope.team_id().as_uuid()))
-        .exec(db)
-        .await?;
-    get(db, scope).await
+/// Sets (or, with `None`, clears) the team's session lifetime.
+pub async fn set_session_ttl(db: &impl ConnectionTrait, scope: TeamScope, seconds: Option<i64>) -> StoreResult<Team> {
+    write_settings(db, scope, vec![(teams::Column::SessionTtlSeconds, Expr::value(seconds))]).await
+}
+
+/// Sets the team's triage policy: how far ahead a risk may be accepted, and
+/// its SLA, recomputing its records' deadlines when the SLA changed.
+pub async fn set_triage_policy(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    risk_acceptance_max_days: u16,
+    policy: SlaPolicy,
+) -> StoreResult<Team> {
+    let before = get(db, scope).await?;
+    let day = |severity| Expr::value(days(policy, severity));
+    let after = write_settings(
+        db,
+        scope,
+        vec![
+            (teams::Column::RiskAcceptanceMaxDays, Expr::value(i32::from(risk_acceptance_max_days))),
+            (teams::Column::SlaCriticalDays, day(Severity::Critical)),
+            (teams::Column::SlaHighDays, day(Severity::High)),
+            (teams::Column::SlaMediumDays, day(Severity::Medium)),
+            (teams::Column::SlaLowDays, day(Severity::Low)),
+            (teams::Column::SlaInfoDays, day(Severity::Info)),
+            (teams::Column::SlaDueSoonPercent, Expr::value(i32::from(policy.due_soon_percent))),
+            (teams::Column::SlaDueSoonDays, Expr::value(i32::from(policy.due_soon_days))),
+        ],
+    )
+    .await?;
+    if before.sla != policy {
+        crate::vulnerabilities::deadlines::recompute(db, scope, &policy).await?;
+    }
+    Ok(after)
 }
 
 /// The scope's own team, its row held until the write transaction ends:

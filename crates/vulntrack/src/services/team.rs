@@ -106,22 +106,18 @@ pub async fn set_triage_policy(
     let before = teams::get_for_update(&txn, scope).await?;
     if_match.check(before.version)?;
     let (max_days, sla) = policy_of(body, before.risk_acceptance_max_days, before.sla)?;
-    let mut after = before.clone();
-    if max_days != before.risk_acceptance_max_days {
-        after = teams::set_risk_acceptance_max_days(&txn, scope, max_days).await?;
+    if (max_days, sla) == (before.risk_acceptance_max_days, before.sla) {
+        txn.commit().await?;
+        return Ok(before);
     }
-    if sla != before.sla {
-        after = teams::set_sla(&txn, scope, sla).await?;
-    }
-    if after != before {
-        let event = AuditEvent::new(scope, principal.actor(), AuditAction::SettingsChanged, context)
-            .entity("team", scope.team_id())
-            .details(json!({
-                "risk_acceptance_max_days": { "before": before.risk_acceptance_max_days, "after": max_days },
-                "sla": { "before": sla_json(&before.sla), "after": sla_json(&sla) },
-            }));
-        audit::append(&txn, event).await?;
-    }
+    let after = teams::set_triage_policy(&txn, scope, max_days, sla).await?;
+    let event = AuditEvent::new(scope, principal.actor(), AuditAction::SettingsChanged, context)
+        .entity("team", scope.team_id())
+        .details(json!({
+            "risk_acceptance_max_days": { "before": before.risk_acceptance_max_days, "after": max_days },
+            "sla": { "before": sla_json(&before.sla), "after": sla_json(&sla) },
+        }));
+    audit::append(&txn, event).await?;
     txn.commit().await?;
     Ok(after)
 }
