@@ -194,6 +194,16 @@ function setUpSelection() {
   });
   boxes.forEach((box) => box.addEventListener("change", refresh));
   refresh();
+  // A bulk change names how many records it is about to change.
+  const bulk = document.getElementById("bulk");
+  if (bulk) {
+    bulk.addEventListener("submit", (event) => {
+      const chosen = boxes.filter((box) => box.checked).length;
+      if (chosen === 0) return;
+      const noun = chosen === 1 ? "record" : "records";
+      if (!window.confirm("Apply this change to " + chosen + " " + noun + "?")) event.preventDefault();
+    });
+  }
 }
 
 // Keyboard shortcuts of the list: / search, j/k move, x select, ? help.

@@ -46,7 +46,7 @@ pub const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining
 pub const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
 impl Decision {
-    fn reset_seconds(&self) -> u64 {
+    pub(crate) fn reset_seconds(&self) -> u64 {
         self.reset.as_millis().div_ceil(1000).try_into().unwrap_or(u64::MAX).max(1)
     }
 

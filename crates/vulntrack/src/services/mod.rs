@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod assets;
+pub mod bulk_changes;
 pub mod comments;
 pub mod credentials;
 pub mod error;

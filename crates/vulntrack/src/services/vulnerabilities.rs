@@ -212,29 +212,46 @@ pub async fn update(
     // nothing about which records exist.
     let found = vulnerabilities::find(state.db().conn(), scope, id_or_key).await?;
     principal.require(state, context, Action::WriteVulnerabilities).await?;
-    let (fields, _) = parse(body, Mode::Update, &found.scan)?;
+    parse(body, Mode::Update, &found.scan)?;
     let txn = state.db().begin().await?;
     let current = vulnerabilities::find_for_update(&txn, scope, id_or_key).await?;
     if_match.check(current.version)?;
+    let updated = change_held(&txn, principal, context, &current, body).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Changes the fields `body` names on `current`, a record read inside
+/// `txn` with its row held: the change, its audit rows and notifications,
+/// all inside `txn` (which the caller commits).
+pub(crate) async fn change_held(
+    txn: &impl sea_orm::ConnectionTrait,
+    principal: &Principal,
+    context: &RequestContext,
+    current: &Vulnerability,
+    body: &Value,
+) -> Result<Vulnerability, ServiceError> {
+    let scope = principal.scope();
+    let (fields, _) = parse(body, Mode::Update, &current.scan)?;
     let next = current.record.apply(fields).map_err(ServiceError::Invalid)?;
     if next.assignee_id != current.record.assignee_id {
-        super::members::require_active(&txn, scope, next.assignee_id, "assignee_id").await?;
+        super::members::require_active(txn, scope, next.assignee_id, "assignee_id").await?;
     }
     if next.duplicate_of != current.record.duplicate_of {
-        check_duplicate_of(&txn, scope, &next, Some(current.id)).await?;
+        check_duplicate_of(txn, scope, &next, Some(current.id)).await?;
     }
     if next.risk_accepted_until != current.record.risk_accepted_until {
-        check_acceptance_end(&txn, scope, &next).await?;
+        check_acceptance_end(txn, scope, &next).await?;
     }
     // Valid (checked above): the same values over the record as it is now.
     let next_scan = current.scan.with_input(body).map_err(ServiceError::Invalid)?;
-    let mut updated = vulnerabilities::update(&txn, scope, &current, &next).await?;
+    let mut updated = vulnerabilities::update(txn, scope, &current, &next).await?;
     if next_scan != current.scan {
-        vulnerabilities::set_scan_input(&txn, scope, current.id, &next_scan).await?;
+        vulnerabilities::set_scan_input(txn, scope, current.id, &next_scan).await?;
         updated.scan = next_scan.clone();
     }
     if next.assets != current.record.assets {
-        attach_assets(&txn, principal, context, &mut updated).await?;
+        attach_assets(txn, principal, context, &mut updated).await?;
     }
     let mut diff = changes(&current.record, &next);
     diff.extend(scan_changes(&current.scan, &next_scan));
@@ -244,14 +261,14 @@ pub async fn update(
     let assignee_change = diff.remove("assignee_id");
     if !diff.is_empty() {
         audit::append(
-            &txn,
+            txn,
             event(principal, context, AuditAction::VulnerabilityUpdated, &updated).details(Value::Object(diff)),
         )
         .await?;
     }
     if let Some(change) = status_change {
         audit::append(
-            &txn,
+            txn,
             event(principal, context, AuditAction::VulnerabilityStatusChanged, &updated)
                 .details(json!({ "status": change, "resolution": resolution_change })),
         )
@@ -262,7 +279,7 @@ pub async fn update(
         };
         let message = format!("{} moved {} to {status}: {}", principal.user.name, updated.key(), updated.record.title);
         notifications::notify(
-            &txn,
+            txn,
             scope,
             &watchers(&updated, principal.user.id),
             Some(updated.id),
@@ -273,17 +290,16 @@ pub async fn update(
     }
     if let Some(change) = assignee_change {
         audit::append(
-            &txn,
+            txn,
             event(principal, context, AuditAction::VulnerabilityAssigned, &updated)
                 .details(json!({ "assignee_id": change })),
         )
         .await?;
         if let Some(assignee) = updated.record.assignee_id.filter(|a| *a != principal.user.id) {
             let message = format!("{} assigned you {}: {}", principal.user.name, updated.key(), updated.record.title);
-            notifications::notify(&txn, scope, &[assignee], Some(updated.id), "ASSIGNED", &message).await?;
+            notifications::notify(txn, scope, &[assignee], Some(updated.id), "ASSIGNED", &message).await?;
         }
     }
-    txn.commit().await?;
     Ok(updated)
 }
 

@@ -127,6 +127,22 @@ impl Browser {
         field.send_keys(text).await.expect("type");
     }
 
+    /// Clicks what asks for a confirmation, accepts it, and answers what
+    /// it asked (nothing else may talk to the browser while it is open).
+    async fn click_and_confirm(&mut self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .expect("click");
+        let question = self.client.get_alert_text().await.expect("a confirmation");
+        self.client.accept_alert().await.expect("confirmed");
+        self.collect_log().await;
+        question
+    }
+
     async fn click(&mut self, css: &str) {
         self.client
             .find(Locator::Css(css))
@@ -1004,7 +1020,9 @@ async fn the_list_filters_saves_a_view_sorts_selects_all_and_changes_in_bulk_kee
     assignee.select_by_label("Member Person").await.expect("the analyst is offered");
     browser.shot("list-all-selected").await;
     // The answer comes back to this very address, so wait for its toast.
-    browser.click("fieldset.bulk button[type=submit]").await;
+    // The confirmation names how many records the change is for.
+    let question = browser.click_and_confirm("fieldset.bulk button[type=submit]").await;
+    assert_eq!(question, format!("Apply this change to {expected} records?"));
     assert!(browser.see(&format!("{expected} vulnerabilities changed.")).await, "{}", browser.text().await);
     assert_eq!(browser.path().await, "/vulnerabilities", "back on the list, not on /vulnerabilities/bulk");
     assert_eq!(browser.query().await, sorted, "the same filters, sort and view");

@@ -988,3 +988,104 @@ async fn sla_due_dates_follow_severity_and_policy_and_filter_the_list() {
     .collect();
     assert_eq!(codes, expected);
 }
+
+/// `POST /api/v1/vulnerabilities/bulk`: one change to many records in one
+/// transaction, each record audited as a single edit would be, with an
+/// outcome per record; another team's record is "not found" there, a
+/// malformed request changes nothing, and a VIEWER may not.
+#[tokio::test]
+async fn a_bulk_change_applies_per_record_in_one_transaction() {
+    let (app, admin) = app_with_admin().await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
+    let mut tagged = sample("Tagged finding");
+    tagged["tags"] = json!(["pci", "legacy"]);
+    let first = create(&app, &admin, tagged).await;
+    let second = create(&app, &admin, sample("Second finding")).await;
+    let red = crate::support::other_team_admin(&app, "red@example.com").await;
+    let theirs = create(&app, &red, sample("Red team's own finding")).await;
+    let me = app.get_as("/api/v1/me", As::Cookie(&analyst)).await.body["id"].clone();
+
+    let body = json!({
+        "ids": [first["key"], second["id"], theirs["id"], "VT-999"],
+        "change": {
+            "status": "RESOLVED", "resolution": "WONT_FIX", "resolution_note": "Decommissioned next quarter.",
+            "assignee_id": me, "tags_add": ["Decided"], "tags_remove": ["legacy"]
+        }
+    });
+    let done = app.post("/api/v1/vulnerabilities/bulk", As::Cookie(&analyst), body).await;
+    assert_eq!(done.status, StatusCode::OK, "{done:?}");
+    assert_eq!((done.body["changed"].as_u64(), done.body["refused"].as_u64()), (Some(2), Some(2)), "{done:?}");
+    let results = done.body["results"].as_array().cloned().unwrap_or_default();
+    let outcome: Vec<(bool, Value)> =
+        results.iter().map(|r| (r["changed"].as_bool().unwrap_or(false), r["error"].clone())).collect();
+    assert_eq!(
+        outcome,
+        vec![(true, Value::Null), (true, Value::Null), (false, json!("not_found")), (false, json!("not_found"))],
+        "in the order given; another team's record is not found"
+    );
+    assert_eq!(results[0]["id"], first["key"], "each result names the record as asked");
+    let changed = &results[0]["vulnerability"];
+    assert_eq!(
+        (&changed["status"], &changed["resolution"], &changed["assignee_id"], &changed["tags"]),
+        (&json!("RESOLVED"), &json!("WONT_FIX"), &me, &json!(["decided", "pci"])),
+        "tags added and removed on the record's own"
+    );
+    assert_eq!(results[1]["vulnerability"]["tags"], json!(["decided"]));
+    let untouched =
+        app.get_as(&format!("/api/v1/vulnerabilities/{}", theirs["id"].as_str().expect("id")), As::Cookie(&red)).await;
+    assert_eq!(untouched.body["status"], "OPEN", "the other team's record is untouched");
+    // One status row and one assignment row per changed record.
+    for action in ["VULNERABILITY_STATUS_CHANGED", "VULNERABILITY_ASSIGNED", "VULNERABILITY_UPDATED"] {
+        let rows = app.get_as(&format!("/api/v1/audit-logs?action={action}"), As::Cookie(&admin)).await;
+        let count = rows.body["items"].as_array().map(Vec::len);
+        assert_eq!(count, Some(2), "{action}: {rows:?}");
+    }
+
+    // A record a rule refuses is left as it was; the others still change.
+    let mixed = json!({
+        "ids": [first["id"], second["id"]],
+        "change": { "status": "RESOLVED", "resolution": "DUPLICATE", "duplicate_of": first["id"] }
+    });
+    let partly = app.post("/api/v1/vulnerabilities/bulk", As::Cookie(&admin), mixed).await;
+    assert_eq!(partly.status, StatusCode::OK, "{partly:?}");
+    assert_eq!(partly.body["results"][0]["error"], "invalid");
+    assert_eq!(partly.body["results"][0]["errors"][0]["field"], "duplicate_of");
+    assert_eq!(partly.body["results"][1]["vulnerability"]["resolution"], "DUPLICATE");
+    let first_now =
+        app.get_as(&format!("/api/v1/vulnerabilities/{}", first["id"].as_str().expect("id")), As::Cookie(&admin)).await;
+    assert_eq!(first_now.body["resolution"], "WONT_FIX", "the refused record kept its state");
+
+    // Malformed requests change nothing and name every bad field.
+    let second_path = format!("/api/v1/vulnerabilities/{}", second["id"].as_str().expect("id"));
+    let versions = async || app.get_as(&second_path, As::Cookie(&admin)).await.body["version"].clone();
+    let before = versions().await;
+    for (body, fields) in [
+        (json!({ "ids": [], "change": { "status": "OPEN" } }), vec!["ids"]),
+        (json!({ "ids": [second["id"], second["id"]], "change": { "status": "OPEN" } }), vec!["ids[1]"]),
+        (json!({ "ids": [second["id"]], "change": {} }), vec!["change"]),
+        (json!({ "ids": [second["id"]], "change": { "title": "x" } }), vec!["change.title"]),
+        (json!({ "ids": [second["id"]], "change": { "status": "DONE" } }), vec!["change.status"]),
+        (json!({ "ids": [second["id"]], "change": { "tags_add": ["not ok!"] } }), vec!["change.tags_add[0]"]),
+        (json!({ "ids": [second["id"]], "change": { "status": "OPEN" }, "force": true }), vec!["force"]),
+        (
+            json!({ "ids": (0..501).map(|i| format!("VT-{i}")).collect::<Vec<_>>(), "change": { "status": "OPEN" } }),
+            vec!["ids"],
+        ),
+    ] {
+        let refused = app.post("/api/v1/vulnerabilities/bulk", As::Cookie(&admin), body.clone()).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {refused:?}");
+        let named: Vec<String> = error_codes(&refused.body).into_iter().map(|(field, _)| field).collect();
+        assert_eq!(named, fields, "{body}");
+    }
+    assert_eq!(versions().await, before, "nothing written by a refused request");
+
+    let forbidden = app
+        .post(
+            "/api/v1/vulnerabilities/bulk",
+            As::Cookie(&viewer),
+            json!({ "ids": [second["id"]], "change": { "status": "OPEN" } }),
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+}

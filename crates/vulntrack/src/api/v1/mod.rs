@@ -54,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(team::triage_policy, team::change_triage_policy))
         .routes(routes!(vulnerabilities::list, vulnerabilities::create))
         .routes(routes!(vulnerabilities::stats))
+        .routes(routes!(vulnerabilities::bulk))
         .routes(routes!(assets::list, assets::create))
         .routes(routes!(assets::show, assets::update, assets::delete))
         .routes(with_layer(routes!(imports::create, imports::list), imports::upload_limit()))

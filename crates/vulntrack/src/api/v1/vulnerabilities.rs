@@ -364,6 +364,116 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// One change for many records (`tags_add`/`tags_remove` edit each
+/// record's tags; the other fields are set as a single edit would).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+pub struct BulkChange {
+    /// Ids or keys (VT-42), at most 500, each once.
+    #[schema(min_items = 1, max_items = 500)]
+    ids: Vec<String>,
+    change: BulkFields,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+pub struct BulkFields {
+    status: Option<VulnStatus>,
+    /// Required with status RESOLVED or CLOSED.
+    resolution: Option<Resolution>,
+    resolution_note: Option<String>,
+    /// With DUPLICATE: the original's id or key.
+    duplicate_of: Option<String>,
+    /// With RISK_ACCEPTED: the last day of the acceptance.
+    risk_accepted_until: Option<chrono::NaiveDate>,
+    /// A member's id, or null to unassign.
+    assignee_id: Option<Uuid>,
+    severity: Option<Severity>,
+    tags_add: Option<Vec<String>>,
+    tags_remove: Option<Vec<String>>,
+}
+
+/// What became of one record of a bulk change.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulkResult {
+    /// The id or key as the request gave it.
+    id: String,
+    changed: bool,
+    /// The record as it now is (when changed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vulnerability: Option<VulnerabilityView>,
+    /// Why not (when not changed): `not_found`, `invalid`, `conflict`, `forbidden`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    /// With `invalid`: each broken rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    errors: Vec<vulntrack_domain::FieldError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulkResponse {
+    changed: usize,
+    refused: usize,
+    /// One per id, in the order given.
+    results: Vec<BulkResult>,
+}
+
+impl From<services::bulk_changes::Outcome> for BulkResult {
+    fn from(outcome: services::bulk_changes::Outcome) -> Self {
+        let detail = outcome.refusal();
+        let mut result = BulkResult {
+            id: outcome.requested,
+            changed: false,
+            vulnerability: None,
+            error: None,
+            errors: Vec::new(),
+            detail,
+        };
+        match outcome.result {
+            Ok(vulnerability) => {
+                result.changed = true;
+                result.vulnerability = Some(vulnerability.into());
+            }
+            Err(services::ServiceError::NotFound) => result.error = Some("not_found"),
+            Err(services::ServiceError::Invalid(errors)) => {
+                result.error = Some("invalid");
+                result.errors = errors.0;
+            }
+            Err(services::ServiceError::NotAllowed(_)) => result.error = Some("forbidden"),
+            Err(_) => result.error = Some("conflict"),
+        }
+        result
+    }
+}
+
+/// One change to many records in one transaction: each record is changed
+/// as a single edit would change it (its audit rows, its notifications),
+/// or left as it was with the reason; the request is refused as a whole
+/// (422, nothing written) when it is malformed. Counts as one API request
+/// per record against the caller's budget.
+#[utoipa::path(
+    post, path = "/vulnerabilities/bulk", tag = "vulnerabilities",
+    request_body = BulkChange,
+    responses((status = 200, description = "Each record's outcome", body = BulkResponse),
+              (status = 422, description = "Malformed request (field errors); nothing was changed"))
+)]
+pub async fn bulk(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<BulkResponse>, ApiError> {
+    let outcomes = services::bulk_changes::apply(&state, &principal, &context, &body).await?;
+    let results: Vec<BulkResult> = outcomes.into_iter().map(Into::into).collect();
+    let changed = results.iter().filter(|r| r.changed).count();
+    Ok(Json(BulkResponse { changed, refused: results.len() - changed, results }))
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListResponse {
     items: Vec<VulnerabilityView>,

@@ -20,7 +20,7 @@ use vulntrack_store::{users, vulnerabilities};
 use super::cvss_text;
 use crate::{
     app::AppState,
-    http::{ClientContext, versioning::IfMatch},
+    http::ClientContext,
     services::{
         self, ServiceError,
         vulnerability_list::{
@@ -446,12 +446,9 @@ fn here_href(page_query: &PageQuery) -> String {
     href_of(&page_query.here_pairs())
 }
 
-/// The most records one bulk change may touch.
-pub const BULK_MAX: usize = 500;
-
-/// Applies one status and/or assignee to every selected record, each
-/// through the same update service (and audit rows) as a single edit, then
-/// returns to the list as it was.
+/// Applies one status and/or assignee to every selected record through
+/// the bulk service (one transaction; each record audited as a single
+/// edit), then returns to the list as it was, naming any record refused.
 pub async fn bulk(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -461,72 +458,71 @@ pub async fn bulk(
     let value =
         |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     let ids: Vec<String> = pairs.iter().filter(|(k, _)| k == "ids").map(|(_, v)| v.clone()).collect();
-    let mut body = Map::new();
+    let mut change = Map::new();
     match value("status").as_str() {
         "" => {}
         status => {
-            body.insert("status".into(), json!(status));
+            change.insert("status".into(), json!(status));
             if matches!(status, "RESOLVED" | "CLOSED") {
                 let resolution = Some(value("resolution")).filter(|r| !r.is_empty());
-                body.insert("resolution".into(), json!(resolution));
+                change.insert("resolution".into(), json!(resolution));
             }
         }
     }
     match value("assignee_id").as_str() {
         "" => {}
         "none" => {
-            body.insert("assignee_id".into(), Value::Null);
+            change.insert("assignee_id".into(), Value::Null);
         }
         assignee => {
-            body.insert("assignee_id".into(), json!(assignee));
+            change.insert("assignee_id".into(), json!(assignee));
         }
     }
     let back = back_to_list(&pairs);
-    let refused = |status: StatusCode, message: String| {
+    let shown = |status: StatusCode, messages: Vec<String>| {
         let (state, user, back) = (&state, &user, &back);
         async move {
-            let mut page = list_page(state, user, back, None, vec![message]).await?;
+            let mut page = list_page(state, user, back, None, messages).await?;
             *page.status_mut() = status;
             Ok::<_, PageError>(page)
         }
     };
-    if ids.is_empty() || body.is_empty() {
-        return refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Select records, and a status or an assignee to give them.".into(),
-        )
-        .await;
+    if ids.is_empty() || change.is_empty() {
+        let message = "Select records, and a status or an assignee to give them.".to_string();
+        return shown(StatusCode::UNPROCESSABLE_ENTITY, vec![message]).await;
     }
-    if ids.len() > BULK_MAX {
-        return refused(StatusCode::UNPROCESSABLE_ENTITY, format!("Select at most {BULK_MAX} records at once.")).await;
-    }
-    // A bulk change costs what the same changes made one by one would.
-    let budget = crate::ratelimit::middleware::api_bucket(user.principal.user.id.as_uuid());
-    let count = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-    let decision = state.rate_limiter().check_n(&budget, state.config().rate_limit_api, count).await;
-    if !decision.allowed {
-        let message = format!(
-            "Changing {count} records at once is over your request budget right now; try again in {} s or select fewer.",
-            decision.reset.as_secs().max(1)
-        );
-        let mut page = refused(StatusCode::TOO_MANY_REQUESTS, message).await?;
-        decision.annotate_refusal(page.headers_mut());
-        return Ok(page);
-    }
-    let body = Value::Object(body);
-    let mut changed = 0;
-    for id in &ids {
-        match services::vulnerabilities::update(&state, &user.principal, &context, id, &body, &IfMatch::Absent).await {
-            Ok(_) => changed += 1,
-            Err(ServiceError::Invalid(errors)) => {
-                let reason = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
-                let message = format!("{changed} changed; {id} was refused: {reason}");
-                return refused(StatusCode::UNPROCESSABLE_ENTITY, message).await;
+    let body = json!({ "ids": ids, "change": change });
+    let outcomes = match services::bulk_changes::apply(&state, &user.principal, &context, &body).await {
+        Ok(outcomes) => outcomes,
+        Err(ServiceError::RateLimited { retry_after_seconds }) => {
+            let message = format!(
+                "Changing {} records at once is over your request budget right now; try again in {retry_after_seconds} s or select fewer.",
+                ids.len()
+            );
+            let mut page = shown(StatusCode::TOO_MANY_REQUESTS, vec![message]).await?;
+            if let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                page.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
             }
-            Err(other) => return Err(other.into()),
+            return Ok(page);
         }
+        Err(ServiceError::Invalid(errors)) => {
+            let messages = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            return shown(StatusCode::UNPROCESSABLE_ENTITY, messages).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let changed = outcomes.iter().filter(|o| o.result.is_ok()).count();
+    let refusals: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| o.refusal().map(|why| format!("{} was not changed: {why}", o.requested)))
+        .collect();
+    if refusals.is_empty() {
+        return Ok(flash::redirect(&here_href(&back), Flash::Changed(u32::try_from(changed).unwrap_or(u32::MAX))));
     }
-    Ok(flash::redirect(&here_href(&back), Flash::Changed(changed)))
+    let mut messages = vec![format!("{changed} changed, {} refused.", refusals.len())];
+    messages.extend(refusals);
+    let status = if changed == 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    shown(status, messages).await
 }
 
 /// Saves the list as it is shown under a name, for the user or the team.
