@@ -51,6 +51,10 @@ string_enum!(
         AssetUpdated => "ASSET_UPDATED",
         AssetDeleted => "ASSET_DELETED",
         ImportCompleted => "IMPORT_COMPLETED",
+        RiskAcceptanceRequested => "RISK_ACCEPTANCE_REQUESTED",
+        RiskAcceptanceApproved => "RISK_ACCEPTANCE_APPROVED",
+        RiskAcceptanceRejected => "RISK_ACCEPTANCE_REJECTED",
+        RiskAcceptanceExpired => "RISK_ACCEPTANCE_EXPIRED",
     }
 );
 

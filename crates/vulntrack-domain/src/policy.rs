@@ -20,6 +20,8 @@ pub enum Action {
     ManageTeam,
     /// Read and export the audit log and security alerts.
     ViewAudit,
+    /// Approve or reject a request to accept a risk.
+    DecideRiskAcceptance,
 }
 
 impl Action {
@@ -33,6 +35,7 @@ impl Action {
             Action::ManageUsers => "manage_users",
             Action::ManageTeam => "manage_team",
             Action::ViewAudit => "view_audit",
+            Action::DecideRiskAcceptance => "decide_risk_acceptance",
         }
     }
 }
@@ -56,13 +59,22 @@ mod tests {
 
     #[test]
     fn the_role_table() {
-        let all = [ReadVulnerabilities, WriteVulnerabilities, Comment, ManageUsers, ManageTeam, ViewAudit];
+        let all = [
+            ReadVulnerabilities,
+            WriteVulnerabilities,
+            Comment,
+            ModerateComments,
+            ManageUsers,
+            ManageTeam,
+            ViewAudit,
+            DecideRiskAcceptance,
+        ];
         for action in all {
             assert!(Role::Admin.allows(action), "admin may {action:?}");
         }
         assert!(Role::Analyst.allows(WriteVulnerabilities));
         assert!(Role::Analyst.allows(Comment));
-        for action in [ModerateComments, ManageUsers, ManageTeam, ViewAudit] {
+        for action in [ModerateComments, ManageUsers, ManageTeam, ViewAudit, DecideRiskAcceptance] {
             assert!(!Role::Analyst.allows(action), "analyst may not {action:?}");
         }
         for action in all {

@@ -21,6 +21,7 @@ pub mod migration;
 pub mod notifications;
 pub mod operator;
 pub mod password_resets;
+pub mod risk_acceptances;
 pub mod saved_views;
 pub mod scope;
 pub mod security_alerts;

@@ -27,6 +27,8 @@ pub struct Team {
     pub session_ttl_seconds: Option<i64>,
     /// How many days ahead a risk may be accepted (the triage policy).
     pub risk_acceptance_max_days: u16,
+    /// An ANALYST's acceptance of a risk waits for an ADMIN's approval.
+    pub risk_acceptance_approval: bool,
     /// Days to remediate per severity, and when a record is due soon.
     pub sla: SlaPolicy,
     pub created_at: DateTime<Utc>,
@@ -50,6 +52,7 @@ impl From<teams::Model> for Team {
             session_ttl_seconds: row.session_ttl_seconds,
             risk_acceptance_max_days: u16::try_from(row.risk_acceptance_max_days)
                 .unwrap_or(DEFAULT_RISK_ACCEPTANCE_DAYS),
+            risk_acceptance_approval: row.risk_acceptance_approval,
             sla,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -92,6 +95,7 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> 
         next_vuln_number: Set(1),
         session_ttl_seconds: Set(None),
         risk_acceptance_max_days: Set(i32::from(DEFAULT_RISK_ACCEPTANCE_DAYS)),
+        risk_acceptance_approval: Set(false),
         sla_critical_days: Set(days(SlaPolicy::default(), Severity::Critical)),
         sla_high_days: Set(days(SlaPolicy::default(), Severity::High)),
         sla_medium_days: Set(days(SlaPolicy::default(), Severity::Medium)),
@@ -173,12 +177,14 @@ pub async fn set_session_ttl(db: &impl ConnectionTrait, scope: TeamScope, second
     write_settings(db, scope, vec![(teams::Column::SessionTtlSeconds, Expr::value(seconds))]).await
 }
 
-/// Sets the team's triage policy: how far ahead a risk may be accepted, and
-/// its SLA, recomputing its records' deadlines when the SLA changed.
+/// Sets the team's triage policy: how far ahead a risk may be accepted,
+/// whether an ADMIN approves an ANALYST's acceptance, and its SLA,
+/// recomputing its records' deadlines when the SLA changed.
 pub async fn set_triage_policy(
     db: &impl ConnectionTrait,
     scope: TeamScope,
     risk_acceptance_max_days: u16,
+    risk_acceptance_approval: bool,
     policy: SlaPolicy,
 ) -> StoreResult<Team> {
     let before = get(db, scope).await?;
@@ -188,6 +194,7 @@ pub async fn set_triage_policy(
         scope,
         vec![
             (teams::Column::RiskAcceptanceMaxDays, Expr::value(i32::from(risk_acceptance_max_days))),
+            (teams::Column::RiskAcceptanceApproval, Expr::value(risk_acceptance_approval)),
             (teams::Column::SlaCriticalDays, day(Severity::Critical)),
             (teams::Column::SlaHighDays, day(Severity::High)),
             (teams::Column::SlaMediumDays, day(Severity::Medium)),

@@ -436,6 +436,20 @@ pub async fn list(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<Ve
         .collect()
 }
 
+/// The team's active administrators (whom a decision for an ADMIN is sent to).
+pub async fn active_admins(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<Vec<UserId>> {
+    Ok(users::Entity::find()
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::DeletedAt.is_null())
+        .filter(users::Column::Role.eq(Role::Admin.as_str()))
+        .filter(users::Column::Status.eq(UserStatus::Active.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| UserId::from_uuid(row.id))
+        .collect())
+}
+
 /// How many active administrators the team has (the last one cannot be
 /// demoted, deactivated or deleted).
 pub async fn count_active_admins(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<u64> {

@@ -12,6 +12,7 @@ pub(crate) mod instance;
 pub(crate) mod invitations;
 pub(crate) mod notifications;
 pub(crate) mod password_resets;
+pub(crate) mod risk_acceptance_requests;
 pub(crate) mod saved_views;
 pub(crate) mod security_alerts;
 pub(crate) mod sessions;

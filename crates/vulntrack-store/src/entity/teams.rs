@@ -11,6 +11,7 @@ pub struct Model {
     pub session_ttl_seconds: Option<i64>,
     /// How far ahead a risk may be accepted (migration 23).
     pub risk_acceptance_max_days: i32,
+    pub risk_acceptance_approval: bool,
     /// The SLA policy (migration 24): days per severity, NULL for none.
     pub sla_critical_days: Option<i32>,
     pub sla_high_days: Option<i32>,

@@ -29,6 +29,7 @@ mod m20261207_000021_created_by_import;
 mod m20261207_000022_resolutions;
 mod m20261207_000023_risk_acceptance_expiry;
 mod m20261207_000024_sla;
+mod m20261207_000025_risk_acceptance_approval;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_resolutions::Migration),
             Box::new(m20261207_000023_risk_acceptance_expiry::Migration),
             Box::new(m20261207_000024_sla::Migration),
+            Box::new(m20261207_000025_risk_acceptance_approval::Migration),
         ]
     }
 }

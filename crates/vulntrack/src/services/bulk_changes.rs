@@ -37,7 +37,7 @@ pub const FIELDS: &[&str] = &[
 pub struct Outcome {
     /// The id or key as the request gave it.
     pub requested: String,
-    pub result: Result<vulnerabilities::Vulnerability, ServiceError>,
+    pub result: Result<super::vulnerabilities::Changed, ServiceError>,
 }
 
 /// A validated bulk request.
@@ -90,16 +90,16 @@ fn read(body: &Value) -> Result<Request, ServiceError> {
             for (index, item) in items.iter().enumerate() {
                 match item.as_str().map(str::trim).filter(|s| !s.is_empty() && s.len() <= 64) {
                     Some(id) if !ids.iter().any(|seen| seen.eq_ignore_ascii_case(id)) => ids.push(id.to_string()),
-                    Some(_) => errors.push(FieldError::new(&format!("ids[{index}]"), "duplicate", "is listed twice")),
+                    Some(_) => errors.push(FieldError::new(format!("ids[{index}]"), "duplicate", "is listed twice")),
                     None => errors.push(FieldError::new(
-                        &format!("ids[{index}]"),
+                        format!("ids[{index}]"),
                         "invalid",
                         "must be a record's id or key (VT-42)",
                     )),
                 }
             }
             if items.len() > MAX_RECORDS {
-                errors.push(FieldError::new("ids", "too_many", &format!("at most {MAX_RECORDS} records at once")));
+                errors.push(FieldError::new("ids", "too_many", format!("at most {MAX_RECORDS} records at once")));
             }
         }
         _ => errors.push(FieldError::new("ids", "required", "must list at least one record's id or key")),
@@ -110,16 +110,16 @@ fn read(body: &Value) -> Result<Request, ServiceError> {
             errors.push(FieldError::new(
                 "change",
                 "required",
-                &format!("must be an object with at least one of: {}", FIELDS.join(", ")),
+                format!("must be an object with at least one of: {}", FIELDS.join(", ")),
             ));
             Map::new()
         }
     };
     for key in change.keys().filter(|k| !FIELDS.contains(&k.as_str())) {
         errors.push(FieldError::new(
-            &format!("change.{key}"),
+            format!("change.{key}"),
             "unknown",
-            &format!("cannot be changed in bulk (one of: {})", FIELDS.join(", ")),
+            format!("cannot be changed in bulk (one of: {})", FIELDS.join(", ")),
         ));
     }
     let tags_add = read_tags(&change, "tags_add", &mut errors);

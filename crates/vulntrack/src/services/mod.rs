@@ -17,6 +17,7 @@ pub mod operator;
 pub mod password_resets;
 pub mod profile;
 pub mod registration;
+pub mod risk_acceptances;
 pub mod saved_views;
 pub mod sessions;
 pub mod team;

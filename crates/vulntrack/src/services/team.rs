@@ -105,16 +105,18 @@ pub async fn set_triage_policy(
     let txn = state.db().begin().await?;
     let before = teams::get_for_update(&txn, scope).await?;
     if_match.check(before.version)?;
-    let (max_days, sla) = policy_of(body, before.risk_acceptance_max_days, before.sla)?;
-    if (max_days, sla) == (before.risk_acceptance_max_days, before.sla) {
+    let (max_days, approval, sla) =
+        policy_of(body, before.risk_acceptance_max_days, before.risk_acceptance_approval, before.sla)?;
+    if (max_days, approval, sla) == (before.risk_acceptance_max_days, before.risk_acceptance_approval, before.sla) {
         txn.commit().await?;
         return Ok(before);
     }
-    let after = teams::set_triage_policy(&txn, scope, max_days, sla).await?;
+    let after = teams::set_triage_policy(&txn, scope, max_days, approval, sla).await?;
     let event = AuditEvent::new(scope, principal.actor(), AuditAction::SettingsChanged, context)
         .entity("team", scope.team_id())
         .details(json!({
             "risk_acceptance_max_days": { "before": before.risk_acceptance_max_days, "after": max_days },
+            "risk_acceptance_approval": { "before": before.risk_acceptance_approval, "after": approval },
             "sla": { "before": sla_json(&before.sla), "after": sla_json(&sla) },
         }));
     audit::append(&txn, event).await?;
@@ -139,18 +141,27 @@ fn in_range(errors: &mut ValidationErrors, field: &str, value: &Value, low: u16,
 }
 
 /// `body` over the current policy, or every field error in it.
-fn policy_of(body: &Value, max_days: u16, sla: SlaPolicy) -> Result<(u16, SlaPolicy), ServiceError> {
+fn policy_of(
+    body: &Value,
+    max_days: u16,
+    approval: bool,
+    sla: SlaPolicy,
+) -> Result<(u16, bool, SlaPolicy), ServiceError> {
     let mut errors = ValidationErrors::default();
     let Value::Object(fields) = body else {
         return Err(ServiceError::Invalid(FieldError::new("body", "type", "must be a JSON object").into()));
     };
-    let (mut max_days, mut sla) = (max_days, sla);
+    let (mut max_days, mut approval, mut sla) = (max_days, approval, sla);
     let mut unknown = Vec::new();
     for (name, value) in fields {
         match name.as_str() {
             "risk_acceptance_max_days" => {
                 max_days = in_range(&mut errors, name, value, 1, teams::RISK_ACCEPTANCE_DAYS_LIMIT).unwrap_or(max_days);
             }
+            "risk_acceptance_approval" => match value {
+                Value::Bool(required) => approval = *required,
+                _ => errors.push(FieldError::new(name, "type", "must be true or false")),
+            },
             "due_soon_percent" => {
                 sla.due_soon_percent = in_range(&mut errors, name, value, 0, 100)
                     .and_then(|n| u8::try_from(n).ok())
@@ -179,5 +190,5 @@ fn policy_of(body: &Value, max_days: u16, sla: SlaPolicy) -> Result<(u16, SlaPol
     for field in unknown {
         errors.push(FieldError::new(field, "unknown", "is not part of the triage policy"));
     }
-    Ok(errors.into_result((max_days, sla))?)
+    Ok(errors.into_result((max_days, approval, sla))?)
 }

@@ -206,7 +206,7 @@ pub async fn update(
     id_or_key: &str,
     body: &Value,
     if_match: &IfMatch,
-) -> Result<Vulnerability, ServiceError> {
+) -> Result<Changed, ServiceError> {
     let scope = principal.scope();
     // Not found before forbidden, so a role without the right learns
     // nothing about which records exist.
@@ -221,6 +221,14 @@ pub async fn update(
     Ok(updated)
 }
 
+/// A change as made: the record, and the request to accept its risk when
+/// the change asked for an acceptance that waits for an ADMIN's approval.
+#[derive(Debug)]
+pub struct Changed {
+    pub vulnerability: Vulnerability,
+    pub acceptance_requested: Option<vulntrack_store::risk_acceptances::AcceptanceRequest>,
+}
+
 /// Changes the fields `body` names on `current`, a record read inside
 /// `txn` with its row held: the change, its audit rows and notifications,
 /// all inside `txn` (which the caller commits).
@@ -230,10 +238,10 @@ pub(crate) async fn change_held(
     context: &RequestContext,
     current: &Vulnerability,
     body: &Value,
-) -> Result<Vulnerability, ServiceError> {
+) -> Result<Changed, ServiceError> {
     let scope = principal.scope();
     let (fields, _) = parse(body, Mode::Update, &current.scan)?;
-    let next = current.record.apply(fields).map_err(ServiceError::Invalid)?;
+    let mut next = current.record.apply(fields).map_err(ServiceError::Invalid)?;
     if next.assignee_id != current.record.assignee_id {
         super::members::require_active(txn, scope, next.assignee_id, "assignee_id").await?;
     }
@@ -243,9 +251,15 @@ pub(crate) async fn change_held(
     if next.risk_accepted_until != current.record.risk_accepted_until {
         check_acceptance_end(txn, scope, &next).await?;
     }
+    let acceptance_requested =
+        super::risk_acceptances::hold_for_approval(txn, principal, context, current, &mut next).await?;
     // Valid (checked above): the same values over the record as it is now.
     let next_scan = current.scan.with_input(body).map_err(ServiceError::Invalid)?;
-    let mut updated = vulnerabilities::update(txn, scope, &current, &next).await?;
+    if next == current.record && next_scan == current.scan {
+        // Nothing but a request to accept the risk.
+        return Ok(Changed { vulnerability: current.clone(), acceptance_requested });
+    }
+    let mut updated = vulnerabilities::update(txn, scope, current, &next).await?;
     if next_scan != current.scan {
         vulnerabilities::set_scan_input(txn, scope, current.id, &next_scan).await?;
         updated.scan = next_scan.clone();
@@ -267,6 +281,8 @@ pub(crate) async fn change_held(
         .await?;
     }
     if let Some(change) = status_change {
+        // Settled otherwise: a waiting request to accept the risk is moot.
+        vulntrack_store::risk_acceptances::withdraw_pending(txn, scope, updated.id).await?;
         audit::append(
             txn,
             event(principal, context, AuditAction::VulnerabilityStatusChanged, &updated)
@@ -300,7 +316,7 @@ pub(crate) async fn change_held(
             notifications::notify(txn, scope, &[assignee], Some(updated.id), "ASSIGNED", &message).await?;
         }
     }
-    Ok(updated)
+    Ok(Changed { vulnerability: updated, acceptance_requested })
 }
 
 pub async fn delete(

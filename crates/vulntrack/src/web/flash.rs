@@ -28,6 +28,10 @@ pub enum Flash {
     AssetSaved,
     AssetDeleted,
     Imported,
+    /// A risk acceptance waits for an ADMIN's approval.
+    AcceptanceRequested,
+    AcceptanceApproved,
+    AcceptanceRejected,
 }
 
 impl Flash {
@@ -42,6 +46,9 @@ impl Flash {
             Flash::AssetSaved => "asset-saved".into(),
             Flash::AssetDeleted => "asset-deleted".into(),
             Flash::Imported => "imported".into(),
+            Flash::AcceptanceRequested => "acceptance-requested".into(),
+            Flash::AcceptanceApproved => "acceptance-approved".into(),
+            Flash::AcceptanceRejected => "acceptance-rejected".into(),
         }
     }
 
@@ -55,6 +62,9 @@ impl Flash {
             "asset-saved" => Flash::AssetSaved,
             "asset-deleted" => Flash::AssetDeleted,
             "imported" => Flash::Imported,
+            "acceptance-requested" => Flash::AcceptanceRequested,
+            "acceptance-approved" => Flash::AcceptanceApproved,
+            "acceptance-rejected" => Flash::AcceptanceRejected,
             other => Flash::Changed(other.strip_prefix("changed-")?.parse().ok()?),
         })
     }
@@ -71,6 +81,12 @@ impl Flash {
             Flash::AssetSaved => "Asset saved.".into(),
             Flash::AssetDeleted => "Asset deleted.".into(),
             Flash::Imported => "Report imported.".into(),
+            Flash::AcceptanceRequested => {
+                "Changes saved. Accepting the risk waits for an ADMIN's approval; the team's ADMINs have been told."
+                    .into()
+            }
+            Flash::AcceptanceApproved => "Risk acceptance approved; the record is resolved as requested.".into(),
+            Flash::AcceptanceRejected => "Risk acceptance rejected; the requester has been told why.".into(),
         }
     }
 

@@ -21,6 +21,7 @@ const API_SOURCES: &[(&str, &str)] = &[
     ("notifications", include_str!("../../src/api/v1/notifications.rs")),
     ("password_reset", include_str!("../../src/api/v1/password_reset.rs")),
     ("registration", include_str!("../../src/api/v1/registration.rs")),
+    ("risk_acceptances", include_str!("../../src/api/v1/risk_acceptances.rs")),
     ("saved_views", include_str!("../../src/api/v1/saved_views.rs")),
     ("security_alerts", include_str!("../../src/api/v1/security_alerts.rs")),
     ("session_auth", include_str!("../../src/api/v1/session_auth.rs")),

@@ -1089,3 +1089,127 @@ async fn a_bulk_change_applies_per_record_in_one_transaction() {
         .await;
     assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
 }
+
+/// Where the team requires it, an ANALYST's acceptance of a risk is a
+/// request (202; the record keeps its state) that an ADMIN approves or
+/// rejects with a reason; requester and ADMINs are told, every step is
+/// audited, a newer request replaces a waiting one, and settling the
+/// record otherwise withdraws it. An ADMIN's own acceptance applies at
+/// once; an ANALYST cannot decide; another team cannot see the request.
+#[tokio::test]
+async fn an_analysts_risk_acceptance_waits_for_an_admins_approval_when_the_team_requires_it() {
+    let (app, admin) = app_with_admin().await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let red = crate::support::other_team_admin(&app, "red@example.com").await;
+    let record = create(&app, &admin, sample("Outdated TLS on the VPN")).await;
+    let path = format!("/api/v1/vulnerabilities/{}", record["id"].as_str().expect("id"));
+    let accept = |days: u64| json!({ "status": "RESOLVED", "resolution": "RISK_ACCEPTED", "resolution_note": "Replaced in Q2.", "risk_accepted_until": in_days(days) });
+    let kinds = async |cookie: &str| -> Vec<String> {
+        let listed = app.get_as("/api/v1/notifications", As::Cookie(cookie)).await.body;
+        listed["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|n| n["kind"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+
+    // Without the setting, an ANALYST's acceptance applies at once.
+    let policy = app.get_as("/api/v1/team/triage-policy", As::Cookie(&admin)).await;
+    assert_eq!(policy.body["risk_acceptance_approval"], false, "off by default");
+    let set =
+        app.patch("/api/v1/team/triage-policy", As::Cookie(&admin), json!({ "risk_acceptance_approval": true })).await;
+    assert_eq!(set.status, StatusCode::OK, "{set:?}");
+    let by_analyst = app
+        .patch("/api/v1/team/triage-policy", As::Cookie(&analyst), json!({ "risk_acceptance_approval": false }))
+        .await;
+    assert_eq!(by_analyst.status, StatusCode::FORBIDDEN);
+    let bad =
+        app.patch("/api/v1/team/triage-policy", As::Cookie(&admin), json!({ "risk_acceptance_approval": "yes" })).await;
+    assert_eq!(error_codes(&bad.body), vec![("risk_acceptance_approval".to_owned(), "type".to_owned())]);
+
+    let asked = app
+        .patch(&path, As::Cookie(&analyst), {
+            let mut b = accept(30);
+            b["tags"] = json!(["vpn"]);
+            b
+        })
+        .await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED, "{asked:?}");
+    assert_eq!((&asked.body["status"], &asked.body["resolution"]), (&json!("OPEN"), &Value::Null), "not yet accepted");
+    assert_eq!(asked.body["tags"], json!(["vpn"]), "the change's other fields apply");
+    let request = asked.body["risk_acceptance_request"].clone();
+    assert_eq!(
+        (&request["state"], &request["accepted_until"], &request["note"], &request["status"]),
+        (&json!("PENDING"), &json!(in_days(30)), &json!("Replaced in Q2."), &json!("RESOLVED"))
+    );
+    assert_eq!(app.get_as(&path, As::Cookie(&admin)).await.body["risk_acceptance_request"]["id"], request["id"]);
+    assert!(kinds(&admin).await.contains(&"RISK_ACCEPTANCE_REQUESTED".to_owned()), "the ADMINs are told");
+    let queue = app.get_as("/api/v1/risk-acceptances", As::Cookie(&admin)).await;
+    assert_eq!(queue.body["items"].as_array().map(Vec::len), Some(1), "{queue:?}");
+    let theirs = app.get_as("/api/v1/risk-acceptances", As::Cookie(&red)).await;
+    assert_eq!(theirs.body["items"], json!([]), "another team sees none of it");
+
+    let id = request["id"].as_str().expect("id").to_owned();
+    let approve = format!("/api/v1/risk-acceptances/{id}/approve");
+    let reject = format!("/api/v1/risk-acceptances/{id}/reject");
+    assert_eq!(app.post(&approve, As::Cookie(&analyst), json!({})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post(&approve, As::Cookie(&red), json!({})).await.status, StatusCode::NOT_FOUND);
+    let reasonless = app.post(&reject, As::Cookie(&admin), json!({})).await;
+    assert_eq!(error_codes(&reasonless.body), vec![("note".to_owned(), "required".to_owned())]);
+    let rejected = app.post(&reject, As::Cookie(&admin), json!({ "note": "Fix it this quarter instead." })).await;
+    assert_eq!(rejected.status, StatusCode::OK, "{rejected:?}");
+    assert_eq!(rejected.body["request"]["state"], "REJECTED");
+    assert_eq!(rejected.body["vulnerability"]["status"], "OPEN");
+    assert!(kinds(&analyst).await.contains(&"RISK_ACCEPTANCE_REJECTED".to_owned()), "the requester is told");
+    assert_eq!(app.post(&approve, As::Cookie(&admin), json!({})).await.status, StatusCode::CONFLICT, "decided once");
+
+    // A newer request replaces a waiting one; the approval resolves it.
+    app.patch(&path, As::Cookie(&analyst), accept(20)).await;
+    let again = app.patch(&path, As::Cookie(&analyst), accept(40)).await;
+    assert_eq!(again.status, StatusCode::ACCEPTED);
+    let withdrawn = app.get_as("/api/v1/risk-acceptances?state=WITHDRAWN", As::Cookie(&admin)).await;
+    assert_eq!(withdrawn.body["items"][0]["accepted_until"], json!(in_days(20)), "{withdrawn:?}");
+    let newest = again.body["risk_acceptance_request"]["id"].as_str().expect("id").to_owned();
+    let approved = app.post(&format!("/api/v1/risk-acceptances/{newest}/approve"), As::Cookie(&admin), json!({})).await;
+    assert_eq!(approved.status, StatusCode::OK, "{approved:?}");
+    let resolved = &approved.body["vulnerability"];
+    assert_eq!(
+        (&resolved["status"], &resolved["resolution"], &resolved["risk_accepted_until"], &resolved["resolution_note"]),
+        (&json!("RESOLVED"), &json!("RISK_ACCEPTED"), &json!(in_days(40)), &json!("Replaced in Q2."))
+    );
+    assert!(kinds(&analyst).await.contains(&"RISK_ACCEPTANCE_APPROVED".to_owned()));
+    for action in ["RISK_ACCEPTANCE_REQUESTED", "RISK_ACCEPTANCE_REJECTED", "RISK_ACCEPTANCE_APPROVED"] {
+        let rows = app.get_as(&format!("/api/v1/audit-logs?action={action}"), As::Cookie(&admin)).await;
+        let expected = if action == "RISK_ACCEPTANCE_REQUESTED" { 3 } else { 1 };
+        assert_eq!(rows.body["items"].as_array().map(Vec::len), Some(expected), "{action}: {rows:?}");
+    }
+
+    // An ADMIN's own acceptance applies at once; a waiting request is
+    // withdrawn when the record is settled otherwise.
+    let other = create(&app, &admin, sample("Weak cipher suites on the mail relay")).await;
+    let other_path = format!("/api/v1/vulnerabilities/{}", other["id"].as_str().expect("id"));
+    let direct = app.patch(&other_path, As::Cookie(&admin), accept(10)).await;
+    assert_eq!((direct.status, &direct.body["resolution"]), (StatusCode::OK, &json!("RISK_ACCEPTED")), "{direct:?}");
+    app.patch(&other_path, As::Cookie(&admin), json!({ "status": "OPEN" })).await;
+    let waiting = app.patch(&other_path, As::Cookie(&analyst), accept(10)).await;
+    assert_eq!(waiting.status, StatusCode::ACCEPTED);
+    let fixed =
+        app.patch(&other_path, As::Cookie(&admin), json!({ "status": "RESOLVED", "resolution": "FIXED" })).await;
+    assert_eq!(fixed.status, StatusCode::OK);
+    assert!(fixed.body.get("risk_acceptance_request").is_none(), "withdrawn: {fixed:?}");
+    assert_eq!(app.get_as("/api/v1/risk-acceptances", As::Cookie(&admin)).await.body["items"], json!([]));
+
+    // In bulk, the same: each acceptance is a request.
+    let third = create(&app, &admin, sample("Self-signed certificate on the wiki")).await;
+    let bulk = app
+        .post(
+            "/api/v1/vulnerabilities/bulk",
+            As::Cookie(&analyst),
+            json!({ "ids": [third["id"]], "change": accept(15) }),
+        )
+        .await;
+    assert_eq!(bulk.status, StatusCode::OK, "{bulk:?}");
+    let result = &bulk.body["results"][0]["vulnerability"];
+    assert_eq!((&result["status"], &result["risk_acceptance_request"]["state"]), (&json!("OPEN"), &json!("PENDING")));
+}

@@ -9,6 +9,7 @@ pub(crate) mod me;
 pub(crate) mod notifications;
 pub(crate) mod password_reset;
 pub(crate) mod registration;
+pub(crate) mod risk_acceptances;
 mod saved_views;
 pub(crate) mod security_alerts;
 pub(crate) mod session_auth;
@@ -55,6 +56,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(vulnerabilities::list, vulnerabilities::create))
         .routes(routes!(vulnerabilities::stats))
         .routes(routes!(vulnerabilities::bulk))
+        .routes(routes!(risk_acceptances::list))
+        .routes(routes!(risk_acceptances::approve))
+        .routes(routes!(risk_acceptances::reject))
         .routes(routes!(assets::list, assets::create))
         .routes(routes!(assets::show, assets::update, assets::delete))
         .routes(with_layer(routes!(imports::create, imports::list), imports::upload_limit()))

@@ -80,6 +80,9 @@ pub struct TriagePolicyView {
     /// How many days ahead a RISK_ACCEPTED record's `risk_accepted_until`
     /// may be (default 365).
     risk_acceptance_max_days: u16,
+    /// An ANALYST's RISK_ACCEPTED is a request that an ADMIN approves or
+    /// rejects (default false).
+    risk_acceptance_approval: bool,
     /// Days to remediate by severity (`CRITICAL` … `INFO`), `null` for no
     /// due time; defaults 7, 30, 90, 180 and none.
     #[schema(value_type = Object)]
@@ -96,6 +99,7 @@ impl From<&Team> for TriagePolicyView {
     fn from(t: &Team) -> Self {
         Self {
             risk_acceptance_max_days: t.risk_acceptance_max_days,
+            risk_acceptance_approval: t.risk_acceptance_approval,
             sla_days: crate::services::team::sla_json(&t.sla)["sla_days"].clone(),
             due_soon_percent: t.sla.due_soon_percent,
             due_soon_days: t.sla.due_soon_days,
@@ -126,6 +130,7 @@ pub async fn triage_policy(
 pub struct TriagePolicyChange {
     #[schema(minimum = 1, maximum = 3650)]
     risk_acceptance_max_days: Option<u16>,
+    risk_acceptance_approval: Option<bool>,
     /// Days by severity, 1 to 3650, or `null` for no due time: `{"CRITICAL": 3}`.
     #[schema(value_type = Option<Object>)]
     sla_days: Option<serde_json::Value>,

@@ -24,7 +24,10 @@ use vulntrack_domain::{
         sla::SlaState,
     },
 };
-use vulntrack_store::vulnerabilities::{self, Vulnerability};
+use vulntrack_store::{
+    risk_acceptances,
+    vulnerabilities::{self, Vulnerability},
+};
 
 use crate::{
     app::AppState,
@@ -234,6 +237,27 @@ pub struct VulnerabilityView {
     last_seen_at: Option<DateTime<Utc>>,
     /// How many times the last report listed it.
     occurrences: Option<u32>,
+    /// On a single record's answer: the request to accept its risk that
+    /// waits for an ADMIN's approval, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risk_acceptance_request: Option<super::risk_acceptances::RequestView>,
+}
+
+impl VulnerabilityView {
+    /// The view with the record's waiting acceptance request.
+    pub(crate) fn with_request(
+        mut self,
+        request: Option<vulntrack_store::risk_acceptances::AcceptanceRequest>,
+    ) -> Self {
+        self.risk_acceptance_request = request.map(Into::into);
+        self
+    }
+}
+
+impl From<services::vulnerabilities::Changed> for VulnerabilityView {
+    fn from(changed: services::vulnerabilities::Changed) -> Self {
+        VulnerabilityView::from(changed.vulnerability).with_request(changed.acceptance_requested)
+    }
 }
 
 impl From<Vulnerability> for VulnerabilityView {
@@ -285,6 +309,7 @@ impl From<Vulnerability> for VulnerabilityView {
             first_seen_at: v.scan.first_seen_at,
             last_seen_at: v.scan.last_seen_at,
             occurrences: v.scan.occurrences,
+            risk_acceptance_request: None,
         }
     }
 }
@@ -324,7 +349,8 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let found = vulnerabilities::find(state.db().conn(), principal.scope(), &id).await?;
     let version = found.version;
-    Ok(with_etag(Json(VulnerabilityView::from(found)), version))
+    let waiting = risk_acceptances::pending_for(state.db().conn(), principal.scope(), found.id).await?;
+    Ok(with_etag(Json(VulnerabilityView::from(found).with_request(waiting)), version))
 }
 
 #[utoipa::path(
@@ -332,7 +358,8 @@ pub async fn show(
     params(("id" = String, Path, description = "The record's id or key (VT-42)"),
            ("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
     request_body = VulnerabilityChange,
-    responses((status = 200, description = "The changed record", body = VulnerabilityView))
+    responses((status = 200, description = "The changed record", body = VulnerabilityView),
+              (status = 202, description = "Changed, except that accepting its risk waits for an ADMIN's approval (the team requires it): `risk_acceptance_request` is the request", body = VulnerabilityView))
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -342,9 +369,11 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let updated = services::vulnerabilities::update(&state, &principal, &context, &id, &body, &if_match).await?;
-    let version = updated.version;
-    Ok(with_etag(Json(VulnerabilityView::from(updated)), version))
+    let changed = services::vulnerabilities::update(&state, &principal, &context, &id, &body, &if_match).await?;
+    let version = changed.vulnerability.version;
+    // An acceptance that waits for approval is accepted for processing, not done.
+    let status = if changed.acceptance_requested.is_some() { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok(with_etag((status, Json(VulnerabilityView::from(changed))), version))
 }
 
 #[utoipa::path(
@@ -459,8 +488,7 @@ impl From<services::bulk_changes::Outcome> for BulkResult {
 #[utoipa::path(
     post, path = "/vulnerabilities/bulk", tag = "vulnerabilities",
     request_body = BulkChange,
-    responses((status = 200, description = "Each record's outcome", body = BulkResponse),
-              (status = 422, description = "Malformed request (field errors); nothing was changed"))
+    responses((status = 200, description = "Each record's outcome; a malformed request is a 422 and changes nothing", body = BulkResponse))
 )]
 pub async fn bulk(
     State(state): State<AppState>,

@@ -655,7 +655,7 @@ pub async fn change_status(
         body["risk_accepted_until"] = json!(given(&form.risk_accepted_until).filter(|_| accepting));
     }
     match services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &IfMatch::Absent).await {
-        Ok(updated) => Ok(flash::redirect(&format!("/vulnerabilities/{}", updated.key()), Flash::Saved)),
+        Ok(changed) => Ok(super::saved(&changed)),
         Err(ServiceError::Invalid(errors)) => {
             let mut errors = errors;
             if errors.iter().any(|e| e.field == "duplicate_of") {
@@ -695,7 +695,7 @@ pub async fn change_assignee(
     };
     let body = json!({ "assignee_id": assignee });
     match services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &IfMatch::Absent).await {
-        Ok(updated) => Ok(flash::redirect(&format!("/vulnerabilities/{}", updated.key()), Flash::Saved)),
+        Ok(changed) => Ok(super::saved(&changed)),
         Err(ServiceError::Invalid(errors)) => {
             refused(&state, &user, &id, Refused::Assignee, form.assignee_id, "The assignee", &errors).await
         }

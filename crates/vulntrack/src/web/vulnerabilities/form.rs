@@ -469,7 +469,7 @@ pub async fn update(
     // meanwhile is shown, not overwritten.
     let if_match = fields.get("version").and_then(|v| v.parse().ok()).map_or(IfMatch::Absent, IfMatch::version);
     match services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &if_match).await {
-        Ok(updated) => Ok(flash::redirect(&format!("/vulnerabilities/{}", updated.key()), Flash::Saved)),
+        Ok(changed) => Ok(super::saved(&changed)),
         Err(ServiceError::Invalid(errors)) => form_page(&state, &user, FormMode::Edit(id, None), &fields, errors).await,
         Err(ServiceError::Stale { .. }) => conflict_page(&state, &user, &id, fields).await,
         Err(other) => Err(other.into()),

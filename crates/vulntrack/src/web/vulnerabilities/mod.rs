@@ -28,3 +28,14 @@ pub struct StrideInput {
     name: &'static str,
     checked: bool,
 }
+
+/// Back to the record after a change, saying whether an acceptance of its
+/// risk waits for approval.
+fn saved(changed: &crate::services::vulnerabilities::Changed) -> axum::response::Response {
+    let note = if changed.acceptance_requested.is_some() {
+        crate::web::flash::Flash::AcceptanceRequested
+    } else {
+        crate::web::flash::Flash::Saved
+    };
+    crate::web::flash::redirect(&format!("/vulnerabilities/{}", changed.vulnerability.key()), note)
+}
