@@ -185,6 +185,11 @@ pub async fn list(
         .collect()
 }
 
+/// A request of the team.
+pub async fn get(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid) -> StoreResult<AcceptanceRequest> {
+    of_team(scope).filter(requests::Column::Id.eq(id)).one(db).await?.ok_or(StoreError::NotFound)?.try_into()
+}
+
 /// A request of the team, its row held until the transaction ends.
 pub async fn get_for_update(
     txn: &sea_orm::DatabaseTransaction,

@@ -39,7 +39,7 @@ pub(crate) async fn hold_for_approval(
     current: &Vulnerability,
     next: &mut VulnerabilityRecord,
 ) -> Result<Option<AcceptanceRequest>, ServiceError> {
-    if !accepts_anew(&current.record, next) || principal.user.role.allows(Action::DecideRiskAcceptance) {
+    if !accepts_anew(&current.record, next) || principal.may(Action::DecideRiskAcceptance) {
         return Ok(None);
     }
     let scope = principal.scope();

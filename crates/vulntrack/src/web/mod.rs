@@ -44,6 +44,8 @@ pub fn router() -> Router<AppState> {
         .route("/vulnerabilities/{id}/comments/{comment_id}/delete", post(vulnerabilities::delete_comment))
         .route("/vulnerabilities/{id}/status", post(vulnerabilities::change_status))
         .route("/vulnerabilities/{id}/assignee", post(vulnerabilities::change_assignee))
+        .route("/risk-acceptances/{id}/approve", post(vulnerabilities::approve_acceptance))
+        .route("/risk-acceptances/{id}/reject", post(vulnerabilities::reject_acceptance))
         .route("/vulnerabilities/{id}/edit", get(vulnerabilities::edit_form).post(vulnerabilities::update))
         .route("/vulnerabilities/{id}/delete", post(vulnerabilities::delete))
         .route("/assets", get(asset_pages::list).post(asset_pages::create))

@@ -33,6 +33,7 @@ pub struct SettingsPage {
     ttl_options: Vec<Choice>,
     maximum: String,
     risk_acceptance_max_days: String,
+    risk_acceptance_approval: bool,
     sla_days: Vec<SlaDays>,
     due_soon_percent: String,
     due_soon_days: String,
@@ -81,6 +82,7 @@ async fn settings_page(
         ttl_options,
         maximum: human(maximum),
         risk_acceptance_max_days: team.risk_acceptance_max_days.to_string(),
+        risk_acceptance_approval: team.risk_acceptance_approval,
         sla_days: Severity::ALL
             .iter()
             .map(|s| SlaDays {
@@ -163,6 +165,12 @@ fn policy_body(fields: &std::collections::HashMap<String, String>) -> serde_json
         .collect();
     if !days.is_empty() {
         body.insert("sla_days".to_owned(), serde_json::Value::Object(days));
+    }
+    // A checkbox left unticked sends nothing: the triage fields' presence
+    // says the form had it.
+    if fields.contains_key("risk_acceptance_max_days") {
+        let ticked = fields.contains_key("risk_acceptance_approval");
+        body.insert("risk_acceptance_approval".to_owned(), serde_json::Value::Bool(ticked));
     }
     serde_json::Value::Object(body)
 }

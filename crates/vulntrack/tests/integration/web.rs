@@ -563,6 +563,70 @@ async fn settings_audit_and_alert_pages_for_admins_only() {
     assert!(!html(&after).contains("not acknowledged\">"), "the count goes once acknowledged");
 }
 
+/// The approval of a risk acceptance through the pages: the ADMIN ticks
+/// the setting, an ANALYST's acceptance from the status form is told it
+/// waits, the ADMIN sees the request on the record and rejects it only
+/// with a reason, then approves the next; the ANALYST gets no buttons.
+#[tokio::test]
+async fn a_risk_acceptance_is_requested_and_decided_through_the_pages() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    create(&app, &admin, sample("Outdated TLS on the VPN")).await;
+    let settings = page(&app, "/admin/settings", &admin).await;
+    assert!(html(&settings).contains(r#"name="risk_acceptance_approval" value="on">"#), "unticked by default");
+    let mut fields: Vec<(String, String)> = vec![
+        ("name".into(), "Blue Team".into()),
+        ("risk_acceptance_max_days".into(), "365".into()),
+        ("risk_acceptance_approval".into(), "on".into()),
+    ];
+    let session = between(&html(&settings), r#"<option value=""#, r#"""#).to_owned();
+    fields.push(("session_ttl".into(), session));
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let saved = post_form(&app, "/admin/settings", Some(&admin), &pairs).await;
+    assert!(html(&saved).contains("Settings saved."), "{}", html(&saved));
+    assert!(html(&saved).contains(r#"name="risk_acceptance_approval" value="on" checked>"#));
+
+    let until = (chrono::Utc::now().date_naive() + chrono::Days::new(60)).to_string();
+    let accept = [
+        ("status", "RESOLVED"),
+        ("resolution", "RISK_ACCEPTED"),
+        ("resolution_note", "The VPN is replaced in Q2."),
+        ("risk_accepted_until", until.as_str()),
+    ];
+    let asked = post_form(&app, "/vulnerabilities/VT-1/status", Some(&analyst), &accept).await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{asked:?}");
+    let told = follow(&app, &asked, &analyst).await;
+    assert!(html(&told).contains("waits for an ADMIN&#39;s approval"), "{}", html(&told));
+    assert!(html(&told).contains("Risk acceptance requested") && html(&told).contains("Waiting for an ADMIN"));
+    assert!(!html(&told).contains(">Approve</button>"), "an ANALYST cannot decide");
+
+    let seen = page(&app, "/vulnerabilities/VT-1", &admin).await;
+    assert!(html(&seen).contains("The VPN is replaced in Q2.") && html(&seen).contains(&until));
+    let action = between(&html(&seen), r#"action="/risk-acceptances/"#, r#"""#).to_owned();
+    let id = action.trim_end_matches("/approve").to_owned();
+    let reasonless = post_form(&app, &format!("/risk-acceptances/{id}/reject"), Some(&admin), &[("note", " ")]).await;
+    assert_eq!(reasonless.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&reasonless).contains("say why the risk is not accepted"), "{}", html(&reasonless));
+    let rejected =
+        post_form(&app, &format!("/risk-acceptances/{id}/reject"), Some(&admin), &[("note", "Fix it now.")]).await;
+    assert_eq!(location(&rejected), "/vulnerabilities/VT-1");
+    let after = follow(&app, &rejected, &admin).await;
+    assert!(html(&after).contains("Risk acceptance rejected") && html(&after).contains("rejected accepting the risk"));
+    assert!(!html(&after).contains("Risk acceptance requested"), "no longer waiting");
+
+    post_form(&app, "/vulnerabilities/VT-1/status", Some(&analyst), &accept).await;
+    let seen = page(&app, "/vulnerabilities/VT-1", &admin).await;
+    let action = between(&html(&seen), r#"action="/risk-acceptances/"#, r#"""#).to_owned();
+    let by_analyst = post_form(&app, &format!("/risk-acceptances/{action}"), Some(&analyst), &[]).await;
+    assert_eq!(by_analyst.status, StatusCode::FORBIDDEN);
+    let approved = post_form(&app, &format!("/risk-acceptances/{action}"), Some(&admin), &[]).await;
+    let resolved = follow(&app, &approved, &admin).await;
+    assert!(html(&resolved).contains("Risk acceptance approved"), "{}", html(&resolved));
+    assert!(html(&resolved).contains("Risk accepted") && html(&resolved).contains("approved accepting the risk"));
+}
+
 #[tokio::test]
 async fn bulk_status_and_assignment_change_every_selected_record() {
     let app = TestApp::spawn().await;

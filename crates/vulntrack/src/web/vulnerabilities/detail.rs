@@ -23,7 +23,7 @@ use vulntrack_domain::{
 use vulntrack_store::{
     audit::{self, AuditRecord},
     comments::{self, Comment},
-    notifications, users,
+    notifications, risk_acceptances, users,
     vulnerabilities::{self, Vulnerability},
 };
 
@@ -308,6 +308,23 @@ fn describe(row: &AuditRecord, people: &People) -> (String, Vec<Change>) {
             }
             id => (format!("assigned it to {}", people.assignee(id)), Vec::new()),
         },
+        Ok(AuditAction::RiskAcceptanceRequested) => {
+            let until = details["accepted_until"].as_str().unwrap_or("?");
+            let note = details["note"].as_str().unwrap_or_default();
+            (format!("asked to accept the risk until {until} (“{note}”)"), Vec::new())
+        }
+        Ok(AuditAction::RiskAcceptanceApproved) => {
+            let until = details["accepted_until"].as_str().unwrap_or("?");
+            (format!("approved accepting the risk until {until}"), Vec::new())
+        }
+        Ok(AuditAction::RiskAcceptanceRejected) => {
+            let note = details["note"].as_str().unwrap_or_default();
+            (format!("rejected accepting the risk (“{note}”)"), Vec::new())
+        }
+        Ok(AuditAction::RiskAcceptanceExpired) => {
+            let until = details["accepted_until"].as_str().unwrap_or("?");
+            (format!("reopened it: the risk was accepted until {until}"), Vec::new())
+        }
         _ => (label(&row.action).to_lowercase(), Vec::new()),
     }
 }
@@ -340,6 +357,21 @@ enum Refused {
     Assignee,
     /// The status change; its text is the resolution note typed.
     Status,
+    /// An ADMIN's decision on a request to accept the risk; its text is the note.
+    Decision,
+}
+
+/// A request to accept the record's risk that waits for an ADMIN.
+pub struct AcceptanceCard {
+    id: Uuid,
+    requested_by: String,
+    requested_at: chrono::DateTime<chrono::Utc>,
+    status: &'static str,
+    until: chrono::NaiveDate,
+    note: String,
+    can_decide: bool,
+    decision_note: String,
+    decision_error: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -367,6 +399,7 @@ pub struct DetailPage {
     comment_draft: String,
     comment_error: Option<String>,
     activity: Vec<ActivityItem>,
+    acceptance: Option<AcceptanceCard>,
 }
 
 /// Who the record can be given to: the active members, and whoever has
@@ -431,6 +464,17 @@ async fn detail_page(
         })
         .collect();
     let refusal_of = |form: Refused| refusal.as_ref().filter(|r| r.form == form);
+    let acceptance = risk_acceptances::pending_for(db, scope, v.id).await?.map(|request| AcceptanceCard {
+        id: request.id,
+        requested_by: people.named(request.requested_by, "—"),
+        requested_at: request.requested_at,
+        status: if request.status == VulnStatus::Closed { "Closed" } else { "Resolved" },
+        until: request.accepted_until,
+        note: request.note,
+        can_decide: user.principal.may(Action::DecideRiskAcceptance),
+        decision_note: refusal_of(Refused::Decision).map(|r| r.text.clone()).unwrap_or_default(),
+        decision_error: refusal_of(Refused::Decision).map(|r| r.message.clone()),
+    });
     let duplicate_of = match v.record.duplicate_of {
         Some(original) => vulnerabilities::get(db, scope, original).await.ok(),
         None => None,
@@ -478,6 +522,7 @@ async fn detail_page(
         comment_draft: refusal_of(Refused::NewComment).map(|r| r.text.clone()).unwrap_or_default(),
         comment_error: refusal_of(Refused::NewComment).map(|r| r.message.clone()),
         activity,
+        acceptance,
         v: DetailView {
             key: v.key(),
             title: r.title.clone(),
@@ -672,6 +717,62 @@ pub async fn change_status(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    note: String,
+}
+
+/// An ADMIN approves or rejects the record's waiting request to accept its
+/// risk, through the same service as the API.
+async fn decide(
+    state: AppState,
+    context: vulntrack_store::audit::RequestContext,
+    user: WebUser,
+    request_id: &str,
+    decision: services::risk_acceptances::Decision,
+    form: DecisionForm,
+) -> Result<Response, PageError> {
+    let request_id = path_id(request_id)?;
+    let outcome =
+        services::risk_acceptances::decide(&state, &user.principal, &context, request_id, decision, Some(&form.note))
+            .await;
+    let done = match decision {
+        services::risk_acceptances::Decision::Approve => Flash::AcceptanceApproved,
+        services::risk_acceptances::Decision::Reject => Flash::AcceptanceRejected,
+    };
+    match outcome {
+        Ok((_, record)) => Ok(flash::redirect(&format!("/vulnerabilities/{}", record.key()), done)),
+        Err(ServiceError::Invalid(errors)) => {
+            let scope = user.principal.scope();
+            let request = risk_acceptances::get(state.db().conn(), scope, request_id).await?;
+            let key = request.vulnerability_id.to_string();
+            refused(&state, &user, &key, Refused::Decision, form.note, "The decision", &errors).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn approve_acceptance(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    decide(state, context, user, &id, services::risk_acceptances::Decision::Approve, form).await
+}
+
+pub async fn reject_acceptance(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    decide(state, context, user, &id, services::risk_acceptances::Decision::Reject, form).await
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -10,7 +10,10 @@ use vulntrack_domain::vulnerability::cvss_score;
 
 use super::{format::label, page::Choice};
 
-pub use detail::{change_assignee, change_status, comment, delete_comment, detail, edit_comment};
+pub use detail::{
+    approve_acceptance, change_assignee, change_status, comment, delete_comment, detail, edit_comment,
+    reject_acceptance,
+};
 pub use form::{create, delete, edit_form, new_form, update};
 pub use list::{bulk, delete_view, list, save_view};
 
