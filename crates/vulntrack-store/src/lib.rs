@@ -17,6 +17,7 @@ pub mod error;
 pub mod imports;
 pub mod instance;
 pub mod invitations;
+pub mod jobs;
 pub mod migration;
 pub mod notifications;
 pub mod operator;

@@ -10,6 +10,7 @@ pub(crate) mod import_findings;
 pub(crate) mod imports;
 pub(crate) mod instance;
 pub(crate) mod invitations;
+pub(crate) mod jobs;
 pub(crate) mod notifications;
 pub(crate) mod password_resets;
 pub(crate) mod risk_acceptance_requests;

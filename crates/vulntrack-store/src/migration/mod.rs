@@ -30,6 +30,7 @@ mod m20261207_000022_resolutions;
 mod m20261207_000023_risk_acceptance_expiry;
 mod m20261207_000024_sla;
 mod m20261207_000025_risk_acceptance_approval;
+mod m20261207_000026_jobs;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000023_risk_acceptance_expiry::Migration),
             Box::new(m20261207_000024_sla::Migration),
             Box::new(m20261207_000025_risk_acceptance_approval::Migration),
+            Box::new(m20261207_000026_jobs::Migration),
         ]
     }
 }

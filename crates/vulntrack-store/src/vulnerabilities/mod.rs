@@ -692,6 +692,29 @@ pub async fn find_for_update(
     fetch(txn, scope, id_or_key_condition(id_or_key)?, Hold::ForUpdate).await
 }
 
+/// Records whose risk acceptance ended before `today`, in every team
+/// (the expiry job), the longest expired first, at most `limit`.
+pub async fn expired_acceptances(
+    db: &impl ConnectionTrait,
+    today: chrono::NaiveDate,
+    limit: u64,
+) -> StoreResult<Vec<(TeamScope, Uuid)>> {
+    use vulntrack_domain::vulnerability::{Resolution, VulnStatus};
+    let rows: Vec<(Uuid, Uuid)> = vulns::Entity::find()
+        .select_only()
+        .column(vulns::Column::TeamId)
+        .column(vulns::Column::Id)
+        .filter(vulns::Column::RiskAcceptedUntil.lt(today))
+        .filter(vulns::Column::Resolution.eq(Resolution::RiskAccepted.as_str()))
+        .filter(vulns::Column::Status.is_in([VulnStatus::Resolved.as_str(), VulnStatus::Closed.as_str()]))
+        .order_by_asc(vulns::Column::RiskAcceptedUntil)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(team, id)| (TeamScope::new(TeamId::from_uuid(team)), id)).collect())
+}
+
 /// Replaces the editable fields with `record` and bumps the version;
 /// `Stale` if `current` is no longer the stored version. `resolved_at` is set when the
 /// record becomes resolved and cleared when it is reopened.

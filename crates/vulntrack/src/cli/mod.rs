@@ -423,6 +423,9 @@ async fn migrate(config: &Config, db: &Database) -> Result<(), Failure> {
     }
 }
 
+/// How often a node looks for due background jobs.
+const JOBS_TICK: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How often the audit chain heads are logged (INFO) for log shipping.
 const AUDIT_HEAD_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
@@ -475,6 +478,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     }
     tokio::spawn(crate::alerts::monitor(state.clone(), std::time::Duration::from_secs(15)));
     tokio::spawn(crate::audit_heads::log_periodically(db.clone(), AUDIT_HEAD_LOG_EVERY));
+    tokio::spawn(crate::jobs::run_periodically(state.clone(), JOBS_TICK));
     let router = app::build_router(state);
     app::serve(listener, router, transport, app::shutdown_signal())
         .await

@@ -4,7 +4,7 @@
 //! as asked, by the approver) or rejects it (with a reason the requester
 //! is told).
 
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 use vulntrack_domain::{
     Action, AuditAction,
@@ -171,4 +171,63 @@ pub async fn decide(
     };
     txn.commit().await?;
     Ok((decided, record))
+}
+
+/// Records looked at per run of the expiry job (the next run takes the rest).
+const EXPIRY_BATCH: u64 = 500;
+
+/// Reopens every record whose risk acceptance ended before `today`: each
+/// in its own transaction, audited as the system's change (the acceptance
+/// that ended, and the status change), its reporter and assignee told.
+/// Returns how many were reopened.
+pub async fn reopen_expired(state: &AppState, today: chrono::NaiveDate) -> Result<usize, ServiceError> {
+    use vulntrack_domain::vulnerability::VulnStatus;
+    use vulntrack_store::audit::Actor;
+    let due = vulnerabilities::expired_acceptances(state.db().conn(), today, EXPIRY_BATCH).await?;
+    let context = RequestContext::default();
+    let mut reopened = 0;
+    for (scope, id) in due {
+        let txn = state.db().begin().await?;
+        let current = match vulnerabilities::find_for_update(&txn, scope, &id.to_string()).await {
+            Ok(current) => current,
+            Err(vulntrack_store::StoreError::NotFound) => continue,
+            Err(other) => return Err(other.into()),
+        };
+        // A person may have settled it since it was listed.
+        if !current.record.is_resolved() || !current.record.acceptance_expired(today) {
+            continue;
+        }
+        let mut next = current.record.clone();
+        next.status = VulnStatus::Open;
+        next.resolution = None;
+        next.resolution_note = None;
+        next.duplicate_of = None;
+        next.risk_accepted_until = None;
+        let updated = vulnerabilities::update(&txn, scope, &current, &next).await?;
+        let until = current.record.risk_accepted_until;
+        let expired = AuditEvent::new(scope, Actor::System, AuditAction::RiskAcceptanceExpired, &context)
+            .entity("vulnerability", current.id)
+            .details(json!({ "key": current.key(), "accepted_until": until, "note": current.record.resolution_note }));
+        audit::append(&txn, expired).await?;
+        let status = AuditEvent::new(scope, Actor::System, AuditAction::VulnerabilityStatusChanged, &context)
+            .entity("vulnerability", current.id)
+            .details(json!({
+                "key": current.key(),
+                "status": { "before": current.record.status, "after": updated.record.status },
+                "resolution": { "before": current.record.resolution, "after": Value::Null },
+                "reason": "the risk acceptance expired",
+            }));
+        audit::append(&txn, status).await?;
+        let concerned: Vec<_> = [current.reporter_id, current.record.assignee_id].into_iter().flatten().collect();
+        let message = format!(
+            "{} reopened: accepting its risk ended on {}: {}",
+            current.key(),
+            until.map(|d| d.to_string()).unwrap_or_default(),
+            current.record.title
+        );
+        notifications::notify(&txn, scope, &concerned, Some(current.id), "RISK_ACCEPTANCE_EXPIRED", &message).await?;
+        txn.commit().await?;
+        reopened += 1;
+    }
+    Ok(reopened)
 }

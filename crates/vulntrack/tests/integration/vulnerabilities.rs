@@ -1213,3 +1213,69 @@ async fn an_analysts_risk_acceptance_waits_for_an_admins_approval_when_the_team_
     let result = &bulk.body["results"][0]["vulnerability"];
     assert_eq!((&result["status"], &result["risk_acceptance_request"]["state"]), (&json!("OPEN"), &json!("PENDING")));
 }
+
+/// A risk accepted until a day reopens once that day has passed, by the
+/// background job (time moved, not waited for): audited as the system's
+/// change with the acceptance that ended, its assignee told; the job runs
+/// once per period however many nodes ask, and a record settled again
+/// meanwhile is left alone.
+#[tokio::test]
+async fn an_expired_risk_acceptance_reopens_the_record_once() {
+    let (app, admin) = app_with_admin().await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let analyst_id = app.get_as("/api/v1/me", As::Cookie(&analyst)).await.body["id"].clone();
+    let accept = |days: u64| json!({ "status": "RESOLVED", "resolution": "RISK_ACCEPTED", "resolution_note": "Replaced in Q2.", "risk_accepted_until": in_days(days), "assignee_id": analyst_id });
+    let short = create(&app, &admin, sample("Outdated TLS on the VPN")).await;
+    let long = create(&app, &admin, sample("Weak ciphers on the mail relay")).await;
+    let short_path = format!("/api/v1/vulnerabilities/{}", short["id"].as_str().expect("id"));
+    let long_path = format!("/api/v1/vulnerabilities/{}", long["id"].as_str().expect("id"));
+    assert_eq!(app.patch(&short_path, As::Cookie(&admin), accept(1)).await.status, StatusCode::OK);
+    assert_eq!(app.patch(&long_path, As::Cookie(&admin), accept(30)).await.status, StatusCode::OK);
+
+    // Today nothing has expired.
+    let now = chrono::Utc::now();
+    let ran = vulntrack::jobs::run_due(&app.state, "node-a", now).await.expect("jobs");
+    assert_eq!(ran, vec![vulntrack::jobs::Job::RiskAcceptanceExpiry]);
+    assert_eq!(app.get_as(&short_path, As::Cookie(&admin)).await.body["status"], "RESOLVED");
+
+    // Three days on, two nodes ask at once: one runs it.
+    let later = now + chrono::Duration::days(3);
+    let (a, b) = tokio::join!(
+        vulntrack::jobs::run_due(&app.state, "node-a", later),
+        vulntrack::jobs::run_due(&app.state, "node-b", later)
+    );
+    let runs = a.expect("node a").len() + b.expect("node b").len();
+    assert_eq!(runs, 1, "one node runs the job");
+    let reopened = app.get_as(&short_path, As::Cookie(&admin)).await.body;
+    assert_eq!(
+        (&reopened["status"], &reopened["resolution"], &reopened["risk_accepted_until"]),
+        (&json!("OPEN"), &Value::Null, &Value::Null)
+    );
+    assert_eq!(app.get_as(&long_path, As::Cookie(&admin)).await.body["status"], "RESOLVED", "not yet expired");
+    let expired = app.get_as("/api/v1/audit-logs?action=RISK_ACCEPTANCE_EXPIRED", As::Cookie(&admin)).await;
+    let rows = expired.body["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 1, "{expired:?}");
+    assert_eq!(
+        (&rows[0]["actor"]["kind"], &rows[0]["details"]["accepted_until"]),
+        (&json!("SYSTEM"), &json!(in_days(1)))
+    );
+    let changed = app.get_as("/api/v1/audit-logs?action=VULNERABILITY_STATUS_CHANGED", As::Cookie(&admin)).await;
+    let reason = changed.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|row| row["details"]["reason"] == "the risk acceptance expired");
+    assert!(reason, "{changed:?}");
+    let told = app.get_as("/api/v1/notifications", As::Cookie(&analyst)).await.body;
+    let kinds: Vec<&str> = told["items"].as_array().into_iter().flatten().filter_map(|n| n["kind"].as_str()).collect();
+    assert!(kinds.contains(&"RISK_ACCEPTANCE_EXPIRED"), "the assignee is told: {told}");
+
+    // Not due again within the hour, even for another node.
+    assert!(vulntrack::jobs::run_due(&app.state, "node-c", later).await.expect("jobs").is_empty());
+    // A month on, the other expires; the first, reopened, is not touched again.
+    let month = now + chrono::Duration::days(31);
+    vulntrack::jobs::run_due(&app.state, "node-b", month).await.expect("jobs");
+    assert_eq!(app.get_as(&long_path, As::Cookie(&admin)).await.body["status"], "OPEN");
+    let expired = app.get_as("/api/v1/audit-logs?action=RISK_ACCEPTANCE_EXPIRED", As::Cookie(&admin)).await;
+    assert_eq!(expired.body["items"].as_array().map(Vec::len), Some(2));
+}

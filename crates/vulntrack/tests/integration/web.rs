@@ -581,7 +581,7 @@ async fn a_risk_acceptance_is_requested_and_decided_through_the_pages() {
         ("risk_acceptance_max_days".into(), "365".into()),
         ("risk_acceptance_approval".into(), "on".into()),
     ];
-    let session = between(&html(&settings), r#"<option value=""#, r#"""#).to_owned();
+    let session = between(html(&settings), r#"<option value=""#, r#"""#).to_owned();
     fields.push(("session_ttl".into(), session));
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let saved = post_form(&app, "/admin/settings", Some(&admin), &pairs).await;
@@ -604,7 +604,7 @@ async fn a_risk_acceptance_is_requested_and_decided_through_the_pages() {
 
     let seen = page(&app, "/vulnerabilities/VT-1", &admin).await;
     assert!(html(&seen).contains("The VPN is replaced in Q2.") && html(&seen).contains(&until));
-    let action = between(&html(&seen), r#"action="/risk-acceptances/"#, r#"""#).to_owned();
+    let action = between(html(&seen), r#"action="/risk-acceptances/"#, r#"""#).to_owned();
     let id = action.trim_end_matches("/approve").to_owned();
     let reasonless = post_form(&app, &format!("/risk-acceptances/{id}/reject"), Some(&admin), &[("note", " ")]).await;
     assert_eq!(reasonless.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -618,7 +618,7 @@ async fn a_risk_acceptance_is_requested_and_decided_through_the_pages() {
 
     post_form(&app, "/vulnerabilities/VT-1/status", Some(&analyst), &accept).await;
     let seen = page(&app, "/vulnerabilities/VT-1", &admin).await;
-    let action = between(&html(&seen), r#"action="/risk-acceptances/"#, r#"""#).to_owned();
+    let action = between(html(&seen), r#"action="/risk-acceptances/"#, r#"""#).to_owned();
     let by_analyst = post_form(&app, &format!("/risk-acceptances/{action}"), Some(&analyst), &[]).await;
     assert_eq!(by_analyst.status, StatusCode::FORBIDDEN);
     let approved = post_form(&app, &format!("/risk-acceptances/{action}"), Some(&admin), &[]).await;
