@@ -38,6 +38,9 @@ pub enum Sort {
     Severity(Direction),
     /// By CVSS score; unscored records count as -1 (last when descending).
     Cvss(Direction),
+    /// By SLA due time; records without one count as due at
+    /// [`NEVER_DUE`] (last when ascending).
+    Due(Direction),
 }
 
 impl Sort {
@@ -53,13 +56,14 @@ impl Sort {
             "updated" => Sort::Updated(direction),
             "severity" => Sort::Severity(direction),
             "cvss" => Sort::Cvss(direction),
+            "due" => Sort::Due(direction),
             _ => return None,
         })
     }
 
     pub fn direction(self) -> Direction {
         match self {
-            Sort::Created(d) | Sort::Updated(d) | Sort::Severity(d) | Sort::Cvss(d) => d,
+            Sort::Created(d) | Sort::Updated(d) | Sort::Severity(d) | Sort::Cvss(d) | Sort::Due(d) => d,
         }
     }
 }
@@ -70,6 +74,7 @@ pub enum Position {
     Time { at: DateTime<Utc>, id: Uuid },
     Severity { rank: i16, created_at: DateTime<Utc>, id: Uuid },
     Cvss { score: f64, id: Uuid },
+    Due { at: DateTime<Utc>, id: Uuid },
 }
 
 /// What to list. Empty filters match everything.
@@ -156,6 +161,18 @@ pub struct Page {
 /// The exact expression the CVSS index is built on (see migration 3).
 const CVSS_SORT_KEY: &str = "COALESCE(cvss_score, -1.0)";
 
+/// The due time a record without one sorts at: after every real one. The
+/// sort key and a page's position bind the same value, so a page
+/// continues exactly on either backend.
+pub fn never_due() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(253_402_214_400, 0).unwrap_or(DateTime::<Utc>::MAX_UTC) // 9999-12-31
+}
+
+fn due_key() -> SimpleExpr {
+    let parts: [Expr; 2] = [Expr::col(vulns::Column::DueAt), Expr::val(never_due())];
+    sea_orm::sea_query::Func::coalesce(parts).into()
+}
+
 fn sort_keys(sort: Sort) -> Vec<SimpleExpr> {
     let col = |c: vulns::Column| Expr::col(c);
     match sort {
@@ -165,6 +182,7 @@ fn sort_keys(sort: Sort) -> Vec<SimpleExpr> {
             vec![col(vulns::Column::SeverityRank), col(vulns::Column::CreatedAt), col(vulns::Column::Id)]
         }
         Sort::Cvss(_) => vec![Expr::cust(CVSS_SORT_KEY), col(vulns::Column::Id)],
+        Sort::Due(_) => vec![due_key(), col(vulns::Column::Id)],
     }
 }
 
@@ -173,6 +191,7 @@ fn position_values(position: &Position) -> Vec<SimpleExpr> {
         Position::Time { at, id } => vec![Expr::val(*at), Expr::val(*id)],
         Position::Severity { rank, created_at, id } => vec![Expr::val(*rank), Expr::val(*created_at), Expr::val(*id)],
         Position::Cvss { score, id } => vec![Expr::val(*score), Expr::val(*id)],
+        Position::Due { at, id } => vec![Expr::val(*at), Expr::val(*id)],
     }
 }
 
@@ -182,6 +201,7 @@ fn position_of(sort: Sort, row: &vulns::Model) -> Position {
         Sort::Updated(_) => Position::Time { at: row.updated_at, id: row.id },
         Sort::Severity(_) => Position::Severity { rank: row.severity_rank, created_at: row.created_at, id: row.id },
         Sort::Cvss(_) => Position::Cvss { score: row.cvss_score.unwrap_or(-1.0), id: row.id },
+        Sort::Due(_) => Position::Due { at: row.due_at.unwrap_or_else(never_due), id: row.id },
     }
 }
 
@@ -191,6 +211,7 @@ fn matches_sort(sort: Sort, position: &Position) -> bool {
         (Sort::Created(_) | Sort::Updated(_), Position::Time { .. })
             | (Sort::Severity(_), Position::Severity { .. })
             | (Sort::Cvss(_), Position::Cvss { .. })
+            | (Sort::Due(_), Position::Due { .. })
     )
 }
 
@@ -327,6 +348,7 @@ mod tests {
         assert_eq!(Sort::parse("created"), Some(Sort::Created(Direction::Asc)));
         assert_eq!(Sort::parse("-severity"), Some(Sort::Severity(Direction::Desc)));
         assert_eq!(Sort::parse("-cvss"), Some(Sort::Cvss(Direction::Desc)));
+        assert_eq!(Sort::parse("due"), Some(Sort::Due(Direction::Asc)));
         assert_eq!(Sort::parse("title"), None);
         assert_eq!(Sort::parse("--created"), None);
     }

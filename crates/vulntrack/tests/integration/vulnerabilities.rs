@@ -1279,3 +1279,58 @@ async fn an_expired_risk_acceptance_reopens_the_record_once() {
     let expired = app.get_as("/api/v1/audit-logs?action=RISK_ACCEPTANCE_EXPIRED", As::Cookie(&admin)).await;
     assert_eq!(expired.body["items"].as_array().map(Vec::len), Some(2));
 }
+
+/// The list sorts by SLA due date, records without one last, and pages
+/// through them exactly once in both directions.
+#[tokio::test]
+async fn the_list_sorts_by_due_date_with_undated_records_last() {
+    let (app, admin) = app_with_admin().await;
+    for (title, severity) in [
+        ("low one", "LOW"),
+        ("info one", "INFO"),
+        ("critical one", "CRITICAL"),
+        ("high one", "HIGH"),
+        ("info two", "INFO"),
+        ("medium one", "MEDIUM"),
+    ] {
+        let mut body = sample(title);
+        body["severity"] = json!(severity);
+        create(&app, &admin, body).await;
+    }
+    let titles = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| v["title"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/vulnerabilities?sort=due&limit=2".to_owned();
+    let mut pages = Vec::new();
+    loop {
+        let page = app.get_as(&url, As::Cookie(&admin)).await;
+        assert_eq!(page.status, StatusCode::OK, "{page:?}");
+        seen.extend(titles(&page.body));
+        pages.push(page.body.clone());
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => url = format!("/api/v1/vulnerabilities?sort=due&limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen[..4], ["critical one", "high one", "medium one", "low one"], "soonest due first: {seen:?}");
+    let mut undated = seen[4..].to_vec();
+    undated.sort();
+    assert_eq!(undated, ["info one", "info two"], "records without a due date last, each once");
+    // Back from the last page: the page before it, exactly.
+    let last = pages.last().expect("pages");
+    let before = last["prev_cursor"].as_str().expect("a previous page");
+    let back =
+        app.get_as(&format!("/api/v1/vulnerabilities?sort=due&limit=2&before={before}"), As::Cookie(&admin)).await;
+    assert_eq!(titles(&back.body), titles(&pages[pages.len() - 2]));
+    // Descending: the undated first, then the latest due.
+    let latest = app.get_as("/api/v1/vulnerabilities?sort=-due&limit=3", As::Cookie(&admin)).await;
+    assert_eq!(titles(&latest.body)[2], "low one", "{latest:?}");
+    let refused = app.get_as("/api/v1/vulnerabilities?sort=deadline", As::Cookie(&admin)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

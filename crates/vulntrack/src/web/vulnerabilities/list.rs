@@ -131,6 +131,8 @@ const SORTS: &[(&str, &str)] = &[
     ("severity", "Least severe first"),
     ("-cvss", "Highest CVSS first"),
     ("cvss", "Lowest CVSS first"),
+    ("due", "Due soonest first"),
+    ("-due", "Due latest first"),
 ];
 
 /// The list order a column's heading sorts by.
@@ -140,6 +142,7 @@ fn sort_key_of(column: &str) -> Option<&'static str> {
         "severity" => Some("severity"),
         "cvss" => Some("cvss"),
         "updated" => Some("updated"),
+        "due" => Some("due"),
         _ => None,
     }
 }
