@@ -124,6 +124,7 @@ pub async fn create(db: &impl ConnectionTrait, scope: TeamScope, new: NewUser<'_
         is_onboarded: Set(false),
         theme: Set(Theme::System.as_str().to_string()),
         time_zone: Set(None),
+        triage_seen_at: Set(None),
         failed_login_count: Set(0),
         failed_login_window_start: Set(None),
         locked_until: Set(None),
@@ -434,6 +435,24 @@ pub async fn list(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<Ve
         .into_iter()
         .map(User::try_from)
         .collect()
+}
+
+/// Notes that `user` looked at the triage queue at `at`; returns when they
+/// looked before (`None` the first time).
+pub async fn look_at_triage(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    user: UserId,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<DateTime<Utc>>> {
+    let before = of_team(scope, user).one(db).await?.ok_or(StoreError::NotFound)?.triage_seen_at;
+    users::Entity::update_many()
+        .col_expr(users::Column::TriageSeenAt, sea_orm::sea_query::Expr::value(at))
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::Id.eq(user.as_uuid()))
+        .exec(db)
+        .await?;
+    Ok(before)
 }
 
 /// The team's active administrators (whom a decision for an ADMIN is sent to).

@@ -206,6 +206,62 @@ function setUpSelection() {
   }
 }
 
+// The triage queue's keys: j/k move between records, a assigns the current
+// one to me, s goes to its status, r to its resolution (Enter in either
+// applies it), Enter on the record opens it. Typing in a field is left alone.
+function setUpTriage() {
+  const queue = document.getElementById("triage-queue");
+  if (!queue) return;
+  const rows = Array.from(queue.querySelectorAll("li[data-row]"));
+  const help = document.querySelector(".triage-keys");
+  if (help) help.hidden = false;
+  let current = -1;
+  const focusRow = (index) => {
+    if (rows.length === 0) return;
+    current = Math.max(0, Math.min(rows.length - 1, index));
+    rows.forEach((row, i) => row.classList.toggle("current", i === current));
+    const link = rows[current].querySelector("a.triage-title");
+    if (link) {
+      link.focus();
+      link.scrollIntoView({ block: "nearest" });
+    }
+  };
+  queue.querySelectorAll("select[data-status], select[data-resolution]").forEach((select) => {
+    select.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        select.form.requestSubmit();
+      }
+    });
+  });
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const typing = target instanceof HTMLElement && target.closest("input, textarea, select");
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    const row = rows[current];
+    switch (event.key) {
+      case "j": focusRow(current + 1); break;
+      case "k": focusRow(current - 1); break;
+      case "a": if (row) row.querySelector("button[data-assign]")?.click(); else return; break;
+      case "s": if (row) row.querySelector("select[data-status]")?.focus(); else return; break;
+      case "r":
+        if (!row) return;
+        row.querySelector("select[data-status]").value = "RESOLVED";
+        row.querySelector("select[data-resolution]")?.focus();
+        break;
+      case "Enter": {
+        // A focused link or button does its own thing.
+        if (!row || (target instanceof HTMLElement && target.closest("a, button"))) return;
+        const link = row.querySelector("a.triage-title");
+        if (link) window.location.assign(link.href);
+        break;
+      }
+      default: return;
+    }
+    event.preventDefault();
+  });
+}
+
 // Keyboard shortcuts of the list: / search, j/k move, x select, ? help.
 function setUpShortcuts() {
   const dialog = document.getElementById("shortcuts");
@@ -290,6 +346,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpMenuToggle();
   setUpSelection();
   setUpShortcuts();
+  setUpTriage();
   showLocalTimes();
   focusErrorSummary();
   setUpCvssBuilder();

@@ -20,6 +20,7 @@ pub struct Model {
     pub is_onboarded: bool,
     pub theme: String,
     pub time_zone: Option<String>,
+    pub triage_seen_at: Option<DateTimeUtc>,
     pub failed_login_count: i32,
     pub failed_login_window_start: Option<DateTimeUtc>,
     pub locked_until: Option<DateTimeUtc>,

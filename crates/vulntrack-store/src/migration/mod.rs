@@ -31,6 +31,7 @@ mod m20261207_000023_risk_acceptance_expiry;
 mod m20261207_000024_sla;
 mod m20261207_000025_risk_acceptance_approval;
 mod m20261207_000026_jobs;
+mod m20261207_000027_triage_seen;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000024_sla::Migration),
             Box::new(m20261207_000025_risk_acceptance_approval::Migration),
             Box::new(m20261207_000026_jobs::Migration),
+            Box::new(m20261207_000027_triage_seen::Migration),
         ]
     }
 }

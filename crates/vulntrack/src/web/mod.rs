@@ -14,6 +14,7 @@ mod markdown;
 mod oversight_pages;
 pub mod page;
 mod settings_page;
+mod triage_page;
 mod vulnerabilities;
 
 use axum::{
@@ -36,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/vulnerabilities", get(vulnerabilities::list).post(vulnerabilities::create))
         .route("/vulnerabilities/new", get(vulnerabilities::new_form))
         .route("/vulnerabilities/bulk", post(vulnerabilities::bulk))
+        .route("/triage", get(triage_page::triage))
+        .route("/triage/{id}", post(triage_page::act))
         .route("/vulnerabilities/views", post(vulnerabilities::save_view))
         .route("/vulnerabilities/views/{id}/delete", post(vulnerabilities::delete_view))
         .route("/vulnerabilities/{id}", get(vulnerabilities::detail))

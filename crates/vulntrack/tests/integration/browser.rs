@@ -799,6 +799,7 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
         "/vulnerabilities?q=no-such-words",
         "/vulnerabilities/new",
         "/vulnerabilities/VT-1",
+        "/triage",
         "/assets",
         "/assets/portal-01",
         "/imports",
@@ -1168,6 +1169,76 @@ async fn a_report_uploaded_on_imports_shows_its_counts_and_its_findings_on_the_a
     browser.collect_log().await;
     // The refused upload's 422 is the answer this step expects.
     browser.problems.retain(|p| !p.contains("status of 422"));
+
+    let problems = browser.finish().await;
+    assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+}
+
+/// The triage queue with the keyboard only: j moves to the most severe
+/// record, a takes it, r resolves the next with a reason picked in its
+/// menu and Enter, Enter opens the last; each change comes back to the
+/// queue, which shrinks. Screens at desktop and phone size, light and dark.
+#[tokio::test]
+async fn a_record_is_triaged_from_the_queue_with_the_keyboard() {
+    let (listener, base, app) = app_on_loopback().await;
+    app.setup_admin("Blue Team", "ada@example.com").await;
+    let admin = app.login("ada@example.com", PASSWORD).await;
+    for (title, severity) in [
+        ("Verbose server banner", "LOW"),
+        ("Exposed admin console on the gateway", "CRITICAL"),
+        ("Outdated TLS on the VPN", "HIGH"),
+    ] {
+        let body =
+            json!({ "title": title, "description": "Found in review.", "severity": severity, "assets": ["gateway"] });
+        let created = app.post("/api/v1/vulnerabilities", As::Cookie(&admin), body).await;
+        assert_eq!(created.status, axum::http::StatusCode::CREATED, "{created:?}");
+    }
+    let record = |key: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move { app.get_as(&format!("/api/v1/vulnerabilities/{key}"), As::Cookie(&admin)).await.body }
+    };
+    let (stop, server) = serve(listener, &app);
+    let Some(mut browser) = Browser::start(base).await else { return };
+    browser.screen(1440, 900).await;
+    browser.go("/login").await;
+    browser.fill("#email", "ada@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(browser.arrive("/").await, "/");
+
+    browser.go("/triage").await;
+    assert!(browser.see("3 open and unassigned").await, "{}", browser.text().await);
+    browser.shot("triage").await;
+    // j: the first (most severe) record; a: assign it to me.
+    browser.keys("j").await;
+    browser.shot("triage-current").await;
+    browser.keys("a").await;
+    assert!(browser.see("2 open and unassigned").await, "{}", browser.text().await);
+    assert!(browser.see("Changes saved.").await);
+    assert_eq!(record("VT-2").await["assignee_id"], app.get_as("/api/v1/me", As::Cookie(&admin)).await.body["id"]);
+    // j, r: the next record's resolution; "Fixed" and Enter apply it.
+    browser.keys("j").await;
+    browser.keys("r").await;
+    let menu = browser.client.active_element().await.expect("the focused menu");
+    assert_eq!(menu.attr("name").await.expect("name").as_deref(), Some("resolution"), "r goes to the resolution");
+    menu.send_keys("Fixed").await.expect("pick");
+    menu.send_keys("\u{E007}").await.expect("enter");
+    assert!(browser.see("1 open and unassigned").await, "{}", browser.text().await);
+    let resolved = record("VT-3").await;
+    assert_eq!((&resolved["status"], &resolved["resolution"]), (&json!("RESOLVED"), &json!("FIXED")));
+    browser.system_scheme("dark").await;
+    browser.shot("triage-dark").await;
+    browser.screen(390, 844).await;
+    assert_eq!(browser.overflow().await, 0, "the queue fits a phone");
+    browser.shot("triage-phone").await;
+    browser.system_scheme("light").await;
+    browser.screen(1440, 900).await;
+    // j, Enter: open the last one.
+    browser.keys("j").await;
+    browser.keys("\u{E007}").await;
+    assert_eq!(browser.arrive("/vulnerabilities/VT-1").await, "/vulnerabilities/VT-1");
 
     let problems = browser.finish().await;
     assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");

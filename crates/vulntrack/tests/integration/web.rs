@@ -627,6 +627,66 @@ async fn a_risk_acceptance_is_requested_and_decided_through_the_pages() {
     assert!(html(&resolved).contains("Risk accepted") && html(&resolved).contains("approved accepting the risk"));
 }
 
+/// `/triage` without JavaScript: the open, unassigned queue, most severe
+/// first, marking what is new since the last look; each row's forms
+/// assign or resolve in place and come back to the queue, a refusal is
+/// said on it; a VIEWER sees no forms, and another team's key is unknown.
+#[tokio::test]
+async fn the_triage_queue_works_through_forms() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
+    for (title, severity) in [("Low finding", "LOW"), ("Critical finding", "CRITICAL")] {
+        let mut body = sample(title);
+        body["severity"] = json!(severity);
+        create(&app, &admin, body).await;
+    }
+    let mut taken = sample("Already taken");
+    taken["assignee_id"] = app.get_as("/api/v1/me", As::Cookie(&admin)).await.body["id"].clone();
+    create(&app, &admin, taken).await;
+
+    let first = html(&page(&app, "/triage", &admin).await).to_owned();
+    assert!(first.contains("2 open and unassigned") && first.contains("2 new"), "{first}");
+    assert!(!first.contains("Already taken"), "an assigned record is not in the queue");
+    let critical = first.find("Critical finding").expect("listed");
+    assert!(critical < first.find("Low finding").expect("listed"), "most severe first");
+    let again = html(&page(&app, "/triage", &admin).await).to_owned();
+    assert!(!again.contains("new-mark"), "nothing new since the last look: {again}");
+    create(&app, &admin, sample("Fresh finding")).await;
+    assert!(html(&page(&app, "/triage", &admin).await).contains("1 new"));
+
+    let assigned = post_form(&app, "/triage/VT-2", Some(&admin), &[("action", "assign")]).await;
+    assert_eq!(location(&assigned), "/triage");
+    let after = follow(&app, &assigned, &admin).await;
+    assert!(html(&after).contains("2 open and unassigned") && !html(&after).contains("Critical finding"));
+    let unexplained =
+        post_form(&app, "/triage/VT-1", Some(&admin), &[("action", "status"), ("status", "RESOLVED")]).await;
+    assert_eq!(unexplained.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&unexplained).contains("VT-1: Resolution"), "{}", html(&unexplained));
+    let resolved = post_form(
+        &app,
+        "/triage/VT-1",
+        Some(&admin),
+        &[("action", "status"), ("status", "RESOLVED"), ("resolution", "NOT_APPLICABLE")],
+    )
+    .await;
+    assert_eq!(location(&resolved), "/triage");
+    assert_eq!(
+        app.get_as("/api/v1/vulnerabilities/VT-1", As::Cookie(&admin)).await.body["resolution"],
+        "NOT_APPLICABLE"
+    );
+
+    let read_only = page(&app, "/triage", &viewer).await;
+    assert!(html(&read_only).contains("Fresh finding") && !html(&read_only).contains("Assign to me"));
+    let refused = post_form(&app, "/triage/VT-4", Some(&viewer), &[("action", "assign")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let red = crate::support::other_team_admin(&app, "red@example.com").await;
+    let foreign = post_form(&app, "/triage/VT-4", Some(&red), &[("action", "assign")]).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND, "another team's key is unknown");
+    assert!(app.get_as("/api/v1/vulnerabilities/VT-4", As::Cookie(&admin)).await.body["assignee_id"].is_null());
+}
+
 #[tokio::test]
 async fn bulk_status_and_assignment_change_every_selected_record() {
     let app = TestApp::spawn().await;
