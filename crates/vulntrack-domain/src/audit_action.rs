@@ -55,6 +55,8 @@ string_enum!(
         RiskAcceptanceApproved => "RISK_ACCEPTANCE_APPROVED",
         RiskAcceptanceRejected => "RISK_ACCEPTANCE_REJECTED",
         RiskAcceptanceExpired => "RISK_ACCEPTANCE_EXPIRED",
+        WebhookCreated => "WEBHOOK_CREATED",
+        WebhookDeleted => "WEBHOOK_DELETED",
     }
 );
 

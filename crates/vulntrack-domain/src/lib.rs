@@ -10,6 +10,7 @@ pub mod control_chars;
 pub mod duration;
 pub mod ids;
 pub mod lockout;
+pub mod notification_prefs;
 pub mod password_policy;
 pub mod policy;
 pub mod rate;

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod migration;
 pub mod notifications;
 pub mod operator;
+pub mod outbox;
 pub mod password_resets;
 pub mod risk_acceptances;
 pub mod saved_views;
@@ -30,6 +31,7 @@ pub mod sessions;
 pub mod teams;
 pub mod users;
 pub mod vulnerabilities;
+pub mod webhooks;
 
 pub use database::{Backend, Database, DatabaseUrl, PoolSettings, StorageCheck, StorageFault};
 pub use error::{Outage, StoreError, StoreResult, outage_of};

@@ -7,9 +7,17 @@ use sea_orm::{
     sea_query::Expr,
 };
 use uuid::Uuid;
-use vulntrack_domain::UserId;
+use vulntrack_domain::{
+    UserId,
+    notification_prefs::{Delivery, Preferences},
+};
 
-use crate::{entity::notifications, error::StoreResult, scope::TeamScope};
+use crate::{
+    entity::{notifications, users},
+    error::StoreResult,
+    outbox::{Channel, NewMessage},
+    scope::TeamScope,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
@@ -36,7 +44,9 @@ impl From<notifications::Model> for Notification {
     }
 }
 
-/// Notifies each recipient once (duplicates collapse).
+/// Notifies each recipient once (duplicates collapse), as each chose for
+/// this kind: listed in the product, also mailed (an outbox message in the
+/// same transaction), or not at all.
 pub async fn notify(
     db: &impl ConnectionTrait,
     scope: TeamScope,
@@ -48,20 +58,51 @@ pub async fn notify(
     let mut unique: Vec<UserId> = recipients.to_vec();
     unique.sort();
     unique.dedup();
+    if unique.is_empty() {
+        return Ok(());
+    }
+    let choices: Vec<(Uuid, Option<String>)> = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .column(users::Column::NotificationSettings)
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::Id.is_in(unique.iter().map(|u| u.as_uuid())))
+        .filter(users::Column::DeletedAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
     let now = Utc::now();
     let message: String = message.chars().take(500).collect();
-    let rows = unique.into_iter().map(|user| notifications::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        team_id: Set(scope.team_id().as_uuid()),
-        user_id: Set(user.as_uuid()),
-        vulnerability_id: Set(vulnerability_id),
-        kind: Set(kind.to_string()),
-        message: Set(message.clone()),
-        read_at: Set(None),
-        created_at: Set(now),
-    });
-    notifications::Entity::insert_many(rows).exec_without_returning(db).await?;
-    Ok(())
+    let mut rows = Vec::new();
+    let mut mails = Vec::new();
+    for (user, stored) in choices {
+        let delivery = Preferences::from_stored(stored.as_deref()).delivery(kind);
+        if delivery == Delivery::Off {
+            continue;
+        }
+        rows.push(notifications::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            team_id: Set(scope.team_id().as_uuid()),
+            user_id: Set(user),
+            vulnerability_id: Set(vulnerability_id),
+            kind: Set(kind.to_string()),
+            message: Set(message.clone()),
+            read_at: Set(None),
+            created_at: Set(now),
+        });
+        if delivery == Delivery::Email {
+            mails.push(NewMessage {
+                channel: Channel::Email,
+                target_id: user,
+                event: kind.to_owned(),
+                payload: serde_json::json!({ "message": message, "vulnerability_id": vulnerability_id }),
+            });
+        }
+    }
+    if !rows.is_empty() {
+        notifications::Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    crate::outbox::enqueue(db, scope, mails).await
 }
 
 /// The user's notifications, newest first.
@@ -81,6 +122,28 @@ pub async fn list(
     Ok(query
         .order_by_desc(notifications::Column::CreatedAt)
         .order_by_desc(notifications::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Notification::from)
+        .collect())
+}
+
+/// The user's unread notifications created after `since`, oldest first.
+pub async fn unread_since(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    user: UserId,
+    since: DateTime<Utc>,
+    limit: u64,
+) -> StoreResult<Vec<Notification>> {
+    Ok(notifications::Entity::find()
+        .filter(notifications::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(notifications::Column::UserId.eq(user.as_uuid()))
+        .filter(notifications::Column::ReadAt.is_null())
+        .filter(notifications::Column::CreatedAt.gt(since))
+        .order_by_asc(notifications::Column::CreatedAt)
         .limit(limit)
         .all(db)
         .await?

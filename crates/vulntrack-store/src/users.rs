@@ -125,6 +125,8 @@ pub async fn create(db: &impl ConnectionTrait, scope: TeamScope, new: NewUser<'_
         theme: Set(Theme::System.as_str().to_string()),
         time_zone: Set(None),
         triage_seen_at: Set(None),
+        notification_settings: Set(None),
+        digest_sent_at: Set(None),
         failed_login_count: Set(0),
         failed_login_window_start: Set(None),
         locked_until: Set(None),
@@ -453,6 +455,85 @@ pub async fn look_at_triage(
         .exec(db)
         .await?;
     Ok(before)
+}
+
+/// What `user` chose to be told of, and how (the stored form).
+pub async fn notification_settings(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    user: UserId,
+) -> StoreResult<Option<String>> {
+    Ok(of_team(scope, user).one(db).await?.ok_or(StoreError::NotFound)?.notification_settings)
+}
+
+pub async fn set_notification_settings(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    user: UserId,
+    stored: &str,
+) -> StoreResult<()> {
+    users::Entity::update_many()
+        .col_expr(users::Column::NotificationSettings, sea_orm::sea_query::Expr::value(stored))
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::Id.eq(user.as_uuid()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// An account that has chosen its notifications (the digest job's view).
+#[derive(Debug, Clone)]
+pub struct NotificationChoices {
+    pub scope: TeamScope,
+    pub user: UserId,
+    /// The stored choices.
+    pub settings: String,
+    pub digest_sent_at: Option<DateTime<Utc>>,
+}
+
+/// Every active account that has chosen its notifications, in every team.
+pub async fn with_notification_settings(db: &impl ConnectionTrait) -> StoreResult<Vec<NotificationChoices>> {
+    use sea_orm::QuerySelect;
+    type Row = (uuid::Uuid, uuid::Uuid, Option<String>, Option<DateTime<Utc>>);
+    let rows: Vec<Row> = users::Entity::find()
+        .select_only()
+        .column(users::Column::TeamId)
+        .column(users::Column::Id)
+        .column(users::Column::NotificationSettings)
+        .column(users::Column::DigestSentAt)
+        .filter(users::Column::NotificationSettings.is_not_null())
+        .filter(users::Column::DeletedAt.is_null())
+        .filter(users::Column::Status.eq(UserStatus::Active.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(team, id, settings, digest_sent_at)| {
+            Some(NotificationChoices {
+                scope: TeamScope::new(TeamId::from_uuid(team)),
+                user: UserId::from_uuid(id),
+                settings: settings?,
+                digest_sent_at,
+            })
+        })
+        .collect())
+}
+
+/// Notes that `user`'s digest went at `at`.
+pub async fn digest_sent(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+    user: UserId,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    users::Entity::update_many()
+        .col_expr(users::Column::DigestSentAt, sea_orm::sea_query::Expr::value(at))
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::Id.eq(user.as_uuid()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The team's active administrators (whom a decision for an ADMIN is sent to).

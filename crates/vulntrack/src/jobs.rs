@@ -15,14 +15,17 @@ use crate::{app::AppState, services};
 pub enum Job {
     /// Reopens records whose risk acceptance ended.
     RiskAcceptanceExpiry,
+    /// Queues the daily digest mails of unread notifications.
+    Digest,
 }
 
 impl Job {
-    pub const ALL: [Job; 1] = [Job::RiskAcceptanceExpiry];
+    pub const ALL: [Job; 2] = [Job::RiskAcceptanceExpiry, Job::Digest];
 
     pub const fn name(self) -> &'static str {
         match self {
             Job::RiskAcceptanceExpiry => "risk_acceptance_expiry",
+            Job::Digest => "notification_digest",
         }
     }
 
@@ -32,6 +35,9 @@ impl Job {
             // Acceptances end by the day; hourly notices one soon after
             // midnight in any time zone.
             Job::RiskAcceptanceExpiry => Duration::from_secs(3600),
+            // Each person's digest goes a day after their last; hourly
+            // finds them within the hour.
+            Job::Digest => Duration::from_secs(3600),
         }
     }
 
@@ -46,6 +52,10 @@ impl Job {
             Job::RiskAcceptanceExpiry => {
                 let reopened = services::risk_acceptances::reopen_expired(state, now.date_naive()).await?;
                 Ok(format!("{reopened} records reopened"))
+            }
+            Job::Digest => {
+                let queued = services::notification_prefs::queue_digests(state, now).await?;
+                Ok(format!("{queued} digests queued"))
             }
         }
     }

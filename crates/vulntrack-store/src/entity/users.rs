@@ -21,6 +21,8 @@ pub struct Model {
     pub theme: String,
     pub time_zone: Option<String>,
     pub triage_seen_at: Option<DateTimeUtc>,
+    pub notification_settings: Option<String>,
+    pub digest_sent_at: Option<DateTimeUtc>,
     pub failed_login_count: i32,
     pub failed_login_window_start: Option<DateTimeUtc>,
     pub locked_until: Option<DateTimeUtc>,

@@ -32,6 +32,7 @@ mod m20261207_000024_sla;
 mod m20261207_000025_risk_acceptance_approval;
 mod m20261207_000026_jobs;
 mod m20261207_000027_triage_seen;
+mod m20261207_000028_outbox_webhooks;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000025_risk_acceptance_approval::Migration),
             Box::new(m20261207_000026_jobs::Migration),
             Box::new(m20261207_000027_triage_seen::Migration),
+            Box::new(m20261207_000028_outbox_webhooks::Migration),
         ]
     }
 }

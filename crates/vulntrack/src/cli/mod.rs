@@ -479,6 +479,8 @@ async fn serve(config: Config) -> Result<(), Failure> {
     tokio::spawn(crate::alerts::monitor(state.clone(), std::time::Duration::from_secs(15)));
     tokio::spawn(crate::audit_heads::log_periodically(db.clone(), AUDIT_HEAD_LOG_EVERY));
     tokio::spawn(crate::jobs::run_periodically(state.clone(), JOBS_TICK));
+    let outbox_interval = state.config().outbox_interval;
+    tokio::spawn(crate::delivery::run_periodically(state.clone(), outbox_interval));
     let router = app::build_router(state);
     app::serve(listener, router, transport, app::shutdown_signal())
         .await

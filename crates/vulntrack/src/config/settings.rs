@@ -106,6 +106,11 @@ settings! {
     invite_ttl: Duration = "72h";
     /// The From address of mail.
     smtp_from: Mailbox = "VulnTrack <vulntrack@localhost>";
+    /// Let teams' webhooks call private, loopback and link-local addresses
+    /// (refused by default: a webhook must not reach inside the network).
+    webhook_allow_private: bool = "false";
+    /// How often a node sends the mail and webhook calls that are due.
+    outbox_interval: Duration = "5s";
     /// The `Strict-Transport-Security` value, or `off`; production sends
     /// a two-year preload value unless told otherwise.
     hsts: Option<String> = "";

@@ -444,8 +444,14 @@ pub async fn import(
             "created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged,
             "reopened": counts.reopened, "closed": counts.closed, "total": counts.total, "skipped": counts.skipped,
         }));
+    let data = json!({
+        "import_id": import.id, "asset": asset.name, "asset_id": asset.id, "format": import.format,
+        "file_name": import.file_name, "created": counts.created, "updated": counts.updated,
+        "unchanged": counts.unchanged, "reopened": counts.reopened, "closed": counts.closed, "total": counts.total,
+    });
     events.insert(0, summary);
     audit::append_many(&txn, events).await?;
+    super::webhooks::emit(&txn, scope, "import.completed", data).await?;
     notify_owner(&txn, scope, importer, &asset, &import).await?;
     let reopened = refreshes.iter().zip(&refresh_outcomes).filter(|(_, o)| **o == Some(Outcome::Reopened));
     for (change, _) in reopened {

@@ -13,6 +13,7 @@ pub mod import_mapping;
 pub mod imports;
 pub mod invitations;
 pub mod members;
+pub mod notification_prefs;
 pub mod operator;
 pub mod password_resets;
 pub mod profile;
@@ -24,5 +25,6 @@ pub mod team;
 pub mod tokens;
 pub mod vulnerabilities;
 pub mod vulnerability_list;
+pub mod webhooks;
 
 pub use error::ServiceError;

@@ -191,6 +191,7 @@ pub async fn create(
             notifications::notify(&txn, scope, &[assignee], Some(created.id), "ASSIGNED", &message).await?;
         }
     }
+    super::webhooks::emit(&txn, scope, "vulnerability.created", super::webhooks::record_data(&created)).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -274,15 +275,19 @@ pub(crate) async fn change_held(
     let resolution_change = if status_change.is_some() { diff.remove("resolution") } else { None };
     let assignee_change = diff.remove("assignee_id");
     if !diff.is_empty() {
+        let data = json!({ "vulnerability": super::webhooks::record_data(&updated), "changes": diff });
         audit::append(
             txn,
             event(principal, context, AuditAction::VulnerabilityUpdated, &updated).details(Value::Object(diff)),
         )
         .await?;
+        super::webhooks::emit(txn, scope, "vulnerability.updated", data).await?;
     }
     if let Some(change) = status_change {
         // Settled otherwise: a waiting request to accept the risk is moot.
         vulntrack_store::risk_acceptances::withdraw_pending(txn, scope, updated.id).await?;
+        let data = json!({ "vulnerability": super::webhooks::record_data(&updated), "status": change, "resolution": resolution_change });
+        super::webhooks::emit(txn, scope, "vulnerability.status_changed", data).await?;
         audit::append(
             txn,
             event(principal, context, AuditAction::VulnerabilityStatusChanged, &updated)

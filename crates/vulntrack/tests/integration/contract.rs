@@ -30,6 +30,7 @@ const API_SOURCES: &[(&str, &str)] = &[
     ("tokens", include_str!("../../src/api/v1/tokens.rs")),
     ("users", include_str!("../../src/api/v1/users.rs")),
     ("vulnerabilities", include_str!("../../src/api/v1/vulnerabilities.rs")),
+    ("webhooks", include_str!("../../src/api/v1/webhooks.rs")),
 ];
 const ROUTER_SOURCE: &str = include_str!("../../src/api/v1/mod.rs");
 

@@ -20,6 +20,7 @@ mod health;
 mod imports;
 mod integrity;
 mod operations;
+mod outbound;
 mod pentest;
 mod readiness;
 mod services;

@@ -1235,7 +1235,7 @@ async fn an_expired_risk_acceptance_reopens_the_record_once() {
     // Today nothing has expired.
     let now = chrono::Utc::now();
     let ran = vulntrack::jobs::run_due(&app.state, "node-a", now).await.expect("jobs");
-    assert_eq!(ran, vec![vulntrack::jobs::Job::RiskAcceptanceExpiry]);
+    assert!(ran.contains(&vulntrack::jobs::Job::RiskAcceptanceExpiry), "{ran:?}");
     assert_eq!(app.get_as(&short_path, As::Cookie(&admin)).await.body["status"], "RESOLVED");
 
     // Three days on, two nodes ask at once: one runs it.
@@ -1244,7 +1244,10 @@ async fn an_expired_risk_acceptance_reopens_the_record_once() {
         vulntrack::jobs::run_due(&app.state, "node-a", later),
         vulntrack::jobs::run_due(&app.state, "node-b", later)
     );
-    let runs = a.expect("node a").len() + b.expect("node b").len();
+    let expiry = |ran: Vec<vulntrack::jobs::Job>| {
+        ran.iter().filter(|j| **j == vulntrack::jobs::Job::RiskAcceptanceExpiry).count()
+    };
+    let runs = expiry(a.expect("node a")) + expiry(b.expect("node b"));
     assert_eq!(runs, 1, "one node runs the job");
     let reopened = app.get_as(&short_path, As::Cookie(&admin)).await.body;
     assert_eq!(

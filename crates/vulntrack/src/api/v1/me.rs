@@ -129,3 +129,45 @@ pub async fn revoke_session(
     crate::services::credentials::revoke_own_session(&state, &principal, &context, path_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// What you are told of, and how: each kind `in_app` (listed under
+/// notifications), `email` (also mailed) or `off`; and `digest`, a daily
+/// mail of what you have not read.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NotificationPreferences {
+    /// Kind → `in_app`, `email` or `off`: `ASSIGNED`, `MENTIONED`,
+    /// `COMMENTED`, `STATUS_CHANGED`, `REOPENED`, `SLA_DUE_SOON`,
+    /// `SLA_BREACHED`, `RISK_ACCEPTANCE_REQUESTED`, `RISK_ACCEPTANCE_APPROVED`,
+    /// `RISK_ACCEPTANCE_REJECTED`, `RISK_ACCEPTANCE_EXPIRED`, `IMPORT`.
+    #[schema(value_type = Object)]
+    kinds: Option<serde_json::Value>,
+    digest: Option<bool>,
+}
+
+#[utoipa::path(
+    get, path = "/me/notification-preferences", tag = "account",
+    responses((status = 200, description = "Where each kind of notification goes", body = NotificationPreferences))
+)]
+pub async fn notification_preferences(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let prefs = crate::services::notification_prefs::get(&state, &principal).await?;
+    Ok(Json(crate::services::notification_prefs::view(&prefs)))
+}
+
+#[utoipa::path(
+    patch, path = "/me/notification-preferences", tag = "account",
+    request_body = NotificationPreferences,
+    responses((status = 200, description = "The preferences as changed", body = NotificationPreferences))
+)]
+pub async fn change_notification_preferences(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let prefs = crate::services::notification_prefs::set(&state, &principal, &context, &body).await?;
+    Ok(Json(crate::services::notification_prefs::view(&prefs)))
+}

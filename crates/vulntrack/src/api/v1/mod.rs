@@ -19,6 +19,7 @@ pub(crate) mod tokens;
 pub(crate) mod users;
 pub(crate) mod views;
 pub(crate) mod vulnerabilities;
+pub(crate) mod webhooks;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -39,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(password_reset::confirm))
         .routes(routes!(me::show, me::update))
         .routes(routes!(me::change_password))
+        .routes(routes!(me::notification_preferences, me::change_notification_preferences))
         .routes(routes!(me::sessions))
         .routes(routes!(me::revoke_session))
         .routes(routes!(invitations::create, invitations::list))
@@ -53,6 +55,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(password_reset::admin_link))
         .routes(routes!(team::show, team::update))
         .routes(routes!(team::triage_policy, team::change_triage_policy))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
         .routes(routes!(vulnerabilities::list, vulnerabilities::create))
         .routes(routes!(vulnerabilities::stats))
         .routes(routes!(vulnerabilities::bulk))

@@ -423,6 +423,21 @@ fn assignee_options(people: &People, current: Option<UserId>, chosen: Option<&st
     options
 }
 
+/// The comment's Markdown with each mention of a member a link to the
+/// records assigned to them.
+fn with_mention_links(body: &str, people: &People) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut from = 0;
+    for mention in services::comments::mentions(body, &people.0) {
+        out.push_str(&body[from..mention.range.start]);
+        let text = &body[mention.range.clone()];
+        out.push_str(&format!("[{text}](/vulnerabilities?assignee_id={})", mention.member.id));
+        from = mention.range.end;
+    }
+    out.push_str(&body[from..]);
+    out
+}
+
 fn comment_view(c: Comment, user: &WebUser, people: &People, refusal: Option<&Refusal>) -> CommentView {
     let own = c.author_id == user.principal.user.id && user.principal.may(Action::Comment);
     let refused = refusal.filter(|r| r.form == Refused::EditComment(c.id));
@@ -431,7 +446,7 @@ fn comment_view(c: Comment, user: &WebUser, people: &People, refusal: Option<&Re
         author: people.named(Some(c.author_id), "—"),
         created: c.created_at,
         edited: c.version > 1,
-        body_html: markdown::render(&c.body),
+        body_html: markdown::render(&with_mention_links(&c.body, people)),
         can_edit: own,
         can_delete: own || user.principal.may(Action::ModerateComments),
         draft: refused.map_or(c.body, |r| r.text.clone()),

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test module uses a different part of the kit
 
 pub mod proxy;
+pub mod sinks;
 
 use std::{path::PathBuf, time::Duration};
 
