@@ -252,3 +252,46 @@ async fn two_workers_send_each_message_once() {
     subjects.dedup();
     assert_eq!((mails.len(), subjects.len()), (120, 120), "each once");
 }
+
+/// Two server processes on one database (PostgreSQL in the PostgreSQL
+/// run), each sending the outbox every second: every queued mail arrives
+/// exactly once.
+#[tokio::test]
+async fn two_server_processes_on_one_database_send_each_mail_once() {
+    const MAILS: usize = 150;
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn().await;
+    let (admin, analyst) = team(&app).await;
+    let grace = app.get_as("/api/v1/me", As::Cookie(&analyst)).await.body["id"].clone();
+    for n in 0..MAILS {
+        let mut record = sample(&format!("Finding {n}"));
+        record["assignee_id"] = grace.clone();
+        create(&app, &admin, record).await;
+    }
+    assert_eq!(vulntrack_store::outbox::waiting(app.db.conn()).await.expect("count"), MAILS as u64);
+
+    let url = app.test_db.url.expose().to_owned();
+    let smtp = sink.url();
+    let vars = [
+        ("DATABASE_URL", url.as_str()),
+        ("VULNTRACK_SECRET", crate::support::TEST_SECRET),
+        ("VULNTRACK_SMTP_URL", smtp.as_str()),
+        ("VULNTRACK_OUTBOX_INTERVAL", "1s"),
+    ];
+    let dir = app.test_db.dir.path();
+    let (one, two) = tokio::join!(
+        crate::cli::Server::start(dir, &["serve"], &vars),
+        crate::cli::Server::start(dir, &["serve"], &vars)
+    );
+    let mails = sink.wait_for(MAILS, Duration::from_secs(60)).await;
+    // Time for a duplicate to show, were there one.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let mails = if mails.len() == MAILS { sink.received() } else { mails };
+    let mut subjects: Vec<String> = mails.iter().map(|m| m.subject()).collect();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!((mails.len(), subjects.len()), (MAILS, MAILS), "each mail once");
+    assert_eq!(vulntrack_store::outbox::waiting(app.db.conn()).await.expect("count"), 0);
+    assert!(one.terminate().await.success());
+    assert!(two.terminate().await.success());
+}
