@@ -1,5 +1,5 @@
 //! The background jobs: periodic work that one node of the cluster does
-//! for all (risk acceptances that expired today). Each job's row in the
+//! for all (risk acceptances that expired, digests, SLA notices). Each job's row in the
 //! `jobs` table is claimed before it runs (see `vulntrack_store::jobs`),
 //! so nodes sharing a database run each job once per period; a node that
 //! dies mid-run loses its claim when the lease ends.
@@ -17,15 +17,18 @@ pub enum Job {
     RiskAcceptanceExpiry,
     /// Queues the daily digest mails of unread notifications.
     Digest,
+    /// Tells people of records due soon or overdue.
+    SlaNotices,
 }
 
 impl Job {
-    pub const ALL: [Job; 2] = [Job::RiskAcceptanceExpiry, Job::Digest];
+    pub const ALL: [Job; 3] = [Job::RiskAcceptanceExpiry, Job::Digest, Job::SlaNotices];
 
     pub const fn name(self) -> &'static str {
         match self {
             Job::RiskAcceptanceExpiry => "risk_acceptance_expiry",
             Job::Digest => "notification_digest",
+            Job::SlaNotices => "sla_notices",
         }
     }
 
@@ -38,6 +41,7 @@ impl Job {
             // Each person's digest goes a day after their last; hourly
             // finds them within the hour.
             Job::Digest => Duration::from_secs(3600),
+            Job::SlaNotices => Duration::from_secs(900),
         }
     }
 
@@ -56,6 +60,10 @@ impl Job {
             Job::Digest => {
                 let queued = services::notification_prefs::queue_digests(state, now).await?;
                 Ok(format!("{queued} digests queued"))
+            }
+            Job::SlaNotices => {
+                let sent = services::sla_notices::send_due(state, now).await?;
+                Ok(format!("{sent} SLA notices sent"))
             }
         }
     }

@@ -79,6 +79,8 @@ pub struct Model {
     /// The SLA's due time and when it becomes due soon (migration 24).
     pub due_at: Option<DateTimeUtc>,
     pub due_soon_at: Option<DateTimeUtc>,
+    pub sla_notice: Option<i16>,
+    pub sla_notice_due_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

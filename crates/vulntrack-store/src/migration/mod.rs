@@ -33,6 +33,7 @@ mod m20261207_000025_risk_acceptance_approval;
 mod m20261207_000026_jobs;
 mod m20261207_000027_triage_seen;
 mod m20261207_000028_outbox_webhooks;
+mod m20261207_000029_sla_notices;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000026_jobs::Migration),
             Box::new(m20261207_000027_triage_seen::Migration),
             Box::new(m20261207_000028_outbox_webhooks::Migration),
+            Box::new(m20261207_000029_sla_notices::Migration),
         ]
     }
 }

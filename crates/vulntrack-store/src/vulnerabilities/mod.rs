@@ -692,6 +692,65 @@ pub async fn find_for_update(
     fetch(txn, scope, id_or_key_condition(id_or_key)?, Hold::ForUpdate).await
 }
 
+/// An SLA notice to send: 1 when a record became due soon, 2 when overdue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlaNotice {
+    pub scope: TeamScope,
+    pub id: Uuid,
+    pub level: i16,
+}
+
+/// Open records, in every team, whose due-soon (1) or due (2) time has
+/// come at `now` and whose people have not had that notice for their
+/// current due time; at most `limit`.
+pub async fn sla_notices_due(db: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64) -> StoreResult<Vec<SlaNotice>> {
+    let backend = db.get_database_backend();
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let (sql, values): (&str, Vec<sea_orm::Value>) = match backend {
+        DbBackend::Postgres => (
+            "SELECT team_id, id, CASE WHEN due_at <= $1 THEN 2 ELSE 1 END AS level FROM vulnerabilities \
+             WHERE status IN ('OPEN', 'IN_PROGRESS') AND due_soon_at <= $1 \
+             AND NOT (sla_notice IS NOT NULL AND sla_notice_due_at = due_at \
+                      AND sla_notice >= CASE WHEN due_at <= $1 THEN 2 ELSE 1 END) \
+             ORDER BY due_at LIMIT $2",
+            vec![now.into(), limit.into()],
+        ),
+        _ => (
+            "SELECT team_id, id, CASE WHEN due_at <= ?1 THEN 2 ELSE 1 END AS level FROM vulnerabilities \
+             WHERE status IN ('OPEN', 'IN_PROGRESS') AND due_soon_at <= ?1 \
+             AND NOT (sla_notice IS NOT NULL AND sla_notice_due_at = due_at \
+                      AND sla_notice >= CASE WHEN due_at <= ?1 THEN 2 ELSE 1 END) \
+             ORDER BY due_at LIMIT ?2",
+            vec![now.into(), limit.into()],
+        ),
+    };
+    let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter()
+        .map(|row| {
+            let team: Uuid = row.try_get("", "team_id")?;
+            let id: Uuid = row.try_get("", "id")?;
+            let level: i32 = row.try_get("", "level")?;
+            Ok(SlaNotice {
+                scope: TeamScope::new(TeamId::from_uuid(team)),
+                id,
+                level: i16::try_from(level).unwrap_or(2),
+            })
+        })
+        .collect()
+}
+
+/// Notes that the record's people had notice `level` for its current due time.
+pub async fn mark_sla_notice(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid, level: i16) -> StoreResult<()> {
+    vulns::Entity::update_many()
+        .col_expr(vulns::Column::SlaNotice, Expr::value(level))
+        .col_expr(vulns::Column::SlaNoticeDueAt, Expr::col(vulns::Column::DueAt))
+        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(vulns::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Records whose risk acceptance ended before `today`, in every team
 /// (the expiry job), the longest expired first, at most `limit`.
 pub async fn expired_acceptances(

@@ -21,6 +21,7 @@ pub mod registration;
 pub mod risk_acceptances;
 pub mod saved_views;
 pub mod sessions;
+pub mod sla_notices;
 pub mod team;
 pub mod tokens;
 pub mod vulnerabilities;

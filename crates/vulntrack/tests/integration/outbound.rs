@@ -295,3 +295,62 @@ async fn two_server_processes_on_one_database_send_each_mail_once() {
     assert!(one.terminate().await.success());
     assert!(two.terminate().await.success());
 }
+
+/// The people on a record hear once when it is due soon and once when it
+/// is overdue (time moved by the job runner, not waited for); the team's
+/// webhooks hear of the breach; a new due time (another severity) starts
+/// over.
+#[tokio::test]
+async fn sla_notices_come_once_per_due_time_and_breaches_reach_webhooks() {
+    install_crypto();
+    let receiver = WebhookReceiver::start().await;
+    let app = TestApp::spawn_with(|config| config.settings.webhook_allow_private = true).await;
+    let (admin, analyst) = team(&app).await;
+    let hook = json!({ "url": receiver.url("/sla"), "events": ["sla.breached"] });
+    assert_eq!(app.post("/api/v1/webhooks", As::Cookie(&admin), hook).await.status, StatusCode::CREATED);
+    let grace = app.get_as("/api/v1/me", As::Cookie(&analyst)).await.body["id"].clone();
+    let mut record = sample("Exposed admin console");
+    record["severity"] = json!("CRITICAL");
+    record["assignee_id"] = grace;
+    let record = create(&app, &admin, record).await;
+    let kinds = || async {
+        let listed = app.get_as("/api/v1/notifications", As::Cookie(&analyst)).await.body;
+        listed["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["kind"].as_str().filter(|k| k.starts_with("SLA_")).map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    let start = Utc::now();
+    let at = |hours: i64| start + chrono::Duration::hours(hours);
+    let state = app.state.clone();
+    let run = |when| {
+        let state = state.clone();
+        async move { vulntrack::jobs::run_due(&state, "node-a", when).await.expect("jobs") }
+    };
+
+    run(at(0)).await;
+    assert!(kinds().await.is_empty(), "on track: nothing to say");
+    run(at(6 * 24)).await; // CRITICAL: due in 7 days, due soon in its last 3
+    assert_eq!(kinds().await, vec!["SLA_DUE_SOON"]);
+    run(at(6 * 24 + 1)).await;
+    assert_eq!(kinds().await, vec!["SLA_DUE_SOON"], "once");
+    run(at(8 * 24)).await;
+    assert_eq!(kinds().await, vec!["SLA_BREACHED", "SLA_DUE_SOON"]);
+    run(at(9 * 24)).await;
+    assert_eq!(kinds().await.len(), 2, "once");
+    // With the assignment's and the breach's mail (to the log: no SMTP here).
+    let sent = vulntrack::delivery::deliver_due(&app.state, "node-a", at(9 * 24)).await.expect("pass");
+    assert_eq!((sent.delivered, receiver.received().len()), (3, 1), "the breach reached the webhook, once");
+    let call: Value = serde_json::from_slice(&receiver.received()[0].body).expect("JSON");
+    assert_eq!((&call["event"], &call["data"]["vulnerability"]["key"]), (&json!("sla.breached"), &record["key"]));
+
+    // HIGH: due 30 days from creation, so on track again; its own notices follow.
+    let path = format!("/api/v1/vulnerabilities/{}", record["id"].as_str().expect("id"));
+    assert_eq!(app.patch(&path, As::Cookie(&admin), json!({ "severity": "HIGH" })).await.status, StatusCode::OK);
+    run(at(10 * 24)).await;
+    assert_eq!(kinds().await.len(), 2, "on track for its new due time");
+    run(at(25 * 24)).await;
+    assert_eq!(kinds().await, vec!["SLA_DUE_SOON", "SLA_BREACHED", "SLA_DUE_SOON"]);
+}
