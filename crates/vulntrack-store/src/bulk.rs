@@ -329,6 +329,8 @@ mod tests {
             risk_accepted_until: chrono::NaiveDate::from_ymd_opt(2027, 3, 31),
             due_at: Some(Utc::now()),
             due_soon_at: Some(Utc::now()),
+            sla_notice: Some(1),
+            sla_notice_due_at: Some(Utc::now()),
         };
         let null = vulns::Model {
             id: Uuid::nil(),
@@ -395,6 +397,8 @@ mod tests {
             risk_accepted_until: None,
             due_at: None,
             due_soon_at: None,
+            sla_notice: None,
+            sla_notice_due_at: None,
         };
         for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
             // Every column Set, as a new row's are.
