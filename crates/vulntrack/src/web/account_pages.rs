@@ -121,6 +121,16 @@ pub struct AccountPage {
     /// Every zone to choose from, the user's marked.
     zones: Vec<Choice>,
     zone_chosen: bool,
+    /// Each kind of notification with where it goes now.
+    notification_kinds: Vec<NotificationKind>,
+    digest: bool,
+}
+
+pub struct NotificationKind {
+    name: &'static str,
+    label: &'static str,
+    /// `in_app`, `email` or `off`.
+    delivery: &'static str,
 }
 
 async fn account_page(
@@ -139,7 +149,13 @@ async fn account_page(
     let tokens = api_tokens::list_live(db, scope, me, now).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let chosen_zone = account.time_zone.clone().unwrap_or_default();
+    let prefs = crate::services::notification_prefs::get(state, &user.principal).await?;
     let page = AccountPage {
+        notification_kinds: vulntrack_domain::notification_prefs::KINDS
+            .iter()
+            .map(|(name, label, _)| NotificationKind { name, label, delivery: prefs.delivery(name).as_str() })
+            .collect(),
+        digest: prefs.digest,
         zone_chosen: !chosen_zone.is_empty(),
         zones: vulntrack_domain::time_zone::names()
             .map(|name| Choice {
@@ -280,6 +296,28 @@ pub async fn save_appearance(
         })
         .map_err(PageError::from);
     after(&state, &user, outcome, "Appearance saved.").await
+}
+
+/// Where each kind of notification goes, and the digest: every kind's
+/// choice is in the form (`kind.ASSIGNED=email`); an unticked digest box
+/// sends nothing.
+pub async fn save_notifications(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let kinds: serde_json::Map<String, serde_json::Value> = pairs
+        .iter()
+        .filter_map(|(name, value)| Some((name.strip_prefix("kind.")?.to_owned(), serde_json::json!(value))))
+        .collect();
+    let digest = pairs.iter().any(|(name, _)| name == "digest");
+    let body = serde_json::json!({ "kinds": kinds, "digest": digest });
+    let outcome = crate::services::notification_prefs::set(&state, &user.principal, &context, &body)
+        .await
+        .map(|_| ())
+        .map_err(PageError::from);
+    after(&state, &user, outcome, "Notification choices saved.").await
 }
 
 #[derive(Debug, Deserialize)]

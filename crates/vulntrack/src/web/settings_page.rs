@@ -39,6 +39,18 @@ pub struct SettingsPage {
     due_soon_days: String,
     notice: Option<String>,
     errors: Vec<String>,
+    webhooks: Vec<WebhookRow>,
+    webhook_events: &'static [&'static str],
+    /// A webhook just created: its secret, shown this once.
+    new_secret: Option<String>,
+}
+
+pub struct WebhookRow {
+    id: uuid::Uuid,
+    url: String,
+    events: String,
+    /// The latest attempts: "200", "500", "unreachable"…
+    recent: Vec<String>,
 }
 
 /// One severity's SLA input.
@@ -62,6 +74,16 @@ async fn settings_page(
     notice: Option<String>,
     errors: Vec<String>,
 ) -> Result<Response, PageError> {
+    settings_page_with(state, user, notice, errors, None).await
+}
+
+async fn settings_page_with(
+    state: &AppState,
+    user: &WebUser,
+    notice: Option<String>,
+    errors: Vec<String>,
+    new_secret: Option<String>,
+) -> Result<Response, PageError> {
     let team = teams::get(state.db().conn(), user.principal.scope()).await?;
     let maximum = state.config().session_ttl.as_secs();
     let current = team.session_ttl_seconds.and_then(|s| u64::try_from(s).ok()).unwrap_or(maximum).min(maximum);
@@ -75,6 +97,15 @@ async fn settings_page(
         label: format!("{} (the maximum)", human(maximum)),
         selected: current == maximum,
     });
+    let mut webhooks = Vec::new();
+    for hook in vulntrack_store::webhooks::list(state.db().conn(), user.principal.scope()).await? {
+        let recent = vulntrack_store::webhooks::deliveries(state.db().conn(), user.principal.scope(), hook.id, 5)
+            .await?
+            .into_iter()
+            .map(|d| d.status_code.map_or_else(|| "unreachable".to_owned(), |c| c.to_string()))
+            .collect();
+        webhooks.push(WebhookRow { id: hook.id, url: hook.url, events: hook.events.join(", "), recent });
+    }
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = SettingsPage {
         nav: Some(user.nav.clone()),
@@ -95,6 +126,9 @@ async fn settings_page(
         due_soon_days: team.sla.due_soon_days.to_string(),
         notice,
         errors,
+        webhooks,
+        webhook_events: crate::services::webhooks::EVENTS,
+        new_secret,
     };
     Ok((status, page).into_response())
 }
@@ -173,4 +207,34 @@ fn policy_body(fields: &std::collections::HashMap<String, String>) -> serde_json
         body.insert("risk_acceptance_approval".to_owned(), serde_json::Value::Bool(ticked));
     }
     serde_json::Value::Object(body)
+}
+
+/// Adds a webhook from the settings page; the page shows its secret once.
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let url = pairs.iter().find(|(k, _)| k == "url").map(|(_, v)| v.clone()).unwrap_or_default();
+    let events: Vec<&str> = pairs.iter().filter(|(k, _)| k == "events").map(|(_, v)| v.as_str()).collect();
+    let body = serde_json::json!({ "url": url, "events": events });
+    match crate::services::webhooks::create(&state, &user.principal, &context, &body).await {
+        Ok(hook) => {
+            let notice = "Webhook added. Copy its secret now: it is shown only this once.".to_owned();
+            settings_page_with(&state, &user, Some(notice), Vec::new(), Some(hook.secret)).await
+        }
+        Err(error) => settings_page(&state, &user, None, form_messages(error)?).await,
+    }
+}
+
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, PageError> {
+    let id = crate::http::path_id(&id)?;
+    crate::services::webhooks::delete(&state, &user.principal, &context, id).await?;
+    settings_page(&state, &user, Some("Webhook deleted.".into()), Vec::new()).await
 }

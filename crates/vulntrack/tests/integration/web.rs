@@ -687,6 +687,51 @@ async fn the_triage_queue_works_through_forms() {
     assert!(app.get_as("/api/v1/vulnerabilities/VT-4", As::Cookie(&admin)).await.body["assignee_id"].is_null());
 }
 
+/// Notification choices on the account page, and webhooks on the
+/// settings page (ADMIN), through forms: a private address is refused
+/// with its reason, a new webhook's secret is shown once.
+#[tokio::test]
+async fn notification_choices_and_webhooks_are_set_through_forms() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let account = page(&app, "/account", &analyst).await;
+    assert!(html(&account).contains(
+        r#"name="kind.ASSIGNED" value="email" aria-label="A record is assigned to you: Also by mail" checked"#
+    ));
+    let saved = post_form(
+        &app,
+        "/account/notifications",
+        Some(&analyst),
+        &[("kind.ASSIGNED", "off"), ("kind.COMMENTED", "email"), ("digest", "on")],
+    )
+    .await;
+    assert!(html(&saved).contains("Notification choices saved."), "{}", html(&saved));
+    let prefs = app.get_as("/api/v1/me/notification-preferences", As::Cookie(&analyst)).await.body;
+    assert_eq!(
+        (&prefs["kinds"]["ASSIGNED"], &prefs["kinds"]["COMMENTED"], &prefs["digest"]),
+        (&json!("off"), &json!("email"), &json!(true))
+    );
+    let bad = post_form(&app, "/account/notifications", Some(&analyst), &[("kind.ASSIGNED", "pigeon")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let settings = page(&app, "/admin/settings", &admin).await;
+    assert!(html(&settings).contains("Add webhook"));
+    let inside = post_form(
+        &app,
+        "/admin/webhooks",
+        Some(&admin),
+        &[("url", "http://127.0.0.1:9/hook"), ("events", "vulnerability.created")],
+    )
+    .await;
+    assert_eq!(inside.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&inside).contains("points inside the network"), "{}", html(&inside));
+    assert_eq!(app.get_as("/api/v1/webhooks", As::Cookie(&admin)).await.body["items"], json!([]));
+    let by_analyst = post_form(&app, "/admin/webhooks", Some(&analyst), &[("url", "https://example.com/")]).await;
+    assert_eq!(by_analyst.status, StatusCode::FORBIDDEN);
+}
+
 #[tokio::test]
 async fn bulk_status_and_assignment_change_every_selected_record() {
     let app = TestApp::spawn().await;
