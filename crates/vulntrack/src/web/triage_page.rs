@@ -131,15 +131,8 @@ pub async fn triage(State(state): State<AppState>, user: WebUser) -> Result<Resp
 pub struct TriageForm {
     /// `assign` (to oneself) or `status`.
     action: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    resolution: String,
-    #[serde(default)]
-    resolution_note: String,
-    /// `YYYY-MM-DD`, for an accepted risk.
-    #[serde(default)]
-    risk_accepted_until: String,
+    #[serde(flatten)]
+    change: super::vulnerabilities::StatusForm,
 }
 
 /// One row's action, then back to the queue (with the reasons on it when
@@ -151,19 +144,9 @@ pub async fn act(
     Path(key): Path<String>,
     Form(form): Form<TriageForm>,
 ) -> Result<Response, PageError> {
-    let given = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
     let body = match form.action.as_str() {
         "assign" => json!({ "assignee_id": user.principal.user.id }),
-        "status" => {
-            let mut body = json!({ "status": form.status });
-            if matches!(form.status.as_str(), "RESOLVED" | "CLOSED") {
-                body["resolution"] = json!(given(&form.resolution));
-                body["resolution_note"] = json!(given(&form.resolution_note));
-                let accepting = form.resolution == Resolution::RiskAccepted.as_str();
-                body["risk_accepted_until"] = json!(given(&form.risk_accepted_until).filter(|_| accepting));
-            }
-            body
-        }
+        "status" => form.change.body(),
         _ => return triage_page(&state, &user, vec!["Choose an action: assign, or a status.".into()]).await,
     };
     match services::vulnerabilities::update(&state, &user.principal, &context, &key, &body, &IfMatch::Absent).await {

@@ -59,6 +59,7 @@ impl From<AcceptanceRequest> for RequestView {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// `PENDING` (the default: the queue to decide), `APPROVED`, `REJECTED`

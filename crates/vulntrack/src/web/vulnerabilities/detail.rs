@@ -682,8 +682,10 @@ pub async fn delete_comment(
     Ok(flash::redirect(&format!("/vulnerabilities/{}#comments", record.key()), Flash::Saved))
 }
 
+/// A status change as the record's and the triage queue's forms post it.
 #[derive(Debug, serde::Deserialize)]
 pub struct StatusForm {
+    #[serde(default)]
     status: String,
     /// Empty for none (an open status, or the form's first choice).
     #[serde(default)]
@@ -695,6 +697,24 @@ pub struct StatusForm {
     risk_accepted_until: String,
 }
 
+impl StatusForm {
+    /// The update the form asks for: the status and, with RESOLVED or
+    /// CLOSED, its resolution, note and (for an accepted risk) last day. An
+    /// open status needs no resolution: what the form still shows of the
+    /// old one is not sent, nor a date kept in the field for another reason.
+    pub fn body(&self) -> Value {
+        let given = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        let mut body = json!({ "status": self.status });
+        if matches!(self.status.as_str(), "RESOLVED" | "CLOSED") {
+            body["resolution"] = json!(given(&self.resolution));
+            body["resolution_note"] = json!(given(&self.resolution_note));
+            let accepting = self.resolution == Resolution::RiskAccepted.as_str();
+            body["risk_accepted_until"] = json!(given(&self.risk_accepted_until).filter(|_| accepting));
+        }
+        body
+    }
+}
+
 pub async fn change_status(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,
@@ -702,18 +722,7 @@ pub async fn change_status(
     Path(id): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, PageError> {
-    let given = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
-    let resolved = matches!(form.status.as_str(), "RESOLVED" | "CLOSED");
-    let mut body = json!({ "status": form.status });
-    // An open status needs no resolution: what the form still shows of the
-    // old one is not sent.
-    if resolved {
-        body["resolution"] = json!(given(&form.resolution));
-        body["resolution_note"] = json!(given(&form.resolution_note));
-        // The date field keeps what it showed; it belongs to an acceptance only.
-        let accepting = form.resolution == Resolution::RiskAccepted.as_str();
-        body["risk_accepted_until"] = json!(given(&form.risk_accepted_until).filter(|_| accepting));
-    }
+    let body = form.body();
     match services::vulnerabilities::update(&state, &user.principal, &context, &id, &body, &IfMatch::Absent).await {
         Ok(changed) => Ok(super::saved(&changed)),
         Err(ServiceError::Invalid(errors)) => {

@@ -11,7 +11,7 @@ use vulntrack_domain::vulnerability::cvss_score;
 use super::{format::label, page::Choice};
 
 pub use detail::{
-    approve_acceptance, change_assignee, change_status, comment, delete_comment, detail, edit_comment,
+    StatusForm, approve_acceptance, change_assignee, change_status, comment, delete_comment, detail, edit_comment,
     reject_acceptance,
 };
 pub use form::{create, delete, edit_form, new_form, update};
