@@ -34,6 +34,7 @@ mod m20261207_000026_jobs;
 mod m20261207_000027_triage_seen;
 mod m20261207_000028_outbox_webhooks;
 mod m20261207_000029_sla_notices;
+mod m20261207_000030_partial_indexes;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000027_triage_seen::Migration),
             Box::new(m20261207_000028_outbox_webhooks::Migration),
             Box::new(m20261207_000029_sla_notices::Migration),
+            Box::new(m20261207_000030_partial_indexes::Migration),
         ]
     }
 }
