@@ -11,6 +11,7 @@
 //! DTDs and runaway nesting before any XML format reads a byte.
 
 pub mod corpus;
+pub mod cve_feeds;
 pub mod detect;
 pub mod error;
 pub mod finding;

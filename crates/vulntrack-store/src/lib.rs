@@ -12,6 +12,7 @@ pub mod api_tokens;
 pub mod assets;
 pub mod audit;
 pub mod comments;
+pub mod cves;
 pub mod database;
 pub mod error;
 pub mod imports;

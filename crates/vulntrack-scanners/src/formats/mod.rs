@@ -4,7 +4,7 @@
 
 use crate::{Format, ParseError, ReportBuilder, detect::Head};
 
-mod support;
+pub(crate) mod support;
 mod web;
 mod xml_tree;
 

@@ -5,6 +5,8 @@ pub(crate) mod api_tokens;
 pub(crate) mod assets;
 pub(crate) mod audit_log;
 pub(crate) mod comments;
+pub(crate) mod cve_sources;
+pub(crate) mod cves;
 pub(crate) mod finding_sightings;
 pub(crate) mod import_findings;
 pub(crate) mod imports;

@@ -35,6 +35,7 @@ mod m20261207_000027_triage_seen;
 mod m20261207_000028_outbox_webhooks;
 mod m20261207_000029_sla_notices;
 mod m20261207_000030_partial_indexes;
+mod m20261207_000031_cve_catalogue;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000028_outbox_webhooks::Migration),
             Box::new(m20261207_000029_sla_notices::Migration),
             Box::new(m20261207_000030_partial_indexes::Migration),
+            Box::new(m20261207_000031_cve_catalogue::Migration),
         ]
     }
 }

@@ -32,6 +32,7 @@ use crate::{app::AppState, http::error::PROBLEM_JSON};
         (name = "vulnerabilities", description = "The register"),
         (name = "assets", description = "What findings are found on"),
         (name = "imports", description = "Scanner reports imported onto assets, deduplicated"),
+        (name = "cves", description = "The CVE catalogue (NVD, CISA KEV, FIRST EPSS), shared by every team"),
         (name = "comments", description = "Discussion on a record"),
         (name = "audit", description = "The team's audit log (ADMIN)"),
         (name = "alerts", description = "Security alerts (ADMIN)"),

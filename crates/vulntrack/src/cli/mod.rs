@@ -7,6 +7,7 @@
 //! (the database is unreachable, a migration fails).
 
 mod backup;
+mod cve;
 mod import;
 mod incident;
 mod operator_alerts;
@@ -55,6 +56,9 @@ enum Command {
     /// The instance-wide security alerts (teams see only their own).
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// The CVE catalogue (NVD, CISA KEV, FIRST EPSS).
+    #[command(subcommand)]
+    Cve(CveCommand),
     /// Import scanner reports onto one of a team's assets.
     Import {
         /// The team: its id, or its name.
@@ -79,6 +83,23 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// The reports (JSON, XML or CSV; .gz, or a .zip of one report).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CveCommand {
+    /// Load NVD CVE API 2.0 JSON, CISA KEV JSON or FIRST EPSS CSV files
+    /// (plain or .gz), in any order; loading a file again changes only what
+    /// changed. Each file loads whole or not at all.
+    Import {
+        /// The feed of every file: nvd, kev or epss (default: detected from each file).
+        #[arg(long, value_name = "FEED")]
+        feed: Option<String>,
+        /// Print one JSON object per file (the counts of what it changed).
+        #[arg(long)]
+        json: bool,
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
@@ -296,6 +317,13 @@ async fn run(command: Command) -> Result<(), Failure> {
                 AlertsCommand::List { open } => operator_alerts::list(&db, open).await,
                 AlertsCommand::Ack { id } => operator_alerts::acknowledge(&db, &id).await,
             }
+        }
+        Command::Cve(CveCommand::Import { feed, json, files }) => {
+            let db = connect(&config).await?;
+            if config.auto_migrate {
+                migrate(&config, &db).await?;
+            }
+            cve::import(&db, cve::CveImportArgs { feed, json, files }).await
         }
         Command::Import { team, asset, format, no_close_missing, minimum_severity, tags, json, files } => {
             let db = connect(&config).await?;

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod bulk_changes;
 pub mod comments;
 pub mod credentials;
+pub mod cve_catalogue;
 pub mod error;
 pub mod import_mapping;
 pub mod imports;

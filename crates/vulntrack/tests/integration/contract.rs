@@ -15,6 +15,7 @@ const API_SOURCES: &[(&str, &str)] = &[
     ("assets", include_str!("../../src/api/v1/assets.rs")),
     ("audit_log", include_str!("../../src/api/v1/audit_log.rs")),
     ("comments", include_str!("../../src/api/v1/comments.rs")),
+    ("cves", include_str!("../../src/api/v1/cves.rs")),
     ("imports", include_str!("../../src/api/v1/imports.rs")),
     ("invitations", include_str!("../../src/api/v1/invitations.rs")),
     ("me", include_str!("../../src/api/v1/me.rs")),

@@ -14,6 +14,7 @@ mod browser;
 mod cli;
 mod conformance;
 mod contract;
+mod cves;
 mod detail_page;
 mod hardening;
 mod health;

@@ -3,6 +3,7 @@
 pub(crate) mod assets;
 pub(crate) mod audit_log;
 mod comments;
+pub(crate) mod cves;
 pub(crate) mod imports;
 pub(crate) mod invitations;
 pub(crate) mod me;
@@ -68,6 +69,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assets::show, assets::update, assets::delete))
         .routes(with_layer(routes!(imports::create, imports::list), imports::upload_limit()))
         .routes(routes!(imports::show))
+        .routes(routes!(cves::search))
+        .routes(routes!(cves::show))
         .routes(routes!(saved_views::list, saved_views::create))
         .routes(routes!(saved_views::delete))
         .routes(routes!(vulnerabilities::show, vulnerabilities::update, vulnerabilities::delete))

@@ -1,0 +1,235 @@
+//! Loading the CVE catalogue from feed files (NVD CVE API 2.0 JSON, CISA
+//! KEV JSON, FIRST EPSS CSV; plain or gzip): the command line's
+//! `vulntrack cve import` and the sync job both come here.
+//!
+//! A file is read on a blocking thread as it streams and handed to the
+//! database 1 000 records at a time, so memory stays bounded whatever its
+//! size; the whole file is one transaction, so a file that turns out to be
+//! broken half-way writes nothing. NVD's CVSS vectors are scored by our
+//! CVSS code; the NVD's own scores are kept beside ours.
+
+use std::{
+    io::{BufRead, BufReader, Cursor, Read},
+    path::Path,
+    time::Instant,
+};
+
+use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
+use vulntrack_domain::vulnerability::cvss_score;
+use vulntrack_scanners::{
+    ParseError,
+    cve_feeds::{self, Entry, Feed, NvdRecord, NvdScore, Stop},
+};
+use vulntrack_store::{
+    Database, StoreError,
+    cves::{self, Applied, CveCvss, EpssFields, KevFields, NvdFields},
+};
+
+/// How much of a file is looked at to tell which feed it is.
+const HEAD: usize = 64 * 1024;
+
+/// What loading one file did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    pub feed: Feed,
+    /// The file's version: KEV's catalogue version, EPSS's model version
+    /// and score date, NVD's format version.
+    pub version: Option<String>,
+    /// Records read from the file.
+    pub read: u64,
+    /// Records left out (not a CVE id, a score out of range…), and the
+    /// first few reasons.
+    pub skipped: u64,
+    pub skipped_reasons: Vec<String>,
+    pub applied: Applied,
+    pub duration_ms: u64,
+}
+
+/// Why a file did not load; nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read the file: {0}")]
+    Unreadable(String),
+    #[error(
+        "not a CVE feed VulnTrack reads: expected NVD CVE API 2.0 JSON, the CISA KEV JSON catalogue or FIRST EPSS CSV"
+    )]
+    UnknownFeed,
+    #[error("{0}")]
+    Malformed(ParseError),
+    #[error("database error: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// A file's bytes, decompressed when they are gzip.
+pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, LoadError> {
+    let file = std::fs::File::open(path).map_err(|e| LoadError::Unreadable(e.to_string()))?;
+    reader(Box::new(file))
+}
+
+/// `source` decompressed when it starts as gzip.
+pub fn reader(source: Box<dyn Read + Send>) -> Result<Box<dyn BufRead + Send>, LoadError> {
+    let mut source = BufReader::with_capacity(HEAD, source);
+    let gzip = source.fill_buf().map_err(|e| LoadError::Unreadable(e.to_string()))?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
+        Box::new(BufReader::with_capacity(HEAD, flate2::read::MultiGzDecoder::new(source)))
+    } else {
+        Box::new(source)
+    })
+}
+
+/// The feed `reader` holds (from its first 64 KiB), and a reader that
+/// still starts at the beginning.
+pub fn detect(mut reader: Box<dyn BufRead + Send>) -> Result<(Feed, Box<dyn BufRead + Send>), LoadError> {
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut reader).take(HEAD as u64).read_to_end(&mut head).map_err(|e| LoadError::Unreadable(e.to_string()))?;
+    let feed = Feed::detect(&head).ok_or(LoadError::UnknownFeed)?;
+    Ok((feed, Box::new(BufReader::new(Cursor::new(head).chain(reader)))))
+}
+
+/// A batch of one feed's records on its way to the database.
+enum Batch {
+    Nvd(Vec<(String, NvdFields)>),
+    Kev(Vec<(String, KevFields)>),
+    Epss(Vec<(String, EpssFields)>),
+}
+
+impl Batch {
+    fn new(feed: Feed) -> Self {
+        match feed {
+            Feed::Nvd => Batch::Nvd(Vec::with_capacity(cves::BATCH)),
+            Feed::Kev => Batch::Kev(Vec::with_capacity(cves::BATCH)),
+            Feed::Epss => Batch::Epss(Vec::with_capacity(cves::BATCH)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Batch::Nvd(rows) => rows.len(),
+            Batch::Kev(rows) => rows.len(),
+            Batch::Epss(rows) => rows.len(),
+        }
+    }
+
+    fn push(&mut self, entry: Entry) {
+        match (self, entry) {
+            (Batch::Nvd(rows), Entry::Nvd(record)) => rows.push((record.id.clone(), nvd_fields(record))),
+            (Batch::Kev(rows), Entry::Kev(r)) => rows.push((
+                r.id,
+                KevFields {
+                    date_added: r.date_added,
+                    due_date: r.due_date,
+                    required_action: r.required_action,
+                    known_ransomware: r.known_ransomware,
+                    name: r.name,
+                    vendor_project: r.vendor_project,
+                    product: r.product,
+                    short_description: r.short_description,
+                },
+            )),
+            (Batch::Epss(rows), Entry::Epss(r)) => {
+                rows.push((r.id, EpssFields { score: r.score, percentile: r.percentile, date: r.date }))
+            }
+            // The reader of one feed yields that feed's records only.
+            _ => {}
+        }
+    }
+
+    async fn apply(self, db: &impl sea_orm::ConnectionTrait, now: DateTime<Utc>) -> Result<Applied, StoreError> {
+        match self {
+            Batch::Nvd(rows) => cves::apply(db, rows, now).await,
+            Batch::Kev(rows) => cves::apply(db, rows, now).await,
+            Batch::Epss(rows) => cves::apply(db, rows, now).await,
+        }
+    }
+}
+
+/// The NVD's record with each vector scored by our CVSS code.
+fn nvd_fields(record: NvdRecord) -> NvdFields {
+    let scored = |given: Option<NvdScore>| {
+        given.map(|given| match cvss_score::assess(&given.vector) {
+            Ok(ours) => CveCvss { vector: ours.vector, score: Some(ours.score), nvd_score: given.score },
+            // Kept as the NVD wrote it, unscored: our code does not read it.
+            Err(_) => CveCvss { vector: given.vector, score: None, nvd_score: given.score },
+        })
+    };
+    NvdFields {
+        status: record.status,
+        description: record.description,
+        published_at: record.published,
+        modified_at: record.modified,
+        cvss_v3: scored(record.cvss_v3),
+        cvss_v4: scored(record.cvss_v4),
+        cwe_ids: record.cwe_ids,
+        references: record.references,
+    }
+}
+
+/// Loads `reader` (of `feed`, or detected) into the catalogue in one
+/// transaction; `progress` is told the records read so far.
+pub async fn load(
+    db: &Database,
+    feed: Option<Feed>,
+    reader: Box<dyn BufRead + Send>,
+    progress: impl Fn(u64) + Send + 'static,
+) -> Result<Loaded, LoadError> {
+    let started = Instant::now();
+    let (feed, reader) = match feed {
+        Some(feed) => (feed, reader),
+        None => detect(reader)?,
+    };
+    let (sender, mut batches) = tokio::sync::mpsc::channel::<Batch>(2);
+    let parser = tokio::task::spawn_blocking(move || {
+        let mut batch = Batch::new(feed);
+        let mut read = 0u64;
+        let summary = cve_feeds::read(feed, reader, |entry| {
+            batch.push(entry);
+            read += 1;
+            if batch.len() >= cves::BATCH {
+                let full = std::mem::replace(&mut batch, Batch::new(feed));
+                sender.blocking_send(full).map_err(|_| Stop)?;
+                progress(read);
+            }
+            Ok(())
+        });
+        if summary.is_ok() && batch.len() > 0 {
+            // The writer gone, its own error is what is reported.
+            let _ = sender.blocking_send(batch);
+        }
+        summary
+    });
+    let now = Utc::now();
+    let txn = db.conn().begin().await.map_err(StoreError::from)?;
+    let mut applied = Applied::default();
+    let mut failure = None;
+    while let Some(batch) = batches.recv().await {
+        match batch.apply(&txn, now).await {
+            Ok(done) => applied.add(done),
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
+        }
+    }
+    // Dropping the receiver stops a parser still sending.
+    drop(batches);
+    let parsed = parser.await.map_err(|e| LoadError::Unreadable(format!("the reader stopped: {e}")))?;
+    if let Some(error) = failure {
+        return Err(error.into());
+    }
+    let summary = parsed.map_err(|error| match error {
+        stop if cve_feeds::is_stop(&stop) => LoadError::Unreadable("the reader was stopped".into()),
+        malformed => LoadError::Malformed(malformed),
+    })?;
+    cves::record_success(&txn, feed.name(), summary.version.as_deref(), None, now).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    Ok(Loaded {
+        feed,
+        version: summary.version,
+        read: summary.read,
+        skipped: summary.skipped,
+        skipped_reasons: summary.skipped_reasons,
+        applied,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}

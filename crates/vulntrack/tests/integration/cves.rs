@@ -1,0 +1,233 @@
+//! The CVE catalogue: NVD, CISA KEV and FIRST EPSS files loaded through
+//! the command line in any order and idempotently, a newer file changing
+//! only what changed, a broken file writing nothing, and the API that reads
+//! the catalogue.
+
+use std::path::{Path, PathBuf};
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::{
+    cli::{assert_one_line_error, run},
+    support::{As, PASSWORD, TEST_SECRET, TestApp},
+};
+
+const ADMIN: &str = "admin@example.com";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cve").join(name)
+}
+
+/// Copies fixtures into `dir` (the binary runs there, from a clean environment).
+fn copy_fixtures(dir: &Path, names: &[&str]) {
+    for name in names {
+        std::fs::copy(fixture(name), dir.join(name)).expect("fixture");
+    }
+}
+
+/// `vulntrack cve import --json FILES`: each file's counts.
+async fn load(app: &TestApp, files: &[&str]) -> Vec<Value> {
+    let url = app.test_db.url.expose().to_string();
+    let vars = [("DATABASE_URL", url.as_str()), ("VULNTRACK_SECRET", TEST_SECRET)];
+    let mut args = vec!["cve", "import", "--json"];
+    args.extend_from_slice(files);
+    let output = run(app.test_db.dir.path(), &args, &vars).await;
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect()
+}
+
+fn counts(loaded: &Value) -> (u64, u64, u64) {
+    let n = |k: &str| loaded[k].as_u64().unwrap_or_else(|| panic!("{k} in {loaded}"));
+    (n("inserted"), n("updated"), n("unchanged"))
+}
+
+async fn cve(app: &TestApp, cookie: &str, id: &str) -> Value {
+    let found = app.get_as(&format!("/api/v1/cves/{id}"), As::Cookie(cookie)).await;
+    assert_eq!(found.status, StatusCode::OK, "{id}: {:?}", found.body);
+    found.body
+}
+
+/// Acceptance 1: the three feeds load in any order (KEV and EPSS before
+/// the NVD), again without change, and newer files update only what they
+/// change; the API shows every feed's fields, with our CVSS scores beside
+/// the NVD's.
+#[tokio::test]
+async fn feeds_load_in_any_order_idempotently_and_newer_files_change_only_what_changed() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let dir = app.test_db.dir.path();
+    copy_fixtures(
+        dir,
+        &["nvd-page.json", "nvd-page-newer.json", "kev.json", "kev-newer.json", "epss.csv", "epss-newer.csv"],
+    );
+    // EPSS compressed, as FIRST publishes it.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &std::fs::read(fixture("epss.csv")).expect("fixture")).expect("gzip");
+    std::fs::write(dir.join("epss.csv.gz"), gz.finish().expect("gzip")).expect("write");
+
+    // KEV and EPSS first: they create rows the NVD then completes.
+    let first = load(&app, &["kev.json", "epss.csv.gz", "nvd-page.json"]).await;
+    assert_eq!(first[0]["source"], "kev");
+    assert_eq!(first[0]["version"], "2024.04.11");
+    assert_eq!(counts(&first[0]), (2, 0, 0));
+    assert_eq!(first[0]["newly_known_exploited"], 2);
+    assert_eq!(first[1]["source"], "epss");
+    assert_eq!(first[1]["version"], "v2023.03.01");
+    assert_eq!(counts(&first[1]), (4, 0, 0));
+    assert_eq!(first[2]["source"], "nvd");
+    assert_eq!(counts(&first[2]), (3, 0, 0), "new to the NVD's columns, though KEV made two rows");
+
+    let log4j = cve(&app, &admin, "cve-2021-44228").await;
+    assert_eq!(log4j["id"], "CVE-2021-44228");
+    assert_eq!(log4j["status"], "Analyzed");
+    assert!(log4j["description"].as_str().is_some_and(|d| d.starts_with("Apache Log4j2 2.0-beta9")), "{log4j}");
+    assert_eq!(log4j["published_at"], "2021-12-10T10:15:09.143Z");
+    assert_eq!(log4j["cvss_v3"]["vector"], "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H");
+    assert_eq!(log4j["cvss_v3"]["score"], 10.0);
+    assert_eq!(log4j["cvss_v3"]["nvd_score"], 10.0);
+    assert_eq!(log4j["cvss_v3"]["rating"], "CRITICAL");
+    assert_eq!(log4j["cwe_ids"], serde_json::json!([20, 400, 502, 917]));
+    assert_eq!(log4j["references"].as_array().map(Vec::len), Some(3));
+    assert_eq!(log4j["kev"]["date_added"], "2021-12-10");
+    assert_eq!(log4j["kev"]["due_date"], "2021-12-24");
+    assert_eq!(log4j["kev"]["known_ransomware"], true);
+    assert_eq!(log4j["epss"]["score"], 0.97565);
+    assert_eq!(log4j["epss"]["percentile"], 0.99996);
+    assert_eq!(log4j["epss"]["date"], "2024-11-28");
+    let panos = cve(&app, &admin, "CVE-2024-3400").await;
+    assert_eq!(panos["cvss_v4"]["vector"], "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H");
+    assert_eq!(panos["cvss_v4"]["score"], 10.0);
+    assert_eq!(panos["kev"], Value::Null, "not on the older KEV list");
+    // Only EPSS named this one: a row with nothing else.
+    let old = cve(&app, &admin, "CVE-1999-0001").await;
+    assert_eq!((old["description"].clone(), old["kev"].clone()), (Value::Null, Value::Null));
+    assert_eq!(old["epss"]["score"], 0.00857);
+
+    // The same files again: nothing written.
+    let again = load(&app, &["nvd-page.json", "kev.json", "epss.csv"]).await;
+    for loaded in &again {
+        assert_eq!(counts(loaded), (0, 0, loaded["read"].as_u64().expect("read")), "{loaded}");
+    }
+    let unchanged = cve(&app, &admin, "CVE-2021-44228").await;
+    assert_eq!(unchanged["updated_at"], log4j["updated_at"], "an unchanged record is not rewritten");
+
+    // Newer files: only what they change.
+    let newer = load(&app, &["nvd-page-newer.json", "kev-newer.json", "epss-newer.csv"]).await;
+    assert_eq!(counts(&newer[0]), (0, 1, 2), "the NVD page changed one CVE");
+    assert_eq!(counts(&newer[1]), (1, 0, 2), "KEV added one");
+    assert_eq!(newer[1]["newly_known_exploited"], 1);
+    assert_eq!(counts(&newer[2]), (0, 2, 0), "EPSS rescored two on a new date");
+    let webp = cve(&app, &admin, "CVE-2023-4863").await;
+    assert!(webp["description"].as_str().is_some_and(|d| d.ends_with("(Chromium security severity: Critical)")));
+    assert_eq!(webp["references"].as_array().map(Vec::len), Some(3));
+    assert_eq!(webp["epss"]["score"], 0.4336);
+    assert_eq!(webp["epss"]["date"], "2024-11-29");
+    let panos = cve(&app, &admin, "CVE-2024-3400").await;
+    assert_eq!(panos["kev"]["date_added"], "2024-04-12");
+    assert_eq!(panos["epss"]["date"], "2024-11-29");
+    assert_eq!(cve(&app, &admin, "CVE-2021-44228").await["epss"]["date"], "2024-11-28", "not in the newer EPSS file");
+    assert_eq!(cve(&app, &admin, "CVE-2021-44228").await["updated_at"], log4j["updated_at"]);
+}
+
+/// A broken file writes nothing, even when its first records were fine;
+/// one bad file does not stop the others; a bad `--feed` is a bad argument.
+#[tokio::test]
+async fn a_broken_feed_file_writes_nothing_and_the_command_says_why_in_one_line() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let dir = app.test_db.dir.path();
+    copy_fixtures(dir, &["kev.json"]);
+    let page = std::fs::read_to_string(fixture("nvd-page.json")).expect("fixture");
+    // Cut off in the third CVE: the first two were read and sent.
+    let cut = page.find("CVE-2024-3400").expect("third CVE");
+    std::fs::write(dir.join("cut.json"), &page[..cut]).expect("write");
+    std::fs::write(dir.join("report.json"), br#"{"SchemaVersion": 2, "Results": []}"#).expect("write");
+    let url = app.test_db.url.expose().to_string();
+    let vars = [("DATABASE_URL", url.as_str()), ("VULNTRACK_SECRET", TEST_SECRET)];
+
+    let output = run(dir, &["cve", "import", "cut.json", "report.json", "kev.json"], &vars).await;
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("kev.json: CISA KEV 2024.04.11: 2 records: 2 inserted, 0 updated, 0 unchanged"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: cut.json: not loaded: not a valid NVD CVE API 2.0 report"), "{stderr}");
+    assert!(stderr.contains("error: report.json: not a CVE feed VulnTrack reads"), "{stderr}");
+    assert!(stderr.contains("2 of 3 files did not load"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // CVE-2021-44228 came before the cut: not written, its row is KEV's alone.
+    let log4j = cve(&app, &admin, "CVE-2021-44228").await;
+    assert_eq!(log4j["description"], Value::Null, "{log4j}");
+    let webp = app.get_as("/api/v1/cves/CVE-2023-4863", As::Cookie(&admin)).await;
+    assert_eq!(webp.body["description"], Value::Null);
+
+    let bad_feed = run(dir, &["cve", "import", "--feed", "osv", "kev.json"], &vars).await;
+    assert_one_line_error(&bad_feed, 2, "--feed must be one of nvd, kev, epss");
+    // A file named as another feed than it is: an error, nothing written.
+    let wrong = run(dir, &["cve", "import", "--feed", "epss", "kev.json"], &vars).await;
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("not a valid FIRST EPSS"), "{wrong:?}");
+}
+
+/// `GET /api/v1/cves/{id}` and `?q=`: for any signed-in user (a VIEWER
+/// too), nobody else; an id prefix or words; bad queries are 422.
+#[tokio::test]
+async fn the_catalogue_is_read_by_id_and_searched_by_id_prefix_or_words() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
+    copy_fixtures(app.test_db.dir.path(), &["nvd-page.json", "kev.json"]);
+    load(&app, &["nvd-page.json", "kev.json"]).await;
+
+    let anonymous = app.get("/api/v1/cves/CVE-2021-44228").await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/v1/cves?q=log4j").await.status, StatusCode::UNAUTHORIZED);
+    for missing in ["CVE-2099-0001", "not-a-cve", "CVE-2021-44228%27%20OR%201=1"] {
+        let found = app.get_as(&format!("/api/v1/cves/{missing}"), As::Cookie(&viewer)).await;
+        assert_eq!(found.status, StatusCode::NOT_FOUND, "{missing}");
+        assert_eq!(found.content_type, "application/problem+json");
+    }
+    assert_eq!(cve(&app, &viewer, "CVE-2021-44228").await["kev"]["product"], "Log4j2");
+
+    let ids = |body: &Value| -> Vec<String> {
+        body["items"].as_array().expect("items").iter().map(|c| c["id"].as_str().expect("id").to_owned()).collect()
+    };
+    let search =
+        |q: &str| format!("/api/v1/cves?q={}", url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>());
+    let by_prefix = app.get_as(&search("cve-2023"), As::Cookie(&viewer)).await;
+    assert_eq!(by_prefix.status, StatusCode::OK);
+    assert_eq!(ids(&by_prefix.body), ["CVE-2023-4863"]);
+    assert_eq!(
+        ids(&app.get_as(&search("CVE-20"), As::Cookie(&viewer)).await.body),
+        ["CVE-2021-44228", "CVE-2023-4863", "CVE-2024-3400"]
+    );
+    assert_eq!(ids(&app.get_as(&search("2024-3400"), As::Cookie(&viewer)).await.body), ["CVE-2024-3400"]);
+    assert_eq!(ids(&app.get_as(&search("heap overflow libwebp"), As::Cookie(&viewer)).await.body), ["CVE-2023-4863"]);
+    assert_eq!(ids(&app.get_as(&search("JNDI LDAP"), As::Cookie(&viewer)).await.body), ["CVE-2021-44228"]);
+    // Words of every CVE, newest first, within the limit.
+    let limited = app.get_as(&format!("{}&limit=2", search("attacker")), As::Cookie(&viewer)).await;
+    assert_eq!(ids(&limited.body), ["CVE-2024-3400", "CVE-2023-4863"]);
+    // Characters that mean something to LIKE or to tsquery are words, not syntax.
+    for literal in ["100%", "zz_qq", "zz & qq | !jj", "'; DROP TABLE cves; --"] {
+        let found = app.get_as(&search(literal), As::Cookie(&viewer)).await;
+        assert_eq!(found.status, StatusCode::OK, "{literal}: {:?}", found.body);
+        assert_eq!(ids(&found.body), Vec::<String>::new(), "{literal}");
+    }
+
+    for (query, field) in [("", "q"), ("  ", "q"), (&"a".repeat(201)[..], "q")] {
+        let refused = app.get_as(&search(query), As::Cookie(&viewer)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{query:?}");
+        assert_eq!(refused.body["errors"][0]["field"], field, "{:?}", refused.body);
+    }
+    let bad_limit = app.get_as(&format!("{}&limit=1000", search("log4j")), As::Cookie(&viewer)).await;
+    assert_eq!(bad_limit.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
