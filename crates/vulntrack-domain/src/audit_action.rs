@@ -55,6 +55,7 @@ string_enum!(
         RiskAcceptanceApproved => "RISK_ACCEPTANCE_APPROVED",
         RiskAcceptanceRejected => "RISK_ACCEPTANCE_REJECTED",
         RiskAcceptanceExpired => "RISK_ACCEPTANCE_EXPIRED",
+        VulnerabilityKnownExploited => "VULNERABILITY_KNOWN_EXPLOITED",
         WebhookCreated => "WEBHOOK_CREATED",
         WebhookDeleted => "WEBHOOK_DELETED",
     }

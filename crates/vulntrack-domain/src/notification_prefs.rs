@@ -48,6 +48,11 @@ pub const KINDS: &[(&str, &str, Delivery)] = &[
     ("RISK_ACCEPTANCE_REJECTED", "Your request to accept a risk is rejected", Delivery::Email),
     ("RISK_ACCEPTANCE_EXPIRED", "An accepted risk expires and its record reopens", Delivery::Email),
     ("IMPORT", "An import on an asset you own", Delivery::InApp),
+    (
+        "KNOWN_EXPLOITED",
+        "CISA lists the CVE of an open record you are assigned (ADMINs: any) as exploited",
+        Delivery::Email,
+    ),
 ];
 
 /// A person's choices; kinds not chosen go where [`KINDS`] says.

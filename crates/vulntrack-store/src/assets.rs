@@ -159,6 +159,7 @@ pub async fn get_for_update(db: &impl ConnectionTrait, scope: TeamScope, id: Uui
 
 /// Writes `fields` over the asset and bumps its version.
 pub async fn update(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid, fields: &AssetFields) -> StoreResult<Asset> {
+    let before = get(db, scope, id).await?;
     assets::Entity::update_many()
         .col_expr(assets::Column::Name, Expr::value(fields.name.trim()))
         .col_expr(assets::Column::NameKey, Expr::value(name_key(&fields.name)))
@@ -175,6 +176,11 @@ pub async fn update(db: &impl ConnectionTrait, scope: TeamScope, id: Uuid, field
         .exec(db)
         .await
         .map_err(|e| StoreError::conflict_on_unique(e, "an asset with this name"))?;
+    if (before.criticality, before.environment) != (fields.criticality, fields.environment) {
+        // Its records' priorities weigh what it is worth.
+        crate::vulnerabilities::priority::refresh(db, crate::vulnerabilities::priority::Target::Asset(scope, id))
+            .await?;
+    }
     get(db, scope, id).await
 }
 

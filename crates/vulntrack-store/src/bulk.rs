@@ -331,6 +331,9 @@ mod tests {
             due_soon_at: Some(Utc::now()),
             sla_notice: Some(1),
             sla_notice_due_at: Some(Utc::now()),
+            known_exploited: true,
+            epss_score: Some(0.42),
+            priority: 77,
         };
         let null = vulns::Model {
             id: Uuid::nil(),
@@ -399,6 +402,9 @@ mod tests {
             due_soon_at: None,
             sla_notice: None,
             sla_notice_due_at: None,
+            known_exploited: false,
+            epss_score: None,
+            priority: 0,
         };
         for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
             // Every column Set, as a new row's are.

@@ -106,6 +106,9 @@ pub trait FeedFields: Sized + PartialEq + Send {
     fn from_row(row: &cves::Model) -> Option<Self>;
     /// Sets the feed's columns on `model`.
     fn set(self, model: &mut cves::ActiveModel);
+    /// Whether the feed's columns go into records' priorities (KEV and
+    /// EPSS do; the NVD's do not: a record keeps its own CVSS).
+    const AFFECTS_PRIORITY: bool = false;
     /// Whether writing this record puts the CVE of `row` on the KEV list.
     fn lists_as_exploited(_row: Option<&cves::Model>) -> bool {
         false
@@ -177,6 +180,7 @@ impl FeedFields for KevFields {
         "kev_short_description",
         "updated_at",
     ];
+    const AFFECTS_PRIORITY: bool = true;
 
     fn from_row(row: &cves::Model) -> Option<Self> {
         Some(KevFields {
@@ -209,6 +213,7 @@ impl FeedFields for KevFields {
 
 impl FeedFields for EpssFields {
     const COLUMNS: &'static [&'static str] = &["epss_score", "epss_percentile", "epss_date", "updated_at"];
+    const AFFECTS_PRIORITY: bool = true;
 
     fn from_row(row: &cves::Model) -> Option<Self> {
         Some(EpssFields { score: row.epss_score?, percentile: row.epss_percentile?, date: row.epss_date })
@@ -272,7 +277,11 @@ pub async fn apply<F: FeedFields>(
         fields.set(&mut model);
         writes.push(model);
     }
+    let written: Vec<String> = writes.iter().filter_map(|w| w.id.try_as_ref().cloned()).collect();
     bulk::insert(db, writes, None, Some(Upsert { key: "id", update: F::COLUMNS })).await?;
+    if F::AFFECTS_PRIORITY {
+        crate::vulnerabilities::priority::refresh(db, crate::vulnerabilities::priority::Target::Cves(&written)).await?;
+    }
     Ok(applied)
 }
 

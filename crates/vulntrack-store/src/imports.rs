@@ -328,6 +328,10 @@ pub async fn refresh(db: &impl ConnectionTrait, scope: TeamScope, refreshes: &[R
             return Err(StoreError::Stale);
         }
     }
+    let resevered: Vec<Uuid> =
+        refreshes.iter().filter(|c| c.severity != c.current.record.severity).map(|c| c.current.id).collect();
+    crate::vulnerabilities::priority::refresh(db, crate::vulnerabilities::priority::Target::Records(scope, &resevered))
+        .await?;
     Ok(())
 }
 

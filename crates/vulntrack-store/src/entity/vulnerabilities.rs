@@ -81,6 +81,9 @@ pub struct Model {
     pub due_soon_at: Option<DateTimeUtc>,
     pub sla_notice: Option<i16>,
     pub sla_notice_due_at: Option<DateTimeUtc>,
+    pub known_exploited: bool,
+    pub epss_score: Option<f64>,
+    pub priority: i16,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

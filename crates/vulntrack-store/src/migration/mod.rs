@@ -36,6 +36,7 @@ mod m20261207_000028_outbox_webhooks;
 mod m20261207_000029_sla_notices;
 mod m20261207_000030_partial_indexes;
 mod m20261207_000031_cve_catalogue;
+mod m20261207_000032_record_priority;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000029_sla_notices::Migration),
             Box::new(m20261207_000030_partial_indexes::Migration),
             Box::new(m20261207_000031_cve_catalogue::Migration),
+            Box::new(m20261207_000032_record_priority::Migration),
         ]
     }
 }

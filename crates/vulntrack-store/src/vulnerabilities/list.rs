@@ -41,6 +41,10 @@ pub enum Sort {
     /// By SLA due time; records without one count as due at
     /// [`NEVER_DUE`] (last when ascending).
     Due(Direction),
+    /// By EPSS probability; records without one count as -1.
+    Epss(Direction),
+    /// By priority (0–100).
+    Priority(Direction),
 }
 
 impl Sort {
@@ -57,13 +61,21 @@ impl Sort {
             "severity" => Sort::Severity(direction),
             "cvss" => Sort::Cvss(direction),
             "due" => Sort::Due(direction),
+            "epss" => Sort::Epss(direction),
+            "priority" => Sort::Priority(direction),
             _ => return None,
         })
     }
 
     pub fn direction(self) -> Direction {
         match self {
-            Sort::Created(d) | Sort::Updated(d) | Sort::Severity(d) | Sort::Cvss(d) | Sort::Due(d) => d,
+            Sort::Created(d)
+            | Sort::Updated(d)
+            | Sort::Severity(d)
+            | Sort::Cvss(d)
+            | Sort::Due(d)
+            | Sort::Epss(d)
+            | Sort::Priority(d) => d,
         }
     }
 }
@@ -75,6 +87,8 @@ pub enum Position {
     Severity { rank: i16, created_at: DateTime<Utc>, id: Uuid },
     Cvss { score: f64, id: Uuid },
     Due { at: DateTime<Utc>, id: Uuid },
+    Epss { score: f64, id: Uuid },
+    Priority { priority: i16, id: Uuid },
 }
 
 /// What to list. Empty filters match everything.
@@ -97,6 +111,10 @@ pub struct ListQuery {
     pub sla: Vec<SlaState>,
     /// Records due before this time.
     pub due_before: Option<DateTime<Utc>>,
+    /// Records whose CVE is (or is not) on CISA's KEV list.
+    pub known_exploited: Option<bool>,
+    /// Records whose CVE's EPSS probability is at least this.
+    pub epss_min: Option<f64>,
     /// The time the SLA states are judged at.
     pub now: DateTime<Utc>,
     pub sort: Sort,
@@ -140,6 +158,8 @@ impl Default for ListQuery {
             created_before: None,
             sla: Vec::new(),
             due_before: None,
+            known_exploited: None,
+            epss_min: None,
             now: Utc::now(),
             sort: Sort::Created(Direction::Desc),
             limit: 50,
@@ -160,6 +180,7 @@ pub struct Page {
 
 /// The exact expression the CVSS index is built on (see migration 3).
 const CVSS_SORT_KEY: &str = "COALESCE(cvss_score, -1.0)";
+const EPSS_SORT_KEY: &str = "COALESCE(epss_score, -1.0)";
 
 /// The due time a record without one sorts at: after every real one. The
 /// sort key and a page's position bind the same value, so a page
@@ -183,6 +204,8 @@ fn sort_keys(sort: Sort) -> Vec<SimpleExpr> {
         }
         Sort::Cvss(_) => vec![Expr::cust(CVSS_SORT_KEY), col(vulns::Column::Id)],
         Sort::Due(_) => vec![due_key(), col(vulns::Column::Id)],
+        Sort::Epss(_) => vec![Expr::cust(EPSS_SORT_KEY), col(vulns::Column::Id)],
+        Sort::Priority(_) => vec![col(vulns::Column::Priority), col(vulns::Column::Id)],
     }
 }
 
@@ -192,6 +215,8 @@ fn position_values(position: &Position) -> Vec<SimpleExpr> {
         Position::Severity { rank, created_at, id } => vec![Expr::val(*rank), Expr::val(*created_at), Expr::val(*id)],
         Position::Cvss { score, id } => vec![Expr::val(*score), Expr::val(*id)],
         Position::Due { at, id } => vec![Expr::val(*at), Expr::val(*id)],
+        Position::Epss { score, id } => vec![Expr::val(*score), Expr::val(*id)],
+        Position::Priority { priority, id } => vec![Expr::val(*priority), Expr::val(*id)],
     }
 }
 
@@ -202,6 +227,8 @@ fn position_of(sort: Sort, row: &vulns::Model) -> Position {
         Sort::Severity(_) => Position::Severity { rank: row.severity_rank, created_at: row.created_at, id: row.id },
         Sort::Cvss(_) => Position::Cvss { score: row.cvss_score.unwrap_or(-1.0), id: row.id },
         Sort::Due(_) => Position::Due { at: row.due_at.unwrap_or_else(never_due), id: row.id },
+        Sort::Epss(_) => Position::Epss { score: row.epss_score.unwrap_or(-1.0), id: row.id },
+        Sort::Priority(_) => Position::Priority { priority: row.priority, id: row.id },
     }
 }
 
@@ -212,6 +239,8 @@ fn matches_sort(sort: Sort, position: &Position) -> bool {
             | (Sort::Severity(_), Position::Severity { .. })
             | (Sort::Cvss(_), Position::Cvss { .. })
             | (Sort::Due(_), Position::Due { .. })
+            | (Sort::Epss(_), Position::Epss { .. })
+            | (Sort::Priority(_), Position::Priority { .. })
     )
 }
 
@@ -263,6 +292,12 @@ fn matching(db_backend: sea_orm::DbBackend, scope: TeamScope, query: &ListQuery)
     }
     if let Some(before) = query.due_before {
         select = select.filter(vulns::Column::DueAt.lt(before));
+    }
+    if let Some(known) = query.known_exploited {
+        select = select.filter(vulns::Column::KnownExploited.eq(known));
+    }
+    if let Some(min) = query.epss_min {
+        select = select.filter(vulns::Column::EpssScore.gte(min));
     }
     if !query.sla.is_empty() {
         let now = query.now;
@@ -349,6 +384,8 @@ mod tests {
         assert_eq!(Sort::parse("-severity"), Some(Sort::Severity(Direction::Desc)));
         assert_eq!(Sort::parse("-cvss"), Some(Sort::Cvss(Direction::Desc)));
         assert_eq!(Sort::parse("due"), Some(Sort::Due(Direction::Asc)));
+        assert_eq!(Sort::parse("-epss"), Some(Sort::Epss(Direction::Desc)));
+        assert_eq!(Sort::parse("-priority"), Some(Sort::Priority(Direction::Desc)));
         assert_eq!(Sort::parse("title"), None);
         assert_eq!(Sort::parse("--created"), None);
     }

@@ -3,6 +3,7 @@
 
 pub(crate) mod deadlines;
 mod list;
+pub mod priority;
 pub(crate) mod search;
 mod stats;
 
@@ -29,7 +30,7 @@ use vulntrack_domain::{
 
 pub use list::{Assignees, Direction, ListQuery, Page, Position, Sort, count_matching};
 
-pub use stats::{COMPLIANCE_DAYS, SeverityStatusCount, SlaCompliance, Stats, TrendDay, open_trend, top_risks};
+pub use stats::{COMPLIANCE_DAYS, SeverityStatusCount, SlaCompliance, Stats, TrendDay, open_trend};
 
 use crate::{
     entity::{finding_sightings as sightings, teams, vulnerabilities as vulns, vulnerability_tags as tags},
@@ -63,6 +64,8 @@ pub struct Vulnerability {
     pub severity_overridden: bool,
     /// The SLA's due time and when it is due soon, if its severity has one.
     pub deadlines: Option<vulntrack_domain::vulnerability::sla::Deadlines>,
+    /// What the CVE catalogue says of it, and its priority.
+    pub intel: priority::Intel,
 }
 
 impl Vulnerability {
@@ -207,6 +210,7 @@ pub(crate) fn from_row(row: vulns::Model, tags: Vec<String>) -> StoreResult<Vuln
         finding_asset_id: row.finding_asset_id,
         severity_overridden: row.severity_overridden,
         deadlines,
+        intel: priority::Intel { known_exploited: row.known_exploited, epss: row.epss_score, priority: row.priority },
     })
 }
 
@@ -318,6 +322,19 @@ pub async fn create_findings(
         search::defer_merges(db).await?;
     }
     let sla = crate::teams::get(db, scope).await?.sla;
+    let mut cve_ids: Vec<String> = records.iter().filter_map(|r| r.cve_id.clone()).collect();
+    cve_ids.sort_unstable();
+    cve_ids.dedup();
+    let signals = priority::signals(db, &cve_ids).await?;
+    // An import's asset is known now; names of other records' assets
+    // resolve below, and those records' priorities follow them there.
+    let finding_asset = match &findings {
+        Some(findings) => {
+            let asset = crate::assets::get(db, scope, findings.asset).await?;
+            Some((asset.criticality, asset.environment))
+        }
+        None => None,
+    };
     let rows = NewRows {
         backend: db.get_database_backend(),
         scope,
@@ -327,6 +344,8 @@ pub async fn create_findings(
         now: Utc::now(),
         findings,
         sla,
+        signals,
+        finding_asset,
     };
     let (sender, mut batches) = tokio::sync::mpsc::channel(2);
     let builder = tokio::task::spawn_blocking(move || rows.build(records, &sender));
@@ -342,6 +361,11 @@ pub async fn create_findings(
     }
     crate::bulk::insert(db, tag_rows, None, None).await?;
     let new_assets = link_assets(db, scope, &ids, &asset_names).await?;
+    if finding_asset.is_none() {
+        let on_assets: Vec<Uuid> =
+            ids.iter().zip(&asset_names).filter(|(_, names)| !names.is_empty()).map(|(id, _)| *id).collect();
+        priority::refresh(db, priority::Target::Records(scope, &on_assets)).await?;
+    }
     Ok(CreatedMany { ids, new_assets })
 }
 
@@ -356,6 +380,10 @@ struct NewRows {
     findings: Option<Findings>,
     /// The team's SLA policy, for each record's deadlines.
     sla: vulntrack_domain::vulnerability::sla::SlaPolicy,
+    /// What the CVE catalogue says of the records' CVEs.
+    signals: HashMap<String, priority::CveSignal>,
+    /// An import's asset (criticality, environment), for the priorities.
+    finding_asset: Option<(vulntrack_domain::asset::Criticality, vulntrack_domain::asset::Environment)>,
 }
 
 impl NewRows {
@@ -423,6 +451,11 @@ impl NewRows {
         let scan = self.findings.as_ref().and_then(|f| Some((f, f.scans.get(usize::try_from(index).ok()?)?)));
         let since = scan.and_then(|(_, scan)| scan.first_seen_at).unwrap_or(self.now);
         deadlines::fill(&mut model, &self.sla, record.severity, since);
+        let signal = record.cve_id.as_ref().and_then(|id| self.signals.get(id)).copied();
+        let intel = priority::intel_of(record.severity, record.cvss_score, signal, self.finding_asset);
+        model.known_exploited = Set(intel.known_exploited);
+        model.epss_score = Set(intel.epss);
+        model.priority = Set(intel.priority);
         match scan {
             Some((findings, scan)) => {
                 fill_scan(&mut model, scan);

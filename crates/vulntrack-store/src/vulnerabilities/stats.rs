@@ -34,6 +34,8 @@ pub struct Stats {
     pub overdue: u64,
     /// Open records due within the next seven days.
     pub due_this_week: u64,
+    /// Open records whose CVE is on CISA's KEV list.
+    pub known_exploited_open: u64,
     /// Per severity, of the records resolved in the last 90 days that had a
     /// due time: how many, and how many were resolved by it.
     pub sla_compliance: Vec<SlaCompliance>,
@@ -119,6 +121,8 @@ pub async fn stats(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<S
     let due_this_week =
         count_open(sea_orm::Condition::all().add(vulns::Column::DueAt.gt(now)).add(vulns::Column::DueAt.lte(week)))
             .await?;
+    let known_exploited_open =
+        count_open(sea_orm::Condition::all().add(vulns::Column::KnownExploited.eq(true))).await?;
     let resolved: Vec<(String, i64, Option<i64>)> = vulns::Entity::find()
         .select_only()
         .column(vulns::Column::Severity)
@@ -147,6 +151,7 @@ pub async fn stats(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<S
         mean_time_to_resolve_seconds,
         overdue,
         due_this_week,
+        known_exploited_open,
         sla_compliance,
     })
 }
@@ -210,24 +215,4 @@ pub async fn open_trend(
             }
         })
         .collect())
-}
-
-/// The open records that matter most: highest CVSS first, then DREAD.
-pub async fn top_risks(
-    db: &impl ConnectionTrait,
-    scope: TeamScope,
-    limit: u64,
-) -> StoreResult<Vec<super::Vulnerability>> {
-    use sea_orm::{Order, QueryOrder};
-    let rows = vulns::Entity::find()
-        .filter(vulns::Column::TeamId.eq(scope.team_id().as_uuid()))
-        .filter(vulns::Column::Status.is_in([VulnStatus::Open.as_str(), VulnStatus::InProgress.as_str()]))
-        .order_by(Expr::cust("COALESCE(cvss_score, -1.0)"), Order::Desc)
-        .order_by(Expr::cust("COALESCE(dread_score, -1.0)"), Order::Desc)
-        .order_by(vulns::Column::SeverityRank, Order::Desc)
-        .order_by(vulns::Column::Id, Order::Asc)
-        .limit(limit)
-        .all(db)
-        .await?;
-    super::hydrate(db, scope, rows).await
 }

@@ -9,21 +9,27 @@
 //! CVSS code; the NVD's own scores are kept beside ours.
 
 use std::{
+    collections::HashMap,
     io::{BufRead, BufReader, Cursor, Read},
     path::Path,
     time::Instant,
 };
 
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use serde_json::json;
 use vulntrack_domain::vulnerability::cvss_score;
+use vulntrack_domain::{AuditAction, UserId};
 use vulntrack_scanners::{
     ParseError,
     cve_feeds::{self, Entry, Feed, NvdRecord, NvdScore, Stop},
 };
 use vulntrack_store::{
     Database, StoreError,
+    audit::{self, Actor, AuditEvent, RequestContext},
     cves::{self, Applied, CveCvss, EpssFields, KevFields, NvdFields},
+    notifications, users,
+    vulnerabilities::priority,
 };
 
 /// How much of a file is looked at to tell which feed it is.
@@ -221,6 +227,11 @@ pub async fn load(
         stop if cve_feeds::is_stop(&stop) => LoadError::Unreadable("the reader was stopped".into()),
         malformed => LoadError::Malformed(malformed),
     })?;
+    // The first KEV list an instance loads is its starting state (the list
+    // filter shows it); from then on each newly listed CVE is news.
+    if feed == Feed::Kev && cves::source(&txn, feed.name()).await?.last_success_at.is_some() {
+        tell_known_exploited(&txn, &applied.newly_known_exploited).await?;
+    }
     cves::record_success(&txn, feed.name(), summary.version.as_deref(), None, now).await?;
     txn.commit().await.map_err(StoreError::from)?;
     Ok(Loaded {
@@ -232,4 +243,44 @@ pub async fn load(
         applied,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     })
+}
+
+/// For each open record whose CVE CISA has just listed as exploited: an
+/// activity entry, and a notification to its assignee and its team's
+/// ADMINs.
+async fn tell_known_exploited(txn: &impl ConnectionTrait, cve_ids: &[String]) -> Result<(), StoreError> {
+    if cve_ids.is_empty() {
+        return Ok(());
+    }
+    let listed = cves::get_many(txn, cve_ids).await?;
+    let context = RequestContext::default();
+    let mut admins: HashMap<vulntrack_domain::TeamId, Vec<UserId>> = HashMap::new();
+    for record in priority::open_with_cves(txn, cve_ids).await? {
+        let kev = listed.get(&record.cve_id).and_then(|cve| cve.kev.clone());
+        let due = kev.as_ref().and_then(|k| k.due_date);
+        let key = format!("{}{}", vulntrack_store::vulnerabilities::KEY_PREFIX, record.number);
+        let event = AuditEvent::new(record.scope, Actor::System, AuditAction::VulnerabilityKnownExploited, &context)
+            .entity("vulnerability", record.id)
+            .details(json!({
+                "key": key,
+                "cve_id": record.cve_id,
+                "kev_date_added": kev.as_ref().map(|k| k.date_added),
+                "kev_due_date": due,
+                "required_action": kev.as_ref().and_then(|k| k.required_action.clone()),
+            }));
+        audit::append(txn, event).await?;
+        let team_admins = match admins.get(&record.scope.team_id()) {
+            Some(found) => found.clone(),
+            None => {
+                let found = users::active_admins(txn, record.scope).await?;
+                admins.insert(record.scope.team_id(), found.clone());
+                found
+            }
+        };
+        let recipients: Vec<UserId> = team_admins.into_iter().chain(record.assignee_id).collect();
+        let due = due.map(|d| format!(" (CISA's due date {d})")).unwrap_or_default();
+        let message = format!("{key}: CISA lists {} as known exploited{due}: {}", record.cve_id, record.title);
+        notifications::notify(txn, record.scope, &recipients, Some(record.id), "KNOWN_EXPLOITED", &message).await?;
+    }
+    Ok(())
 }

@@ -101,6 +101,22 @@ async fn attach_assets(
     Ok(())
 }
 
+/// Recomputes the record's catalogue fields and priority (its severity,
+/// CVSS, CVE or assets changed) and shows them on `vulnerability`.
+async fn refresh_priority(
+    txn: &impl sea_orm::ConnectionTrait,
+    scope: vulntrack_store::TeamScope,
+    vulnerability: &mut Vulnerability,
+) -> Result<(), ServiceError> {
+    let target =
+        vulntrack_store::vulnerabilities::priority::Target::Records(scope, std::slice::from_ref(&vulnerability.id));
+    let mut refreshed = vulntrack_store::vulnerabilities::priority::refresh(txn, target).await?;
+    if let Some(intel) = refreshed.remove(&vulnerability.id) {
+        vulnerability.intel = intel;
+    }
+    Ok(())
+}
+
 /// A DUPLICATE names another record of the same team: one of another team
 /// is "not found", as it would be anywhere else.
 async fn check_duplicate_of(
@@ -176,6 +192,7 @@ pub async fn create(
         created.scan = scan;
     }
     attach_assets(&txn, principal, context, &mut created).await?;
+    refresh_priority(&txn, scope, &mut created).await?;
     let summary = json!({ "key": created.key(), "title": created.record.title, "severity": created.record.severity, "status": created.record.status });
     audit::append(&txn, event(principal, context, AuditAction::VulnerabilityCreated, &created).details(summary))
         .await?;
@@ -267,6 +284,12 @@ pub(crate) async fn change_held(
     }
     if next.assets != current.record.assets {
         attach_assets(txn, principal, context, &mut updated).await?;
+    }
+    let prioritised = (next.severity, next.cvss_score, &next.cve_id, &next.assets);
+    if prioritised
+        != (current.record.severity, current.record.cvss_score, &current.record.cve_id, &current.record.assets)
+    {
+        refresh_priority(txn, scope, &mut updated).await?;
     }
     let mut diff = changes(&current.record, &next);
     diff.extend(scan_changes(&current.scan, &next_scan));

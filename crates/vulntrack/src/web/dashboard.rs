@@ -169,6 +169,7 @@ pub struct DashboardPage {
     mttr: Vec<(Severity, String)>,
     overdue: u64,
     due_this_week: u64,
+    known_exploited_open: u64,
     /// The week's end, for the "due this week" link.
     week_end: String,
     /// Per severity: resolved in time of those due, as words.
@@ -216,13 +217,19 @@ async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, PageEr
     let recent = list(ListQuery { sort: Sort::Updated(Direction::Desc), limit: 5, ..ListQuery::default() }).await?;
     let mine = list(ListQuery {
         assignees: Assignees::one(user.principal.user.id),
-        statuses: open_statuses,
+        statuses: open_statuses.clone(),
         sort: Sort::Severity(Direction::Desc),
         limit: 5,
         ..ListQuery::default()
     })
     .await?;
-    let top = vulnerabilities::top_risks(db, scope, 5).await?;
+    let top = list(ListQuery {
+        statuses: open_statuses.clone(),
+        sort: Sort::Priority(Direction::Desc),
+        limit: 5,
+        ..ListQuery::default()
+    })
+    .await?;
 
     let count = |severity: Severity, status: VulnStatus| {
         stats
@@ -265,6 +272,7 @@ async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, PageEr
             .collect(),
         overdue: stats.overdue,
         due_this_week: stats.due_this_week,
+        known_exploited_open: stats.known_exploited_open,
         week_end: (now + chrono::Duration::days(7)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         compliance: stats
             .sla_compliance
@@ -284,11 +292,17 @@ async fn build(state: &AppState, user: &WebUser) -> Result<DashboardPage, PageEr
                 items: items(oldest, |v| format!("open {} days", (now - v.created_at).num_days())),
             },
             ItemList {
-                title: "Top risks",
+                title: "Top by priority",
                 empty: "Nothing open.",
                 items: items(top, |v| {
-                    let cvss = v.record.cvss_score.map_or_else(|| "no CVSS".into(), |s| format!("CVSS {s:.1}"));
-                    v.record.dread_score().map_or(cvss.clone(), |d| format!("{cvss}, DREAD {d:.1}"))
+                    let mut note = format!("priority {}", v.intel.priority);
+                    if v.intel.known_exploited {
+                        note.push_str(", known exploited");
+                    }
+                    if let Some(epss) = v.intel.epss {
+                        note.push_str(&format!(", EPSS {:.1} %", epss * 100.0));
+                    }
+                    note
                 }),
             },
             ItemList {

@@ -231,3 +231,153 @@ async fn the_catalogue_is_read_by_id_and_searched_by_id_prefix_or_words() {
     let bad_limit = app.get_as(&format!("{}&limit=1000", search("log4j")), As::Cookie(&viewer)).await;
     assert_eq!(bad_limit.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+async fn create(app: &TestApp, cookie: &str, mut body: Value) -> Value {
+    body["description"] = "Found in the quarterly review.".into();
+    let created = app.post("/api/v1/vulnerabilities", As::Cookie(cookie), body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    created.body
+}
+
+fn keys(body: &Value) -> Vec<String> {
+    body["items"].as_array().expect("items").iter().map(|v| v["key"].as_str().expect("key").to_owned()).collect()
+}
+
+fn kinds_for(inbox: &Value, key: &str) -> Vec<String> {
+    inbox["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|n| n["message"].as_str().is_some_and(|m| m.starts_with(&format!("{key}:"))))
+        .map(|n| n["kind"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Acceptance 2 (API): records with a CVE carry the catalogue's KEV and
+/// EPSS and a priority that follows severity, exploitation, EPSS and the
+/// asset; the list filters by `kev` and `epss_min` and sorts by EPSS and
+/// priority; a KEV update that lists the CVE of open records tells their
+/// assignees and ADMINs (that team's only) and shows in their activity;
+/// an asset's new criticality and a record's new CVE move priorities.
+#[tokio::test]
+async fn the_catalogue_enriches_records_filters_and_sorts_them_and_a_new_kev_listing_is_told() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let analyst = app.add_member(&admin, "analyst@example.com", "ANALYST").await;
+    let analyst_id = app.get_as("/api/v1/me", As::Cookie(&analyst)).await.body["id"].clone();
+    let red_admin = crate::support::other_team_admin(&app, "red@example.com").await;
+    let asset = app
+        .post(
+            "/api/v1/assets",
+            As::Cookie(&admin),
+            serde_json::json!({ "name": "payments", "kind": "application", "environment": "production", "criticality": "CRITICAL" }),
+        )
+        .await;
+    assert_eq!(asset.status, StatusCode::CREATED, "{:?}", asset.body);
+    let a = create(&app, &admin, serde_json::json!({ "title": "Log4Shell in payments", "severity": "HIGH", "cve_id": "CVE-2021-44228", "assets": ["payments"], "assignee_id": analyst_id })).await;
+    let b = create(&app, &admin, serde_json::json!({ "title": "libwebp overflow", "severity": "CRITICAL", "cve_id": "CVE-2023-4863", "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H" })).await;
+    let c = create(&app, &admin, serde_json::json!({ "title": "GlobalProtect injection", "severity": "MEDIUM", "cve_id": "CVE-2024-3400", "assignee_id": analyst_id })).await;
+    let d = create(&app, &admin, serde_json::json!({ "title": "Verbose banner", "severity": "LOW" })).await;
+    let e = create(&app, &admin, serde_json::json!({ "title": "Old firewall, patched", "severity": "MEDIUM", "cve_id": "CVE-2024-3400", "status": "RESOLVED", "resolution": "FIXED" })).await;
+    let red = app
+        .post("/api/v1/vulnerabilities", As::Cookie(&red_admin), serde_json::json!({ "title": "Red firewall", "description": "Edge firewall.", "severity": "HIGH", "cve_id": "CVE-2024-3400" }))
+        .await;
+    assert_eq!(red.status, StatusCode::CREATED);
+    // Before the catalogue: severity (or CVSS) and the asset only.
+    assert_eq!(
+        (a["priority"].clone(), a["known_exploited"].clone(), a["epss"].clone()),
+        (40.into(), false.into(), Value::Null)
+    );
+    assert_eq!(b["priority"], 39, "8.8 × 4 + 4 for no asset, rounded");
+    assert_eq!((c["priority"].clone(), d["priority"].clone()), (24.into(), 12.into()));
+
+    copy_fixtures(app.test_db.dir.path(), &["nvd-page.json", "kev.json", "kev-newer.json", "epss.csv"]);
+    load(&app, &["kev.json", "epss.csv", "nvd-page.json"]).await;
+    let key = |v: &Value| v["key"].as_str().expect("key").to_owned();
+    let (a_key, b_key, c_key, d_key, e_key) = (key(&a), key(&b), key(&c), key(&d), key(&e));
+    let shown = app.get_as(&format!("/api/v1/vulnerabilities/{a_key}"), As::Cookie(&analyst)).await.body;
+    assert_eq!(shown["known_exploited"], true);
+    assert_eq!(shown["epss"], 0.97565);
+    assert_eq!(shown["priority"], 90, "30 + 30 + 19.5 + 10");
+    assert_eq!(shown["cve"]["kev"]["due_date"], "2021-12-24");
+    assert_eq!(shown["cve"]["cvss_v3"]["score"], 10.0);
+    let list = async |query: &str| -> Vec<String> {
+        let found = app.get_as(&format!("/api/v1/vulnerabilities?{query}"), As::Cookie(&admin)).await;
+        assert_eq!(found.status, StatusCode::OK, "{query}: {:?}", found.body);
+        keys(&found.body)
+    };
+    assert_eq!(list("status=OPEN&sort=-priority").await, [a_key.clone(), b_key.clone(), c_key.clone(), d_key.clone()]);
+    assert_eq!(list("kev=true&sort=-priority").await, [a_key.clone(), b_key.clone()]);
+    assert_eq!(list("status=OPEN&epss_min=0.5&sort=-priority").await, [a_key.clone(), c_key.clone()]);
+    assert_eq!(list("status=OPEN&sort=-epss").await, [a_key.clone(), c_key.clone(), b_key.clone(), d_key.clone()]);
+    assert_eq!(list("status=OPEN&sort=epss").await, [d_key.clone(), b_key.clone(), c_key.clone(), a_key.clone()]);
+    // Keyset paging by priority shows every record once.
+    let first = app.get_as("/api/v1/vulnerabilities?status=OPEN&sort=-priority&limit=2", As::Cookie(&admin)).await;
+    let cursor = first.body["next_cursor"].as_str().expect("a next page").to_owned();
+    let second = app
+        .get_as(
+            &format!("/api/v1/vulnerabilities?status=OPEN&sort=-priority&limit=2&cursor={cursor}"),
+            As::Cookie(&admin),
+        )
+        .await;
+    assert_eq!(
+        [keys(&first.body), keys(&second.body)].concat(),
+        [a_key.clone(), b_key.clone(), c_key.clone(), d_key.clone()]
+    );
+    for (query, field) in
+        [("kev=maybe", "kev"), ("epss_min=2", "epss_min"), ("epss_min=x", "epss_min"), ("sort=-exploits", "sort")]
+    {
+        let refused = app.get_as(&format!("/api/v1/vulnerabilities?{query}"), As::Cookie(&admin)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(refused.body["errors"][0]["field"], field, "{query}");
+    }
+    // The first KEV list loaded is the starting point: nobody is told.
+    let inbox = app.get_as("/api/v1/notifications", As::Cookie(&analyst)).await.body;
+    assert!(kinds_for(&inbox, &a_key).iter().all(|k| k != "KNOWN_EXPLOITED"), "{inbox}");
+
+    // A newer KEV list adds CVE-2024-3400.
+    load(&app, &["kev-newer.json"]).await;
+    let c_now = app.get_as(&format!("/api/v1/vulnerabilities/{c_key}"), As::Cookie(&admin)).await.body;
+    assert_eq!((c_now["known_exploited"].clone(), c_now["priority"].clone()), (true.into(), 73.into()));
+    let inbox = app.get_as("/api/v1/notifications", As::Cookie(&analyst)).await.body;
+    assert_eq!(kinds_for(&inbox, &c_key), ["KNOWN_EXPLOITED"], "the assignee: {inbox}");
+    let admin_inbox = app.get_as("/api/v1/notifications", As::Cookie(&admin)).await.body;
+    assert_eq!(kinds_for(&admin_inbox, &c_key), ["KNOWN_EXPLOITED"], "an ADMIN: {admin_inbox}");
+    assert!(kinds_for(&admin_inbox, &e_key).is_empty(), "a resolved record is not news");
+    let red_inbox = app.get_as("/api/v1/notifications", As::Cookie(&red_admin)).await.body;
+    let red_messages: Vec<&str> =
+        red_inbox["items"].as_array().expect("items").iter().filter_map(|n| n["message"].as_str()).collect();
+    assert_eq!(red_messages.len(), 1, "{red_messages:?}");
+    assert!(red_messages[0].contains("Red firewall") && red_messages[0].contains("CISA's due date 2024-04-19"));
+    let activity = app.get_as("/api/v1/audit-logs?action=VULNERABILITY_KNOWN_EXPLOITED", As::Cookie(&admin)).await;
+    let rows = activity.body["items"].as_array().expect("items");
+    assert_eq!(rows.len(), 1, "one open record of this team: {rows:?}");
+    assert_eq!(rows[0]["entity_id"], c["id"]);
+    assert_eq!(rows[0]["actor"]["kind"], "SYSTEM");
+    assert_eq!(rows[0]["details"]["cve_id"], "CVE-2024-3400");
+
+    // The asset is worth less now; a record gains a CVE.
+    let changed = app
+        .patch(
+            "/api/v1/assets/payments",
+            As::Cookie(&admin),
+            serde_json::json!({ "criticality": "LOW", "environment": "development" }),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    let a_now = app.get_as(&format!("/api/v1/vulnerabilities/{a_key}"), As::Cookie(&admin)).await.body;
+    assert_eq!(a_now["priority"], 80, "30 + 30 + 19.5 + 0.3");
+    assert_eq!(a_now["version"], shown["version"], "a derived field does not move the record's version");
+    let d_now = app
+        .patch(
+            &format!("/api/v1/vulnerabilities/{d_key}"),
+            As::Cookie(&admin),
+            serde_json::json!({ "cve_id": "CVE-2023-4863" }),
+        )
+        .await;
+    assert_eq!(d_now.status, StatusCode::OK, "{:?}", d_now.body);
+    assert_eq!((d_now.body["known_exploited"].clone(), d_now.body["priority"].clone()), (true.into(), 50.into()));
+    let stats = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&admin)).await.body;
+    assert_eq!(stats["known_exploited_open"], 4, "{stats}");
+}

@@ -237,6 +237,17 @@ pub struct VulnerabilityView {
     last_seen_at: Option<DateTime<Utc>>,
     /// How many times the last report listed it.
     occurrences: Option<u32>,
+    /// Its CVE is on CISA's Known Exploited Vulnerabilities list (from the CVE catalogue).
+    known_exploited: bool,
+    /// Its CVE's EPSS probability of exploitation in the next 30 days, 0–1 (from the CVE catalogue).
+    epss: Option<f64>,
+    /// 0–100: severity (or CVSS), known exploitation, EPSS and the asset's
+    /// criticality and environment combined (the README, "Priority").
+    priority: i16,
+    /// On a single record's answer: the CVE catalogue's record of its CVE,
+    /// when the catalogue holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cve: Option<super::cves::CveView>,
     /// On a single record's answer: the request to accept its risk that
     /// waits for an ADMIN's approval, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -309,6 +320,10 @@ impl From<Vulnerability> for VulnerabilityView {
             first_seen_at: v.scan.first_seen_at,
             last_seen_at: v.scan.last_seen_at,
             occurrences: v.scan.occurrences,
+            known_exploited: v.intel.known_exploited,
+            epss: v.intel.epss,
+            priority: v.intel.priority,
+            cve: None,
             risk_acceptance_request: None,
         }
     }
@@ -350,7 +365,17 @@ pub async fn show(
     let found = vulnerabilities::find(state.db().conn(), principal.scope(), &id).await?;
     let version = found.version;
     let waiting = risk_acceptances::pending_for(state.db().conn(), principal.scope(), found.id).await?;
-    Ok(with_etag(Json(VulnerabilityView::from(found).with_request(waiting)), version))
+    let cve = match found.record.cve_id.as_deref() {
+        Some(id) => match vulntrack_store::cves::get(state.db().conn(), id).await {
+            Ok(cve) => Some(cve.into()),
+            Err(vulntrack_store::StoreError::NotFound) => None,
+            Err(other) => return Err(other.into()),
+        },
+        None => None,
+    };
+    let mut view = VulnerabilityView::from(found).with_request(waiting);
+    view.cve = cve;
+    Ok(with_etag(Json(view), version))
 }
 
 #[utoipa::path(
@@ -539,6 +564,8 @@ pub struct StatsResponse {
     overdue: u64,
     /// Open records due within the next seven days.
     due_this_week: u64,
+    /// Open records whose CVE is on CISA's Known Exploited Vulnerabilities list.
+    known_exploited_open: u64,
     /// Per severity, the records resolved in the last 90 days that had a due
     /// time, and how many of them were resolved by it.
     sla_compliance: Vec<vulnerabilities::SlaCompliance>,
@@ -561,6 +588,7 @@ pub async fn stats(State(state): State<AppState>, principal: Principal) -> Resul
             .collect(),
         overdue: stats.overdue,
         due_this_week: stats.due_this_week,
+        known_exploited_open: stats.known_exploited_open,
         sla_compliance: stats.sla_compliance,
     }))
 }

@@ -68,6 +68,54 @@ pub struct DetailView {
     tags: Vec<String>,
     /// What a scanner reported, for an imported record.
     scan: Option<vulntrack_domain::vulnerability::scanner::ScannerFields>,
+    /// 0–100 (severity, exploitation, EPSS, asset).
+    priority: i16,
+    known_exploited: bool,
+}
+
+/// What the CVE catalogue says of the record's CVE.
+pub struct IntelCard {
+    cve_id: String,
+    kev: Option<vulntrack_store::cves::KevFields>,
+    /// The EPSS probability and percentile as percentages, and the date.
+    epss: Option<(String, String, Option<chrono::NaiveDate>)>,
+    description: Option<String>,
+    published: Option<chrono::DateTime<chrono::Utc>>,
+    cwe_ids: Vec<u32>,
+    references: Vec<String>,
+    /// The NVD's vector, scored by us, when the record has none of its own.
+    nvd_cvss: Option<CvssCard>,
+    /// The NVD's own base score beside it, when it differs from ours.
+    nvd_score_differs: Option<String>,
+}
+
+/// References shown on the card; the rest are one link away at the NVD.
+const INTEL_REFERENCES: usize = 8;
+
+impl IntelCard {
+    fn of(cve: vulntrack_store::cves::Cve, record_has_vector: bool) -> Self {
+        let nvd = cve.nvd.unwrap_or_default();
+        let cvss = nvd.cvss_v4.or(nvd.cvss_v3);
+        let nvd_cvss = cvss.as_ref().filter(|_| !record_has_vector).and_then(|c| CvssCard::of(&c.vector));
+        let nvd_score_differs = cvss
+            .as_ref()
+            .filter(|_| !record_has_vector)
+            .and_then(|c| c.nvd_score.filter(|nvd| c.score.is_none_or(|ours| (ours - nvd).abs() >= 0.05)))
+            .map(|nvd| format!("{nvd:.1}"));
+        Self {
+            cve_id: cve.id,
+            kev: cve.kev,
+            epss: cve
+                .epss
+                .map(|e| (format!("{:.1} %", e.score * 100.0), format!("{:.0}", e.percentile * 100.0), e.date)),
+            description: nvd.description,
+            published: nvd.published_at,
+            cwe_ids: nvd.cwe_ids,
+            references: nvd.references.into_iter().take(INTEL_REFERENCES).collect(),
+            nvd_cvss,
+            nvd_score_differs,
+        }
+    }
 }
 
 /// The CVSS card: the vector's score and rating, and each metric in words.
@@ -325,6 +373,11 @@ fn describe(row: &AuditRecord, people: &People) -> (String, Vec<Change>) {
             let until = details["accepted_until"].as_str().unwrap_or("?");
             (format!("reopened it: the risk was accepted until {until}"), Vec::new())
         }
+        Ok(AuditAction::VulnerabilityKnownExploited) => {
+            let cve = details["cve_id"].as_str().unwrap_or("its CVE");
+            let due = details["kev_due_date"].as_str().map(|d| format!(", CISA's due date {d}")).unwrap_or_default();
+            (format!("noted that CISA lists {cve} as known exploited{due}"), Vec::new())
+        }
         _ => (label(&row.action).to_lowercase(), Vec::new()),
     }
 }
@@ -382,6 +435,7 @@ pub struct DetailPage {
     description_html: String,
     remediation_html: Option<String>,
     cvss: Option<CvssCard>,
+    intel: Option<IntelCard>,
     dread_bars: Vec<Bar>,
     dread_total: String,
     stride: Vec<StrideInput>,
@@ -494,8 +548,17 @@ async fn detail_page(
         Some(original) => vulnerabilities::get(db, scope, original).await.ok(),
         None => None,
     };
+    let intel = match v.record.cve_id.as_deref() {
+        Some(id) => match vulntrack_store::cves::get(db, id).await {
+            Ok(cve) => Some(IntelCard::of(cve, v.record.cvss_vector.is_some())),
+            Err(vulntrack_store::StoreError::NotFound) => None,
+            Err(other) => return Err(other.into()),
+        },
+        None => None,
+    };
     let r = &v.record;
     let page = DetailPage {
+        intel,
         nav: Some(user.nav.clone()),
         description_html: markdown::render(&r.description),
         remediation_html: r.remediation.as_deref().map(markdown::render),
@@ -569,6 +632,8 @@ async fn detail_page(
             references: r.references.clone(),
             tags: r.tags.clone(),
             scan: v.scan.has_details().then(|| v.scan.clone()),
+            priority: v.intel.priority,
+            known_exploited: v.intel.known_exploited,
         },
     };
     let status = if refusal.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };

@@ -60,6 +60,10 @@ pub struct Row {
     /// The SLA's due time, and "overdue" or "due soon" while open.
     due: Option<chrono::DateTime<chrono::Utc>>,
     due_note: Option<&'static str>,
+    priority: i16,
+    known_exploited: bool,
+    /// The EPSS probability as a percentage.
+    epss: Option<String>,
 }
 
 /// A multi-select filter: a checkbox per value inside a disclosure.
@@ -94,6 +98,9 @@ pub struct ListPage {
     cve_id: String,
     created_after: String,
     created_before: String,
+    /// The known-exploited filter is on.
+    kev: bool,
+    epss_min: String,
     more_active: usize,
     limit: Option<String>,
     menus: Vec<FilterMenu>,
@@ -133,6 +140,8 @@ const SORTS: &[(&str, &str)] = &[
     ("cvss", "Lowest CVSS first"),
     ("due", "Due soonest first"),
     ("-due", "Due latest first"),
+    ("-priority", "Highest priority first"),
+    ("-epss", "Most likely exploited first (EPSS)"),
 ];
 
 /// The list order a column's heading sorts by.
@@ -143,6 +152,8 @@ fn sort_key_of(column: &str) -> Option<&'static str> {
         "cvss" => Some("cvss"),
         "updated" => Some("updated"),
         "due" => Some("due"),
+        "priority" => Some("priority"),
+        "epss" => Some("epss"),
         _ => None,
     }
 }
@@ -282,6 +293,9 @@ async fn list_page(
                 "cve_id" => format!("CVE: {value}"),
                 "created_after" => format!("Created from: {value}"),
                 "created_before" => format!("Created before: {value}"),
+                "kev" if value.eq_ignore_ascii_case("true") => "Known exploited".to_string(),
+                "kev" => "Not known exploited".to_string(),
+                "epss_min" => format!("EPSS at least {value}"),
                 other => format!("{other}: {value}"),
             };
             let kept = pairs.iter().filter(|(n, v)| !(n == name && v == value)).cloned().collect::<Vec<_>>();
@@ -340,7 +354,9 @@ async fn list_page(
         cve_id: params.cve_id.clone().unwrap_or_default(),
         created_after: params.created_after.clone().unwrap_or_default(),
         created_before: params.created_before.clone().unwrap_or_default(),
-        more_active: [&params.cve_id, &params.created_after, &params.created_before]
+        kev: params.kev.as_deref().is_some_and(|k| k.trim().eq_ignore_ascii_case("true")),
+        epss_min: params.epss_min.clone().unwrap_or_default(),
+        more_active: [&params.cve_id, &params.created_after, &params.created_before, &params.kev, &params.epss_min]
             .into_iter()
             .filter(|v| v.as_deref().is_some_and(|v| !v.trim().is_empty()))
             .count(),
@@ -423,6 +439,9 @@ async fn list_page(
                     SlaState::DueSoon => Some("due soon"),
                     SlaState::OnTrack => None,
                 }),
+                priority: v.intel.priority,
+                known_exploited: v.intel.known_exploited,
+                epss: v.intel.epss.map(|e| format!("{:.1} %", e * 100.0)),
             }
         })
         .collect();
