@@ -72,6 +72,7 @@ string_enum!(
         DatabaseUnreachable => "DATABASE_UNREACHABLE",
         StorageFault => "STORAGE_FAULT",
         HighErrorRate => "HIGH_ERROR_RATE",
+        CveSyncFailing => "CVE_SYNC_FAILING",
     }
 );
 

@@ -1,5 +1,6 @@
 //! The background jobs: periodic work that one node of the cluster does
-//! for all (risk acceptances that expired, digests, SLA notices). Each job's row in the
+//! for all (risk acceptances that expired, digests, SLA notices, the CVE
+//! catalogue's sync). Each job's row in the
 //! `jobs` table is claimed before it runs (see `vulntrack_store::jobs`),
 //! so nodes sharing a database run each job once per period; a node that
 //! dies mid-run loses its claim when the lease ends.
@@ -19,21 +20,24 @@ pub enum Job {
     Digest,
     /// Tells people of records due soon or overdue.
     SlaNotices,
+    /// Syncs the CVE catalogue from the URLs configured (none: it never runs).
+    IntelSync,
 }
 
 impl Job {
-    pub const ALL: [Job; 3] = [Job::RiskAcceptanceExpiry, Job::Digest, Job::SlaNotices];
+    pub const ALL: [Job; 4] = [Job::RiskAcceptanceExpiry, Job::Digest, Job::SlaNotices, Job::IntelSync];
 
     pub const fn name(self) -> &'static str {
         match self {
             Job::RiskAcceptanceExpiry => "risk_acceptance_expiry",
             Job::Digest => "notification_digest",
             Job::SlaNotices => "sla_notices",
+            Job::IntelSync => "cve_catalogue_sync",
         }
     }
 
     /// How long after a run the next one is due.
-    pub const fn every(self) -> Duration {
+    pub fn every(self, state: &AppState) -> Duration {
         match self {
             // Acceptances end by the day; hourly notices one soon after
             // midnight in any time zone.
@@ -42,12 +46,22 @@ impl Job {
             // finds them within the hour.
             Job::Digest => Duration::from_secs(3600),
             Job::SlaNotices => Duration::from_secs(900),
+            Job::IntelSync => state.config().intel_sync,
         }
     }
 
     /// The longest a run may hold its claim.
     const fn lease(self) -> Duration {
-        Duration::from_secs(600)
+        match self {
+            // A first NVD sync reads ~130 pages, 6 s apart without a key.
+            Job::IntelSync => Duration::from_secs(2 * 3600),
+            _ => Duration::from_secs(600),
+        }
+    }
+
+    /// Whether this instance runs the job at all.
+    fn enabled(self, state: &AppState) -> bool {
+        self != Job::IntelSync || !services::cve_sync::configured(state).is_empty()
     }
 
     /// Runs the job as of `now`; a line for the log saying what it did.
@@ -65,6 +79,7 @@ impl Job {
                 let sent = services::sla_notices::send_due(state, now).await?;
                 Ok(format!("{sent} SLA notices sent"))
             }
+            Job::IntelSync => services::cve_sync::sync(state, now).await,
         }
     }
 }
@@ -80,6 +95,9 @@ pub async fn run_due(state: &AppState, node: &str, now: DateTime<Utc>) -> Result
     let db = state.db().conn();
     let mut ran = Vec::new();
     for job in Job::ALL {
+        if !job.enabled(state) {
+            continue;
+        }
         if !vulntrack_store::jobs::claim(db, job.name(), node, now, later(now, job.lease())).await? {
             continue;
         }
@@ -94,7 +112,7 @@ pub async fn run_due(state: &AppState, node: &str, now: DateTime<Utc>) -> Result
                 Some(error.to_string())
             }
         };
-        vulntrack_store::jobs::finish(db, job.name(), node, Utc::now().max(now), later(now, job.every()), error)
+        vulntrack_store::jobs::finish(db, job.name(), node, Utc::now().max(now), later(now, job.every(state)), error)
             .await?;
         ran.push(job);
     }

@@ -342,6 +342,60 @@ function focusErrorSummary() {
   if (summary) summary.focus();
 }
 
+// The create form's CVE field: as a full CVE id is typed, the catalogue's
+// record fills the fields still empty (the "Fill from CVE" button does the
+// same without JavaScript).
+function setUpCveLookup() {
+  const input = document.getElementById("cve_id");
+  const status = document.getElementById("cve-status");
+  if (!input || !status || !document.querySelector(".fill-from-cve")) return;
+  let asked = "";
+  let timer = null;
+  const lookUp = async () => {
+    const id = input.value.trim().toUpperCase();
+    if (!/^CVE-\d{4}-\d{4,}$/.test(id) || id === asked) return;
+    asked = id;
+    let response;
+    try {
+      response = await fetch(`/vulnerabilities/new/cve?cve_id=${encodeURIComponent(id)}`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+    } catch (_) {
+      return;
+    }
+    if (input.value.trim().toUpperCase() !== id) return;
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      status.textContent = body.reason || `${id} is not in the CVE catalogue.`;
+      return;
+    }
+    const filled = [];
+    const fill = (name, value) => {
+      const field = document.getElementById(name);
+      if (field && value && !field.value.trim()) {
+        field.value = value;
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+        field.dispatchEvent(new Event("change", { bubbles: true }));
+        filled.push(name.replace("_", " "));
+      }
+    };
+    fill("title", body.title);
+    fill("description", body.description);
+    fill("cvss_vector", body.cvss_vector);
+    fill("references", (body.references || []).join("\n"));
+    fill("remediation", body.remediation);
+    status.textContent = filled.length
+      ? `Filled from ${id}: ${filled.join(", ")}. Check them, then save.`
+      : `${id}: every field it could fill already has a value.`;
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(lookUp, 300);
+  });
+  input.addEventListener("change", lookUp);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpMenuToggle();
   setUpSelection();
@@ -351,6 +405,7 @@ document.addEventListener("DOMContentLoaded", () => {
   focusErrorSummary();
   setUpCvssBuilder();
   setUpDreadSliders();
+  setUpCveLookup();
   document.querySelectorAll("input[data-dread]").forEach((input) => input.addEventListener("input", updateDreadMean));
   updateDreadMean();
   document.querySelectorAll("form[data-confirm]").forEach((form) => {

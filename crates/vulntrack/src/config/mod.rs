@@ -111,6 +111,8 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// Security alerts are POSTed here as JSON.
     pub alert_webhook_url: Option<Url>,
+    /// Sent as the NVD API's `apiKey` header by the catalogue sync.
+    pub nvd_api_key: Option<SecretString>,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
     /// The public URL in force: the setting, or `http://` and the bind
@@ -158,6 +160,7 @@ const SECRET_VARIABLES: &[&str] = &[
     "VULNTRACK_SMTP_URL",
     "VULNTRACK_METRICS_TOKEN",
     "VULNTRACK_ALERT_WEBHOOK_URL",
+    "VULNTRACK_NVD_API_KEY",
     "DATABASE_URL",
     "REDIS_URL",
 ];
@@ -343,7 +346,9 @@ impl Config {
                 Some(url)
             }
         };
+        let nvd_api_key = read_secret(var, "VULNTRACK_NVD_API_KEY")?;
         Ok(Self {
+            nvd_api_key,
             // Production logs go to collectors: JSON unless asked otherwise.
             log_format: settings.log_format.unwrap_or(if production { LogFormat::Json } else { LogFormat::Text }),
             settings,
@@ -377,6 +382,7 @@ impl Config {
             redis_url: None,
             metrics_token: None,
             alert_webhook_url: None,
+            nvd_api_key: None,
             config_file: None,
             log_format: LogFormat::Text,
             hsts: None,
@@ -476,6 +482,7 @@ impl Config {
                 "VULNTRACK_METRICS_TOKEN".into(),
                 redacted(self.metrics_token.is_some(), "(none: /metrics off on the main listener)"),
             ),
+            ("VULNTRACK_NVD_API_KEY".into(), redacted(self.nvd_api_key.is_some(), "(none)")),
             (
                 "VULNTRACK_ALERT_WEBHOOK_URL".into(),
                 self.alert_webhook_url.as_ref().map_or("(none)".into(), |u| {

@@ -111,6 +111,21 @@ settings! {
     webhook_allow_private: bool = "false";
     /// How often a node sends the mail and webhook calls that are due.
     outbox_interval: Duration = "5s";
+    /// Sync the CVE catalogue's NVD records from this CVE API 2.0 URL (the
+    /// NVD's own is https://services.nvd.nist.gov/rest/json/cves/2.0, or a
+    /// mirror); no sync without it.
+    nvd_url: Option<Url> = "";
+    /// Sync CISA's KEV catalogue from this URL (CISA's own is
+    /// https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json).
+    kev_url: Option<Url> = "";
+    /// Sync FIRST's EPSS scores from this CSV (or .csv.gz) URL (FIRST's own
+    /// is https://epss.empiricalsecurity.com/epss_scores-current.csv.gz).
+    epss_url: Option<Url> = "";
+    /// How often the catalogue syncs from the URLs set.
+    intel_sync: Duration = "24h";
+    /// The pause between two NVD API requests; by default 6 s, or 0.6 s
+    /// with `VULNTRACK_NVD_API_KEY` (the NVD's published limits).
+    nvd_request_interval: Option<Duration> = "";
     /// The `Strict-Transport-Security` value, or `off`; production sends
     /// a two-year preload value unless told otherwise.
     hsts: Option<String> = "";

@@ -179,30 +179,51 @@ pub async fn load(
     reader: Box<dyn BufRead + Send>,
     progress: impl Fn(u64) + Send + 'static,
 ) -> Result<Loaded, LoadError> {
-    let started = Instant::now();
     let (feed, reader) = match feed {
         Some(feed) => (feed, reader),
         None => detect(reader)?,
     };
+    load_all(db, feed, vec![reader], None, progress).await
+}
+
+/// Loads several files of one feed (the pages of an NVD sync) in one
+/// transaction: all of them or, if one is broken, none. `cursor` is what
+/// the feed's next incremental sync starts from.
+pub async fn load_all(
+    db: &Database,
+    feed: Feed,
+    readers: Vec<Box<dyn BufRead + Send>>,
+    cursor: Option<&str>,
+    progress: impl Fn(u64) + Send + 'static,
+) -> Result<Loaded, LoadError> {
+    let started = Instant::now();
     let (sender, mut batches) = tokio::sync::mpsc::channel::<Batch>(2);
     let parser = tokio::task::spawn_blocking(move || {
         let mut batch = Batch::new(feed);
         let mut read = 0u64;
-        let summary = cve_feeds::read(feed, reader, |entry| {
-            batch.push(entry);
-            read += 1;
-            if batch.len() >= cves::BATCH {
-                let full = std::mem::replace(&mut batch, Batch::new(feed));
-                sender.blocking_send(full).map_err(|_| Stop)?;
-                progress(read);
-            }
-            Ok(())
-        });
-        if summary.is_ok() && batch.len() > 0 {
+        let mut total = cve_feeds::Summary::default();
+        for reader in readers {
+            let summary = cve_feeds::read(feed, reader, |entry| {
+                batch.push(entry);
+                read += 1;
+                if batch.len() >= cves::BATCH {
+                    let full = std::mem::replace(&mut batch, Batch::new(feed));
+                    sender.blocking_send(full).map_err(|_| Stop)?;
+                    progress(read);
+                }
+                Ok(())
+            })?;
+            total.version = summary.version.or(total.version);
+            total.read += summary.read;
+            total.skipped += summary.skipped;
+            let room = 10usize.saturating_sub(total.skipped_reasons.len());
+            total.skipped_reasons.extend(summary.skipped_reasons.into_iter().take(room));
+        }
+        if batch.len() > 0 {
             // The writer gone, its own error is what is reported.
             let _ = sender.blocking_send(batch);
         }
-        summary
+        Ok::<_, ParseError>(total)
     });
     let now = Utc::now();
     let txn = db.conn().begin().await.map_err(StoreError::from)?;
@@ -232,7 +253,7 @@ pub async fn load(
     if feed == Feed::Kev && cves::source(&txn, feed.name()).await?.last_success_at.is_some() {
         tell_known_exploited(&txn, &applied.newly_known_exploited).await?;
     }
-    cves::record_success(&txn, feed.name(), summary.version.as_deref(), None, now).await?;
+    cves::record_success(&txn, feed.name(), summary.version.as_deref(), cursor, now).await?;
     txn.commit().await.map_err(StoreError::from)?;
     Ok(Loaded {
         feed,
@@ -283,4 +304,66 @@ async fn tell_known_exploited(txn: &impl ConnectionTrait, cve_ids: &[String]) ->
         notifications::notify(txn, record.scope, &recipients, Some(record.id), "KNOWN_EXPLOITED", &message).await?;
     }
     Ok(())
+}
+
+/// What a new record's form takes from the catalogue's record of its CVE
+/// (the page fills only the fields still empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Prefill {
+    pub cve_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// The NVD's CVSS v3.x vector, else its v4.0 one (scored by us on save).
+    pub cvss_vector: Option<String>,
+    pub references: Vec<String>,
+    /// CISA's required action, for a known exploited CVE.
+    pub remediation: Option<String>,
+}
+
+/// Longest title taken from a description.
+const PREFILL_TITLE_CHARS: usize = 120;
+/// References a new record takes.
+const PREFILL_REFERENCES: usize = 10;
+
+/// The form's fields for `cve`.
+pub fn prefill(cve: &cves::Cve) -> Prefill {
+    let nvd = cve.nvd.clone().unwrap_or_default();
+    let description = nvd.description.clone().or_else(|| cve.kev.as_ref().and_then(|k| k.short_description.clone()));
+    let title = match (cve.kev.as_ref().and_then(|k| k.name.clone()), &description) {
+        (Some(name), _) => format!("{}: {name}", cve.id),
+        (None, Some(text)) => format!("{}: {}", cve.id, first_words(text, PREFILL_TITLE_CHARS)),
+        (None, None) => cve.id.clone(),
+    };
+    Prefill {
+        cve_id: cve.id.clone(),
+        title,
+        description,
+        cvss_vector: nvd.cvss_v3.or(nvd.cvss_v4).map(|c| c.vector),
+        references: nvd.references.into_iter().take(PREFILL_REFERENCES).collect(),
+        remediation: cve.kev.as_ref().and_then(|k| k.required_action.clone()),
+    }
+}
+
+/// The text's first sentence, or its first words within `max` characters.
+fn first_words(text: &str, max: usize) -> String {
+    let sentence = text.split(". ").next().unwrap_or(text).trim().trim_end_matches('.');
+    if sentence.chars().count() <= max {
+        return sentence.to_owned();
+    }
+    let cut: String = sentence.chars().take(max).collect();
+    let words = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{words}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_title_is_the_first_sentence_or_words_that_fit() {
+        assert_eq!(first_words("Heap overflow in libwebp. More detail.", 120), "Heap overflow in libwebp");
+        let long = "word ".repeat(40);
+        let title = first_words(&long, 30);
+        assert!(title.ends_with('…') && title.chars().count() <= 31, "{title}");
+    }
 }

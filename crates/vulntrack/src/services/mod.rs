@@ -9,6 +9,7 @@ pub mod bulk_changes;
 pub mod comments;
 pub mod credentials;
 pub mod cve_catalogue;
+pub mod cve_sync;
 pub mod error;
 pub mod import_mapping;
 pub mod imports;

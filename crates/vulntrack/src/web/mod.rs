@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/reset-password", get(auth_pages::reset_page).post(auth_pages::reset))
         .route("/vulnerabilities", get(vulnerabilities::list).post(vulnerabilities::create))
         .route("/vulnerabilities/new", get(vulnerabilities::new_form))
+        .route("/vulnerabilities/new/cve", get(vulnerabilities::cve_prefill))
         .route("/vulnerabilities/bulk", post(vulnerabilities::bulk))
         .route("/triage", get(triage_page::triage))
         .route("/triage/{id}", post(triage_page::act))

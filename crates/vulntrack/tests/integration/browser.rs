@@ -780,6 +780,11 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
         .await;
     assert_eq!(imported.status, axum::http::StatusCode::CREATED, "{imported:?}");
     let import_page = format!("/imports/{}", imported.body["id"].as_str().expect("import id"));
+    // A record whose CVE the catalogue knows (KEV, EPSS, NVD): VT-11.
+    load_catalogue(&app, &["kev.json", "epss.csv", "nvd-page.json"]).await;
+    let log4j = json!({ "title": "Log4Shell in the reporting service", "description": "JNDI lookups enabled.", "severity": "HIGH", "cve_id": "CVE-2021-44228", "assets": ["portal-01"] });
+    let created = app.post("/api/v1/vulnerabilities", As::Cookie(&analyst), log4j).await;
+    assert_eq!(created.body["key"], "VT-11", "{created:?}");
 
     // The pages reached from links: an invitation and a reset link.
     let invited = app
@@ -805,6 +810,8 @@ async fn every_page_fits_a_phone_and_passes_axe_in_light_and_dark() {
         "/imports",
         import_page.as_str(),
         "/vulnerabilities/VT-6",
+        "/vulnerabilities/VT-11",
+        "/vulnerabilities?kev=true&sort=-priority&col=key&col=title&col=severity&col=priority&col=epss",
         "/vulnerabilities/VT-1/edit",
         "/notifications",
         "/account",
@@ -1239,6 +1246,114 @@ async fn a_record_is_triaged_from_the_queue_with_the_keyboard() {
     browser.keys("j").await;
     browser.keys("\u{E007}").await;
     assert_eq!(browser.arrive("/vulnerabilities/VT-1").await, "/vulnerabilities/VT-1");
+
+    let problems = browser.finish().await;
+    assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
+    let _ = stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+}
+
+/// Loads fixture feed files into the catalogue through the service the
+/// command line uses.
+async fn load_catalogue(app: &TestApp, files: &[&str]) {
+    for file in files {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cve").join(file);
+        let reader = vulntrack::services::cve_catalogue::open(&path).expect("fixture");
+        vulntrack::services::cve_catalogue::load(&app.db, None, reader, |_| {}).await.expect("load");
+    }
+}
+
+/// Acceptance (issue 17): a record's page shows what the CVE catalogue
+/// knows of its CVE (KEV badge with CISA's due date, EPSS, the NVD's
+/// description, CWE, references and vector), the list shows priority and
+/// EPSS and filters the known exploited, and the dashboard counts them; in
+/// light and dark, on a desktop and a phone.
+#[tokio::test]
+async fn a_records_page_shows_the_catalogues_kev_and_epss_and_the_list_ranks_by_priority() {
+    let (listener, base, app) = app_on_loopback().await;
+    app.setup_admin("Blue Team", "ada@example.com").await;
+    let admin = app.login("ada@example.com", PASSWORD).await;
+    load_catalogue(&app, &["nvd-page.json", "kev.json", "epss.csv"]).await;
+    for (title, severity, cve) in [
+        ("Log4Shell in the reporting service", "HIGH", Some("CVE-2021-44228")),
+        ("GlobalProtect on the edge firewall", "MEDIUM", Some("CVE-2024-3400")),
+        ("Verbose server banner", "LOW", None),
+    ] {
+        let body = json!({ "title": title, "description": "Found in review.", "severity": severity, "cve_id": cve });
+        let created = app.post("/api/v1/vulnerabilities", As::Cookie(&admin), body).await;
+        assert_eq!(created.status, axum::http::StatusCode::CREATED, "{created:?}");
+    }
+    let (stop, server) = serve(listener, &app);
+    let Some(mut browser) = Browser::start(base).await else { return };
+    browser.screen(1440, 900).await;
+    browser.go("/login").await;
+    browser.fill("#email", "ada@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("button[type=submit]").await;
+    assert_eq!(browser.arrive("/").await, "/");
+    assert!(browser.see("known exploited and open").await, "{}", browser.text().await);
+    let tile = browser.client.find(fantoccini::Locator::Css("#known-exploited")).await.expect("tile");
+    assert_eq!(tile.text().await.expect("text"), "1");
+
+    browser.go("/vulnerabilities/VT-1").await;
+    let text = browser.text().await;
+    for expected in [
+        "Known exploited",
+        "on CISA's KEV list since 2021-12-10; CISA's due date 2021-12-24; used in ransomware campaigns",
+        "97.6 % chance of exploitation in the next 30 days",
+        "100th percentile",
+        "Apache Log4j2 2.0-beta9 through 2.15.0",
+        "CWE-917",
+        "NVD CVSS 3.1",
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H",
+        "https://logging.apache.org/log4j/2.x/security.html",
+        "84 of 100",
+    ] {
+        assert!(text.contains(expected), "{expected:?} on the page: {text}");
+    }
+    browser.shot("cve-detail").await;
+    let to_card = "document.getElementById('intel-heading').scrollIntoView()";
+    browser.client.execute(to_card, Vec::new()).await.expect("scroll");
+    browser.shot("cve-card").await;
+    browser.system_scheme("dark").await;
+    browser.shot("cve-card-dark").await;
+    browser.screen(390, 844).await;
+    assert_eq!(browser.overflow().await, 0, "the card fits a phone");
+    browser.client.execute(to_card, Vec::new()).await.expect("scroll");
+    browser.shot("cve-card-phone").await;
+    browser.system_scheme("light").await;
+    browser.screen(1440, 900).await;
+
+    // The list: the known exploited, by priority, with the EPSS column.
+    browser.go("/vulnerabilities?sort=-priority&col=key&col=title&col=severity&col=priority&col=epss").await;
+    let rows = browser.client.find_all(fantoccini::Locator::Css("tbody tr")).await.expect("rows");
+    let mut order = Vec::new();
+    for row in rows {
+        order.push(row.text().await.expect("row text"));
+    }
+    assert_eq!(order.len(), 3, "{order:?}");
+    assert!(order[0].contains("VT-1") && order[0].contains("KEV") && order[0].contains("97.6 %"), "{order:?}");
+    assert!(order[1].contains("VT-2") && order[1].contains("95.7 %"), "{order:?}");
+    assert!(order[2].contains("VT-3"), "{order:?}");
+    browser.shot("cve-list-by-priority").await;
+    browser.go("/vulnerabilities?kev=true").await;
+    assert!(browser.see("1 vulnerability matches").await, "{}", browser.text().await);
+    assert!(browser.see("Known exploited").await);
+
+    // The create form fills itself as a CVE id is typed.
+    browser.go("/vulnerabilities/new").await;
+    browser.fill("#cve_id", "cve-2023-4863").await;
+    assert!(
+        browser.see("Filled from CVE-2023-4863: title, description, cvss vector, references, remediation").await,
+        "{}",
+        browser.text().await
+    );
+    let title = browser.client.find(fantoccini::Locator::Css("#title")).await.expect("title");
+    assert_eq!(
+        title.prop("value").await.expect("value").as_deref(),
+        Some("CVE-2023-4863: Google Chromium WebP Heap-Based Buffer Overflow Vulnerability")
+    );
+    browser.shot("cve-filled-form").await;
 
     let problems = browser.finish().await;
     assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");

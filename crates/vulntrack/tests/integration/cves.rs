@@ -381,3 +381,227 @@ async fn the_catalogue_enriches_records_filters_and_sorts_them_and_a_new_kev_lis
     let stats = app.get_as("/api/v1/vulnerabilities/stats", As::Cookie(&admin)).await.body;
     assert_eq!(stats["known_exploited_open"], 4, "{stats}");
 }
+
+/// The create form fills its empty fields from the catalogue: "Fill from
+/// CVE" without JavaScript (nothing saved), and the JSON the script asks
+/// for as an id is typed; an unknown or malformed id is a form message.
+#[tokio::test]
+async fn the_create_form_fills_its_empty_fields_from_the_catalogue() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let viewer = app.add_member(&admin, "viewer@example.com", "VIEWER").await;
+    copy_fixtures(app.test_db.dir.path(), &["nvd-page.json", "kev.json"]);
+    load(&app, &["nvd-page.json", "kev.json"]).await;
+    let html = |r: &crate::support::TestResponse| r.body.as_str().unwrap_or_default().to_owned();
+
+    let filled = crate::web::post_form(
+        &app,
+        "/vulnerabilities",
+        Some(&admin),
+        &[
+            ("fill_from_cve", "1"),
+            ("cve_id", " cve-2021-44228 "),
+            ("title", ""),
+            ("description", ""),
+            ("severity", "HIGH"),
+            ("remediation", "Upgrade to 2.17.1."),
+        ],
+    )
+    .await;
+    assert_eq!(filled.status, StatusCode::OK);
+    let page = html(&filled);
+    assert!(
+        page.contains(
+            "Filled from CVE-2021-44228: title, description, cvss vector, references. Check them, then save."
+        ),
+        "{page}"
+    );
+    assert!(page.contains(r#"value="CVE-2021-44228: Apache Log4j2 Remote Code Execution Vulnerability""#), "{page}");
+    assert!(page.contains("Apache Log4j2 2.0-beta9 through 2.15.0"));
+    assert!(page.contains(r#"value="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H""#));
+    assert!(page.contains("Upgrade to 2.17.1."), "a typed field is kept");
+    assert!(page.contains(r#"value="CVE-2021-44228""#), "the id as the catalogue writes it");
+    let none = app.get_as("/api/v1/vulnerabilities", As::Cookie(&admin)).await;
+    assert_eq!(none.body["items"].as_array().map(Vec::len), Some(0), "filling saves nothing");
+
+    for (typed, message) in
+        [("CVE-2099-0001", "CVE-2099-0001 is not in the CVE catalogue"), ("log4shell", "is not a CVE id")]
+    {
+        let refused = crate::web::post_form(
+            &app,
+            "/vulnerabilities",
+            Some(&admin),
+            &[("fill_from_cve", "1"), ("cve_id", typed), ("title", "Mine")],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{typed}");
+        let page = html(&refused);
+        assert!(page.contains(message) && page.contains(r#"value="Mine""#), "{typed}: {page}");
+    }
+
+    let json = app.get_as("/vulnerabilities/new/cve?cve_id=CVE-2023-4863", As::Cookie(&admin)).await;
+    assert_eq!(json.status, StatusCode::OK);
+    assert_eq!(json.body["title"], "CVE-2023-4863: Google Chromium WebP Heap-Based Buffer Overflow Vulnerability");
+    assert_eq!(json.body["cvss_vector"], "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H");
+    assert_eq!(json.body["references"].as_array().map(Vec::len), Some(2));
+    assert!(json.body["remediation"].as_str().is_some_and(|r| r.starts_with("Apply mitigations")));
+    let unknown = app.get_as("/vulnerabilities/new/cve?cve_id=CVE-2099-0001", As::Cookie(&admin)).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.body["reason"].as_str().is_some_and(|r| r.contains("not in the CVE catalogue")));
+    let forbidden = app.get_as("/vulnerabilities/new/cve?cve_id=CVE-2023-4863", As::Cookie(&viewer)).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN, "a VIEWER writes no records");
+}
+
+/// An NVD page of `items` (ids from the fixture page) out of `total`.
+fn nvd_page(items: &[Value], start: u64, total: u64) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "resultsPerPage": items.len(), "startIndex": start, "totalResults": total,
+        "format": "NVD_CVE", "version": "2.0", "timestamp": "2024-12-02T16:00:00.000", "vulnerabilities": items
+    }))
+    .expect("json")
+}
+
+fn fixture_items(name: &str) -> Vec<Value> {
+    let page: Value = serde_json::from_slice(&std::fs::read(fixture(name)).expect("fixture")).expect("json");
+    page["vulnerabilities"].as_array().expect("items").clone()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, data).expect("gzip");
+    gz.finish().expect("gzip")
+}
+
+/// An app whose catalogue syncs from `server` (no pause between NVD pages).
+async fn syncing_app(server: &crate::support::sinks::FeedServer) -> TestApp {
+    let (nvd, kev, epss) = (server.url("/rest/json/cves/2.0"), server.url("/kev.json"), server.url("/epss.csv.gz"));
+    TestApp::spawn_with(|config| {
+        config.nvd_url = Some(nvd);
+        config.kev_url = Some(kev);
+        config.epss_url = Some(epss);
+        config.nvd_request_interval = Some(std::time::Duration::ZERO);
+        config.nvd_api_key = Some(secrecy::SecretString::from("test-nvd-key"));
+    })
+    .await
+}
+
+/// Acceptance 4: the sync job fetches the three feeds from a local server
+/// in their real formats: the NVD page by page with the API key, then from
+/// where the last sync ended (`lastModStartDate`), retrying a 429 and a
+/// 503; a later sync changes only what changed. Without URLs it never runs.
+#[tokio::test]
+async fn the_sync_job_fetches_every_feed_page_by_page_retries_and_continues_from_its_cursor() {
+    let server = crate::support::sinks::FeedServer::start().await;
+    let items = fixture_items("nvd-page.json");
+    let nvd = "/rest/json/cves/2.0";
+    server.serve(nvd, 0, nvd_page(&items[..2], 0, 3));
+    server.serve(nvd, 2, nvd_page(&items[2..], 2, 3));
+    server.serve("/kev.json", 0, std::fs::read(fixture("kev.json")).expect("fixture"));
+    server.serve("/epss.csv.gz", 0, gzip(&std::fs::read(fixture("epss.csv")).expect("fixture")));
+    server.fail("/kev.json", 0, &[429]);
+    server.fail("/epss.csv.gz", 0, &[503]);
+    server.fail(nvd, 2, &[502]);
+    let app = syncing_app(&server).await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+
+    let now = chrono::Utc::now();
+    let ran = vulntrack::jobs::run_due(&app.state, "node-a", now).await.expect("jobs");
+    assert!(ran.contains(&vulntrack::jobs::Job::IntelSync), "{ran:?}");
+    let log4j = cve(&app, &admin, "CVE-2021-44228").await;
+    assert_eq!(
+        (log4j["kev"]["due_date"].clone(), log4j["epss"]["score"].clone()),
+        ("2021-12-24".into(), 0.97565.into())
+    );
+    assert_eq!(cve(&app, &admin, "CVE-2024-3400").await["cvss_v4"]["score"], 10.0, "the second page");
+    let requests = server.requests();
+    let count = |path: &str| requests.iter().filter(|r| r.path == path).count();
+    assert_eq!((count("/kev.json"), count("/epss.csv.gz"), count(nvd)), (2, 2, 3), "each failure tried again");
+    let pages: Vec<&crate::support::sinks::FeedRequest> = requests.iter().filter(|r| r.path == nvd).collect();
+    assert!(pages.iter().all(|r| r.api_key.as_deref() == Some("test-nvd-key")), "{pages:?}");
+    assert!(pages.iter().all(|r| r.query.contains("resultsPerPage=2000") && !r.query.contains("lastModStartDate")));
+    assert!(pages[0].query.contains("startIndex=0") && pages[2].query.contains("startIndex=2"), "{pages:?}");
+    let kev_request = requests.iter().find(|r| r.path == "/kev.json").expect("kev");
+    assert_eq!(kev_request.api_key, None, "the NVD's key goes to the NVD only");
+    let state = vulntrack_store::cves::source(app.db.conn(), "nvd").await.expect("state");
+    assert_eq!(state.consecutive_failures, 0);
+    let cursor = state.cursor.expect("a cursor");
+
+    // Not due again before VULNTRACK_INTEL_SYNC (24 h) has passed.
+    let soon = vulntrack::jobs::run_due(&app.state, "node-a", now + chrono::Duration::hours(1)).await.expect("jobs");
+    assert!(!soon.contains(&vulntrack::jobs::Job::IntelSync));
+    // A day later: only what changed since the cursor.
+    let newer = fixture_items("nvd-page-newer.json");
+    server.serve(nvd, 0, nvd_page(&newer[1..2], 0, 1));
+    let later = now + chrono::Duration::hours(25);
+    let ran = vulntrack::jobs::run_due(&app.state, "node-a", later).await.expect("jobs");
+    assert!(ran.contains(&vulntrack::jobs::Job::IntelSync));
+    let incremental = server.requests().into_iter().rfind(|r| r.path == nvd).expect("request");
+    let since: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
+    assert!(incremental.query.contains(&format!("lastModStartDate={since}")), "{incremental:?} since {cursor}");
+    assert!(incremental.query.contains("lastModEndDate="), "{incremental:?}");
+    let webp = cve(&app, &admin, "CVE-2023-4863").await;
+    assert!(webp["description"].as_str().is_some_and(|d| d.ends_with("(Chromium security severity: Critical)")));
+    assert_eq!(cve(&app, &admin, "CVE-2021-44228").await["updated_at"], log4j["updated_at"], "untouched");
+
+    // An instance with no URL set never runs the sync.
+    let quiet = TestApp::spawn().await;
+    let ran = vulntrack::jobs::run_due(&quiet.state, "node-a", now).await.expect("jobs");
+    assert!(!ran.contains(&vulntrack::jobs::Job::IntelSync), "{ran:?}");
+}
+
+/// A sync whose second NVD page keeps failing applies nothing of the first
+/// (no half-applied update), records the failure, and the third failure in
+/// a row raises the operator's security alert; the next good sync clears
+/// the count.
+#[tokio::test]
+async fn a_sync_that_fails_half_way_applies_nothing_and_repeated_failures_alert_the_operator() {
+    let server = crate::support::sinks::FeedServer::start().await;
+    let items = fixture_items("nvd-page.json");
+    let nvd = "/rest/json/cves/2.0";
+    server.serve(nvd, 0, nvd_page(&items[..2], 0, 3));
+    server.serve(nvd, 2, nvd_page(&items[2..], 2, 3));
+    server.serve("/kev.json", 0, std::fs::read(fixture("kev.json")).expect("fixture"));
+    server.serve("/epss.csv.gz", 0, gzip(&std::fs::read(fixture("epss.csv")).expect("fixture")));
+    // Every attempt of three syncs (four attempts each) fails on page 2.
+    server.fail(nvd, 2, &[500; 12]);
+    let app = syncing_app(&server).await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let alerts = || async {
+        vulntrack_store::operator::instance_alerts(app.db.conn(), 100)
+            .await
+            .expect("alerts")
+            .into_iter()
+            .filter(|a| a.rule == "CVE_SYNC_FAILING")
+            .count()
+    };
+
+    let start = chrono::Utc::now();
+    for day in 0..3 {
+        let when = start + chrono::Duration::hours(25 * day);
+        vulntrack::jobs::run_due(&app.state, "node-a", when).await.expect("jobs");
+        let state = vulntrack_store::cves::source(app.db.conn(), "nvd").await.expect("state");
+        assert_eq!(state.consecutive_failures, i32::try_from(day + 1).expect("small"));
+        assert!(
+            state.last_error.as_deref().is_some_and(|e| e.contains("answered 500") && e.contains("after 4 attempts")),
+            "{state:?}"
+        );
+        // Page 1 was fetched, but nothing of the NVD was written.
+        let log4j = cve(&app, &admin, "CVE-2021-44228").await;
+        assert_eq!(log4j["description"], Value::Null, "no half-applied update: {log4j}");
+        assert_eq!(log4j["kev"]["date_added"], "2021-12-10", "the other feeds synced");
+        assert_eq!(alerts().await, usize::from(day == 2), "the alert comes with the third failure");
+    }
+    let kev_state = vulntrack_store::cves::source(app.db.conn(), "kev").await.expect("state");
+    assert_eq!(kev_state.consecutive_failures, 0);
+
+    // The server recovers: the next sync applies both pages and clears the count.
+    let when = start + chrono::Duration::hours(100);
+    vulntrack::jobs::run_due(&app.state, "node-a", when).await.expect("jobs");
+    assert!(cve(&app, &admin, "CVE-2021-44228").await["description"].is_string());
+    let state = vulntrack_store::cves::source(app.db.conn(), "nvd").await.expect("state");
+    assert_eq!((state.consecutive_failures, state.last_error), (0, None));
+    assert_eq!(alerts().await, 1, "no second alert");
+}

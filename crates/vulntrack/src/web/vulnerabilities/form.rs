@@ -79,6 +79,8 @@ pub struct FormPage {
     conflict: Option<Conflict>,
     errors: ValidationErrors,
     severity_note: Option<String>,
+    /// What filling from the CVE catalogue did.
+    cve_notice: Option<String>,
 }
 
 /// Someone else saved the record while this form was open.
@@ -184,7 +186,7 @@ async fn form_page(
     fields: &HashMap<String, String>,
     errors: ValidationErrors,
 ) -> Result<Response, PageError> {
-    form_page_with(state, user, mode, fields, errors, None).await
+    form_page_with(state, user, mode, fields, errors, None, None).await
 }
 
 async fn form_page_with(
@@ -194,6 +196,7 @@ async fn form_page_with(
     fields: &HashMap<String, String>,
     errors: ValidationErrors,
     conflict: Option<Conflict>,
+    cve_notice: Option<String>,
 ) -> Result<Response, PageError> {
     let value = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let members = users::list(state.db().conn(), user.principal.scope()).await?;
@@ -225,6 +228,7 @@ async fn form_page_with(
             .collect()
     });
     let page = FormPage {
+        cve_notice,
         severity_note,
         nav: Some(user.nav.clone()),
         heading,
@@ -324,6 +328,10 @@ pub async fn create(
     user: WebUser,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
+    if fields.contains_key("fill_from_cve") {
+        user.principal.require(&state, &context, Action::WriteVulnerabilities).await?;
+        return fill_from_cve(&state, &user, fields).await;
+    }
     let created = async {
         ratelimit::spend(state.rate_limiter(), &[budgets::creates(&state, user.principal.user.id)]).await?;
         services::vulnerabilities::create(&state, &user.principal, &context, &body_of(&fields)).await
@@ -343,6 +351,79 @@ pub async fn create(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// The catalogue's record of a CVE id as typed, or the field error why not.
+async fn prefill_of(state: &AppState, typed: &str) -> Result<services::cve_catalogue::Prefill, String> {
+    let id = vulntrack_scanners::cve_feeds::cve_id(typed).map_err(|_| "is not a CVE id (CVE-YYYY-NNNN)".to_owned())?;
+    match vulntrack_store::cves::get(state.db().conn(), &id).await {
+        Ok(cve) => Ok(services::cve_catalogue::prefill(&cve)),
+        Err(vulntrack_store::StoreError::NotFound) => {
+            Err(format!("{id} is not in the CVE catalogue (an operator loads it with `vulntrack cve import`)"))
+        }
+        Err(other) => Err(format!("the CVE catalogue cannot be read now: {other}")),
+    }
+}
+
+/// "Fill from CVE" without JavaScript: the form again, its empty fields
+/// filled from the catalogue; nothing is saved.
+async fn fill_from_cve(
+    state: &AppState,
+    user: &WebUser,
+    mut fields: HashMap<String, String>,
+) -> Result<Response, PageError> {
+    let typed = fields.get("cve_id").cloned().unwrap_or_default();
+    let prefill = match prefill_of(state, &typed).await {
+        Ok(prefill) => prefill,
+        Err(reason) => {
+            let mut errors = ValidationErrors::default();
+            errors.push(vulntrack_domain::FieldError::new("cve_id", "not_found", reason));
+            return form_page(state, user, FormMode::New, &fields, errors).await;
+        }
+    };
+    let mut filled = Vec::new();
+    let references = prefill.references.join("\n");
+    for (name, value) in [
+        ("title", Some(prefill.title.clone())),
+        ("description", prefill.description.clone()),
+        ("cvss_vector", prefill.cvss_vector.clone()),
+        ("references", Some(references).filter(|r| !r.is_empty())),
+        ("remediation", prefill.remediation.clone()),
+    ] {
+        let empty = fields.get(name).is_none_or(|v| v.trim().is_empty());
+        if let Some(value) = value.filter(|_| empty) {
+            fields.insert(name.to_owned(), value);
+            filled.push(name.replace('_', " "));
+        }
+    }
+    fields.insert("cve_id".to_owned(), prefill.cve_id.clone());
+    let notice = if filled.is_empty() {
+        format!("{}: every field it could fill already has a value.", prefill.cve_id)
+    } else {
+        format!("Filled from {}: {}. Check them, then save.", prefill.cve_id, filled.join(", "))
+    };
+    form_page_with(state, user, FormMode::New, &fields, ValidationErrors::default(), None, Some(notice)).await
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CveQuery {
+    #[serde(default)]
+    cve_id: String,
+}
+
+/// The form's script asks here as a CVE id is typed: the fields the
+/// catalogue fills (JSON), or 404 with the reason.
+pub async fn cve_prefill(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    axum::extract::Query(query): axum::extract::Query<CveQuery>,
+) -> Result<Response, PageError> {
+    user.principal.require(&state, &context, Action::WriteVulnerabilities).await?;
+    Ok(match prefill_of(&state, &query.cve_id).await {
+        Ok(prefill) => axum::Json(prefill).into_response(),
+        Err(reason) => (StatusCode::NOT_FOUND, axum::Json(json!({ "reason": reason }))).into_response(),
+    })
 }
 
 /// The stored record as form fields, for the edit form (`duplicate_key`:
@@ -506,7 +587,7 @@ async fn conflict_page(
     fields.insert("version".into(), current.version.to_string());
     let conflict = Conflict { version: current.version, changed };
     let mode = FormMode::Edit(current.key(), severity_note(&current));
-    form_page_with(state, user, mode, &fields, ValidationErrors::default(), Some(conflict)).await
+    form_page_with(state, user, mode, &fields, ValidationErrors::default(), Some(conflict), None).await
 }
 
 pub async fn delete(

@@ -14,7 +14,7 @@ pub use detail::{
     StatusForm, approve_acceptance, change_assignee, change_status, comment, delete_comment, detail, edit_comment,
     reject_acceptance,
 };
-pub use form::{create, delete, edit_form, new_form, update};
+pub use form::{create, cve_prefill, delete, edit_form, new_form, update};
 pub use list::{bulk, delete_view, list, save_view};
 
 pub(super) fn choices_of(names: &[&'static str], selected: &str) -> Vec<Choice> {

@@ -168,3 +168,84 @@ impl WebhookReceiver {
         self.calls.lock().expect("calls").clone()
     }
 }
+
+/// One request a [`FeedServer`] received: its path and query, and the
+/// `apiKey` header if any.
+#[derive(Debug, Clone)]
+pub struct FeedRequest {
+    pub path: String,
+    pub query: String,
+    pub api_key: Option<String>,
+}
+
+/// A local HTTP server that serves feed files by path, as a mirror of the
+/// NVD, CISA and FIRST would: each path answers its queued failures first
+/// (status, with `Retry-After: 0`), then its body; an NVD path answers the
+/// page whose `startIndex` the query asks for.
+pub struct FeedServer {
+    pub addr: SocketAddr,
+    pub requests: Arc<Mutex<Vec<FeedRequest>>>,
+    /// Path → NVD pages by `startIndex`, or one body under index 0.
+    bodies: Arc<Mutex<Bodies>>,
+    /// (path, startIndex) → statuses to answer first.
+    failures: Arc<Mutex<Failures>>,
+}
+
+type Bodies = std::collections::HashMap<String, std::collections::BTreeMap<u64, Vec<u8>>>;
+type Failures = std::collections::HashMap<(String, u64), VecDeque<u16>>;
+
+impl FeedServer {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the feed server");
+        let addr = listener.local_addr().expect("address");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let bodies = Arc::new(Mutex::new(Bodies::new()));
+        let failures = Arc::new(Mutex::new(Failures::new()));
+        let (kept, served, failing) = (requests.clone(), bodies.clone(), failures.clone());
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+            let (kept, served, failing) = (kept.clone(), served.clone(), failing.clone());
+            async move {
+                let path = uri.path().to_owned();
+                let query = uri.query().unwrap_or_default().to_owned();
+                let api_key = headers.get("apiKey").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                kept.lock().expect("requests").push(FeedRequest { path: path.clone(), query: query.clone(), api_key });
+                let start = url::form_urlencoded::parse(query.as_bytes())
+                    .find(|(k, _)| k == "startIndex")
+                    .and_then(|(_, v)| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+                let failure =
+                    failing.lock().expect("failures").get_mut(&(path.clone(), start)).and_then(VecDeque::pop_front);
+                if let Some(status) = failure {
+                    let status = axum::http::StatusCode::from_u16(status).expect("status");
+                    return (status, [("retry-after", "0")], Vec::new());
+                }
+                match served.lock().expect("bodies").get(&path).and_then(|pages| pages.get(&start)) {
+                    Some(body) => (axum::http::StatusCode::OK, [("retry-after", "0")], body.clone()),
+                    None => (axum::http::StatusCode::NOT_FOUND, [("retry-after", "0")], Vec::new()),
+                }
+            }
+        });
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, requests, bodies, failures }
+    }
+
+    pub fn url(&self, path: &str) -> url::Url {
+        url::Url::parse(&format!("http://{}{path}", self.addr)).expect("url")
+    }
+
+    /// Serves `body` at `path` (for `startIndex` `start` of an NVD path).
+    pub fn serve(&self, path: &str, start: u64, body: Vec<u8>) {
+        self.bodies.lock().expect("bodies").entry(path.to_owned()).or_default().insert(start, body);
+    }
+
+    /// The next requests for `path` at `start` answer these statuses first.
+    pub fn fail(&self, path: &str, start: u64, statuses: &[u16]) {
+        self.failures.lock().expect("failures").entry((path.to_owned(), start)).or_default().extend(statuses);
+    }
+
+    pub fn requests(&self) -> Vec<FeedRequest> {
+        self.requests.lock().expect("requests").clone()
+    }
+}
