@@ -2,21 +2,13 @@
 //! `catalogVersion` and a `vulnerabilities` list of entries keyed by
 //! `cveID`, read one entry at a time.
 
-use std::{fmt, io::BufRead};
+use std::{io::BufRead, marker::PhantomData};
 
 use chrono::NaiveDate;
-use serde::{
-    Deserialize, Deserializer,
-    de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor},
-};
+use serde::Deserialize;
 
-use super::{STOPPED, Stop, Summary, cve_id, cwe_number, date, text};
-use crate::{
-    ParseError,
-    formats::support::{EachElement, List},
-};
-
-const FORMAT: &str = "CISA KEV";
+use super::{Stop, Summary, cve_id, cwe_number, date, json, text};
+use crate::ParseError;
 
 /// One entry of the catalogue.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,65 +28,23 @@ pub struct KevRecord {
     pub cwe_ids: Vec<u32>,
 }
 
+const LAYOUT: json::Layout<RawEntry, KevRecord> = json::Layout {
+    format: "CISA KEV",
+    expecting: "the CISA KEV catalogue object",
+    list: "vulnerabilities",
+    version: "catalogVersion",
+    required: None,
+    refused: &[],
+    record,
+    raw: PhantomData,
+};
+
 pub(super) fn read(
     reader: impl BufRead,
     summary: &mut Summary,
     each: &mut dyn FnMut(KevRecord) -> Result<(), Stop>,
 ) -> Result<(), ParseError> {
-    let mut json = serde_json::Deserializer::from_reader(reader);
-    (&mut json)
-        .deserialize_map(Catalogue { summary, each })
-        .and_then(|()| json.end())
-        .map_err(|e| ParseError::json(FORMAT, &e))
-}
-
-struct Catalogue<'a> {
-    summary: &'a mut Summary,
-    each: &'a mut dyn FnMut(KevRecord) -> Result<(), Stop>,
-}
-
-impl<'de> Visitor<'de> for Catalogue<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the CISA KEV catalogue object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "vulnerabilities" => {
-                    map.next_value_seed(List(Entries { summary: &mut *self.summary, each: &mut *self.each }))?
-                }
-                "catalogVersion" => self.summary.version = map.next_value::<Option<String>>()?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-struct Entries<'a> {
-    summary: &'a mut Summary,
-    each: &'a mut dyn FnMut(KevRecord) -> Result<(), Stop>,
-}
-
-impl<'de> EachElement<'de> for Entries<'_> {
-    const EXPECTING: &'static str = "a list of KEV entries";
-
-    fn next<A: SeqAccess<'de>>(&mut self, seq: &mut A) -> Result<bool, A::Error> {
-        let Some(raw) = seq.next_element::<RawEntry>()? else { return Ok(false) };
-        match record(raw) {
-            Ok(record) => {
-                self.summary.read += 1;
-                (self.each)(record).map_err(|Stop| de::Error::custom(STOPPED))?;
-            }
-            Err(reason) => self.summary.skip(reason),
-        }
-        Ok(true)
-    }
+    json::read(&LAYOUT, reader, summary, each)
 }
 
 #[derive(Deserialize)]

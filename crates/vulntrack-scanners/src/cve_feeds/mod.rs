@@ -6,6 +6,7 @@
 //! here touches a database.
 
 mod epss;
+mod json;
 mod kev;
 mod nvd;
 

@@ -2,21 +2,13 @@
 //! whose `vulnerabilities` list holds `{"cve": {…}}` items. The list is
 //! read one item at a time.
 
-use std::{fmt, io::BufRead};
+use std::{io::BufRead, marker::PhantomData};
 
 use chrono::{DateTime, Utc};
-use serde::{
-    Deserialize, Deserializer,
-    de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor},
-};
+use serde::Deserialize;
 
-use super::{STOPPED, Stop, Summary, cve_id, cwe_number, text, timestamp};
-use crate::{
-    ParseError,
-    formats::support::{EachElement, List},
-};
-
-const FORMAT: &str = "NVD CVE API 2.0";
+use super::{Stop, Summary, cve_id, cwe_number, json, text, timestamp};
+use crate::ParseError;
 /// References kept per CVE: a few records list hundreds of mirrors.
 const MAX_REFERENCES: usize = 100;
 
@@ -44,76 +36,23 @@ pub struct NvdScore {
     pub score: Option<f64>,
 }
 
+const LAYOUT: json::Layout<Item, NvdRecord> = json::Layout {
+    format: "NVD CVE API 2.0",
+    expecting: "an NVD CVE API 2.0 object",
+    list: "vulnerabilities",
+    version: "version",
+    required: Some(("format", "NVD_CVE")),
+    refused: &[("CVE_Items", "this is an NVD 1.1 feed; VulnTrack reads the CVE API 2.0 format (the 2.0 feed files)")],
+    record: |item| record(item.cve),
+    raw: PhantomData,
+};
+
 pub(super) fn read(
     reader: impl BufRead,
     summary: &mut Summary,
     each: &mut dyn FnMut(NvdRecord) -> Result<(), Stop>,
 ) -> Result<(), ParseError> {
-    let mut json = serde_json::Deserializer::from_reader(reader);
-    (&mut json)
-        .deserialize_map(Page { summary, each })
-        .and_then(|()| json.end())
-        .map_err(|e| ParseError::json(FORMAT, &e))
-}
-
-struct Page<'a> {
-    summary: &'a mut Summary,
-    each: &'a mut dyn FnMut(NvdRecord) -> Result<(), Stop>,
-}
-
-impl<'de> Visitor<'de> for Page<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an NVD CVE API 2.0 object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "vulnerabilities" => {
-                    map.next_value_seed(List(Items { summary: &mut *self.summary, each: &mut *self.each }))?
-                }
-                "version" => self.summary.version = map.next_value::<Option<String>>()?,
-                "format" => {
-                    let format: Option<String> = map.next_value()?;
-                    if format.as_deref().is_some_and(|f| f != "NVD_CVE") {
-                        return Err(de::Error::custom(format!("the format is {format:?}, not \"NVD_CVE\"")));
-                    }
-                }
-                "CVE_Items" => {
-                    return Err(de::Error::custom(
-                        "this is an NVD 1.1 feed; VulnTrack reads the CVE API 2.0 format (the 2.0 feed files)",
-                    ));
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-struct Items<'a> {
-    summary: &'a mut Summary,
-    each: &'a mut dyn FnMut(NvdRecord) -> Result<(), Stop>,
-}
-
-impl<'de> EachElement<'de> for Items<'_> {
-    const EXPECTING: &'static str = "a list of CVE items";
-
-    fn next<A: SeqAccess<'de>>(&mut self, seq: &mut A) -> Result<bool, A::Error> {
-        let Some(item) = seq.next_element::<Item>()? else { return Ok(false) };
-        match record(item.cve) {
-            Ok(record) => {
-                self.summary.read += 1;
-                (self.each)(record).map_err(|Stop| de::Error::custom(STOPPED))?;
-            }
-            Err(reason) => self.summary.skip(reason),
-        }
-        Ok(true)
-    }
+    json::read(&LAYOUT, reader, summary, each)
 }
 
 #[derive(Deserialize)]

@@ -627,7 +627,7 @@ async fn a_full_disk_shows_the_styled_503_page() {
     browser.fill("#description", "Refused, not lost.").await;
     let severity = browser.client.find(Locator::Css("#severity")).await.expect("severity");
     severity.select_by_value("HIGH").await.expect("select");
-    browser.click("main form[action='/vulnerabilities'] button[type=submit]").await;
+    browser.click("main form[action='/vulnerabilities'] .actions button[type=submit]").await;
     for _ in 0..50 {
         if browser.text().await.contains("503") {
             break;
@@ -1354,6 +1354,11 @@ async fn a_records_page_shows_the_catalogues_kev_and_epss_and_the_list_ranks_by_
         Some("CVE-2023-4863: Google Chromium WebP Heap-Based Buffer Overflow Vulnerability")
     );
     browser.shot("cve-filled-form").await;
+    // Enter in a field saves the record (it does not fill again).
+    let title = browser.client.find(fantoccini::Locator::Css("#title")).await.expect("title");
+    title.send_keys("\u{E007}").await.expect("enter");
+    assert_eq!(browser.arrive("/vulnerabilities/VT-4").await, "/vulnerabilities/VT-4", "saved");
+    assert!(browser.see("Known exploited").await, "{}", browser.text().await);
 
     let problems = browser.finish().await;
     assert!(problems.is_empty(), "console errors or CSP violations: {problems:#?}");
