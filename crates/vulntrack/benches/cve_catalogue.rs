@@ -10,6 +10,9 @@
 //! cargo test --locked -p vulntrack --bench cve_catalogue -- --short --postgres …   # what CI runs
 //! ```
 
+#[path = "support/peak_rss.rs"]
+mod peak_rss;
+
 use std::{
     io::{BufWriter, Write},
     path::Path,
@@ -200,7 +203,7 @@ fn write_kev(path: &Path, count: usize) {
 /// MiB, its wall time and what it printed.
 async fn load(url: &DatabaseUrl, data_dir: &Path, file: &Path) -> (f64, Duration, Value) {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vulntrack"))
+    let child = Command::new(env!("CARGO_BIN_EXE_vulntrack"))
         .args(["cve", "import", "--json"])
         .arg(file)
         .env("DATABASE_URL", url.expose())
@@ -211,26 +214,10 @@ async fn load(url: &DatabaseUrl, data_dir: &Path, file: &Path) -> (f64, Duration
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start vulntrack cve import");
-    let pid = child.id();
-    let mut peak_kb = 0.0_f64;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            && let Some(kb) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        {
-            peak_kb = peak_kb.max(kb);
-        }
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let output = child.wait_with_output().expect("output");
+    let (peak, output) = peak_rss::until_exit(child).await;
     assert!(output.status.success(), "vulntrack cve import failed: {}", output.status);
     let printed: Value = serde_json::from_slice(&output.stdout).expect("the load as JSON");
-    (peak_kb / 1024.0, started.elapsed(), printed)
+    (peak, started.elapsed(), printed)
 }
 
 async fn measure(backend: &str, url: DatabaseUrl, args: &Args, files: &Path, data_dir: &Path) {
@@ -264,6 +251,51 @@ async fn measure(backend: &str, url: DatabaseUrl, args: &Args, files: &Path, dat
         );
     }
     println!("\nthe one-record file's peak RSS: {baseline:.1} MiB");
+    let floor = database_floor(&url).await;
+    println!(
+        "the database's own `INSERT … SELECT` of the same {} rows into a copy of the table (same indexes): {:.2} s",
+        args.records + 1,
+        floor.as_secs_f64()
+    );
+}
+
+/// How long the database itself takes to write the catalogue's rows: an
+/// `INSERT … SELECT` of every stored row into an empty table built like
+/// `cves` (its keys, indexes and, on PostgreSQL, storage settings), with
+/// no parsing, transfer or comparing.
+async fn database_floor(url: &DatabaseUrl) -> Duration {
+    let db = Database::connect(url, PoolSettings::default()).await.expect("connect");
+    let conn = db.conn();
+    let postgres = conn.get_database_backend() == sea_orm::DbBackend::Postgres;
+    let mut copy: Vec<String> = Vec::new();
+    if postgres {
+        copy.push("CREATE TABLE cves_floor (LIKE cves INCLUDING ALL)".into());
+    } else {
+        let rows = conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT sql FROM sqlite_master WHERE tbl_name = 'cves' AND sql IS NOT NULL ORDER BY type DESC",
+            ))
+            .await
+            .expect("schema");
+        for row in rows {
+            let sql: String = row.try_get_by_index(0).expect("sql");
+            copy.push(
+                sql.replacen("\"cves\"", "\"cves_floor\"", 1)
+                    .replacen(" cves ", " cves_floor ", 1)
+                    .replace("ix_cves_", "ix_cves_floor_"),
+            );
+        }
+    }
+    for statement in &copy {
+        conn.execute_unprepared(statement).await.expect("copy of the table");
+    }
+    let started = Instant::now();
+    conn.execute_unprepared("INSERT INTO cves_floor SELECT * FROM cves").await.expect("insert");
+    let took = started.elapsed();
+    conn.execute_unprepared("DROP TABLE cves_floor").await.expect("drop");
+    db.close().await.expect("close");
+    took
 }
 
 #[tokio::main]

@@ -35,6 +35,9 @@
 //! Only the generated data is checked (the first import creates exactly
 //! the N findings the report holds).
 
+#[path = "support/peak_rss.rs"]
+mod peak_rss;
+
 use std::{
     collections::{BTreeMap, HashSet},
     io::{BufWriter, Write},
@@ -1232,7 +1235,7 @@ async fn import_command(
     options: &[&str],
 ) -> (f64, Duration, Value) {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vulntrack"))
+    let child = Command::new(env!("CARGO_BIN_EXE_vulntrack"))
         .args([
             "import",
             "--team",
@@ -1255,26 +1258,10 @@ async fn import_command(
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start vulntrack import");
-    let pid = child.id();
-    let mut peak_kb = 0.0_f64;
-    loop {
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            && let Some(kb) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        {
-            peak_kb = peak_kb.max(kb);
-        }
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let output = child.wait_with_output().expect("output");
+    let (peak, output) = peak_rss::until_exit(child).await;
     assert!(output.status.success(), "vulntrack import failed: {}", output.status);
     let printed: Value = serde_json::from_slice(&output.stdout).expect("the import as JSON");
-    (peak_kb / 1024.0, started.elapsed(), printed)
+    (peak, started.elapsed(), printed)
 }
 
 /// Writes a report of `format` holding the findings `serials`.
