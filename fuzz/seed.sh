@@ -25,7 +25,7 @@ seed_name() { echo "$(basename "$(dirname "$1")")-$(basename "$1")"; }
 # One target per format: fuzz_targets/npm_audit.rs reads scans/npm-audit/.
 for source in "$fuzz"/fuzz_targets/*.rs; do
     target=$(basename "$source" .rs)
-    case $target in detect | unpack | xml_check) continue ;; esac
+    case $target in detect | unpack | xml_check | cve_*) continue ;; esac
     dir="$scans/${target//_/-}"
     [[ -d $dir ]] || { echo "seed.sh: target $target has no fixtures at $dir" >&2; exit 1; }
     copy "$target" "$dir"/*
@@ -36,6 +36,13 @@ for dir in "$scans"/*/; do
     target=$(basename "$dir")
     [[ -f $fuzz/fuzz_targets/${target//-/_}.rs ]] || { echo "seed.sh: no fuzz target for $dir" >&2; exit 1; }
 done
+
+# The CVE feed readers start from the catalogue's test fixtures.
+feeds="$fuzz/../crates/vulntrack/tests/fixtures/cve"
+[[ -d $feeds ]] || { echo "seed.sh: no feed fixtures at $feeds" >&2; exit 1; }
+copy cve_nvd "$feeds"/nvd-*.json
+copy cve_kev "$feeds"/kev*.json
+copy cve_epss "$feeds"/epss*.csv
 
 # Every fixture for format=auto; the XML ones for the XML check.
 copy detect "$scans"/*/*
