@@ -204,6 +204,16 @@ impl Browser {
         self.path().await
     }
 
+    /// Signs in as ada@example.com at desktop width and lands on the dashboard.
+    async fn sign_in_as_ada(&mut self) {
+        self.screen(1440, 900).await;
+        self.go("/login").await;
+        self.fill("#email", "ada@example.com").await;
+        self.fill("#password", PASSWORD).await;
+        self.click("button[type=submit]").await;
+        assert_eq!(self.arrive("/").await, "/");
+    }
+
     async fn shot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         std::fs::write(self.shots.join(format!("{name}.png")), png).expect("write screenshot");
@@ -943,12 +953,7 @@ async fn the_list_filters_saves_a_view_sorts_selects_all_and_changes_in_bulk_kee
 
     let (stop, server) = serve(listener, &app);
     let Some(mut browser) = Browser::start(base).await else { return };
-    browser.screen(1440, 900).await;
-    browser.go("/login").await;
-    browser.fill("#email", "ada@example.com").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click("button[type=submit]").await;
-    assert_eq!(browser.arrive("/").await, "/");
+    browser.sign_in_as_ada().await;
 
     // Filters from the menus.
     browser.go("/vulnerabilities").await;
@@ -1208,12 +1213,7 @@ async fn a_record_is_triaged_from_the_queue_with_the_keyboard() {
     };
     let (stop, server) = serve(listener, &app);
     let Some(mut browser) = Browser::start(base).await else { return };
-    browser.screen(1440, 900).await;
-    browser.go("/login").await;
-    browser.fill("#email", "ada@example.com").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click("button[type=submit]").await;
-    assert_eq!(browser.arrive("/").await, "/");
+    browser.sign_in_as_ada().await;
 
     browser.go("/triage").await;
     assert!(browser.see("3 open and unassigned").await, "{}", browser.text().await);
@@ -1285,12 +1285,7 @@ async fn a_records_page_shows_the_catalogues_kev_and_epss_and_the_list_ranks_by_
     }
     let (stop, server) = serve(listener, &app);
     let Some(mut browser) = Browser::start(base).await else { return };
-    browser.screen(1440, 900).await;
-    browser.go("/login").await;
-    browser.fill("#email", "ada@example.com").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click("button[type=submit]").await;
-    assert_eq!(browser.arrive("/").await, "/");
+    browser.sign_in_as_ada().await;
     assert!(browser.see("known exploited and open").await, "{}", browser.text().await);
     let tile = browser.client.find(fantoccini::Locator::Css("#known-exploited")).await.expect("tile");
     assert_eq!(tile.text().await.expect("text"), "1");

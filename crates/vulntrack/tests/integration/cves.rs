@@ -473,6 +473,18 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     gz.finish().expect("gzip")
 }
 
+/// A feed server with the fixtures: the NVD page split in two pages at
+/// `nvd`, KEV, and EPSS gzipped.
+async fn fixture_server(nvd: &str) -> crate::support::sinks::FeedServer {
+    let server = crate::support::sinks::FeedServer::start().await;
+    let items = fixture_items("nvd-page.json");
+    server.serve(nvd, 0, nvd_page(&items[..2], 0, 3));
+    server.serve(nvd, 2, nvd_page(&items[2..], 2, 3));
+    server.serve("/kev.json", 0, std::fs::read(fixture("kev.json")).expect("fixture"));
+    server.serve("/epss.csv.gz", 0, gzip(&std::fs::read(fixture("epss.csv")).expect("fixture")));
+    server
+}
+
 /// An app whose catalogue syncs from `server` (no pause between NVD pages).
 async fn syncing_app(server: &crate::support::sinks::FeedServer) -> TestApp {
     let (nvd, kev, epss) = (server.url("/rest/json/cves/2.0"), server.url("/kev.json"), server.url("/epss.csv.gz"));
@@ -492,13 +504,8 @@ async fn syncing_app(server: &crate::support::sinks::FeedServer) -> TestApp {
 /// 503; a later sync changes only what changed. Without URLs it never runs.
 #[tokio::test]
 async fn the_sync_job_fetches_every_feed_page_by_page_retries_and_continues_from_its_cursor() {
-    let server = crate::support::sinks::FeedServer::start().await;
-    let items = fixture_items("nvd-page.json");
     let nvd = "/rest/json/cves/2.0";
-    server.serve(nvd, 0, nvd_page(&items[..2], 0, 3));
-    server.serve(nvd, 2, nvd_page(&items[2..], 2, 3));
-    server.serve("/kev.json", 0, std::fs::read(fixture("kev.json")).expect("fixture"));
-    server.serve("/epss.csv.gz", 0, gzip(&std::fs::read(fixture("epss.csv")).expect("fixture")));
+    let server = fixture_server(nvd).await;
     server.fail("/kev.json", 0, &[429]);
     server.fail("/epss.csv.gz", 0, &[503]);
     server.fail(nvd, 2, &[502]);
@@ -545,6 +552,21 @@ async fn the_sync_job_fetches_every_feed_page_by_page_retries_and_continues_from
     assert!(webp["description"].as_str().is_some_and(|d| d.ends_with("(Chromium security severity: Critical)")));
     assert_eq!(cve(&app, &admin, "CVE-2021-44228").await["updated_at"], log4j["updated_at"], "untouched");
 
+    // Two nodes on one database when the next sync is due: one runs it.
+    let requests_before = server.requests().len();
+    let due = now + chrono::Duration::hours(50);
+    let (a, b) = tokio::join!(
+        vulntrack::jobs::run_due(&app.state, "node-a", due),
+        vulntrack::jobs::run_due(&app.state, "node-b", due)
+    );
+    let synced = [a.expect("node a"), b.expect("node b")]
+        .iter()
+        .filter(|ran| ran.contains(&vulntrack::jobs::Job::IntelSync))
+        .count();
+    assert_eq!(synced, 1, "the job's claim keeps the sync to one node");
+    let fetched = server.requests().len() - requests_before;
+    assert_eq!(fetched, 3, "one KEV, one EPSS and one NVD request: {:?}", server.requests());
+
     // An instance with no URL set never runs the sync.
     let quiet = TestApp::spawn().await;
     let ran = vulntrack::jobs::run_due(&quiet.state, "node-a", now).await.expect("jobs");
@@ -557,13 +579,8 @@ async fn the_sync_job_fetches_every_feed_page_by_page_retries_and_continues_from
 /// the count.
 #[tokio::test]
 async fn a_sync_that_fails_half_way_applies_nothing_and_repeated_failures_alert_the_operator() {
-    let server = crate::support::sinks::FeedServer::start().await;
-    let items = fixture_items("nvd-page.json");
     let nvd = "/rest/json/cves/2.0";
-    server.serve(nvd, 0, nvd_page(&items[..2], 0, 3));
-    server.serve(nvd, 2, nvd_page(&items[2..], 2, 3));
-    server.serve("/kev.json", 0, std::fs::read(fixture("kev.json")).expect("fixture"));
-    server.serve("/epss.csv.gz", 0, gzip(&std::fs::read(fixture("epss.csv")).expect("fixture")));
+    let server = fixture_server(nvd).await;
     // Every attempt of three syncs (four attempts each) fails on page 2.
     server.fail(nvd, 2, &[500; 12]);
     let app = syncing_app(&server).await;
