@@ -56,6 +56,7 @@ string_enum!(
         RiskAcceptanceRejected => "RISK_ACCEPTANCE_REJECTED",
         RiskAcceptanceExpired => "RISK_ACCEPTANCE_EXPIRED",
         VulnerabilityKnownExploited => "VULNERABILITY_KNOWN_EXPLOITED",
+        PersonalDataExported => "PERSONAL_DATA_EXPORTED",
         WebhookCreated => "WEBHOOK_CREATED",
         WebhookDeleted => "WEBHOOK_DELETED",
     }

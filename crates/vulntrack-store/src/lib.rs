@@ -24,6 +24,7 @@ pub mod notifications;
 pub mod operator;
 pub mod outbox;
 pub mod password_resets;
+pub mod personal_data;
 pub mod risk_acceptances;
 pub mod saved_views;
 pub mod scope;

@@ -18,6 +18,7 @@ pub mod members;
 pub mod notification_prefs;
 pub mod operator;
 pub mod password_resets;
+pub mod personal_data;
 pub mod profile;
 pub mod registration;
 pub mod risk_acceptances;

@@ -23,6 +23,7 @@ mod integrity;
 mod operations;
 mod outbound;
 mod pentest;
+mod privacy;
 mod readiness;
 mod services;
 mod tokens;

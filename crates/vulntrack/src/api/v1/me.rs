@@ -4,7 +4,7 @@ use axum::{
     Json,
     extract::{Path, State},
     http::StatusCode,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -170,4 +170,20 @@ pub async fn change_notification_preferences(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let prefs = crate::services::notification_prefs::set(&state, &principal, &context, &body).await?;
     Ok(Json(crate::services::notification_prefs::view(&prefs)))
+}
+
+#[utoipa::path(
+    get, path = "/me/export", tag = "account",
+    responses((status = 200, description = "Everything VulnTrack holds about the signed-in person, as one JSON document \
+(profile, sessions with their addresses and browsers, API token metadata, comments, records reported or assigned, \
+notifications, audit rows where they are the actor); the export is audited", body = Object))
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+) -> Result<Response, ApiError> {
+    let data = crate::services::personal_data::export(&state, &principal, &context).await?;
+    let disposition = "attachment; filename=\"vulntrack-personal-data.json\"";
+    Ok(([(axum::http::header::CONTENT_DISPOSITION, disposition)], Json(data)).into_response())
 }

@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::change_password))
         .routes(routes!(me::notification_preferences, me::change_notification_preferences))
         .routes(routes!(me::sessions))
+        .routes(routes!(me::export))
         .routes(routes!(me::revoke_session))
         .routes(routes!(invitations::create, invitations::list))
         .routes(routes!(invitations::delete))
