@@ -287,7 +287,12 @@ pub async fn apply<F: FeedFields>(
 
 /// The CVE `id` (in capitals).
 pub async fn get(db: &impl ConnectionTrait, id: &str) -> StoreResult<Cve> {
-    cves::Entity::find_by_id(id.to_owned()).one(db).await?.map(cve).ok_or(StoreError::NotFound)
+    find(db, id).await?.ok_or(StoreError::NotFound)
+}
+
+/// The CVE `id` (in capitals), if the catalogue holds it.
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> StoreResult<Option<Cve>> {
+    Ok(cves::Entity::find_by_id(id.to_owned()).one(db).await?.map(cve))
 }
 
 /// The catalogue's rows for `ids`, by id; ids it does not hold are absent.
@@ -354,25 +359,6 @@ pub async fn with_words(db: &impl ConnectionTrait, words: &[String], limit: u64)
     Ok(rows.into_iter().map(cve).collect())
 }
 
-/// How many CVEs the catalogue holds, and how many of them are on the KEV
-/// list and have an EPSS score.
-pub async fn counts(db: &impl ConnectionTrait) -> StoreResult<(u64, u64, u64)> {
-    let total = cves::Entity::find().count_rows(db).await?;
-    let kev = cves::Entity::find().filter(cves::Column::KevDateAdded.is_not_null()).count_rows(db).await?;
-    let epss = cves::Entity::find().filter(cves::Column::EpssScore.is_not_null()).count_rows(db).await?;
-    Ok((total, kev, epss))
-}
-
-trait CountRows {
-    async fn count_rows(self, db: &impl ConnectionTrait) -> StoreResult<u64>;
-}
-
-impl CountRows for sea_orm::Select<cves::Entity> {
-    async fn count_rows(self, db: &impl ConnectionTrait) -> StoreResult<u64> {
-        Ok(sea_orm::PaginatorTrait::count(self, db).await?)
-    }
-}
-
 fn cve(row: cves::Model) -> Cve {
     Cve {
         nvd: NvdFields::from_row(&row),
@@ -397,12 +383,6 @@ pub struct SourceState {
     pub last_success_at: Option<DateTime<Utc>>,
     pub consecutive_failures: i32,
     pub last_error: Option<String>,
-}
-
-/// Every feed's state, by source name.
-pub async fn sources(db: &impl ConnectionTrait) -> StoreResult<Vec<SourceState>> {
-    let rows = cve_sources::Entity::find().order_by_asc(cve_sources::Column::Source).all(db).await?;
-    Ok(rows.into_iter().map(source_state).collect())
 }
 
 /// `source`'s state (a default one if it never ran).

@@ -366,11 +366,7 @@ pub async fn show(
     let version = found.version;
     let waiting = risk_acceptances::pending_for(state.db().conn(), principal.scope(), found.id).await?;
     let cve = match found.record.cve_id.as_deref() {
-        Some(id) => match vulntrack_store::cves::get(state.db().conn(), id).await {
-            Ok(cve) => Some(cve.into()),
-            Err(vulntrack_store::StoreError::NotFound) => None,
-            Err(other) => return Err(other.into()),
-        },
+        Some(id) => vulntrack_store::cves::find(state.db().conn(), id).await?.map(Into::into),
         None => None,
     };
     let mut view = VulnerabilityView::from(found).with_request(waiting);

@@ -549,11 +549,9 @@ async fn detail_page(
         None => None,
     };
     let intel = match v.record.cve_id.as_deref() {
-        Some(id) => match vulntrack_store::cves::get(db, id).await {
-            Ok(cve) => Some(IntelCard::of(cve, v.record.cvss_vector.is_some())),
-            Err(vulntrack_store::StoreError::NotFound) => None,
-            Err(other) => return Err(other.into()),
-        },
+        Some(id) => {
+            vulntrack_store::cves::find(db, id).await?.map(|cve| IntelCard::of(cve, v.record.cvss_vector.is_some()))
+        }
         None => None,
     };
     let r = &v.record;

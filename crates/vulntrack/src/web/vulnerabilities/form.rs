@@ -356,11 +356,9 @@ pub async fn create(
 /// The catalogue's record of a CVE id as typed, or the field error why not.
 async fn prefill_of(state: &AppState, typed: &str) -> Result<services::cve_catalogue::Prefill, String> {
     let id = vulntrack_scanners::cve_feeds::cve_id(typed).map_err(|_| "is not a CVE id (CVE-YYYY-NNNN)".to_owned())?;
-    match vulntrack_store::cves::get(state.db().conn(), &id).await {
-        Ok(cve) => Ok(services::cve_catalogue::prefill(&cve)),
-        Err(vulntrack_store::StoreError::NotFound) => {
-            Err(format!("{id} is not in the CVE catalogue (an operator loads it with `vulntrack cve import`)"))
-        }
+    match vulntrack_store::cves::find(state.db().conn(), &id).await {
+        Ok(Some(cve)) => Ok(services::cve_catalogue::prefill(&cve)),
+        Ok(None) => Err(format!("{id} is not in the CVE catalogue (an operator loads it with `vulntrack cve import`)")),
         Err(other) => Err(format!("the CVE catalogue cannot be read now: {other}")),
     }
 }
