@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod delivery;
+pub mod exports;
 pub mod http;
 pub mod jobs;
 pub mod mail;

@@ -115,6 +115,9 @@ pub struct ListQuery {
     pub known_exploited: Option<bool>,
     /// Records whose CVE's EPSS probability is at least this.
     pub epss_min: Option<f64>,
+    /// Only records found in a component (a package): what a VEX export
+    /// can name.
+    pub in_component: bool,
     /// The time the SLA states are judged at.
     pub now: DateTime<Utc>,
     pub sort: Sort,
@@ -160,6 +163,7 @@ impl Default for ListQuery {
             due_before: None,
             known_exploited: None,
             epss_min: None,
+            in_component: false,
             now: Utc::now(),
             sort: Sort::Created(Direction::Desc),
             limit: 50,
@@ -298,6 +302,9 @@ fn matching(db_backend: sea_orm::DbBackend, scope: TeamScope, query: &ListQuery)
     }
     if let Some(min) = query.epss_min {
         select = select.filter(vulns::Column::EpssScore.gte(min));
+    }
+    if query.in_component {
+        select = select.filter(vulns::Column::ComponentName.is_not_null());
     }
     if !query.sla.is_empty() {
         let now = query.now;

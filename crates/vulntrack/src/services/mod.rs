@@ -28,6 +28,7 @@ pub mod sla_notices;
 pub mod team;
 pub mod tokens;
 pub mod vulnerabilities;
+pub mod vulnerability_export;
 pub mod vulnerability_list;
 pub mod webhooks;
 

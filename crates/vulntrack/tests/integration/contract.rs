@@ -31,6 +31,7 @@ const API_SOURCES: &[(&str, &str)] = &[
     ("tokens", include_str!("../../src/api/v1/tokens.rs")),
     ("users", include_str!("../../src/api/v1/users.rs")),
     ("vulnerabilities", include_str!("../../src/api/v1/vulnerabilities.rs")),
+    ("vulnerability_export", include_str!("../../src/api/v1/vulnerability_export.rs")),
     ("webhooks", include_str!("../../src/api/v1/webhooks.rs")),
 ];
 const ROUTER_SOURCE: &str = include_str!("../../src/api/v1/mod.rs");

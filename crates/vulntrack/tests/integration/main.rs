@@ -16,6 +16,7 @@ mod conformance;
 mod contract;
 mod cves;
 mod detail_page;
+mod exports;
 mod hardening;
 mod health;
 mod imports;

@@ -40,7 +40,8 @@ async fn send_raw(app: &TestApp, request: axum::http::Request<axum::body::Body>)
     let headers = response.headers().clone();
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    TestResponse { status, content_type, headers, body: Value::String(String::from_utf8_lossy(&bytes).into_owned()) }
+    let body = Value::String(String::from_utf8_lossy(&bytes).into_owned());
+    TestResponse { status, content_type, headers, body, bytes: bytes.to_vec() }
 }
 
 pub async fn page(app: &TestApp, path: &str, cookie: &str) -> TestResponse {

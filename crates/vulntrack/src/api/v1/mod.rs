@@ -20,6 +20,7 @@ pub(crate) mod tokens;
 pub(crate) mod users;
 pub(crate) mod views;
 pub(crate) mod vulnerabilities;
+mod vulnerability_export;
 pub(crate) mod webhooks;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -62,6 +63,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(vulnerabilities::list, vulnerabilities::create))
         .routes(routes!(vulnerabilities::stats))
+        .routes(routes!(vulnerability_export::export))
         .routes(routes!(vulnerabilities::bulk))
         .routes(routes!(risk_acceptances::list))
         .routes(routes!(risk_acceptances::approve))

@@ -313,12 +313,24 @@ pub struct TestApp {
     pub config: Config,
 }
 
-#[derive(Debug)]
 pub struct TestResponse {
     pub status: StatusCode,
     pub content_type: String,
     pub headers: axum::http::HeaderMap,
     pub body: serde_json::Value,
+    /// The body as sent (for files that are not text).
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for TestResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestResponse")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TestResponse {
@@ -425,7 +437,7 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        TestResponse { status, content_type, headers, body }
+        TestResponse { status, content_type, headers, body, bytes: bytes.to_vec() }
     }
 
     /// A `multipart/form-data` POST, as a browser's upload form or `curl -F`
