@@ -339,3 +339,41 @@ async fn exported_sarif_and_cyclonedx_validate_against_their_official_schemas() 
     broken["vulnerabilities"][0]["analysis"]["state"] = json!("probably_fine");
     assert!(!schema_errors(&folder, CYCLONEDX_SCHEMA, &broken).is_empty());
 }
+
+#[tokio::test]
+async fn the_list_pages_export_menu_downloads_what_the_list_shows() {
+    let app = TestApp::spawn().await;
+    let admin = register(&app).await;
+    let page = crate::web::page(&app, "/vulnerabilities?severity=HIGH&sort=-cvss&limit=5", &admin).await;
+    let html = page.body.as_str().expect("html");
+    let links: Vec<String> = html
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|href| href.starts_with("/api/v1/vulnerabilities/export?"))
+        .map(|href| href.replace("&#38;", "&").replace("&amp;", "&"))
+        .collect();
+    let formats: Vec<&str> =
+        links.iter().filter_map(|l| l.split("format=").nth(1)).map(|f| f.split('&').next().unwrap_or(f)).collect();
+    assert_eq!(formats, ["csv", "csv", "xlsx", "jsonl", "sarif", "cyclonedx"], "{links:?}");
+    let csv = links.first().expect("the CSV link");
+    assert!(csv.contains("severity=HIGH") && csv.contains("sort=-cvss") && !csv.contains("limit"), "{csv}");
+    let download = app.get_as(csv, As::Cookie(&admin)).await;
+    assert_eq!(download.status, StatusCode::OK, "{download:?}");
+    let (headers, rows) = csv_rows(&download.bytes);
+    let shown = listed(&app, &admin, "severity=HIGH&sort=-cvss").await;
+    assert_eq!(rows.len(), shown.len(), "every matching record, not the page of 5: {csv}");
+    let keys: Vec<&str> = rows.iter().map(|r| r[column(&headers, "Key")].as_str()).collect();
+    assert_eq!(keys, shown.iter().filter_map(|r| r["key"].as_str()).collect::<Vec<_>>());
+    // The dashboard's "due this week" filters survive into the export link.
+    let due = crate::web::page(&app, "/vulnerabilities?sla=due_soon&due_before=2030-01-01T00:00:00Z", &admin).await;
+    let due_html = due.body.as_str().expect("html").replace("&#38;", "&");
+    let kept = due_html
+        .split("href=\"")
+        .find(|h| h.starts_with("/api/v1/vulnerabilities/export?format=csv"))
+        .unwrap_or_default();
+    assert!(
+        kept.contains("format=csv&sla=due_soon&due_before=2030-01-01T00%3A00%3A00Z"),
+        "sla and due_before kept: {kept}"
+    );
+}

@@ -128,6 +128,41 @@ pub struct ListPage {
     view_query: String,
     views: Vec<ViewLink>,
     any_deletable: bool,
+    /// Downloads of every record these filters match, in this sort.
+    exports: Vec<ExportLink>,
+}
+
+pub struct ExportLink {
+    href: String,
+    label: &'static str,
+}
+
+/// The export API's formats, as the list's Export menu offers them.
+const EXPORTS: &[(&str, &str)] = &[
+    ("format=csv", "CSV"),
+    ("format=csv&bom=true", "CSV for Excel"),
+    ("format=xlsx", "Excel workbook (XLSX)"),
+    ("format=jsonl", "JSON Lines"),
+    ("format=sarif", "SARIF 2.1.0"),
+    ("format=cyclonedx", "CycloneDX VEX (findings in a component)"),
+];
+
+/// The export links for the list's filters and sort (the page size aside:
+/// an export holds every matching record).
+fn export_links(params: &ListParams) -> Vec<ExportLink> {
+    let pairs: Vec<(&str, String)> = params.filter_pairs().into_iter().filter(|(n, _)| *n != "limit").collect();
+    let filters = query_of(pairs.iter().map(|(n, v)| (*n, v.as_str())));
+    EXPORTS
+        .iter()
+        .map(|(format, label)| {
+            let href = if filters.is_empty() {
+                format!("/api/v1/vulnerabilities/export?{format}")
+            } else {
+                format!("/api/v1/vulnerabilities/export?{format}&{filters}")
+            };
+            ExportLink { href, label }
+        })
+        .collect()
 }
 
 const SORTS: &[(&str, &str)] = &[
@@ -395,6 +430,7 @@ async fn list_page(
         view_query,
         any_deletable: views.iter().any(|v: &ViewLink| v.deletable),
         views,
+        exports: export_links(params),
     };
     let (query, sort_name) = match list_query(state, principal, params) {
         Ok(parsed) => parsed,
