@@ -983,6 +983,26 @@ async fn the_list_filters_saves_a_view_sorts_selects_all_and_changes_in_bulk_kee
     );
     let filtered = browser.query().await;
 
+    // The Export menu downloads what the list shows: its links carry the filters.
+    browser.click("details.export-menu summary").await;
+    let links = browser.client.find_all(Locator::Css("details.export-menu a")).await.expect("export links");
+    assert_eq!(links.len(), 6, "CSV, CSV for Excel, XLSX, JSON Lines, SARIF, CycloneDX");
+    for link in &links {
+        let href = link.attr("href").await.expect("href").unwrap_or_default();
+        assert!(href.starts_with("/api/v1/vulnerabilities/export?format="), "{href}");
+        for filter in ["severity=CRITICAL", "severity=HIGH", "status=OPEN", "tag=pci"] {
+            assert!(href.contains(filter), "{href} keeps {filter}");
+        }
+    }
+    browser.shot("list-export-menu").await;
+    browser.screen(390, 844).await;
+    browser.system_scheme("dark").await;
+    assert_eq!(browser.overflow().await, 0, "the open menu fits a phone");
+    browser.shot("list-export-menu-phone-dark").await;
+    browser.screen(1440, 900).await;
+    browser.system_scheme("light").await;
+    browser.click("details.export-menu summary").await;
+
     // Saved as a view, shared with the team.
     browser.click("nav.views details summary").await;
     browser.fill("#view-name", "Open PCI criticals").await;
