@@ -243,14 +243,12 @@ async fn sarif_and_cyclonedx_exports_import_again_to_the_same_findings() {
         let originals = listed(&app, &admin, filter).await;
         let exported = export(&app, &admin, &format!("format={format}&{filter}")).await;
         let target = format!("again-{format}");
-        let answer = app
-            .upload(
-                "/api/v1/imports",
-                As::Cookie(&admin),
-                &[("format", format), ("asset", &target)],
-                Some((&format!("export.{format}.json"), &exported.bytes)),
-            )
-            .await;
+        let import_it = || async {
+            let name = format!("export.{format}.json");
+            let fields = [("format", format), ("asset", target.as_str())];
+            app.upload("/api/v1/imports", As::Cookie(&admin), &fields, Some((&name, &exported.bytes))).await
+        };
+        let answer = import_it().await;
         assert_eq!(answer.status, StatusCode::CREATED, "{format}: {answer:?}");
         let again = listed(&app, &admin, &format!("asset={target}")).await;
         let expected: Vec<Value> =
@@ -268,14 +266,7 @@ async fn sarif_and_cyclonedx_exports_import_again_to_the_same_findings() {
             }
         }
         // Importing the same export again finds nothing new.
-        let repeat = app
-            .upload(
-                "/api/v1/imports",
-                As::Cookie(&admin),
-                &[("format", format), ("asset", &target)],
-                Some((&format!("export.{format}.json"), &exported.bytes)),
-            )
-            .await;
+        let repeat = import_it().await;
         assert_eq!(repeat.body["created"].as_u64(), Some(0), "{format}: {repeat:?}");
     }
 }
