@@ -59,6 +59,7 @@ string_enum!(
         PersonalDataExported => "PERSONAL_DATA_EXPORTED",
         WebhookCreated => "WEBHOOK_CREATED",
         WebhookDeleted => "WEBHOOK_DELETED",
+        AuditChainUpgraded => "AUDIT_CHAIN_UPGRADED",
     }
 );
 

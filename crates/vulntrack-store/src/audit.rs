@@ -1,12 +1,16 @@
 //! The append-only audit log. Rows are written through [`append`] inside
 //! the caller's transaction, so a change and its record commit together or
-//! not at all. Each team's rows form a hash chain: `hash` is SHA-256 over the
-//! row's canonical form and the previous row's hash.
+//! not at all. Each team's rows form a hash chain: `hash` is an HMAC over the
+//! row's canonical form and the previous row's hash. The canonical form
+//! holds a salted digest of the row's personal fields (actor email,
+//! details, address, user agent) rather than the fields themselves, so a
+//! person's data can be erased from the rows while the chain still
+//! verifies (docs/ARCHITECTURE.md, "Audit log").
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement,
+    Statement, sea_query::Expr,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -177,6 +181,16 @@ pub struct AuditRecord {
     /// before chains were keyed (plain SHA-256).
     pub hash_key: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The random salt of [`Self::personal_digest`]; destroyed (`None`)
+    /// when the row's personal data is erased.
+    pub personal_salt: Option<String>,
+    /// SHA-256 of the salt and the row's personal fields (actor email,
+    /// details, address, user agent): what the chain hashes in their
+    /// place, so erasing them leaves the chain intact. `None` on rows of
+    /// the first format, which hashed them in clear.
+    pub personal_digest: Option<String>,
+    /// When the row's personal data was erased.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl From<audit_log::Model> for AuditRecord {
@@ -200,33 +214,81 @@ impl From<audit_log::Model> for AuditRecord {
             hash: row.hash,
             hash_key: row.hash_key,
             created_at: row.created_at,
+            personal_salt: row.personal_salt,
+            personal_digest: row.personal_digest,
+            erased_at: row.erased_at,
         }
     }
 }
 
 impl AuditRecord {
-    /// The canonical form of every recorded field and the previous hash.
+    /// The canonical form of what the row's hash covers. Rows with a
+    /// personal digest (the second format) cover it in place of the
+    /// personal fields; rows of the first format cover every field.
     /// serde_json sorts object keys, so equal details always serialise the
     /// same way.
     fn canonical(&self) -> String {
-        json!([
-            self.team_id.map(|t| t.to_string()),
-            self.seq,
-            self.actor_kind,
-            self.actor_id,
-            self.actor_email,
-            self.actor_token_id,
-            self.action,
-            self.entity_type,
-            self.entity_id,
-            self.details,
-            self.ip,
-            self.user_agent,
-            self.request_id,
-            self.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            self.prev_hash,
-        ])
-        .to_string()
+        let at = self.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        match &self.personal_digest {
+            Some(digest) => json!([
+                2,
+                self.team_id.map(|t| t.to_string()),
+                self.seq,
+                self.actor_kind,
+                self.actor_id,
+                self.actor_token_id,
+                self.action,
+                self.entity_type,
+                self.entity_id,
+                self.request_id,
+                at,
+                self.prev_hash,
+                digest,
+            ])
+            .to_string(),
+            None => json!([
+                self.team_id.map(|t| t.to_string()),
+                self.seq,
+                self.actor_kind,
+                self.actor_id,
+                self.actor_email,
+                self.actor_token_id,
+                self.action,
+                self.entity_type,
+                self.entity_id,
+                self.details,
+                self.ip,
+                self.user_agent,
+                self.request_id,
+                at,
+                self.prev_hash,
+            ])
+            .to_string(),
+        }
+    }
+
+    /// SHA-256 of `salt` and the personal fields as they are now.
+    fn digest_of_personal(&self, salt: &str) -> String {
+        let personal = json!([self.actor_email, self.details, self.ip, self.user_agent]).to_string();
+        let mut hasher = Sha256::new();
+        hasher.update(salt.as_bytes());
+        hasher.update(personal.as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
+    /// Gives the row a new salt and the digest of its personal fields
+    /// (the second format).
+    fn seal_personal(&mut self) {
+        let salt = Uuid::new_v4().simple().to_string();
+        self.personal_digest = Some(self.digest_of_personal(&salt));
+        self.personal_salt = Some(salt);
+    }
+
+    /// Whether the personal fields are those the digest was made of: `None`
+    /// when the row has no digest (first format) or was erased.
+    fn personal_fields_hold(&self) -> Option<bool> {
+        let (salt, digest) = (self.personal_salt.as_ref()?, self.personal_digest.as_ref()?);
+        Some(&self.digest_of_personal(salt) == digest)
     }
 
     /// The row's hash: HMAC-SHA256 under `key` (hex), or plain SHA-256 for
@@ -412,13 +474,17 @@ pub async fn append_many(db: &impl ConnectionTrait, events: Vec<AuditEvent>) -> 
             hash: String::new(),
             hash_key: chain_keys().map(|k| k.current.id.clone()),
             created_at: now,
+            personal_salt: None,
+            personal_digest: None,
+            erased_at: None,
         };
+        record.seal_personal();
         record.hash = record.compute_hash(chain_keys().map(|k| &k.current));
         prev_hash = record.hash.clone();
         seq += 1;
         records.push(record);
     }
-    // Rows per INSERT: 18 columns each, well under SQLite's 32 766 parameters.
+    // Rows per INSERT: 21 columns each, well under SQLite's 32 766 parameters.
     for chunk in records.chunks(500) {
         let rows = chunk.iter().map(|record| audit_log::ActiveModel {
             id: Set(record.id),
@@ -439,6 +505,9 @@ pub async fn append_many(db: &impl ConnectionTrait, events: Vec<AuditEvent>) -> 
             hash: Set(record.hash.clone()),
             hash_key: Set(record.hash_key.clone()),
             created_at: Set(record.created_at),
+            personal_salt: Set(record.personal_salt.clone()),
+            personal_digest: Set(record.personal_digest.clone()),
+            erased_at: Set(record.erased_at),
         });
         audit_log::Entity::insert_many(rows).exec_without_returning(db).await?;
     }
@@ -538,6 +607,18 @@ pub(crate) async fn head(db: &impl ConnectionTrait, team: Option<TeamId>) -> Sto
         .map(|row| ChainHead { seq: row.seq, hash: row.hash }))
 }
 
+/// Every row of the chain, oldest first.
+pub(crate) async fn rows(db: &impl ConnectionTrait, team: Option<TeamId>) -> StoreResult<Vec<AuditRecord>> {
+    Ok(audit_log::Entity::find()
+        .filter(chain_filter(team))
+        .order_by_asc(audit_log::Column::Seq)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(AuditRecord::from)
+        .collect())
+}
+
 /// The hash stored at `seq` in the chain, if that row exists.
 pub(crate) async fn hash_at(db: &impl ConnectionTrait, team: Option<TeamId>, seq: i64) -> StoreResult<Option<String>> {
     Ok(audit_log::Entity::find()
@@ -561,8 +642,10 @@ pub(crate) async fn verify_chain(
 ) -> StoreResult<Result<u64, ChainBreak>> {
     let mut expected_seq = 1;
     let mut previous_hash = GENESIS_HASH.to_string();
-    // Once a chain is keyed, an unkeyed row after it is a forgery.
+    // Once a chain is keyed, an unkeyed row after it is a forgery; so is a
+    // row of the first format after one of the second.
     let mut keyed = false;
+    let mut sealed = false;
     loop {
         let rows = audit_log::Entity::find()
             .filter(chain_filter(team))
@@ -598,11 +681,326 @@ pub(crate) async fn verify_chain(
                 },
             };
             keyed |= key.is_some();
+            if record.personal_digest.is_none() && sealed {
+                return broken("hashes its personal fields in clear although earlier rows do not (rewritten)".into());
+            }
+            sealed |= record.personal_digest.is_some();
             if record.compute_hash(key) != record.hash {
                 return broken("content does not match its hash (altered)".into());
+            }
+            match record.personal_fields_hold() {
+                Some(false) => return broken("personal fields do not match their digest (altered)".into()),
+                None if record.personal_digest.is_some() && record.erased_at.is_none() => {
+                    return broken("has lost the salt of its personal digest without being erased".into());
+                }
+                _ => {}
             }
             previous_hash = record.hash;
             expected_seq += 1;
         }
     }
+}
+
+/// Rows of every chain still in the first format (personal fields hashed in
+/// clear) are sealed into the second (salted digest in their place), and
+/// each chain they belong to is hashed again from its first such row under
+/// the current key. A chain is verified before it is touched: a broken one
+/// stops the upgrade rather than being hashed into a valid-looking one.
+/// Each upgraded chain records `AUDIT_CHAIN_UPGRADED` with its previous
+/// head, so a head saved outside the database before the upgrade can be
+/// matched to the new chain. Returns how many rows were sealed.
+pub async fn upgrade_chains(db: &impl ConnectionTrait) -> StoreResult<u64> {
+    let teams: Vec<Option<Uuid>> = audit_log::Entity::find()
+        .select_only()
+        .column(audit_log::Column::TeamId)
+        .filter(audit_log::Column::PersonalDigest.is_null())
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    if teams.is_empty() {
+        return Ok(0);
+    }
+    let Some(keys) = chain_keys() else {
+        return Err(crate::error::StoreError::Corrupt(
+            "upgrading the audit chains needs the signing secret (VULNTRACK_SECRET)".to_owned(),
+        ));
+    };
+    allow_on_postgres(db, "vulntrack.audit_upgrade").await?;
+    let mut sealed = 0;
+    for team in teams.into_iter().map(|t| t.map(TeamId::from_uuid)) {
+        lock_chain(db, team).await?;
+        if let Err(broken) = verify_chain(db, team).await? {
+            return Err(crate::error::StoreError::Corrupt(format!(
+                "the audit chain {} is broken at seq {} ({}); it is not upgraded (vulntrack audit verify)",
+                team.map_or("of the instance".to_owned(), |t| t.to_string()),
+                broken.seq,
+                broken.reason
+            )));
+        }
+        let previous_head = head(db, team).await?;
+        let first: Option<i64> = audit_log::Entity::find()
+            .select_only()
+            .column_as(audit_log::Column::Seq.min(), "first")
+            .filter(chain_filter(team))
+            .filter(audit_log::Column::PersonalDigest.is_null())
+            .into_tuple()
+            .one(db)
+            .await?
+            .flatten();
+        let Some(first) = first else { continue };
+        let mut prev_hash = match first {
+            1 => GENESIS_HASH.to_owned(),
+            n => hash_at(db, team, n - 1).await?.unwrap_or_else(|| GENESIS_HASH.to_owned()),
+        };
+        let mut next = first;
+        let mut chain_sealed = 0u64;
+        loop {
+            let rows = audit_log::Entity::find()
+                .filter(chain_filter(team))
+                .filter(audit_log::Column::Seq.gte(next))
+                .order_by_asc(audit_log::Column::Seq)
+                .limit(VERIFY_BATCH)
+                .all(db)
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                let mut record = AuditRecord::from(row);
+                if record.personal_digest.is_none() {
+                    record.seal_personal();
+                    chain_sealed += 1;
+                }
+                record.prev_hash = prev_hash;
+                record.hash_key = Some(keys.current.id.clone());
+                record.hash = record.compute_hash(Some(&keys.current));
+                audit_log::Entity::update_many()
+                    .col_expr(audit_log::Column::PersonalSalt, Expr::value(record.personal_salt.clone()))
+                    .col_expr(audit_log::Column::PersonalDigest, Expr::value(record.personal_digest.clone()))
+                    .col_expr(audit_log::Column::PrevHash, Expr::value(record.prev_hash.clone()))
+                    .col_expr(audit_log::Column::Hash, Expr::value(record.hash.clone()))
+                    .col_expr(audit_log::Column::HashKey, Expr::value(record.hash_key.clone()))
+                    .filter(audit_log::Column::Id.eq(record.id))
+                    .exec(db)
+                    .await?;
+                prev_hash = record.hash;
+                next = record.seq + 1;
+            }
+        }
+        sealed += chain_sealed;
+        let event = AuditEvent {
+            team,
+            actor: Actor::System,
+            action: vulntrack_domain::AuditAction::AuditChainUpgraded,
+            entity_type: Some("audit_log"),
+            entity_id: None,
+            details: json!({ "previous_head": previous_head, "rows_sealed": chain_sealed }),
+            context: RequestContext::default(),
+        };
+        append(db, event).await?;
+    }
+    Ok(sealed)
+}
+
+/// Tells PostgreSQL's audit trigger that this transaction seals or erases
+/// rows (`setting`), which it otherwise refuses (migration 33).
+async fn allow_on_postgres(db: &impl ConnectionTrait, setting: &str) -> StoreResult<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config($1, 'on', true)",
+            [setting.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Undoes [`upgrade_chains`] for migration 33's `down`: every chain with
+/// sealed rows is hashed again from its start in the first format (the
+/// personal fields as they are now, erased ones included), under the
+/// current key. The caller lifts the update guard first.
+pub async fn downgrade_chains(db: &impl ConnectionTrait) -> StoreResult<()> {
+    let teams: Vec<Option<Uuid>> = audit_log::Entity::find()
+        .select_only()
+        .column(audit_log::Column::TeamId)
+        .filter(audit_log::Column::PersonalDigest.is_not_null())
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    if teams.is_empty() {
+        return Ok(());
+    }
+    let Some(keys) = chain_keys() else {
+        return Err(crate::error::StoreError::Corrupt(
+            "downgrading the audit chains needs the signing secret (VULNTRACK_SECRET)".to_owned(),
+        ));
+    };
+    for team in teams.into_iter().map(|t| t.map(TeamId::from_uuid)) {
+        lock_chain(db, team).await?;
+        let mut prev_hash = GENESIS_HASH.to_owned();
+        for mut record in rows(db, team).await? {
+            record.personal_digest = None;
+            record.personal_salt = None;
+            record.prev_hash = prev_hash;
+            record.hash_key = Some(keys.current.id.clone());
+            record.hash = record.compute_hash(Some(&keys.current));
+            audit_log::Entity::update_many()
+                .col_expr(audit_log::Column::PersonalSalt, Expr::value(Option::<String>::None))
+                .col_expr(audit_log::Column::PersonalDigest, Expr::value(Option::<String>::None))
+                .col_expr(audit_log::Column::PrevHash, Expr::value(record.prev_hash.clone()))
+                .col_expr(audit_log::Column::Hash, Expr::value(record.hash.clone()))
+                .col_expr(audit_log::Column::HashKey, Expr::value(record.hash_key.clone()))
+                .filter(audit_log::Column::Id.eq(record.id))
+                .exec(db)
+                .await?;
+            prev_hash = record.hash;
+        }
+    }
+    Ok(())
+}
+
+/// A person's personal values, as an erasure looks for them in rows that
+/// others' actions wrote (an invitation's address, a profile change's old
+/// and new values).
+#[derive(Debug, Clone, Default)]
+pub struct PersonalValues(pub Vec<String>);
+
+/// The keys under which details hold a person's own values (a profile
+/// change's before and after, an invitation's address).
+const PERSONAL_KEYS: &[&str] = &["name", "email", "phone", "job_title", "department", "bio", "time_zone"];
+
+impl PersonalValues {
+    /// Adds the string values found under personal keys of `details`
+    /// (at any depth), such as a name the person no longer has.
+    fn gather(&mut self, details: &Value, under_personal_key: bool) {
+        match details {
+            Value::String(text)
+                if under_personal_key
+                    && text.trim().chars().count() >= 4
+                    && !self.0.iter().any(|v| v == text.trim()) =>
+            {
+                self.0.push(text.trim().to_owned());
+            }
+            Value::Array(items) => items.iter().for_each(|v| self.gather(v, under_personal_key)),
+            Value::Object(fields) => {
+                for (key, value) in fields {
+                    self.gather(value, under_personal_key || PERSONAL_KEYS.contains(&key.as_str()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn holds(&self, text: &str) -> bool {
+        self.0.iter().any(|value| text.contains(value.as_str()))
+    }
+
+    fn scrub(&self, value: Value) -> Value {
+        match value {
+            Value::String(text) if self.holds(&text) => {
+                let mut text = text;
+                for personal in &self.0 {
+                    text = text.replace(personal.as_str(), ERASED);
+                }
+                Value::String(text)
+            }
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.scrub(v)).collect()),
+            Value::Object(fields) => Value::Object(fields.into_iter().map(|(k, v)| (k, self.scrub(v))).collect()),
+            other => other,
+        }
+    }
+}
+
+/// What erased text reads as.
+pub const ERASED: &str = "[erased]";
+
+/// Erases a person's personal data from the audit rows of `team`'s chain
+/// and the instance's: the rows they acted in lose the actor's email,
+/// address and user agent, and every row whose details, address or user
+/// agent hold one of `values` has it replaced by `[erased]`. Each such row
+/// loses the salt of its personal digest and is marked erased, so the
+/// chain (which hashes the digest, not the values) still verifies. Rows of
+/// the first format are sealed first ([`upgrade_chains`]). Returns how
+/// many rows were erased.
+pub async fn erase_person(
+    db: &impl ConnectionTrait,
+    team: TeamId,
+    person: UserId,
+    values: &PersonalValues,
+) -> StoreResult<u64> {
+    upgrade_chains(db).await?;
+    // Values the person had before (an old name, a changed phone) are in
+    // the rows about them.
+    let mut values = values.clone();
+    let about = audit_log::Entity::find()
+        .filter(audit_log::Column::TeamId.eq(team.as_uuid()))
+        .filter(audit_log::Column::EntityType.eq("user"))
+        .filter(audit_log::Column::EntityId.eq(person.to_string()))
+        .all(db)
+        .await?;
+    for row in &about {
+        values.gather(&row.details, false);
+    }
+    let values = &values;
+    allow_on_postgres(db, "vulntrack.audit_erasure").await?;
+    let now = Utc::now().trunc_subsecs(6);
+    let mut erased = 0;
+    for chain in [Some(team), None] {
+        let mut next = 1;
+        loop {
+            let rows = audit_log::Entity::find()
+                .filter(chain_filter(chain))
+                .filter(audit_log::Column::Seq.gte(next))
+                .order_by_asc(audit_log::Column::Seq)
+                .limit(VERIFY_BATCH)
+                .all(db)
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                next = row.seq + 1;
+                let theirs = row.actor_id == Some(person.as_uuid());
+                let mentions = values.holds(&row.details.to_string())
+                    || row.ip.as_deref().is_some_and(|ip| values.holds(ip))
+                    || row.user_agent.as_deref().is_some_and(|ua| values.holds(ua))
+                    || row.actor_email.as_deref().is_some_and(|e| values.holds(e));
+                if !theirs && !mentions {
+                    continue;
+                }
+                let scrub_text = |text: Option<String>| match text {
+                    Some(t) if values.holds(&t) => Some(ERASED.to_owned()),
+                    other => other,
+                };
+                // An anonymous request about them (a failed sign-in with
+                // their address) came from them or someone posing as them:
+                // its address and browser go too.
+                let from_them = theirs || row.actor_kind == Actor::Anonymous.kind();
+                let (actor_email, ip, user_agent) = if from_them {
+                    (None, None, None)
+                } else {
+                    (
+                        scrub_text(row.actor_email.clone()),
+                        scrub_text(row.ip.clone()),
+                        scrub_text(row.user_agent.clone()),
+                    )
+                };
+                audit_log::Entity::update_many()
+                    .col_expr(audit_log::Column::ActorEmail, Expr::value(actor_email))
+                    .col_expr(audit_log::Column::Ip, Expr::value(ip))
+                    .col_expr(audit_log::Column::UserAgent, Expr::value(user_agent))
+                    .col_expr(audit_log::Column::Details, Expr::value(values.scrub(row.details.clone())))
+                    .col_expr(audit_log::Column::PersonalSalt, Expr::value(Option::<String>::None))
+                    .col_expr(audit_log::Column::ErasedAt, Expr::value(Some(now)))
+                    .filter(audit_log::Column::Id.eq(row.id))
+                    .exec(db)
+                    .await?;
+                erased += 1;
+            }
+        }
+    }
+    Ok(erased)
 }

@@ -66,6 +66,11 @@ pub async fn audit_hash_at(db: &impl ConnectionTrait, team: Option<TeamId>, seq:
     audit::hash_at(db, team, seq).await
 }
 
+/// Every row of that chain, oldest first (for tests and forensics).
+pub async fn audit_rows(db: &impl ConnectionTrait, team: Option<TeamId>) -> StoreResult<Vec<audit::AuditRecord>> {
+    audit::rows(db, team).await
+}
+
 /// Walks that chain from the start; how many rows held, or the first break.
 pub async fn verify_audit_chain(
     db: &impl ConnectionTrait,

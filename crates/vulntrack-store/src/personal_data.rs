@@ -124,3 +124,120 @@ pub async fn export(db: &impl ConnectionTrait, scope: TeamScope, user: UserId) -
         "audit_log": audit_rows,
     }))
 }
+
+/// What an erasure removed, for its audit row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Erased {
+    pub sessions: u64,
+    pub api_tokens: u64,
+    pub notifications: u64,
+    pub mail: u64,
+    pub links: u64,
+    pub audit_rows: u64,
+}
+
+/// Erases a member's personal data (not hides it): the account keeps its
+/// id, so the records and comments they wrote stay attributed, but its
+/// name becomes `label` ("Deleted user #n"), its email, phone, job title,
+/// department, bio, time zone and password hash are cleared; their
+/// sessions (with addresses and user agents), API tokens, notifications,
+/// mail to them, reset links and the invitation that brought them are
+/// deleted; audit rows lose their personal values ([`audit::erase_person`]).
+/// Call it inside the transaction that records the erasure.
+pub async fn erase(db: &impl ConnectionTrait, scope: TeamScope, user: UserId, label: &str) -> StoreResult<Erased> {
+    use crate::entity::{invitations, outbox, password_resets};
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let team = scope.team_id().as_uuid();
+    let id = user.as_uuid();
+    let person = users::Entity::find_by_id(id)
+        .filter(users::Column::TeamId.eq(team))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let values = audit::PersonalValues(
+        [
+            Some(person.email.clone()),
+            Some(person.name.clone()),
+            person.phone.clone(),
+            person.job_title.clone(),
+            person.department.clone(),
+            person.bio.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|v| v.trim().to_owned())
+        // A value this short would match unrelated text (`Al`, `QA`).
+        .filter(|v| v.chars().count() >= 4)
+        .collect(),
+    );
+    let now = chrono::Utc::now();
+    let mut erased =
+        Erased { audit_rows: audit::erase_person(db, scope.team_id(), user, &values).await?, ..Erased::default() };
+    erased.sessions = sessions::Entity::delete_many()
+        .filter(sessions::Column::TeamId.eq(team))
+        .filter(sessions::Column::UserId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    erased.api_tokens = api_tokens::Entity::delete_many()
+        .filter(api_tokens::Column::TeamId.eq(team))
+        .filter(api_tokens::Column::UserId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    erased.notifications = notifications::Entity::delete_many()
+        .filter(notifications::Column::TeamId.eq(team))
+        .filter(notifications::Column::UserId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    erased.mail = outbox::Entity::delete_many()
+        .filter(outbox::Column::Channel.eq(crate::outbox::Channel::Email.as_str()))
+        .filter(outbox::Column::TargetId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    erased.links = password_resets::Entity::delete_many()
+        .filter(password_resets::Column::UserId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected
+        + invitations::Entity::delete_many()
+            .filter(invitations::Column::TeamId.eq(team))
+            .filter(invitations::Column::EmailNormalized.eq(person.email_normalized.clone()))
+            .exec(db)
+            .await?
+            .rows_affected;
+    users::Entity::update_many()
+        .col_expr(users::Column::Name, Expr::value(label))
+        .col_expr(users::Column::Email, Expr::value(format!("deleted-{id}{}", crate::users::ERASED_EMAIL_DOMAIN)))
+        .col_expr(users::Column::EmailNormalized, Expr::value(format!("deleted:{id}")))
+        .col_expr(users::Column::PasswordHash, Expr::value(""))
+        .col_expr(users::Column::Phone, Expr::value(Option::<String>::None))
+        .col_expr(users::Column::JobTitle, Expr::value(Option::<String>::None))
+        .col_expr(users::Column::Department, Expr::value(Option::<String>::None))
+        .col_expr(users::Column::Bio, Expr::value(Option::<String>::None))
+        .col_expr(users::Column::TimeZone, Expr::value(Option::<String>::None))
+        .col_expr(users::Column::LastLoginAt, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
+        .col_expr(users::Column::Status, Expr::value(vulntrack_domain::UserStatus::Inactive.as_str()))
+        .col_expr(users::Column::DeletedAt, Expr::value(now))
+        .col_expr(users::Column::UpdatedAt, Expr::value(now))
+        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1))
+        .filter(users::Column::Id.eq(id))
+        .filter(users::Column::TeamId.eq(team))
+        .exec(db)
+        .await?;
+    Ok(erased)
+}
+
+/// How many of the team's members have been erased: the next one is
+/// "Deleted user #(n + 1)".
+pub async fn erased_count(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(users::Entity::find()
+        .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
+        .filter(users::Column::EmailNormalized.starts_with("deleted:"))
+        .filter(users::Column::Email.ends_with(crate::users::ERASED_EMAIL_DOMAIN))
+        .count(db)
+        .await?)
+}

@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
+use uuid::Uuid;
 use vulntrack_domain::{Role, TeamId, Theme, UserId, UserStatus, lockout::LoginFailures, normalize_email};
 
 use crate::{
@@ -401,29 +402,27 @@ pub async fn set_role_and_status(
     get(db, scope, id).await
 }
 
-/// Deletes a user of the team. The row stays — with its email freed and a
-/// deletion time — so the records they touched keep a valid reference and
-/// show as a deleted user. Their sessions and tokens end.
-pub async fn soft_delete(db: &impl ConnectionTrait, scope: TeamScope, id: UserId) -> StoreResult<bool> {
-    let now = Utc::now();
-    let result = users::Entity::update_many()
-        .col_expr(users::Column::DeletedAt, Expr::value(now))
-        .col_expr(users::Column::Version, Expr::col(users::Column::Version).add(1))
-        .col_expr(users::Column::Status, Expr::value(UserStatus::Inactive.as_str()))
-        .col_expr(users::Column::EmailNormalized, Expr::value(format!("deleted:{id}")))
-        .col_expr(users::Column::UpdatedAt, Expr::value(now))
-        .filter(users::Column::Id.eq(id.as_uuid()))
+/// The labels ("Deleted user #3") of the team's erased members, by id:
+/// how pages name what they wrote.
+pub async fn erased_labels(
+    db: &impl ConnectionTrait,
+    scope: TeamScope,
+) -> StoreResult<std::collections::HashMap<UserId, String>> {
+    let rows: Vec<(Uuid, String)> = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .column(users::Column::Name)
         .filter(users::Column::TeamId.eq(scope.team_id().as_uuid()))
-        .filter(users::Column::DeletedAt.is_null())
-        .exec(db)
+        .filter(users::Column::DeletedAt.is_not_null())
+        .filter(users::Column::Email.ends_with(ERASED_EMAIL_DOMAIN))
+        .into_tuple()
+        .all(db)
         .await?;
-    if result.rows_affected == 0 {
-        return Ok(false);
-    }
-    crate::sessions::revoke_all(db, scope, id, None, now).await?;
-    crate::api_tokens::revoke_all(db, scope, id, now).await?;
-    Ok(true)
+    Ok(rows.into_iter().map(|(id, name)| (UserId::from_uuid(id), name)).collect())
 }
+
+/// The domain an erased member's placeholder address ends with.
+pub const ERASED_EMAIL_DOMAIN: &str = "@erased.invalid";
 
 /// The team's users (not deleted), in name order.
 pub async fn list(db: &impl ConnectionTrait, scope: TeamScope) -> StoreResult<Vec<User>> {

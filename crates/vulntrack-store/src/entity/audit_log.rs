@@ -23,6 +23,9 @@ pub struct Model {
     pub hash: String,
     pub hash_key: Option<String>,
     pub created_at: DateTimeUtc,
+    pub personal_salt: Option<String>,
+    pub personal_digest: Option<String>,
+    pub erased_at: Option<DateTimeUtc>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -37,6 +37,7 @@ mod m20261207_000029_sla_notices;
 mod m20261207_000030_partial_indexes;
 mod m20261207_000031_cve_catalogue;
 mod m20261207_000032_record_priority;
+mod m20261208_000033_audit_personal_digest;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000030_partial_indexes::Migration),
             Box::new(m20261207_000031_cve_catalogue::Migration),
             Box::new(m20261207_000032_record_priority::Migration),
+            Box::new(m20261208_000033_audit_personal_digest::Migration),
         ]
     }
 }

@@ -459,6 +459,12 @@ const AUDIT_HEAD_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs
 
 async fn serve(config: Config) -> Result<(), Failure> {
     let secret = config.resolve_secret()?;
+    // Before migrating: a migration may hash audit chains again.
+    vulntrack_store::audit::install_chain_keys(crate::audit_heads::chain_keys(
+        &secret,
+        config.secret_previous.as_ref(),
+    ))
+    .map_err(Failure::runtime)?;
     let db = connect(&config).await?;
     if config.auto_migrate {
         migrate(&config, &db).await?;

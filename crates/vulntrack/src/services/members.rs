@@ -121,11 +121,61 @@ pub async fn delete(
     if active_admin && users::count_active_admins(&txn, scope).await? <= 1 {
         return Err(ServiceError::Conflict("The team's last active administrator cannot be deleted."));
     }
-    users::soft_delete(&txn, scope, id).await?;
-    let event = AuditEvent::new(scope, principal.actor(), AuditAction::UserDeleted, context)
-        .entity("user", id)
-        .details(json!({ "email": target.email, "role": target.role }));
-    audit::append(&txn, event).await?;
+    erase_in(&txn, principal, context, &target).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Erases `target`'s personal data and records the deletion (without any
+/// of it: the row names the member by the label they now carry).
+async fn erase_in(
+    txn: &sea_orm::DatabaseTransaction,
+    principal: &Principal,
+    context: &RequestContext,
+    target: &users::User,
+) -> Result<(), ServiceError> {
+    let scope = principal.scope();
+    let number = vulntrack_store::personal_data::erased_count(txn, scope).await? + 1;
+    let label = format!("Deleted user #{number}");
+    let erased = vulntrack_store::personal_data::erase(txn, scope, target.id, &label).await?;
+    // The deleting person's own address and browser are not recorded when
+    // they delete themselves: the row would otherwise hold what was erased.
+    let own = principal.user.id == target.id;
+    let context = if own { RequestContext::default() } else { context.clone() };
+    let actor = if own { vulntrack_store::audit::Actor::System } else { principal.actor() };
+    let event = AuditEvent::new(scope, actor, AuditAction::UserDeleted, &context)
+        .entity("user", target.id)
+        .details(json!({ "name": label, "role": target.role, "by_themselves": own, "erased": erased }));
+    audit::append(txn, event).await?;
+    Ok(())
+}
+
+/// A member deletes their own account, re-entering their password; the
+/// team's last active ADMIN cannot. Their personal data is erased as when
+/// an ADMIN deletes them.
+pub async fn delete_own_account(
+    state: &AppState,
+    principal: &Principal,
+    context: &RequestContext,
+    password: String,
+) -> Result<(), ServiceError> {
+    let scope = principal.scope();
+    let record = users::sign_in_record_of(state.db().conn(), scope, principal.user.id).await?;
+    let matched = password.len() <= 1024
+        && state.hasher().verify(secrecy::SecretString::from(password), record.password_hash).await?.matched();
+    if !matched {
+        return Err(ServiceError::field("password", "incorrect", "is not your password"));
+    }
+    let txn = state.db().begin().await?;
+    teams::get_for_update(&txn, scope).await?;
+    let target = users::get_for_update(&txn, scope, principal.user.id).await?;
+    let active_admin = target.role == Role::Admin && target.status == UserStatus::Active;
+    if active_admin && users::count_active_admins(&txn, scope).await? <= 1 {
+        return Err(ServiceError::Conflict(
+            "You are the team's last active administrator: make another member an administrator first.",
+        ));
+    }
+    erase_in(&txn, principal, context, &target).await?;
     txn.commit().await?;
     Ok(())
 }

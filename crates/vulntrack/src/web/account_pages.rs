@@ -345,6 +345,27 @@ pub async fn change_password(
     after(&state, &user, outcome, "Password changed; your other sessions, API tokens and reset links have ended.").await
 }
 
+#[derive(Debug, Deserialize)]
+pub struct DeleteAccountForm {
+    password: String,
+}
+
+/// Deletes the signed-in member's own account (their personal data is
+/// erased) and signs them out.
+pub async fn delete_account(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    user: WebUser,
+    jar: CookieJar,
+    Form(form): Form<DeleteAccountForm>,
+) -> Result<Response, PageError> {
+    match crate::services::members::delete_own_account(&state, &user.principal, &context, form.password).await {
+        Ok(()) => Ok((jar.add(crate::auth::cookie::clear(state.config().is_production())), Redirect::to("/login"))
+            .into_response()),
+        Err(error) => account_page(&state, &user, None, form_messages(error)?, None).await,
+    }
+}
+
 pub async fn revoke_session(
     State(state): State<AppState>,
     ClientContext(context): ClientContext,

@@ -72,6 +72,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/appearance", post(account_pages::save_appearance))
         .route("/account/notifications", post(account_pages::save_notifications))
         .route("/account/password", post(account_pages::change_password))
+        .route("/account/delete", post(account_pages::delete_account))
         .route("/account/sessions/revoke-all", post(account_pages::revoke_all_sessions))
         .route("/account/sessions/{id}/revoke", post(account_pages::revoke_session))
         .route("/account/tokens", post(account_pages::create_token))

@@ -169,12 +169,12 @@ async fn activity_names_people_and_shows_each_change_from_old_to_new() {
     assert!(!read.contains("IN_PROGRESS") && !read.contains("CRITICAL"), "values in words: {read}");
     assert!(!read.contains(ANALYST) && !read.contains(ADMIN), "members by name, not email: {read}");
 
-    // Someone no longer in the team is a deleted user, as on comments: their
-    // email is for the audit log, not for every role's page.
+    // Someone deleted from the team is erased: their changes read as the
+    // label they now carry, as on comments.
     let deleted = app.delete(&format!("/api/v1/users/{analyst_id}"), As::Cookie(&admin)).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{deleted:?}");
     let read = activity(&page(&app, "/vulnerabilities/VT-1", &admin).await);
-    assert!(read.contains("Deleted user changed the status Status: Open → In progress"), "{read}");
+    assert!(read.contains("Deleted user #1 changed the status Status: Open → In progress"), "{read}");
     assert!(!read.contains("Member Person") && !read.contains(ANALYST), "{read}");
 }
 

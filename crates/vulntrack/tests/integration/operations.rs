@@ -361,9 +361,12 @@ async fn the_runbooks_least_privileged_roles_migrate_and_serve() {
     .expect("connect");
     superuser
         .conn()
-        .execute_unprepared(&format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {app_role}"))
+        .execute_unprepared(&format!(
+            "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {app_role}; \
+             GRANT UPDATE (actor_email, details, ip, user_agent, personal_salt, erased_at) ON audit_log TO {app_role}"
+        ))
         .await
-        .expect("the runbook's post-migration REVOKE");
+        .expect("the runbook's post-migration REVOKE and column GRANT");
 
     // The application role serves: sign-up, writes with their audit rows.
     let app_db = vulntrack_store::Database::connect(
@@ -379,6 +382,22 @@ async fn the_runbooks_least_privileged_roles_migrate_and_serve() {
         app.post("/api/v1/vulnerabilities", As::Cookie(&admin), crate::vulnerabilities::sample("Least")).await;
     assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
     assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+    // Erasing a member updates only the audit log's personal columns.
+    let _leaver = app.add_member(&admin, "leaver@example.com", "VIEWER").await;
+    let members = app.get_as("/api/v1/users", As::Cookie(&admin)).await;
+    let leaver = members.body["items"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["email"] == "leaver@example.com")
+        .and_then(|m| m["id"].as_str())
+        .expect("the leaver")
+        .to_owned();
+    let erased = app.delete(&format!("/api/v1/users/{leaver}"), As::Cookie(&admin)).await;
+    assert_eq!(erased.status, StatusCode::NO_CONTENT, "{erased:?}");
+    for forbidden in ["UPDATE audit_log SET action = 'LOGIN'", "UPDATE audit_log SET hash = 'x'"] {
+        assert!(app_db.conn().execute_unprepared(forbidden).await.is_err(), "{forbidden}");
+    }
 
     // …and can change no schema, nor the audit log.
     for forbidden in [

@@ -98,3 +98,320 @@ async fn a_person_downloads_everything_held_about_them_and_nothing_else() {
     let page = app.get_as("/account", As::Cookie(&analyst)).await;
     assert!(page.body.as_str().is_some_and(|html| html.contains(r#"href="/api/v1/me/export""#)));
 }
+
+const ZED: &str = "zed.erasable@example.com";
+const ZED_NAME: &str = "Zed Quux-Erasable";
+const ZED_AGENT: &str = "ZedBrowser/7.7 (erasure test)";
+
+/// Every table's every row as text, one string per table.
+async fn every_table(app: &TestApp) -> Vec<(String, String)> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let db = app.db.conn();
+    let backend = db.get_database_backend();
+    let text =
+        |row: &sea_orm::QueryResult| row.try_get_by_index::<Option<String>>(0).expect("text").unwrap_or_default();
+    let tables_sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type = 'table'",
+    };
+    let tables: Vec<String> =
+        db.query_all_raw(Statement::from_string(backend, tables_sql)).await.expect("tables").iter().map(text).collect();
+    assert!(tables.len() > 20, "{tables:?}");
+    let mut out = Vec::new();
+    for table in tables {
+        let sql = match backend {
+            DbBackend::Postgres => format!("SELECT t::text FROM \"{table}\" AS t"),
+            _ => {
+                let columns: Vec<String> = db
+                    .query_all_raw(Statement::from_string(
+                        backend,
+                        format!("SELECT name FROM pragma_table_info('{table}')"),
+                    ))
+                    .await
+                    .expect("columns")
+                    .iter()
+                    .map(text)
+                    .collect();
+                // As bytes: FTS index tables hold binary pages.
+                let cells: Vec<String> =
+                    columns.iter().map(|c| format!("COALESCE(CAST(\"{c}\" AS BLOB), X'')")).collect();
+                format!("SELECT CAST({} AS BLOB) FROM \"{table}\"", cells.join(" || X'7C' || "))
+            }
+        };
+        let rows = db.query_all_raw(Statement::from_string(backend, sql)).await.expect("rows");
+        let read = |row: &sea_orm::QueryResult| match backend {
+            DbBackend::Postgres => text(row),
+            _ => {
+                String::from_utf8_lossy(&row.try_get_by_index::<Option<Vec<u8>>>(0).expect("bytes").unwrap_or_default())
+                    .into_owned()
+            }
+        };
+        out.push((table, rows.iter().map(read).collect::<Vec<_>>().join("\n")));
+    }
+    out
+}
+
+/// Acceptance 3 of issue 18: after an ADMIN deletes a member, none of the
+/// member's personal values is left in any table, the audit chains still
+/// verify, and what they wrote stays, shown as a deleted user's.
+#[tokio::test]
+async fn a_deleted_member_leaves_no_personal_value_in_any_table_and_the_audit_log_still_verifies() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let invite = app.post("/api/v1/invitations", As::Cookie(&admin), json!({ "email": ZED, "role": "ANALYST" })).await;
+    let token = crate::support::token_of(invite.body["invite_url"].as_str().expect("invite_url"));
+    let joined = app
+        .post(
+            "/api/v1/auth/register",
+            As::Anonymous,
+            json!({ "token": token, "name": "Zed Formerly-Named", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(joined.status, StatusCode::CREATED, "{joined:?}");
+    let agent = [("user-agent", ZED_AGENT)];
+    let sign_in = |password: &'static str| {
+        app.send(
+            axum::http::Method::POST,
+            "/api/v1/auth/login",
+            As::Anonymous,
+            Some(json!({ "email": ZED, "password": password })),
+            &agent,
+        )
+    };
+    assert_eq!(sign_in("not the password at all").await.status, StatusCode::UNAUTHORIZED);
+    let zed = sign_in(PASSWORD).await.cookie();
+    let me = app.get_as("/api/v1/me", As::Cookie(&zed)).await;
+    let zed_id = me.body["id"].as_str().expect("id").to_owned();
+    let profile = json!({ "name": ZED_NAME, "phone": "+44 7700 900461", "job_title": "Chief Erasure Officer",
+                          "department": "Department of Forgetting", "bio": "Collects antique padlocks and rare typefaces" });
+    let changed =
+        app.send(axum::http::Method::PATCH, "/api/v1/me", As::Cookie(&zed), Some(profile.clone()), &agent).await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    let secret = app.post("/api/v1/tokens", As::Cookie(&zed), json!({ "name": "Zed's script" })).await.body["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let record = app
+        .send(
+            axum::http::Method::POST,
+            "/api/v1/vulnerabilities",
+            As::Cookie(&zed),
+            Some(json!({ "title": "Found by Zed", "description": "Reported before leaving.", "severity": "HIGH" })),
+            &agent,
+        )
+        .await;
+    let key = record.body["key"].as_str().expect("key").to_owned();
+    let comment = app
+        .post(
+            &format!("/api/v1/vulnerabilities/{key}/comments"),
+            As::Cookie(&zed),
+            json!({ "body": "Fix is in review." }),
+        )
+        .await;
+    assert_eq!(comment.status, StatusCode::CREATED);
+    let assigned = app
+        .post("/api/v1/vulnerabilities", As::Cookie(&admin), json!({ "title": "For Zed", "description": "Please look at it.", "severity": "LOW", "assignee_id": zed_id }))
+        .await;
+    assert_eq!(assigned.status, StatusCode::CREATED);
+
+    let personal: Vec<String> = [ZED, ZED_NAME, "Zed Formerly-Named", ZED_AGENT, secret.as_str()]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(
+            ["phone", "job_title", "department", "bio"].iter().map(|k| profile[k].as_str().expect("value").to_owned()),
+        )
+        .collect();
+    let before = every_table(&app).await;
+    for value in [ZED, ZED_NAME, ZED_AGENT, "Chief Erasure Officer"] {
+        assert!(before.iter().any(|(_, text)| text.contains(value)), "the scan finds {value:?} before the erasure");
+    }
+
+    let deleted = app.delete(&format!("/api/v1/users/{zed_id}"), As::Cookie(&admin)).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{deleted:?}");
+
+    let mut found = Vec::new();
+    for (table, text) in every_table(&app).await {
+        for value in &personal {
+            if text.contains(value.as_str()) {
+                found.push(format!("{value:?} in {table}"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "personal values left after the erasure: {found:?}");
+    let team = {
+        let me = app.get_as("/api/v1/me", As::Cookie(&admin)).await;
+        vulntrack_domain::TeamId::from_uuid(me.body["team_id"].as_str().expect("team").parse().expect("uuid"))
+    };
+    for chain in [Some(team), None] {
+        let verified = vulntrack_store::operator::verify_audit_chain(app.db.conn(), chain).await.expect("verify");
+        assert!(verified.is_ok(), "{chain:?}: {verified:?}");
+    }
+    // What Zed wrote stays, by "Deleted user #1".
+    let page = crate::web::page(&app, &format!("/vulnerabilities/{key}"), &admin).await;
+    let html = crate::web::html(&page);
+    assert!(html.contains("Found by Zed") && html.contains("Fix is in review."), "the record and comment stay");
+    assert!(html.contains("Deleted user #1"), "attributed to the deleted user");
+    let log = app.get_as("/api/v1/audit-logs?action=USER_DELETED", As::Cookie(&admin)).await;
+    assert_eq!(log.body["items"][0]["details"]["name"], "Deleted user #1", "{log:?}");
+    let again = app.post("/api/v1/auth/login", As::Anonymous, json!({ "email": ZED, "password": PASSWORD })).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{again:?}");
+    assert_eq!(app.get_as("/api/v1/me", As::Bearer(&secret)).await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// A member deletes their own account with their password; the last
+/// ADMIN cannot.
+#[tokio::test]
+async fn a_member_deletes_their_own_account_with_their_password_and_the_last_admin_cannot() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let analyst = app.add_member(&admin, ANALYST, "ANALYST").await;
+    let wrong = app
+        .send(axum::http::Method::DELETE, "/api/v1/me", As::Cookie(&analyst), Some(json!({ "password": "guess" })), &[])
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong:?}");
+    assert_eq!(wrong.body["errors"][0]["field"], "password");
+    let last = app
+        .send(axum::http::Method::DELETE, "/api/v1/me", As::Cookie(&admin), Some(json!({ "password": PASSWORD })), &[])
+        .await;
+    assert_eq!(last.status, StatusCode::CONFLICT, "{last:?}");
+    let gone = app
+        .send(
+            axum::http::Method::DELETE,
+            "/api/v1/me",
+            As::Cookie(&analyst),
+            Some(json!({ "password": PASSWORD })),
+            &[],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{gone:?}");
+    assert_eq!(app.get_as("/api/v1/me", As::Cookie(&analyst)).await.status, StatusCode::UNAUTHORIZED);
+    let users = app.get_as("/api/v1/users", As::Cookie(&admin)).await;
+    assert!(!users.body.to_string().contains(ANALYST), "{users:?}");
+    let log = app.get_as("/api/v1/audit-logs?action=USER_DELETED", As::Cookie(&admin)).await;
+    let row = &log.body["items"][0];
+    assert_eq!(row["details"]["by_themselves"], true, "{log:?}");
+    assert!(!log.body.to_string().contains(ANALYST), "the row names nobody: {log:?}");
+}
+
+/// Rewrites the team's chain as the first format wrote it (personal fields
+/// hashed in clear), as a database from before migration 33 holds it.
+async fn as_first_format(app: &TestApp, scope_team: vulntrack_domain::TeamId) {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let key = vulntrack_store::audit::ChainKey::derive(crate::support::TEST_SECRET.as_bytes());
+    let db = app.db.conn();
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
+        db.execute_unprepared("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only").await.expect("disable");
+    }
+    let rows = vulntrack_store::operator::audit_rows(db, Some(scope_team)).await.expect("rows");
+    let mut prev = vulntrack_store::audit::GENESIS_HASH.to_owned();
+    for mut row in rows {
+        row.personal_digest = None;
+        row.personal_salt = None;
+        row.prev_hash = prev;
+        row.hash = row.compute_hash(Some(&key));
+        prev = row.hash.clone();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "UPDATE audit_log SET personal_digest = NULL, personal_salt = NULL, prev_hash = $1, hash = $2 WHERE id = $3"
+            }
+            _ => {
+                "UPDATE audit_log SET personal_digest = NULL, personal_salt = NULL, prev_hash = ?, hash = ? WHERE id = ?"
+            }
+        };
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [row.prev_hash.clone().into(), row.hash.clone().into(), row.id.into()],
+        ))
+        .await
+        .expect("rewrite");
+    }
+    if backend == DbBackend::Postgres {
+        db.execute_unprepared("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only").await.expect("enable");
+    }
+}
+
+/// Migration 33: chains written before it are sealed and hashed again, and
+/// still verify; a chain broken before the upgrade is refused, not laundered.
+#[tokio::test]
+async fn chains_of_the_first_format_are_sealed_by_the_upgrade_and_still_verify() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    app.add_member(&admin, ANALYST, "ANALYST").await;
+    let me = app.get_as("/api/v1/me", As::Cookie(&admin)).await;
+    let team = vulntrack_domain::TeamId::from_uuid(me.body["team_id"].as_str().expect("team").parse().expect("uuid"));
+    as_first_format(&app, team).await;
+    let verify =
+        async || vulntrack_store::operator::verify_audit_chain(app.db.conn(), Some(team)).await.expect("verify");
+    let rows = verify().await.expect("the first format verifies as it is");
+    assert!(rows >= 4, "{rows}");
+
+    let txn = app.db.begin().await.expect("txn");
+    let sealed = vulntrack_store::audit::upgrade_chains(&txn).await.expect("upgrade");
+    txn.commit().await.expect("commit");
+    assert_eq!(sealed, rows, "every row of the first format is sealed");
+    assert_eq!(verify().await, Ok(rows + 1), "the upgraded chain verifies, with the upgrade's own row");
+    let log = app.get_as("/api/v1/audit-logs?action=AUDIT_CHAIN_UPGRADED", As::Cookie(&admin)).await;
+    assert_eq!(log.body["items"][0]["details"]["rows_sealed"], rows, "{log:?}");
+    assert_eq!(log.body["items"][0]["details"]["previous_head"]["seq"], rows);
+    // Erasure works on the upgraded chain.
+    let analyst = app.get_as("/api/v1/users", As::Cookie(&admin)).await.body["items"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["email"] == ANALYST)
+        .and_then(|m| m["id"].as_str())
+        .expect("analyst")
+        .to_owned();
+    assert_eq!(
+        app.delete(&format!("/api/v1/users/{analyst}"), As::Cookie(&admin)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert!(verify().await.is_ok());
+
+    // A chain altered before the upgrade stops it.
+    as_first_format(&app, team).await;
+    use sea_orm::ConnectionTrait;
+    let db = app.db.conn();
+    let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    if postgres {
+        db.execute_unprepared("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only").await.expect("disable");
+    }
+    db.execute_unprepared("UPDATE audit_log SET action = 'LOGOUT' WHERE seq = 2").await.expect("tamper");
+    if postgres {
+        db.execute_unprepared("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only").await.expect("enable");
+    }
+    let txn = app.db.begin().await.expect("txn");
+    let refused = vulntrack_store::audit::upgrade_chains(&txn).await;
+    assert!(refused.as_ref().is_err_and(|e| e.to_string().contains("broken at seq 2")), "{refused:?}");
+}
+
+/// The account page's "Delete your account" form: a wrong password is a
+/// form message, the right one signs out to the sign-in page.
+#[tokio::test]
+async fn the_account_page_deletes_the_account_with_the_password() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let analyst = app.add_member(&admin, ANALYST, "ANALYST").await;
+    let page = crate::web::page(&app, "/account", &analyst).await;
+    assert!(crate::web::html(&page).contains(r#"action="/account/delete""#));
+    let wrong = crate::web::post_form(&app, "/account/delete", Some(&analyst), &[("password", "not it")]).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(crate::web::html(&wrong).contains("is not your password"), "the form says why");
+    assert_eq!(app.get_as("/api/v1/me", As::Cookie(&analyst)).await.status, StatusCode::OK, "nothing deleted");
+    let done = crate::web::post_form(&app, "/account/delete", Some(&analyst), &[("password", PASSWORD)]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{done:?}");
+    assert_eq!(crate::web::location(&done), "/login");
+    assert!(done.set_cookies().iter().any(|c| c.contains("Max-Age=0") || c.contains("max-age=0")), "{done:?}");
+    assert_eq!(app.get_as("/api/v1/me", As::Cookie(&analyst)).await.status, StatusCode::UNAUTHORIZED);
+    // The last ADMIN is told why not.
+    let last = crate::web::post_form(&app, "/account/delete", Some(&admin), &[("password", PASSWORD)]).await;
+    assert!(crate::web::html(&last).contains("last active administrator"), "the last ADMIN is told why");
+}

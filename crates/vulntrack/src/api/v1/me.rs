@@ -79,6 +79,33 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct AccountDeletion {
+    /// Your current password, again.
+    password: String,
+}
+
+/// Deletes your own account: your personal data is erased (name, email,
+/// phone, bio, password, sessions with their addresses and browsers,
+/// tokens, notifications, and your values in the audit log); your records
+/// and comments stay, attributed to "Deleted user #n". The team's last
+/// active ADMIN cannot (409).
+#[utoipa::path(
+    delete, path = "/me", tag = "account",
+    request_body = AccountDeletion,
+    responses((status = 204, description = "Account deleted and its personal data erased"),
+              (status = 409, description = "The team's last active administrator"))
+)]
+pub async fn delete_account(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    ApiJson(request): ApiJson<AccountDeletion>,
+) -> Result<StatusCode, ApiError> {
+    crate::services::members::delete_own_account(&state, &principal, &context, request.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     id: Uuid,

@@ -40,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(registration::register))
         .routes(routes!(password_reset::request))
         .routes(routes!(password_reset::confirm))
-        .routes(routes!(me::show, me::update))
+        .routes(routes!(me::show, me::update, me::delete_account))
         .routes(routes!(me::change_password))
         .routes(routes!(me::notification_preferences, me::change_notification_preferences))
         .routes(routes!(me::sessions))

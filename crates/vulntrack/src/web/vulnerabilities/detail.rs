@@ -155,11 +155,13 @@ pub struct Bar {
 /// The team's members, for naming people on the page. Names, not the
 /// members' emails: the member list (with emails) is for ADMINs, and every
 /// role reads this page.
-struct People(Vec<users::User>);
+struct People(Vec<users::User>, std::collections::HashMap<UserId, String>);
 
 impl People {
+    /// A member's name, or the label an erased member now carries
+    /// ("Deleted user #3").
     fn name(&self, id: UserId) -> Option<&str> {
-        self.0.iter().find(|m| m.id == id).map(|m| m.name.as_str())
+        self.0.iter().find(|m| m.id == id).map(|m| m.name.as_str()).or_else(|| self.1.get(&id).map(String::as_str))
     }
 
     /// Whoever `id` is, "—" for nobody; someone deleted from the team is no
@@ -516,7 +518,7 @@ async fn detail_page(
 ) -> Result<Response, PageError> {
     let db = state.db().conn();
     let scope = user.principal.scope();
-    let people = People(users::list(db, scope).await?);
+    let people = People(users::list(db, scope).await?, users::erased_labels(db, scope).await?);
     let thread = comments::list_for(db, scope, v.id).await?;
     let history = audit::AuditQuery {
         entity_type: Some("vulnerability".into()),
@@ -897,7 +899,7 @@ mod tests {
 
     #[test]
     fn changed_values_read_as_words() {
-        let nobody = People(Vec::new());
+        let nobody = People(Vec::new(), Default::default());
         let dread = json!({ "damage": 8, "reproducibility": 9, "exploitability": 7, "affected_users": 9, "discoverability": 6 });
         for (field, value, words) in [
             ("status", json!("IN_PROGRESS"), "In progress"),
