@@ -60,6 +60,7 @@ string_enum!(
         WebhookCreated => "WEBHOOK_CREATED",
         WebhookDeleted => "WEBHOOK_DELETED",
         AuditChainUpgraded => "AUDIT_CHAIN_UPGRADED",
+        RetentionPurged => "RETENTION_PURGED",
     }
 );
 

@@ -17,7 +17,11 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use vulntrack_domain::{TeamId, UserId};
 
-use crate::{entity::audit_log, error::StoreResult, scope::TeamScope};
+use crate::{
+    entity::{audit_checkpoints, audit_log},
+    error::StoreResult,
+    scope::TeamScope,
+};
 
 /// The hash a chain starts from.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -632,6 +636,17 @@ pub(crate) async fn hash_at(db: &impl ConnectionTrait, team: Option<TeamId>, seq
 /// Rows read per query while walking a chain.
 const VERIFY_BATCH: u64 = 1000;
 
+/// Up to [`VERIFY_BATCH`] rows of the chain from `seq` on, in order.
+async fn batch_from(db: &impl ConnectionTrait, team: Option<TeamId>, seq: i64) -> StoreResult<Vec<audit_log::Model>> {
+    Ok(audit_log::Entity::find()
+        .filter(chain_filter(team))
+        .filter(audit_log::Column::Seq.gte(seq))
+        .order_by_asc(audit_log::Column::Seq)
+        .limit(VERIFY_BATCH)
+        .all(db)
+        .await?)
+}
+
 /// Walks one chain (a team's, or the instance-wide one for `None`) from
 /// the start: sequence numbers must run 1, 2, 3 …, each row must point at
 /// its predecessor's hash, and each hash must be that of the row's content.
@@ -646,14 +661,28 @@ pub(crate) async fn verify_chain(
     // row of the first format after one of the second.
     let mut keyed = false;
     let mut sealed = false;
+    // A purged prefix is vouched for by its signed checkpoint: the chain
+    // continues from the last purged row's hash.
+    if let Some(checkpoint) = latest_checkpoint(db, team).await? {
+        let broken = |reason: String| Ok(Err(ChainBreak { id: checkpoint.id, seq: checkpoint.seq, reason }));
+        let Some(key) = chain_keys().and_then(|k| k.by_id(&checkpoint.key_id)) else {
+            return broken(format!(
+                "the checkpoint of the rows purged up to here is signed with audit key {}, which this configuration does not hold",
+                checkpoint.key_id
+            ));
+        };
+        if key.mac(checkpoint_canonical(&checkpoint).as_bytes()) != checkpoint.signature {
+            return broken(
+                "the checkpoint of the rows purged up to here is not signed by the audit key (forged)".into(),
+            );
+        }
+        expected_seq = checkpoint.seq + 1;
+        previous_hash = checkpoint.hash.clone();
+        keyed = true;
+        sealed = true;
+    }
     loop {
-        let rows = audit_log::Entity::find()
-            .filter(chain_filter(team))
-            .filter(audit_log::Column::Seq.gte(expected_seq))
-            .order_by_asc(audit_log::Column::Seq)
-            .limit(VERIFY_BATCH)
-            .all(db)
-            .await?;
+        let rows = batch_from(db, team, expected_seq).await?;
         if rows.is_empty() {
             return Ok(Ok(u64::try_from(expected_seq - 1).unwrap_or(0)));
         }
@@ -756,13 +785,7 @@ pub async fn upgrade_chains(db: &impl ConnectionTrait) -> StoreResult<u64> {
         let mut next = first;
         let mut chain_sealed = 0u64;
         loop {
-            let rows = audit_log::Entity::find()
-                .filter(chain_filter(team))
-                .filter(audit_log::Column::Seq.gte(next))
-                .order_by_asc(audit_log::Column::Seq)
-                .limit(VERIFY_BATCH)
-                .all(db)
-                .await?;
+            let rows = batch_from(db, team, next).await?;
             if rows.is_empty() {
                 break;
             }
@@ -801,6 +824,93 @@ pub async fn upgrade_chains(db: &impl ConnectionTrait) -> StoreResult<u64> {
         append(db, event).await?;
     }
     Ok(sealed)
+}
+
+/// The newest checkpoint of a chain's purged prefix.
+async fn latest_checkpoint(
+    db: &impl ConnectionTrait,
+    team: Option<TeamId>,
+) -> StoreResult<Option<audit_checkpoints::Model>> {
+    let filter = match team {
+        Some(team) => audit_checkpoints::Column::TeamId.eq(team.as_uuid()),
+        None => audit_checkpoints::Column::TeamId.is_null(),
+    };
+    Ok(audit_checkpoints::Entity::find()
+        .filter(filter)
+        .order_by_desc(audit_checkpoints::Column::Seq)
+        .limit(1)
+        .one(db)
+        .await?)
+}
+
+/// What a checkpoint's signature covers.
+fn checkpoint_canonical(checkpoint: &audit_checkpoints::Model) -> String {
+    json!([
+        "checkpoint",
+        checkpoint.team_id,
+        checkpoint.seq,
+        checkpoint.hash,
+        checkpoint.rows_purged,
+        checkpoint.purged_before.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    ])
+    .to_string()
+}
+
+/// Purges the chain's rows written before `cutoff` (never its newest row,
+/// which the next append continues from): a checkpoint signed with the
+/// chain key records the last purged row's sequence number and hash, from
+/// which [`verify_chain`] continues. Returns how many rows were purged.
+pub(crate) async fn purge_before(
+    db: &impl ConnectionTrait,
+    team: Option<TeamId>,
+    cutoff: DateTime<Utc>,
+) -> StoreResult<u64> {
+    lock_chain(db, team).await?;
+    let Some(head) = head(db, team).await? else { return Ok(0) };
+    let last_old: Option<i64> = audit_log::Entity::find()
+        .select_only()
+        .column_as(audit_log::Column::Seq.max(), "last")
+        .filter(chain_filter(team))
+        .filter(audit_log::Column::CreatedAt.lt(cutoff))
+        .into_tuple()
+        .one(db)
+        .await?
+        .flatten();
+    let Some(last_old) = last_old else { return Ok(0) };
+    let upto = last_old.min(head.seq - 1);
+    let already = latest_checkpoint(db, team).await?.map_or(0, |c| c.seq);
+    if upto <= already {
+        return Ok(0);
+    }
+    let Some(hash) = hash_at(db, team, upto).await? else { return Ok(0) };
+    let Some(keys) = chain_keys() else {
+        return Err(crate::error::StoreError::Corrupt(
+            "purging the audit log needs the signing secret (VULNTRACK_SECRET)".to_owned(),
+        ));
+    };
+    let mut checkpoint = audit_checkpoints::Model {
+        id: Uuid::now_v7(),
+        team_id: team.map(|t| t.as_uuid()),
+        seq: upto,
+        hash,
+        rows_purged: upto - already,
+        purged_before: cutoff.trunc_subsecs(6),
+        key_id: keys.current.id.clone(),
+        signature: String::new(),
+        created_at: Utc::now().trunc_subsecs(6),
+    };
+    checkpoint.signature = keys.current.mac(checkpoint_canonical(&checkpoint).as_bytes());
+    audit_checkpoints::Entity::insert(audit_checkpoints::ActiveModel::from(checkpoint))
+        .exec_without_returning(db)
+        .await?;
+    allow_on_postgres(db, "vulntrack.audit_purge").await?;
+    let deleted = audit_log::Entity::delete_many()
+        .filter(chain_filter(team))
+        .filter(audit_log::Column::Seq.lte(upto))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(deleted)
 }
 
 /// Tells PostgreSQL's audit trigger that this transaction seals or erases
@@ -951,13 +1061,7 @@ pub async fn erase_person(
     for chain in [Some(team), None] {
         let mut next = 1;
         loop {
-            let rows = audit_log::Entity::find()
-                .filter(chain_filter(chain))
-                .filter(audit_log::Column::Seq.gte(next))
-                .order_by_asc(audit_log::Column::Seq)
-                .limit(VERIFY_BATCH)
-                .all(db)
-                .await?;
+            let rows = batch_from(db, chain, next).await?;
             if rows.is_empty() {
                 break;
             }

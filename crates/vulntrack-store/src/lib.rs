@@ -25,6 +25,7 @@ pub mod operator;
 pub mod outbox;
 pub mod password_resets;
 pub mod personal_data;
+pub mod retention;
 pub mod risk_acceptances;
 pub mod saved_views;
 pub mod scope;

@@ -31,6 +31,8 @@ pub struct Team {
     pub risk_acceptance_approval: bool,
     /// Days to remediate per severity, and when a record is due soon.
     pub sla: SlaPolicy,
+    /// The team's own retention choices (over the instance's defaults).
+    pub retention: crate::retention::TeamRetention,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change to the settings; the `ETag`.
@@ -46,6 +48,7 @@ impl Team {
 impl From<teams::Model> for Team {
     fn from(row: teams::Model) -> Self {
         let sla = sla_of(&row);
+        let retention = crate::retention::TeamRetention::of(&row);
         Self {
             id: TeamId::from_uuid(row.id),
             name: row.name,
@@ -54,6 +57,7 @@ impl From<teams::Model> for Team {
                 .unwrap_or(DEFAULT_RISK_ACCEPTANCE_DAYS),
             risk_acceptance_approval: row.risk_acceptance_approval,
             sla,
+            retention,
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
@@ -103,6 +107,11 @@ pub async fn create(db: &impl ConnectionTrait, name: &str) -> StoreResult<Team> 
         sla_info_days: Set(days(SlaPolicy::default(), Severity::Info)),
         sla_due_soon_percent: Set(i32::from(SlaPolicy::default().due_soon_percent)),
         sla_due_soon_days: Set(i32::from(SlaPolicy::default().due_soon_days)),
+        retention_audit_days: Set(None),
+        retention_sessions_days: Set(None),
+        retention_notifications_days: Set(None),
+        retention_alerts_days: Set(None),
+        retention_closed_days: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),

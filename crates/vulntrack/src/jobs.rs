@@ -22,10 +22,13 @@ pub enum Job {
     SlaNotices,
     /// Syncs the CVE catalogue from the URLs configured (none: it never runs).
     IntelSync,
+    /// Deletes what each team's retention policy no longer keeps.
+    RetentionPurge,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::RiskAcceptanceExpiry, Job::Digest, Job::SlaNotices, Job::IntelSync];
+    pub const ALL: [Job; 5] =
+        [Job::RiskAcceptanceExpiry, Job::Digest, Job::SlaNotices, Job::IntelSync, Job::RetentionPurge];
 
     pub const fn name(self) -> &'static str {
         match self {
@@ -33,6 +36,7 @@ impl Job {
             Job::Digest => "notification_digest",
             Job::SlaNotices => "sla_notices",
             Job::IntelSync => "cve_catalogue_sync",
+            Job::RetentionPurge => "retention_purge",
         }
     }
 
@@ -47,6 +51,7 @@ impl Job {
             Job::Digest => Duration::from_secs(3600),
             Job::SlaNotices => Duration::from_secs(900),
             Job::IntelSync => state.config().intel_sync,
+            Job::RetentionPurge => Duration::from_secs(24 * 3600),
         }
     }
 
@@ -80,6 +85,7 @@ impl Job {
                 Ok(format!("{sent} SLA notices sent"))
             }
             Job::IntelSync => services::cve_sync::sync(state, now).await,
+            Job::RetentionPurge => services::retention::purge(state, now).await,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod api_tokens;
 pub(crate) mod assets;
+pub(crate) mod audit_checkpoints;
 pub(crate) mod audit_log;
 pub(crate) mod comments;
 pub(crate) mod cve_sources;

@@ -20,6 +20,12 @@ pub struct Model {
     pub sla_info_days: Option<i32>,
     pub sla_due_soon_percent: i32,
     pub sla_due_soon_days: i32,
+    /// Retention (migration 34), days; NULL: the instance's default.
+    pub retention_audit_days: Option<i32>,
+    pub retention_sessions_days: Option<i32>,
+    pub retention_notifications_days: Option<i32>,
+    pub retention_alerts_days: Option<i32>,
+    pub retention_closed_days: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i64,

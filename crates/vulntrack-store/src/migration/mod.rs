@@ -38,6 +38,7 @@ mod m20261207_000030_partial_indexes;
 mod m20261207_000031_cve_catalogue;
 mod m20261207_000032_record_priority;
 mod m20261208_000033_audit_personal_digest;
+mod m20261208_000034_retention;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000031_cve_catalogue::Migration),
             Box::new(m20261207_000032_record_priority::Migration),
             Box::new(m20261208_000033_audit_personal_digest::Migration),
+            Box::new(m20261208_000034_retention::Migration),
         ]
     }
 }

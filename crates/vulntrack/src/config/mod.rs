@@ -209,6 +209,19 @@ impl Config {
         if settings.token_max_ttl < Duration::from_secs(86_400) {
             return Err(setting_error("token_max_ttl", "must be at least 1d"));
         }
+        if settings.retention_audit_days.is_some_and(|days| days < 365) {
+            return Err(setting_error("retention_audit_days", "must be at least 365 (or unset: keep for ever)"));
+        }
+        for (name, days) in [
+            ("retention_sessions_days", settings.retention_sessions_days),
+            ("retention_notifications_days", settings.retention_notifications_days),
+            ("retention_alerts_days", settings.retention_alerts_days),
+            ("retention_closed_findings_days", settings.retention_closed_findings_days.unwrap_or(1)),
+        ] {
+            if !(1..=36_500).contains(&days) {
+                return Err(setting_error(name, "must be from 1 to 36500 days"));
+            }
+        }
         if settings.body_limit < 1024 {
             return Err(setting_error("body_limit", "must be at least 1024 bytes"));
         }

@@ -123,6 +123,19 @@ settings! {
     epss_url: Option<Url> = "";
     /// How often the catalogue syncs from the URLs set.
     intel_sync: Duration = "24h";
+    /// Days a team keeps its audit log unless it chooses (at least 365);
+    /// unset keeps it for ever.
+    retention_audit_days: Option<usize> = "";
+    /// Days expired or ended sessions and used or expired reset and
+    /// invitation links are kept unless a team chooses.
+    retention_sessions_days: usize = "30";
+    /// Days read notifications are kept unless a team chooses.
+    retention_notifications_days: usize = "90";
+    /// Days acknowledged security alerts are kept unless a team chooses.
+    retention_alerts_days: usize = "365";
+    /// Days resolved and closed findings are kept unless a team chooses;
+    /// unset keeps them for ever.
+    retention_closed_findings_days: Option<usize> = "";
     /// The pause between two NVD API requests; by default 6 s, or 0.6 s
     /// with `VULNTRACK_NVD_API_KEY` (the NVD's published limits).
     nvd_request_interval: Option<Duration> = "";

@@ -21,6 +21,7 @@ pub mod password_resets;
 pub mod personal_data;
 pub mod profile;
 pub mod registration;
+pub mod retention;
 pub mod risk_acceptances;
 pub mod saved_views;
 pub mod sessions;

@@ -362,7 +362,7 @@ async fn the_runbooks_least_privileged_roles_migrate_and_serve() {
     superuser
         .conn()
         .execute_unprepared(&format!(
-            "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {app_role}; \
+            "REVOKE UPDATE, TRUNCATE ON audit_log FROM {app_role}; \
              GRANT UPDATE (actor_email, details, ip, user_agent, personal_salt, erased_at) ON audit_log TO {app_role}"
         ))
         .await

@@ -415,3 +415,102 @@ async fn the_account_page_deletes_the_account_with_the_password() {
     let last = crate::web::post_form(&app, "/account/delete", Some(&admin), &[("password", PASSWORD)]).await;
     assert!(crate::web::html(&last).contains("last active administrator"), "the last ADMIN is told why");
 }
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let backend = app.db.conn().get_database_backend();
+    let row = app.db.conn().query_one_raw(sea_orm::Statement::from_string(backend, sql)).await.expect("count");
+    row.expect("a row").try_get_by_index::<i64>(0).expect("a number")
+}
+
+/// Acceptance 4 of issue 18: a team's retention policy (ADMIN), purged by
+/// the daily job: what it no longer keeps is gone, the audit chain still
+/// verifies from its signed checkpoint, and the purge is audited.
+#[tokio::test]
+async fn a_retention_purge_removes_what_the_policy_no_longer_keeps_and_the_audit_log_still_verifies() {
+    let app = TestApp::spawn().await;
+    app.setup_admin("Blue Team", ADMIN).await;
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let analyst = app.add_member(&admin, ANALYST, "ANALYST").await;
+    let analyst_id = app.get_as("/api/v1/me", As::Cookie(&analyst)).await.body["id"].clone();
+    let team = {
+        let me = app.get_as("/api/v1/me", As::Cookie(&admin)).await;
+        vulntrack_domain::TeamId::from_uuid(me.body["team_id"].as_str().expect("team").parse().expect("uuid"))
+    };
+
+    // The policy: an ADMIN's, checked field by field.
+    assert_eq!(app.get_as("/api/v1/team/retention", As::Cookie(&analyst)).await.status, StatusCode::FORBIDDEN);
+    let shown = app.get_as("/api/v1/team/retention", As::Cookie(&admin)).await;
+    assert_eq!(shown.body["effective"]["sessions_days"], 30, "{shown:?}");
+    assert!(shown.body["effective"]["audit_days"].is_null(), "the audit log is kept for ever by default");
+    let bad = app
+        .patch("/api/v1/team/retention", As::Cookie(&admin), json!({ "audit_days": 30, "alerts_days": -1, "x": 1 }))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    let fields: Vec<&str> =
+        bad.body["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(fields.len(), 3, "{fields:?}");
+    let set = app
+        .patch("/api/v1/team/retention", As::Cookie(&admin), json!({ "audit_days": 365, "closed_findings_days": 400 }))
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{set:?}");
+    assert_eq!(set.body["effective"]["audit_days"], 365);
+
+    // What the purge should take: an ended session, a read notification,
+    // a closed finding; and what it must leave: an open finding.
+    let assigned = app
+        .post("/api/v1/vulnerabilities", As::Cookie(&admin), json!({ "title": "Open and assigned", "description": "Stays open for ever.", "severity": "HIGH", "assignee_id": analyst_id }))
+        .await;
+    assert_eq!(assigned.status, StatusCode::CREATED);
+    let closed = app
+        .post("/api/v1/vulnerabilities", As::Cookie(&admin), json!({ "title": "Fixed long ago", "description": "Resolved and done.", "severity": "LOW", "status": "RESOLVED", "resolution": "FIXED" }))
+        .await;
+    assert_eq!(closed.status, StatusCode::CREATED, "{closed:?}");
+    app.post("/api/v1/notifications/read-all", As::Cookie(&analyst), json!({})).await;
+    assert_eq!(app.post("/api/v1/auth/logout", As::Cookie(&analyst), json!({})).await.status, StatusCode::NO_CONTENT);
+    assert!(count(&app, "SELECT COUNT(*) FROM notifications WHERE read_at IS NOT NULL").await > 0);
+    let audit_rows = vulntrack_store::operator::verify_audit_chain(app.db.conn(), Some(team))
+        .await
+        .expect("verify")
+        .expect("intact");
+
+    // 400 days on, the daily job purges.
+    let later = chrono::Utc::now() + chrono::Duration::days(400);
+    let ran = vulntrack::jobs::run_due(&app.state, "node-a", later).await.expect("jobs");
+    assert!(ran.contains(&vulntrack::jobs::Job::RetentionPurge), "{ran:?}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sessions").await, 0, "ended and expired sessions");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM notifications WHERE read_at IS NOT NULL").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM vulnerabilities WHERE status = 'RESOLVED'").await, 0);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM vulnerabilities WHERE status = 'OPEN'").await,
+        1,
+        "open findings stay"
+    );
+    let left = count(&app, "SELECT COUNT(*) FROM audit_log WHERE team_id IS NOT NULL").await;
+    assert!(left <= 3, "the audit rows older than 365 days are gone ({left} of {audit_rows} left)");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_checkpoints").await, 1);
+    let verified = vulntrack_store::operator::verify_audit_chain(app.db.conn(), Some(team)).await.expect("verify");
+    assert!(verified.is_ok(), "the chain verifies from its checkpoint: {verified:?}");
+
+    // The purge is audited, with what it removed.
+    let admin = app.login(ADMIN, PASSWORD).await;
+    let log = app.get_as("/api/v1/audit-logs?action=RETENTION_PURGED", As::Cookie(&admin)).await;
+    let purged = &log.body["items"][0]["details"]["purged"];
+    assert_eq!(purged["closed_findings"], 1, "{log:?}");
+    assert!(purged["sessions"].as_u64() >= Some(2) && purged["notifications"].as_u64() >= Some(1), "{purged}");
+    assert_eq!(purged["audit_rows"].as_i64(), Some(audit_rows as i64 - 1), "all but the head row: {purged}");
+
+    // Rows outside a checkpoint cannot be deleted, and a forged checkpoint is caught.
+    use sea_orm::ConnectionTrait;
+    if app.test_db.backend() == vulntrack_store::Backend::Postgres {
+        assert!(app.db.conn().execute_unprepared("DELETE FROM audit_log").await.is_err(), "no DELETE outside a purge");
+        app.db.conn().execute_unprepared("SELECT set_config('vulntrack.audit_purge', 'on', false)").await.expect("set");
+        assert!(
+            app.db.conn().execute_unprepared("DELETE FROM audit_log").await.is_err(),
+            "nor of rows no checkpoint covers"
+        );
+    }
+    app.db.conn().execute_unprepared("UPDATE audit_checkpoints SET seq = seq - 1").await.expect("forge");
+    let forged = vulntrack_store::operator::verify_audit_chain(app.db.conn(), Some(team)).await.expect("verify");
+    assert!(forged.is_err(), "a changed checkpoint breaks verification: {forged:?}");
+}

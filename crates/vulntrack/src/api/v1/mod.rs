@@ -58,6 +58,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(password_reset::admin_link))
         .routes(routes!(team::show, team::update))
         .routes(routes!(team::triage_policy, team::change_triage_policy))
+        .routes(routes!(team::retention, team::change_retention))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::delete))
         .routes(routes!(webhooks::deliveries))

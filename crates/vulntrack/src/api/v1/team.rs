@@ -156,3 +156,96 @@ pub async fn change_triage_policy(
     let after = crate::services::team::set_triage_policy(&state, &principal, &context, &body, &if_match).await?;
     Ok(with_etag(Json(TriagePolicyView::from(&after)), after.version))
 }
+
+/// Days to keep each kind of row.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RetentionDays {
+    /// `null`: kept for ever.
+    audit_days: Option<u32>,
+    sessions_days: Option<u32>,
+    notifications_days: Option<u32>,
+    alerts_days: Option<u32>,
+    /// `null`: kept for ever.
+    closed_findings_days: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RetentionView {
+    /// The team's own choices: `null` takes the instance's default; 0 keeps
+    /// the audit log or closed findings for ever.
+    team: RetentionDays,
+    /// What the daily purge applies.
+    effective: RetentionDays,
+    version: i64,
+}
+
+fn retention_view(
+    (team, effective, version): (vulntrack_store::retention::TeamRetention, vulntrack_store::retention::Retention, i64),
+) -> Response {
+    let view = RetentionView {
+        team: RetentionDays {
+            audit_days: team.audit_days,
+            sessions_days: team.sessions_days,
+            notifications_days: team.notifications_days,
+            alerts_days: team.alerts_days,
+            closed_findings_days: team.closed_findings_days,
+        },
+        effective: RetentionDays {
+            audit_days: effective.audit_days,
+            sessions_days: Some(effective.sessions_days),
+            notifications_days: Some(effective.notifications_days),
+            alerts_days: Some(effective.alerts_days),
+            closed_findings_days: effective.closed_findings_days,
+        },
+        version,
+    };
+    with_etag(Json(view), version)
+}
+
+#[utoipa::path(
+    get, path = "/team/retention", tag = "team",
+    responses((status = 200, description = "How long the team keeps audit rows, ended sessions and used links, read notifications, acknowledged alerts and closed findings", body = RetentionView))
+)]
+pub async fn retention(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+) -> Result<Response, ApiError> {
+    Ok(retention_view(crate::services::retention::policy(&state, &principal, &context).await?))
+}
+
+/// The fields to change, each whole days or `null` for the instance's
+/// default; the others stay.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionChange {
+    /// At least 365, or 0 to keep for ever.
+    #[schema(nullable)]
+    audit_days: Option<u32>,
+    #[schema(nullable, minimum = 1, maximum = 36500)]
+    sessions_days: Option<u32>,
+    #[schema(nullable, minimum = 1, maximum = 36500)]
+    notifications_days: Option<u32>,
+    #[schema(nullable, minimum = 1, maximum = 36500)]
+    alerts_days: Option<u32>,
+    /// 0 keeps them for ever.
+    #[schema(nullable, maximum = 36500)]
+    closed_findings_days: Option<u32>,
+}
+
+#[utoipa::path(
+    patch, path = "/team/retention", tag = "team",
+    params(("If-Match" = Option<String>, Header, description = "The ETag read; a newer version answers 412")),
+    request_body = RetentionChange,
+    responses((status = 200, description = "The changed retention", body = RetentionView))
+)]
+pub async fn change_retention(
+    State(state): State<AppState>,
+    ClientContext(context): ClientContext,
+    principal: Principal,
+    if_match: IfMatch,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    Ok(retention_view(crate::services::retention::set_policy(&state, &principal, &context, &body, &if_match).await?))
+}
