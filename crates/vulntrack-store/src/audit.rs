@@ -655,6 +655,16 @@ pub(crate) async fn verify_chain(
     db: &impl ConnectionTrait,
     team: Option<TeamId>,
 ) -> StoreResult<Result<u64, ChainBreak>> {
+    verify_chain_since(db, team, true).await
+}
+
+/// [`verify_chain`], starting from the chain's newest checkpoint if
+/// `checkpoints` (migration 33 verifies before checkpoints exist).
+async fn verify_chain_since(
+    db: &impl ConnectionTrait,
+    team: Option<TeamId>,
+    checkpoints: bool,
+) -> StoreResult<Result<u64, ChainBreak>> {
     let mut expected_seq = 1;
     let mut previous_hash = GENESIS_HASH.to_string();
     // Once a chain is keyed, an unkeyed row after it is a forgery; so is a
@@ -663,7 +673,8 @@ pub(crate) async fn verify_chain(
     let mut sealed = false;
     // A purged prefix is vouched for by its signed checkpoint: the chain
     // continues from the last purged row's hash.
-    if let Some(checkpoint) = latest_checkpoint(db, team).await? {
+    let checkpoint = if checkpoints { latest_checkpoint(db, team).await? } else { None };
+    if let Some(checkpoint) = checkpoint {
         let broken = |reason: String| Ok(Err(ChainBreak { id: checkpoint.id, seq: checkpoint.seq, reason }));
         let Some(key) = chain_keys().and_then(|k| k.by_id(&checkpoint.key_id)) else {
             return broken(format!(
@@ -759,7 +770,9 @@ pub async fn upgrade_chains(db: &impl ConnectionTrait) -> StoreResult<u64> {
     let mut sealed = 0;
     for team in teams.into_iter().map(|t| t.map(TeamId::from_uuid)) {
         lock_chain(db, team).await?;
-        if let Err(broken) = verify_chain(db, team).await? {
+        // Rows of the first format are only found before migration 34, so
+        // before any checkpoint.
+        if let Err(broken) = verify_chain_since(db, team, false).await? {
             return Err(crate::error::StoreError::Corrupt(format!(
                 "the audit chain {} is broken at seq {} ({}); it is not upgraded (vulntrack audit verify)",
                 team.map_or("of the instance".to_owned(), |t| t.to_string()),

@@ -1278,6 +1278,9 @@ async fn an_expired_risk_acceptance_reopens_the_record_once() {
     // A month on, the other expires; the first, reopened, is not touched again.
     let month = now + chrono::Duration::days(31);
     vulntrack::jobs::run_due(&app.state, "node-b", month).await.expect("jobs");
+    // A month on, the retention purge (run as of then) has removed the
+    // sessions that had expired: sign in again.
+    let admin = app.login(ADMIN, PASSWORD).await;
     assert_eq!(app.get_as(&long_path, As::Cookie(&admin)).await.body["status"], "OPEN");
     let expired = app.get_as("/api/v1/audit-logs?action=RISK_ACCEPTANCE_EXPIRED", As::Cookie(&admin)).await;
     assert_eq!(expired.body["items"].as_array().map(Vec::len), Some(2));
